@@ -40,6 +40,12 @@ bench: $(INSTALLED) $(ARTIFACTS) ## Set up, then run the comparison benchmark
 micro: $(INSTALLED) $(ARTIFACTS) ## Time the model runtime against raw scikit-learn
 	$(PY) -m benchmarks.micro --host none
 
+serve-flask: $(INSTALLED) $(ARTIFACTS) ## Serve the Flask app on http://127.0.0.1:8001
+	bash scripts/serve.sh flask
+
+serve-django: $(INSTALLED) $(ARTIFACTS) ## Serve the Django app on http://127.0.0.1:8002
+	bash scripts/serve.sh django
+
 model: $(INSTALLED) ## Retrain both model variants
 	$(PY) -m model.train
 

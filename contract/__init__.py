@@ -1,0 +1,154 @@
+"""The HTTP contract both apps implement, in the parts that are not framework code.
+
+``openapi.json`` beside this file is the single source of truth. This module holds what both apps
+must produce identically and would otherwise each write down: the JSON codec, the error codes and
+messages, the response headers and the request-ID rule. No web framework is imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from model import DEFAULT_MAX_BATCH_SIZE, DEFAULT_VARIANT, Model, artifact_dir
+
+OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.json"
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+
+# Every response of either app carries these.
+RESPONSE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+# code -> (status, message). The status of a code never varies.
+ERRORS: dict[str, tuple[int, str]] = {
+    "bad_request": (400, "The request is malformed."),
+    "malformed_json": (400, "The request body is not valid JSON."),
+    "not_found": (404, "Nothing is served at this path."),
+    "method_not_allowed": (405, "This method is not allowed on this path."),
+    "payload_too_large": (413, "The request body is larger than the limit."),
+    "unsupported_media_type": (415, "The request body must be application/json."),
+    "validation_error": (422, "The request does not fit the contract; see details."),
+    "internal_error": (500, "The server failed to answer; the error was logged."),
+    "not_ready": (503, "The model is not loaded yet."),
+}
+
+_CODE_OF_STATUS = {status: code for code, (status, _) in ERRORS.items() if code != "malformed_json"}
+
+# Settings both apps read from the environment as MLAPI_<NAME>, with the same defaults.
+ENV_PREFIX = "MLAPI"
+SETTINGS_DEFAULTS: dict[str, Any] = {
+    "MODEL_VARIANT": DEFAULT_VARIANT,
+    "MODEL_DIR": "",  # empty: model/artifacts/<MODEL_VARIANT>
+    "MAX_BATCH_SIZE": DEFAULT_MAX_BATCH_SIZE,
+    "MAX_BODY_BYTES": DEFAULT_MAX_BODY_BYTES,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+}
+
+# The envelope around the instances: {"instances": [...]} and nothing else.
+ENVELOPE_FIELD = "instances"
+BODY_NOT_OBJECT = "must be a JSON object with an 'instances' array"
+FIELD_REQUIRED = "is required"
+FIELD_NOT_ALLOWED = "is not allowed"
+INSTANCES_NOT_LIST = "must be an array of objects"
+
+Details = Iterable[tuple[Sequence[str | int], str]]
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse a request body as strict JSON: UTF-8, no NaN or Infinity, bounded nesting."""
+    text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def dumps(obj: Any) -> str:
+    """Serialize a response body: compact, ASCII, keys in insertion order, no NaN."""
+    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+
+def error_body(code: str, details: Details = (), message: str | None = None) -> dict[str, Any]:
+    """Return the contract's error body for an error code."""
+    status, default_message = ERRORS[code]
+    return {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": message or default_message,
+            "details": [{"loc": list(loc), "message": text} for loc, text in details],
+        }
+    }
+
+
+def status_of(code: str) -> int:
+    """Return the HTTP status of an error code."""
+    return ERRORS[code][0]
+
+
+def code_for_status(status: int) -> str:
+    """Return the error code of an HTTP status; any other client error is a bad request."""
+    return _CODE_OF_STATUS.get(status, "internal_error" if status >= 500 else "bad_request")
+
+
+def host_list(value: str) -> list[str]:
+    """Split a comma-separated host setting into a list."""
+    return [host.strip() for host in value.split(",") if host.strip()]
+
+
+def model_dir(variant: str, directory: str = "") -> Path:
+    """Return the artifact directory to serve: an explicit one, else the variant's default."""
+    return Path(directory) if directory else artifact_dir(variant)
+
+
+def request_id(incoming: str | None) -> str:
+    """Echo a sane incoming request ID, else make a new one."""
+    if incoming and _SANE_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def server_timing(seconds: float) -> str:
+    """Return the Server-Timing value for time spent in the model."""
+    return f"model;dur={seconds * 1000:.3f}"
+
+
+def live_body() -> dict[str, Any]:
+    """Return the liveness body."""
+    return {"status": "ok"}
+
+
+def model_ref(model: Model) -> dict[str, str]:
+    """Return the short reference to a model used in ready and predict bodies."""
+    return {"name": model.name, "version": model.version}
+
+
+def ready_body(model: Model) -> dict[str, Any]:
+    """Return the readiness body of a loaded model."""
+    return {"status": "ready", "model": model_ref(model)}
+
+
+def predict_body(model: Model, predictions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the prediction body."""
+    return {"model": model_ref(model), "predictions": predictions}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI document, parsed once per process."""
+    return json.loads(OPENAPI_PATH.read_text())

@@ -1,0 +1,1 @@
+"""The Django REST framework app: the model behind the contract."""

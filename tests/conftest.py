@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from werkzeug.test import Client
 
 import model
 from model.data import holdout_instances
@@ -37,3 +42,67 @@ def light_model(artifacts_root: Path) -> model.Model:
 def instances() -> list[dict[str, float]]:
     """Return 20 held-out rows as request instances."""
     return holdout_instances(20)
+
+
+# -- the two apps, in process ---------------------------------------------------------------
+
+APP_NAMES = ("flask", "django")
+
+
+@dataclass
+class Target:
+    """One app under test: its WSGI callable, a client, and access to its loaded model."""
+
+    name: str
+    wsgi: Any
+    get_model: Callable[[], model.Model | None]
+    set_model: Callable[[model.Model | None], None]
+
+    @property
+    def client(self) -> Client:
+        """Return a WSGI test client (the same client class for both apps)."""
+        return Client(self.wsgi)
+
+
+@pytest.fixture(scope="session")
+def flask_target(artifacts_root: Path) -> Target:
+    """Create the Flask app on the freshly trained light model."""
+    from flask_app import create_app
+
+    app = create_app({"MODEL_DIR": str(artifacts_root / "light")})
+    return Target(
+        "flask",
+        app,
+        lambda: app.extensions["model"],
+        lambda m: app.extensions.__setitem__("model", m),
+    )
+
+
+@pytest.fixture(scope="session")
+def django_target(artifacts_root: Path) -> Target:
+    """Set up Django (once per process) on the freshly trained light model."""
+    os.environ["DJANGO_ENV"] = "test"
+    os.environ["MLAPI_MODEL_DIR"] = str(artifacts_root / "light")
+    from django.apps import apps
+
+    from django_app.wsgi import application
+
+    config = apps.get_app_config("api")
+    return Target(
+        "django", application, lambda: config.model, lambda m: setattr(config, "model", m)
+    )
+
+
+@pytest.fixture(params=APP_NAMES)
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """Yield each app in turn; a test that swaps the model gets the original back after."""
+    chosen: Target = request.getfixturevalue(f"{request.param}_target")
+    original = chosen.get_model()
+    yield chosen
+    chosen.set_model(original)
+
+
+@pytest.fixture
+def both(flask_target: Target, django_target: Target) -> tuple[Target, Target]:
+    """Return both apps, for parity tests."""
+    return flask_target, django_target

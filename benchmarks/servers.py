@@ -1,0 +1,153 @@
+"""Start and stop the apps under gunicorn on 127.0.0.1, the same way for every app.
+
+Used by the test suite and by the benchmark runner: one gunicorn settings file
+(``gunicorn.conf.py``), one way to wait for readiness, and processes stopped by PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+REPO = Path(__file__).resolve().parents[1]
+GUNICORN_CONF = REPO / "gunicorn.conf.py"
+HOST = "127.0.0.1"
+APPS = {
+    "flask": "flask_app.wsgi:app",
+    "django": "django_app.wsgi:application",
+    "baseline": "benchmarks.baseline:application",
+}
+
+
+class ServerError(RuntimeError):
+    """A server did not become ready, or did not stop."""
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, dict[str, str], bytes]:
+    """Make one GET request to 127.0.0.1 and return status, headers and body."""
+    return request(port, "GET", path, timeout=timeout)
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 5.0,
+) -> tuple[int, dict[str, str], bytes]:
+    """Make one HTTP request to 127.0.0.1 and return status, headers and body."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        # The server may answer (say, 413) and close before reading the whole body; its answer
+        # is still waiting to be read.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@dataclass
+class Server:
+    """A gunicorn master process serving one app."""
+
+    name: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    started_at: float = field(default_factory=time.perf_counter)
+
+    @property
+    def url(self) -> str:
+        """Return the base URL."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        """Return the gunicorn master's PID."""
+        return self.process.pid
+
+    def log(self) -> str:
+        """Return what the server has logged so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 30.0) -> float:
+        """Poll /health/ready until it answers 200; return seconds since the process started."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerError(
+                    f"{self.name} exited with {self.process.returncode} before it was ready:\n"
+                    + self.log()[-3000:]
+                )
+            try:
+                status, _, _ = get(self.port, "/health/ready", timeout=1.0)
+            except OSError:
+                status = 0
+            if status == 200:
+                return time.perf_counter() - self.started_at
+            time.sleep(0.02)
+        self.stop()
+        raise ServerError(f"{self.name} was not ready after {timeout:.0f} s:\n{self.log()[-3000:]}")
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """Stop gracefully with SIGTERM (SIGKILL after ``timeout``); return the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        return self.process.returncode
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start(
+    name: str,
+    log_path: Path,
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    cpus: str | None = None,
+) -> Server:
+    """Start one app under gunicorn on 127.0.0.1 (optionally pinned to ``cpus``)."""
+    port = port or free_port()
+    environment = {
+        **os.environ,
+        "GUNICORN_BIND": f"{HOST}:{port}",
+        "DJANGO_ENV": os.environ.get("DJANGO_ENV", "local"),
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), APPS[name]]
+    if cpus:
+        command = ["taskset", "--cpu-list", cpus, *command]
+    log: IO[bytes] = log_path.open("wb")
+    process = subprocess.Popen(
+        command, cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT
+    )
+    log.close()
+    return Server(name, port, process, log_path)

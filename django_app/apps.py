@@ -1,0 +1,24 @@
+"""The Django app's configuration: where the model is loaded, once per process."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.conf import settings
+
+import model
+from contract import model_dir
+
+
+class ApiConfig(AppConfig):
+    """The API app; holds the loaded model."""
+
+    name = "django_app"
+    label = "api"
+    model: model.Model | None = None
+
+    def ready(self) -> None:
+        """Load the model at start-up: a broken artifact stops the process before it serves."""
+        self.model = model.load(
+            model_dir(settings.MODEL_VARIANT, settings.MODEL_DIR),
+            max_batch_size=settings.MAX_BATCH_SIZE,
+        )

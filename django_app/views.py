@@ -1,0 +1,78 @@
+"""The API views: health, model card, predictions and the contract itself."""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+from django.apps import apps
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contract import (
+    live_body,
+    openapi_document,
+    predict_body,
+    ready_body,
+    server_timing,
+)
+from django_app.codec import json_body
+from django_app.exceptions import NotReady
+from django_app.serializers import PredictRequestSerializer
+from model import Model
+
+
+def loaded_model() -> Model:
+    """Return the app's model, or answer 503 when none is loaded."""
+    model = apps.get_app_config("api").model
+    if model is None:
+        raise NotReady()
+    return model
+
+
+class LiveView(APIView):
+    """Report that the process is up."""
+
+    def get(self, request: Request) -> Response:
+        """Answer 200."""
+        return Response(live_body())
+
+
+class ReadyView(APIView):
+    """Report that the model is loaded."""
+
+    def get(self, request: Request) -> Response:
+        """Answer 200 with the model's name and version."""
+        return Response(ready_body(loaded_model()))
+
+
+class ModelCardView(APIView):
+    """Describe the served model."""
+
+    def get(self, request: Request) -> Response:
+        """Answer the model card."""
+        return Response(loaded_model().card)
+
+
+class PredictView(APIView):
+    """Predict the class of each instance."""
+
+    def post(self, request: Request) -> Response:
+        """Validate the envelope, then let the model validate and predict the instances."""
+        model = loaded_model()
+        serializer = PredictRequestSerializer(data=json_body(request))
+        serializer.is_valid(raise_exception=True)
+        started = perf_counter()
+        predictions = model.predict(serializer.validated_data["instances"])
+        elapsed = perf_counter() - started
+        return Response(
+            predict_body(model, predictions), headers={"Server-Timing": server_timing(elapsed)}
+        )
+
+
+class OpenAPIView(APIView):
+    """Return the OpenAPI document this app implements."""
+
+    def get(self, request: Request) -> Response:
+        """Answer the document."""
+        return Response(openapi_document())

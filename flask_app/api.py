@@ -1,0 +1,63 @@
+"""The API blueprint: health, model card, predictions and the contract itself."""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+
+from flask import Blueprint, abort, current_app, request
+
+from contract import (
+    live_body,
+    openapi_document,
+    predict_body,
+    ready_body,
+    server_timing,
+)
+from flask_app.schemas import predict_instances
+from model import Model
+
+bp = Blueprint("api", __name__)
+
+
+def loaded_model() -> Model:
+    """Return the app's model, or answer 503 when none is loaded."""
+    model = current_app.extensions.get("model")
+    if model is None:
+        abort(503)
+    return model
+
+
+@bp.get("/health/live")
+def live() -> dict[str, Any]:
+    """Report that the process is up."""
+    return live_body()
+
+
+@bp.get("/health/ready")
+def ready() -> dict[str, Any]:
+    """Report that the model is loaded."""
+    return ready_body(loaded_model())
+
+
+@bp.get("/v1/model")
+def model_card() -> dict[str, Any]:
+    """Describe the served model."""
+    return loaded_model().card
+
+
+@bp.post("/v1/predict")
+def predict() -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Predict the class of each instance."""
+    model = loaded_model()
+    instances = predict_instances(request.get_json())
+    started = perf_counter()
+    predictions = model.predict(instances)
+    elapsed = perf_counter() - started
+    return predict_body(model, predictions), 200, {"Server-Timing": server_timing(elapsed)}
+
+
+@bp.get("/openapi.json")
+def openapi() -> dict[str, Any]:
+    """Return the OpenAPI document this app implements."""
+    return openapi_document()

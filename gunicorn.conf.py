@@ -1,0 +1,32 @@
+"""gunicorn settings for every app served here (Flask, Django, the bare-WSGI baseline).
+
+One file, so every app runs with identical server settings; each value can be set from the
+environment. https://docs.gunicorn.org/en/stable/settings.html
+"""
+
+import os
+
+
+def _cpus() -> int:
+    # The CPUs this process may run on (taskset narrows it), not the machine's count.
+    return len(os.sched_getaffinity(0))
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", _cpus()))
+# sync: one request per worker at a time. For this CPU-bound work it gave the best tail latency;
+# it expects a buffering reverse proxy in front of it for slow clients.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+# Access logging costs time per request and is off unless asked for ("-" is stdout).
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+proc_name = os.environ.get("GUNICORN_PROC_NAME")
+# Recent gunicorn opens a control socket at one fixed path per user; several servers side by side
+# (as the benchmark runs them) would fight over it, and nothing here uses it.
+control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "off") == "off"

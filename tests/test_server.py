@@ -1,0 +1,120 @@
+"""Each app under real gunicorn on 127.0.0.1: readiness, real HTTP, refusal of a bad model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import servers
+from benchmarks.probes import probes
+from model.data import holdout_instances
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module", params=["flask", "django"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, artifacts_root: Path
+):
+    """Start one app under gunicorn with two workers; stop it by PID afterwards."""
+    log = tmp_path_factory.mktemp("logs") / f"{request.param}.log"
+    env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "2"}
+    started = servers.start(request.param, log, env=env)
+    try:
+        started.wait_ready()
+        yield started
+    finally:
+        code = started.stop()
+        assert code == 0, started.log()
+
+
+def test_ready_over_http(server: servers.Server) -> None:
+    status, headers, body = servers.get(server.port, "/health/ready")
+    assert status == 200
+    assert json.loads(body)["status"] == "ready"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_predict_over_http(server: servers.Server) -> None:
+    rows = holdout_instances(10)
+    status, headers, body = servers.request(
+        server.port,
+        "POST",
+        "/v1/predict",
+        json.dumps({"instances": rows}).encode(),
+        {"Content-Type": "application/json", "X-Request-ID": "server-test-1"},
+    )
+    assert status == 200, body
+    assert len(json.loads(body)["predictions"]) == 10
+    assert headers["X-Request-ID"] == "server-test-1"
+    assert headers["Server-Timing"].startswith("model;dur=")
+
+
+def test_gunicorn_runs_the_configured_workers(server: servers.Server) -> None:
+    children = subprocess.run(
+        ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert len(children) == 2
+
+
+def test_probes_answer_alike_over_http(tmp_path: Path, artifacts_root: Path) -> None:
+    """Both apps under gunicorn give the same status and bytes for every probe."""
+    env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "1"}
+    answers: dict[str, list[tuple[int, bytes]]] = {}
+    for name in ("flask", "django"):
+        with servers.start(name, tmp_path / f"{name}.log", env=env) as started:
+            started.wait_ready()
+            answers[name] = [
+                servers.request(started.port, p.method, p.path, p.body, p.headers)[::2]
+                for p in probes()
+            ]
+    for probe, flask, django in zip(probes(), answers["flask"], answers["django"], strict=True):
+        assert flask == django, probe.name
+        assert flask[0] < 500, probe.name
+
+
+@pytest.mark.parametrize("name", ["flask", "django"])
+def test_tampered_model_stops_start_up(name: str, tmp_path: Path, artifact_copy: Path) -> None:
+    with (artifact_copy / "model.joblib").open("ab") as handle:
+        handle.write(b"tampered")
+    started = servers.start(
+        name, tmp_path / "server.log", env={"MLAPI_MODEL_DIR": str(artifact_copy)}
+    )
+    try:
+        code = started.process.wait(30)
+    finally:
+        started.stop()
+    assert code != 0
+    log = started.log()
+    assert "does not match its manifest" in log
+    assert "make model" in log
+
+
+def test_django_refuses_to_start_without_a_secret_in_production(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django_app.wsgi"],
+        env={**env, "DJANGO_ENV": "production"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_stop_is_by_pid_and_graceful(tmp_path: Path, artifacts_root: Path) -> None:
+    started = servers.start(
+        "flask", tmp_path / "flask.log", env={"MLAPI_MODEL_DIR": str(artifacts_root / "light")}
+    )
+    started.wait_ready()
+    assert started.stop() == 0
+    assert "Shutting down" in started.log() or "Handling signal: term" in started.log()
+    with pytest.raises(ProcessLookupError):
+        os.kill(started.pid, 0)
