@@ -34,11 +34,11 @@ lint: $(INSTALLED) ## Run ruff only
 	$(PY) -m ruff format --check .
 
 bench: $(INSTALLED) $(ARTIFACTS) ## Set up, then run the comparison benchmark
-	$(PY) -m benchmarks.micro --host none
+	$(PY) -m benchmarks.micro
 	$(PY) -m model.card
 
 micro: $(INSTALLED) $(ARTIFACTS) ## Time the model runtime against raw scikit-learn
-	$(PY) -m benchmarks.micro --host none
+	$(PY) -m benchmarks.micro
 
 serve-flask: $(INSTALLED) $(ARTIFACTS) ## Serve the Flask app on http://127.0.0.1:8001
 	bash scripts/serve.sh flask

@@ -1,0 +1,155 @@
+"""Compare the throughput of the bare-WSGI baseline, Flask and Django on one endpoint.
+
+Every target runs under the same gunicorn settings, pinned to the same CPU; wrk runs pinned to
+another CPU. Targets are measured in turn, trial after trial (A B C A B C ...), and the report
+gives medians, each app's ratio to the baseline and the server's CPU time per request.
+
+    python -m benchmarks.throughput                      # light model, one-row predictions
+    python -m benchmarks.throughput --scenario health --trials 5 --seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+import psutil
+
+from benchmarks import servers, wrk
+from model.data import holdout_instances
+
+TARGETS = ("baseline", "flask", "django")
+SCENARIOS = {
+    "predict_one": ("POST", "/v1/predict"),
+    "health": ("GET", "/health/live"),
+}
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU seconds used so far by a process and all its children."""
+    parent = psutil.Process(pid)
+    total = 0.0
+    for process in [parent, *parent.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def default_cpus() -> tuple[str, str]:
+    """Return (server CPUs, load generator CPUs): disjoint halves of the CPUs we may use."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return str(cpus[0]), str(cpus[0])
+    half = len(cpus) // 2
+    return ",".join(map(str, cpus[:half])), ",".join(map(str, cpus[half:]))
+
+
+def measure(
+    scenario: str,
+    *,
+    variant: str = "light",
+    trials: int = 3,
+    seconds: float = 8.0,
+    connections: int = 8,
+    targets: tuple[str, ...] = TARGETS,
+    workdir: Path,
+) -> dict:
+    """Run the interleaved trials and return every figure."""
+    method, path = SCENARIOS[scenario]
+    body = json.dumps({"instances": holdout_instances(1)}).encode() if method == "POST" else None
+    server_cpus, load_cpus = default_cpus()
+    env = {"MLAPI_MODEL_VARIANT": variant}
+    started = {
+        name: servers.start(name, workdir / f"{name}.log", env=env, cpus=server_cpus)
+        for name in targets
+    }
+    runs: dict[str, list[dict]] = {name: [] for name in targets}
+
+    def load(url: str, seconds: float) -> wrk.WrkResult:
+        return wrk.run(url, method=method, body=body, connections=connections,
+                       seconds=seconds, cpus=load_cpus)  # fmt: skip
+
+    try:
+        for server in started.values():
+            server.wait_ready()
+            # Warm-up, discarded: imports, first requests, CPU frequency.
+            load(server.url + path, seconds=2)
+        for _ in range(trials):
+            for name, server in started.items():
+                before = cpu_seconds(server.pid)
+                result = load(server.url + path, seconds=seconds)
+                used = cpu_seconds(server.pid) - before
+                runs[name].append({
+                    "rps": result.rps, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
+                    "errors": result.errors,
+                    "cpu_us_per_request": used / max(result.requests, 1) * 1e6,
+                })  # fmt: skip
+    finally:
+        for server in started.values():
+            server.stop()
+    summary = {
+        name: {key: statistics.median(run[key] for run in trials_) for key in trials_[0]}
+        | {"rps_min": min(r["rps"] for r in trials_), "rps_max": max(r["rps"] for r in trials_)}
+        for name, trials_ in runs.items()
+    }
+    return {
+        "scenario": scenario, "variant": variant, "trials": trials, "seconds": seconds,
+        "connections": connections, "server_cpus": server_cpus, "load_cpus": load_cpus,
+        "runs": runs, "summary": summary,
+    }  # fmt: skip
+
+
+def render(result: dict) -> str:
+    """Return a plain-text table of the medians and ratios to the baseline."""
+    summary = result["summary"]
+    base = summary.get("baseline", {}).get("rps")
+    lines = [
+        f"{result['scenario']} ({result['variant']} model), {result['trials']} trials x "
+        f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
+        f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}",
+        f"{'target':<9} {'req/s':>8} {'(min-max)':>15} {'vs base':>8} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'CPU us/req':>10} {'errors':>6}",
+    ]
+    for name, row in summary.items():
+        ratio = f"{row['rps'] / base:.2f}x" if base else "-"
+        spread = f"{row['rps_min']:.0f}-{row['rps_max']:.0f}"
+        lines.append(
+            f"{name:<9} {row['rps']:>8.0f} {spread:>15} {ratio:>8} {row['p50_ms']:>7.2f} "
+            f"{row['p99_ms']:>7.2f} {row['cpu_us_per_request']:>10.0f} {row['errors']:>6.0f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse arguments, measure, print the table (and write JSON if asked)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=SCENARIOS, default="predict_one")
+    parser.add_argument("--variant", choices=("light", "heavy"), default="light")
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    if not wrk.available():
+        parser.error("wrk is not installed: run `bash scripts/system-deps.sh` (Debian package wrk)")
+    with tempfile.TemporaryDirectory(prefix="throughput-") as workdir:
+        result = measure(
+            args.scenario, variant=args.variant, trials=args.trials, seconds=args.seconds,
+            connections=args.connections, targets=tuple(args.targets.split(",")),
+            workdir=Path(workdir),
+        )  # fmt: skip
+    print(render(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
