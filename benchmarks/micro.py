@@ -38,7 +38,7 @@ def per_call_us(fn: Callable[[], object], repeats: int = 7, budget_s: float = 0.
     return statistics.median(t / number for t in timer.repeat(repeats, number)) * 1e6
 
 
-def measure(host: str) -> dict:
+def measure(host: str, budget_s: float = 0.25) -> dict:
     """Import the host's modules, then time raw and runtime prediction for every case."""
     if HOSTS[host]:
         os.environ.setdefault("DJANGO_SECRET_KEY", "micro-benchmark-only")
@@ -52,8 +52,10 @@ def measure(host: str) -> dict:
         loaded = model.load(model.artifact_dir(variant))
         for batch in BATCHES:
             X = loaded.to_array(instances[:batch])
-            raw = per_call_us(lambda X=X, m=loaded: m.estimator.predict_proba(X))
-            runtime = per_call_us(lambda b=batch, m=loaded: m.predict(instances[:b]))
+            raw = per_call_us(lambda X=X, m=loaded: m.estimator.predict_proba(X), budget_s=budget_s)
+            runtime = per_call_us(
+                lambda b=batch, m=loaded: m.predict(instances[:b]), budget_s=budget_s
+            )
             rows.append({"variant": variant, "rows": batch, "raw_us": raw, "runtime_us": runtime})
     return {"host": host, "warning_filters": len(warnings.filters), "cases": rows}
 

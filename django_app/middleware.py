@@ -20,5 +20,6 @@ class ContractHeadersMiddleware:
         """Answer the request, then add the headers."""
         response = self.get_response(request)
         response["Cache-Control"] = "no-store"
-        response[REQUEST_ID_HEADER] = request_id(request.headers.get(REQUEST_ID_HEADER))
+        # META, not request.headers: the latter builds a dict of every header per request.
+        response[REQUEST_ID_HEADER] = request_id(request.META.get("HTTP_X_REQUEST_ID"))
         return response

@@ -9,8 +9,9 @@ from contract import REQUEST_ID_HEADER, RESPONSE_HEADERS, request_id
 
 def add_contract_headers(response: Response) -> Response:
     """Add the protective headers and the request ID to a response."""
-    response.headers.update(RESPONSE_HEADERS)
-    response.headers[REQUEST_ID_HEADER] = request_id(request.headers.get(REQUEST_ID_HEADER))
+    # extend() appends without searching for existing values, which update() does per header.
+    response.headers.extend(RESPONSE_HEADERS)
+    response.headers[REQUEST_ID_HEADER] = request_id(request.environ.get("HTTP_X_REQUEST_ID"))
     return response
 
 
