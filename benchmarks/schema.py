@@ -1,0 +1,133 @@
+"""The shape of ``results.json``: what one benchmark run measured, and on what.
+
+``report.md`` and ``report.html`` are rendered from this alone, so a stored run can be rendered
+again (``python -m benchmarks report DIR``) and two runs compared (``python -m benchmarks
+compare A B``). Bump ``SCHEMA_VERSION`` on any incompatible change.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+SCHEMA_VERSION = 1
+Target = Literal["baseline", "flask", "django"]
+Scenario = Literal["health", "predict_one", "predict_batch", "invalid", "mixed"]
+Verdict = Literal["supported", "contradicted", "mixed", "not measurable here"]
+
+
+class Latency(TypedDict):
+    """Response times in milliseconds, with 10-microsecond resolution below 10 ms."""
+
+    p50: float
+    p90: float
+    p99: float
+    p999: float
+    max: float
+
+
+class Phase(TypedDict):
+    """One Locust measurement of one target (after a discarded warm-up)."""
+
+    target: Target
+    variant: Literal["light", "heavy"]
+    scenario: Scenario
+    users: int
+    trial: int
+    seconds: float
+    requests: int
+    failures: int  # responses that were not what the scenario expects (status or body)
+    rps: float
+    latency_ms: Latency
+    server_cpu_us_per_request: float  # CPU of the gunicorn process tree / requests
+    model_ms_mean: float | None  # mean of Server-Timing model;dur (predict scenarios only)
+    generator_cpu_util: float  # Locust's CPU seconds / wall seconds / CPUs given to it
+    generator_bound: bool  # generator_cpu_util >= 0.9: a floor, not the server's capacity
+    rss_mb_steady: float  # median RSS per worker while measuring
+    rss_mb_peak: float  # highest RSS of any worker while measuring
+    csv_prefix: str  # raw Locust CSVs, relative to the run directory
+
+
+class Calibration(TypedDict):
+    """The same load measured by wrk, to check Locust's figure against."""
+
+    target: Target
+    variant: Literal["light", "heavy"]
+    scenario: Scenario
+    users: int
+    wrk_rps: float
+    wrk_latency_ms: Latency
+    locust_rps: float  # median of the matching phases
+    locust_to_wrk: float
+    generator_limited: bool  # locust_to_wrk < 0.9
+
+
+class Startup(TypedDict):
+    """Seconds from starting gunicorn to the first 200 from /health/ready."""
+
+    seconds: list[float]
+    median: float
+
+
+class LinesOfCode(TypedDict):
+    """Code lines (no comments, no blank lines) of one app's own package."""
+
+    files: dict[str, int]  # file name -> code lines
+    concerns: dict[str, int]  # concern (see footprint.CONCERNS) -> code lines
+    total: int
+
+
+class Distribution(TypedDict):
+    """An installed distribution."""
+
+    name: str
+    version: str
+    size_bytes: int
+
+
+class Dependencies(TypedDict):
+    """What one app needs beyond the shared core (model, contract, gunicorn)."""
+
+    direct: list[str]  # what the app imports itself, e.g. ["flask"]
+    extensions: list[str]  # third-party add-ons of the framework, e.g. ["djangorestframework"]
+    distributions: list[Distribution]  # direct + their dependencies, minus the shared core's
+    total_bytes: int
+
+
+class SecurityCheck(TypedDict):
+    """One security property probed on one app."""
+
+    check: str  # e.g. "X-Frame-Options header", "Host header validated"
+    result: dict[str, str]  # app name -> what was observed, e.g. {"flask-default": "absent"}
+    passed: dict[str, bool]
+
+
+class Claim(TypedDict):
+    """A common claim about the two frameworks, tested against this run's figures."""
+
+    id: str
+    claim: str
+    metric: str
+    flask: str
+    django: str
+    verdict: Verdict
+    reason: str
+
+
+class Results(TypedDict):
+    """Everything one run measured."""
+
+    schema_version: int
+    run_id: str  # UTC timestamp, e.g. 20261125T081500Z
+    mode: Literal["quick", "default", "full"]
+    environment: dict  # cpu_model, cores, server_cpus, load_cpus, os, python, libraries,
+    # git_commit, gunicorn (settings), models (variant -> sha256), date
+    config: dict  # warmup_s, measure_s, trials, matrix, locust_workers, ...
+    parity: dict  # {"ok": bool, "probes": int, "targets": [...], "differences": [...]}
+    phases: list[Phase]
+    calibration: list[Calibration]
+    startup: dict[str, Startup]
+    loc: dict[str, LinesOfCode]
+    dependencies: dict[str, Dependencies]
+    security: list[SecurityCheck]
+    claims: list[Claim]
+    duration_s: float
