@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
 
-.PHONY: help test lint bench micro model serve-flask serve-django clean
+.PHONY: help test lint bench bench-quick throughput micro model serve-flask serve-django clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,9 +33,14 @@ lint: $(INSTALLED) ## Run ruff only
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-bench: $(INSTALLED) $(ARTIFACTS) ## Set up, then run the comparison benchmark
-	$(PY) -m benchmarks.micro
-	$(PY) -m model.card
+bench: $(INSTALLED) $(ARTIFACTS) ## Set up, then run the comparison benchmark (about 8 minutes)
+	$(PY) -m benchmarks run
+
+bench-quick: $(INSTALLED) $(ARTIFACTS) ## The same pipeline with short phases (under 2 minutes)
+	$(PY) -m benchmarks run --quick
+
+throughput: $(INSTALLED) $(ARTIFACTS) ## wrk: baseline vs Flask vs Django, one-row predictions
+	$(PY) -m benchmarks.throughput
 
 micro: $(INSTALLED) $(ARTIFACTS) ## Time the model runtime against raw scikit-learn
 	$(PY) -m benchmarks.micro

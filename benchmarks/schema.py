@@ -36,12 +36,14 @@ class Phase(TypedDict):
     seconds: float
     requests: int
     failures: int  # responses that were not what the scenario expects (status or body)
+    errors: list[dict]  # Locust's error report: name, error, count
     rps: float
     latency_ms: Latency
     server_cpu_us_per_request: float  # CPU of the gunicorn process tree / requests
     model_ms_mean: float | None  # mean of Server-Timing model;dur (predict scenarios only)
     generator_cpu_util: float  # Locust's CPU seconds / wall seconds / CPUs given to it
-    generator_bound: bool  # generator_cpu_util >= 0.9: a floor, not the server's capacity
+    load_cpus_busy: float  # how busy the load generator's CPUs were, by anything
+    generator_bound: bool  # either of the two >= 0.9: a floor, not the server's capacity
     rss_mb_steady: float  # median RSS per worker while measuring
     rss_mb_peak: float  # highest RSS of any worker while measuring
     csv_prefix: str  # raw Locust CSVs, relative to the run directory
@@ -55,6 +57,7 @@ class Calibration(TypedDict):
     scenario: Scenario
     users: int
     wrk_rps: float
+    wrk_errors: int
     wrk_latency_ms: Latency
     locust_rps: float  # median of the matching phases
     locust_to_wrk: float
@@ -128,6 +131,7 @@ class Results(TypedDict):
     startup: dict[str, Startup]
     loc: dict[str, LinesOfCode]
     dependencies: dict[str, Dependencies]
+    framework_footprint: dict[str, Dependencies]  # "flask" / "django": the framework alone
     security: list[SecurityCheck]
     claims: list[Claim]
     duration_s: float

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import psutil
+
 REPO = Path(__file__).resolve().parents[1]
 GUNICORN_CONF = REPO / "gunicorn.conf.py"
 HOST = "127.0.0.1"
@@ -63,6 +65,38 @@ def request(
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """Return the CPU seconds used so far by a process and all its descendants."""
+    try:
+        parent = psutil.Process(pid)
+        family = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for process in family:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def worker_rss_mb(pid: int) -> list[float]:
+    """Return the resident memory of each child (gunicorn worker) of ``pid``, in MiB."""
+    try:
+        children = psutil.Process(pid).children()
+    except psutil.NoSuchProcess:
+        return []
+    sizes = []
+    for child in children:
+        try:
+            sizes.append(child.memory_info().rss / 2**20)
+        except psutil.NoSuchProcess:
+            continue
+    return sizes
 
 
 @dataclass
@@ -133,8 +167,12 @@ def start(
     port: int | None = None,
     env: dict[str, str] | None = None,
     cpus: str | None = None,
+    app: str | None = None,
 ) -> Server:
-    """Start one app under gunicorn on 127.0.0.1 (optionally pinned to ``cpus``)."""
+    """Start one app under gunicorn on 127.0.0.1 (optionally pinned to ``cpus``).
+
+    ``app`` overrides the WSGI path of ``name`` (the tests use it for a divergent target).
+    """
     port = port or free_port()
     environment = {
         **os.environ,
@@ -142,7 +180,7 @@ def start(
         "DJANGO_ENV": os.environ.get("DJANGO_ENV", "local"),
         **(env or {}),
     }
-    command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), APPS[name]]
+    command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), app or APPS[name]]
     if cpus:
         command = ["taskset", "--cpu-list", cpus, *command]
     log: IO[bytes] = log_path.open("wb")

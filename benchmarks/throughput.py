@@ -17,8 +17,6 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import psutil
-
 from benchmarks import servers, wrk
 from model.data import holdout_instances
 
@@ -27,19 +25,6 @@ SCENARIOS = {
     "predict_one": ("POST", "/v1/predict"),
     "health": ("GET", "/health/live"),
 }
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return the CPU seconds used so far by a process and all its children."""
-    parent = psutil.Process(pid)
-    total = 0.0
-    for process in [parent, *parent.children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def default_cpus() -> tuple[str, str]:
@@ -73,8 +58,9 @@ def measure(
     runs: dict[str, list[dict]] = {name: [] for name in targets}
 
     def load(url: str, seconds: float) -> wrk.WrkResult:
-        return wrk.run(url, method=method, body=body, connections=connections,
-                       seconds=seconds, cpus=load_cpus)  # fmt: skip
+        return wrk.run(
+            url, method=method, body=body, connections=connections, seconds=seconds, cpus=load_cpus
+        )
 
     try:
         for server in started.values():
@@ -83,14 +69,18 @@ def measure(
             load(server.url + path, seconds=2)
         for _ in range(trials):
             for name, server in started.items():
-                before = cpu_seconds(server.pid)
+                before = servers.tree_cpu_seconds(server.pid)
                 result = load(server.url + path, seconds=seconds)
-                used = cpu_seconds(server.pid) - before
-                runs[name].append({
-                    "rps": result.rps, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
-                    "errors": result.errors,
-                    "cpu_us_per_request": used / max(result.requests, 1) * 1e6,
-                })  # fmt: skip
+                used = servers.tree_cpu_seconds(server.pid) - before
+                runs[name].append(
+                    {
+                        "rps": result.rps,
+                        "p50_ms": result.p50_ms,
+                        "p99_ms": result.p99_ms,
+                        "errors": result.errors,
+                        "cpu_us_per_request": used / max(result.requests, 1) * 1e6,
+                    }
+                )
     finally:
         for server in started.values():
             server.stop()
@@ -100,10 +90,16 @@ def measure(
         for name, trials_ in runs.items()
     }
     return {
-        "scenario": scenario, "variant": variant, "trials": trials, "seconds": seconds,
-        "connections": connections, "server_cpus": server_cpus, "load_cpus": load_cpus,
-        "runs": runs, "summary": summary,
-    }  # fmt: skip
+        "scenario": scenario,
+        "variant": variant,
+        "trials": trials,
+        "seconds": seconds,
+        "connections": connections,
+        "server_cpus": server_cpus,
+        "load_cpus": load_cpus,
+        "runs": runs,
+        "summary": summary,
+    }
 
 
 def render(result: dict) -> str:
@@ -142,10 +138,14 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("wrk is not installed: run `bash scripts/system-deps.sh` (Debian package wrk)")
     with tempfile.TemporaryDirectory(prefix="throughput-") as workdir:
         result = measure(
-            args.scenario, variant=args.variant, trials=args.trials, seconds=args.seconds,
-            connections=args.connections, targets=tuple(args.targets.split(",")),
+            args.scenario,
+            variant=args.variant,
+            trials=args.trials,
+            seconds=args.seconds,
+            connections=args.connections,
+            targets=tuple(args.targets.split(",")),
             workdir=Path(workdir),
-        )  # fmt: skip
+        )
     print(render(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

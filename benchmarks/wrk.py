@@ -74,10 +74,19 @@ def run(
         script = Path(scratch) / "script.lua"
         script.write_text(_SCRIPT.format(body_path=json.dumps(body_path), method=method))
         command = [
-            "wrk", "--threads", "1", "--connections", str(connections),
-            "--duration", f"{max(1, round(seconds))}s", "--timeout", "10s",
-            "--script", str(script), url,
-        ]  # fmt: skip
+            "wrk",
+            "--threads",
+            "1",
+            "--connections",
+            str(connections),
+            "--duration",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "--script",
+            str(script),
+            url,
+        ]
         if cpus:
             command = ["taskset", "--cpu-list", cpus, *command]
         out = subprocess.run(

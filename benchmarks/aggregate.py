@@ -1,0 +1,146 @@
+"""Reduce a run's phases to one figure per cell: the medians, spreads and sums a report shows.
+
+A cell is one (target, variant, scenario, users) combination; a run measures each cell in one or
+more trials. Medians resist the odd disturbed trial, and the min-max spread shows how far the
+trials disagreed, so a difference between targets smaller than that spread is not a finding.
+Everything here is pure: phases in, numbers out.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from benchmarks.schema import Phase
+
+Cell = tuple[str, str, str, int]  # (target, variant, scenario, users)
+
+TARGETS = ("baseline", "flask", "django")
+VARIANTS = ("light", "heavy")
+SCENARIOS = ("health", "predict_one", "predict_batch", "invalid", "mixed")
+PERCENTILES = ("p50", "p90", "p99", "p999", "max")
+
+
+def rank(order: Sequence[str], name: str) -> tuple[int, str]:
+    """Return a sort key that puts known names first, in ``order``, and others after, by name."""
+    # Known names first in their conventional order; anything new after them, alphabetically.
+    return (order.index(name), "") if name in order else (len(order), name)
+
+
+def sort_key(cell: Cell) -> tuple:
+    """Return a key that orders cells by target, variant, scenario, then users."""
+    target, variant, scenario, users = cell
+    return (rank(TARGETS, target), rank(VARIANTS, variant), rank(SCENARIOS, scenario), users)
+
+
+def cell_of(phase: Mapping[str, Any]) -> Cell:
+    """Return the cell a phase measured."""
+    return (phase["target"], phase["variant"], phase["scenario"], int(phase["users"]))
+
+
+def group(phases: Iterable[Phase]) -> dict[Cell, list[Phase]]:
+    """Group phases by cell, cells in report order, each cell's trials in trial order."""
+    groups: dict[Cell, list[Phase]] = {}
+    for phase in phases:
+        groups.setdefault(cell_of(phase), []).append(phase)
+    return {
+        cell: sorted(groups[cell], key=lambda phase: phase["trial"])
+        for cell in sorted(groups, key=sort_key)
+    }
+
+
+def value(record: Mapping[str, Any], key: str) -> Any:
+    """Return ``record[key]``, where a dotted key such as ``latency_ms.p99`` reaches inside."""
+    current: Any = record
+    for part in key.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def summarise(trials: list[Phase]) -> dict:
+    """Return the figures of one cell from its trials."""
+    rps = [phase["rps"] for phase in trials]
+    cpu_us = _median(phase["server_cpu_us_per_request"] for phase in trials)
+    model_ms = _median(phase["model_ms_mean"] for phase in trials)
+    return {
+        "rps": statistics.median(rps),
+        "rps_min": min(rps),
+        "rps_max": max(rps),
+        "latency_ms": {
+            p: statistics.median(phase["latency_ms"][p] for phase in trials) for p in PERCENTILES
+        },
+        "server_cpu_us_per_request": cpu_us,
+        "model_ms_mean": model_ms,
+        # What a request costs the server besides the model: parsing, routing, serialising, ...
+        "framework_us": None if model_ms is None or cpu_us is None else cpu_us - model_ms * 1000,
+        "rss_mb_steady": statistics.median(phase["rss_mb_steady"] for phase in trials),
+        "rss_mb_peak": max(phase["rss_mb_peak"] for phase in trials),
+        "trials": len(trials),
+        "requests": sum(phase["requests"] for phase in trials),
+        "failures": sum(phase["failures"] for phase in trials),
+        "generator_bound": any(phase["generator_bound"] for phase in trials),
+    }
+
+
+def cells(phases: list[Phase]) -> dict[Cell, dict]:
+    """Return the figures of every cell, in report order."""
+    return {cell: summarise(trials) for cell, trials in group(phases).items()}
+
+
+def ratio(cells: Mapping[Cell, Mapping], a: Cell, b: Cell, key: str = "rps") -> float | None:
+    """Return cell ``a``'s figure over cell ``b``'s; None if either is missing or b's is 0."""
+    if a not in cells or b not in cells:
+        return None
+    top, bottom = value(cells[a], key), value(cells[b], key)
+    if top is None or bottom is None or bottom == 0:
+        return None
+    return top / bottom
+
+
+def noise(phases: list[Phase], key: str = "rps") -> dict[Cell, float]:
+    """Return each cell's relative spread over its trials: (max - min) / median."""
+    spreads: dict[Cell, float] = {}
+    for cell, trials in group(phases).items():
+        values = [v for v in (value(phase, key) for phase in trials) if v is not None]
+        if not values:
+            continue
+        low, high, middle = min(values), max(values), statistics.median(values)
+        if high == low:
+            spreads[cell] = 0.0
+        else:
+            spreads[cell] = (high - low) / middle if middle else float("inf")
+    return spreads
+
+
+def users_levels(cells: Iterable[Cell], variant: str, scenario: str) -> list[int]:
+    """Return the users levels measured for a variant and scenario, ascending."""
+    return sorted({c[3] for c in cells if c[1] == variant and c[2] == scenario})
+
+
+def common_users(cells: Iterable[Cell], variant: str, scenario: str) -> int | None:
+    """Return the highest users level at which every measured target has the cell, if any."""
+    cells = list(cells)
+    targets = {c[0] for c in cells if c[1] == variant and c[2] == scenario}
+    levels = [
+        users
+        for users in users_levels(cells, variant, scenario)
+        if all((t, variant, scenario, users) in cells for t in targets)
+    ]
+    return max(levels) if levels else None
+
+
+def busiest_users(cells: Iterable[Cell], variant: str) -> int | None:
+    """Return the users level with the most cells of a variant (the higher level on a tie)."""
+    counts: dict[int, int] = {}
+    for _, cell_variant, _, users in cells:
+        if cell_variant == variant:
+            counts[users] = counts.get(users, 0) + 1
+    return max(counts, key=lambda users: (counts[users], users)) if counts else None

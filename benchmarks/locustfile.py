@@ -1,0 +1,211 @@
+"""Locust load profiles for the contract, usable alone or driven by the benchmark runner.
+
+Standalone, with the web UI, against any running app::
+
+    locust -f benchmarks/locustfile.py --host http://127.0.0.1:8001
+
+Scenarios (``--scenario``): ``health`` (GET /health/live, the framework's floor),
+``predict_one`` (one held-out row), ``predict_batch`` (100 rows), ``invalid`` (a body that gets
+422, the error path) and ``mixed`` (70% one row, 10% each of the others). Every response is
+checked: a wrong status or body counts as a failure.
+
+For the runner, ``--warmup-seconds`` discards the statistics of the first seconds and
+``--summary-dir`` receives a JSON summary per process with sub-millisecond percentiles (Locust's
+own CSVs round response times under 100 ms to whole milliseconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+import locust.stats
+from locust import FastHttpUser, constant, events, task
+from locust.runners import WorkerRunner
+
+from benchmarks.payloads import load as load_payloads
+
+SCENARIOS = ("health", "predict_one", "predict_batch", "invalid", "mixed")
+MIXED_WEIGHTS = {"predict_one": 70, "predict_batch": 10, "health": 10, "invalid": 10}
+PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999, "max": 1.0}
+
+
+def fine_bucket(response_time: float) -> float:
+    """Keep 10-microsecond resolution under 10 ms and three significant digits above."""
+    if response_time < 10:
+        return round(response_time, 2)
+    if response_time < 100:
+        return round(response_time, 1)
+    return float(f"{response_time:.3g}")
+
+
+# Locust documents replacing this module-level function to change its histogram's resolution.
+locust.stats.bucket_response_time = fine_bucket
+
+
+class Window:
+    """What this process measured since the warm-up ended."""
+
+    started = time.time()
+    stopped: float | None = None
+    model_ms = 0.0
+    model_count = 0
+    environment: Any = None
+
+    @classmethod
+    def reset(cls) -> None:
+        """Start measuring now."""
+        cls.started = time.time()
+        cls.stopped = None
+        cls.model_ms = 0.0
+        cls.model_count = 0
+
+
+@events.init_command_line_parser.add_listener
+def add_options(parser: Any) -> None:
+    """Add this file's options (also shown in the web UI)."""
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default="mixed",
+        include_in_web_ui=True,
+        help="traffic profile",
+    )
+    parser.add_argument(
+        "--warmup-seconds",
+        type=float,
+        default=0.0,
+        help="discard statistics gathered before this many seconds",
+    )
+    parser.add_argument(
+        "--summary-dir", default="", help="write a JSON summary per process into this directory"
+    )
+    parser.add_argument("--payloads", default="", help="JSON file of request bodies")
+
+
+@events.test_start.add_listener
+def start_warmup(environment: Any, **kwargs: Any) -> None:
+    """Reset the statistics once the warm-up is over."""
+    warmup = environment.parsed_options.warmup_seconds
+    Window.environment = environment
+    Window.reset()
+    if warmup > 0:
+        gevent.spawn_later(warmup, end_warmup, environment)
+
+
+def end_warmup(environment: Any) -> None:
+    """Discard everything measured so far; tell the runner when the measurement starts."""
+    environment.runner.stats.reset_all()
+    Window.reset()
+    summary_dir = environment.parsed_options.summary_dir
+    if summary_dir and not isinstance(environment.runner, WorkerRunner):
+        Path(summary_dir, "measuring").write_text(str(Window.started))
+
+
+@events.test_stop.add_listener
+def stop_window(environment: Any, **kwargs: Any) -> None:
+    """Note when the load stopped; a worker writes its model time now."""
+    Window.stopped = time.time()
+    if isinstance(environment.runner, WorkerRunner):
+        write_summary(environment)
+
+
+@events.quit.add_listener
+def write_final_summary(exit_code: int, **kwargs: Any) -> None:
+    """Write the request statistics once a master has received its workers' final reports."""
+    if Window.environment is not None and not isinstance(Window.environment.runner, WorkerRunner):
+        write_summary(Window.environment)
+
+
+def write_summary(environment: Any) -> None:
+    """Write this process's summary: model time always, request statistics where they live."""
+    summary_dir = environment.parsed_options.summary_dir
+    if not summary_dir:
+        return
+    summary: dict[str, Any] = {
+        "role": type(environment.runner).__name__,
+        "model_ms": Window.model_ms,
+        "model_count": Window.model_count,
+    }
+    if not isinstance(environment.runner, WorkerRunner):
+        stats = environment.runner.stats
+        summary["seconds"] = (Window.stopped or time.time()) - Window.started
+        summary["entries"] = [entry_summary(e) for e in stats.entries.values()]
+        summary["total"] = entry_summary(stats.total)
+        summary["errors"] = [
+            {"name": e.name, "error": str(e.error), "count": e.occurrences}
+            for e in stats.errors.values()
+        ]
+    path = Path(summary_dir, f"{summary['role']}-{os.getpid()}.json")
+    path.write_text(json.dumps(summary))
+
+
+def entry_summary(entry: Any) -> dict[str, Any]:
+    """Return one statistics entry with sub-millisecond percentiles."""
+    return {
+        "name": entry.name,
+        "method": entry.method,
+        "requests": entry.num_requests,
+        "failures": entry.num_failures,
+        "latency_ms": {
+            key: (entry.get_response_time_percentile(p) if entry.num_requests else 0.0)
+            for key, p in PERCENTILES.items()
+        }
+        | {"max": entry.max_response_time or 0.0},
+    }
+
+
+class ContractUser(FastHttpUser):
+    """A client that sends one scenario's requests back to back and checks every answer."""
+
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        """Load the request bodies and pick this user's scenario."""
+        options = self.environment.parsed_options
+        path = Path(options.payloads) if options.payloads else None
+        self.bodies = load_payloads(path) if path else load_payloads()
+        self.scenario = options.scenario
+        self.random = random.Random(hash((os.getpid(), id(self))))
+
+    @task
+    def send(self) -> None:
+        """Send the next request of the scenario."""
+        scenario = self.scenario
+        if scenario == "mixed":
+            scenario = self.random.choices(
+                list(MIXED_WEIGHTS), weights=list(MIXED_WEIGHTS.values())
+            )[0]
+        if scenario == "health":
+            self.check("GET", "/health/live", None, 200, b'"ok"', "health")
+        elif scenario == "invalid":
+            body = self.random.choice(self.bodies["invalid"])
+            self.check("POST", "/v1/predict", body, 422, b'"validation_error"', "invalid")
+        else:
+            kind = "one" if scenario == "predict_one" else "batch"
+            body = self.random.choice(self.bodies[kind])
+            self.check("POST", "/v1/predict", body, 200, b'"predictions"', scenario)
+
+    def check(
+        self, method: str, path: str, body: str | None, status: int, marker: bytes, name: str
+    ) -> None:
+        """Send one request and fail it unless status and body are what the contract says."""
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        with self.client.request(
+            method, path, data=body, headers=headers, name=name, catch_response=True
+        ) as response:
+            if response.status_code != status:
+                response.failure(f"status {response.status_code}, expected {status}")
+            elif marker not in (response.content or b""):
+                response.failure(f"body without {marker.decode()}")
+            else:
+                timing = response.headers.get("Server-Timing", "")
+                if timing.startswith("model;dur="):
+                    Window.model_ms += float(timing[len("model;dur=") :])
+                    Window.model_count += 1
+                response.success()

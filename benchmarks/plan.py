@@ -1,0 +1,126 @@
+"""What a benchmark run measures: the matrix of each mode, and how long it should take.
+
+The default matrix gives every claim in the report its evidence within about 8 minutes on two
+cores: repeated trials where a headline figure comes from, one trial where a figure only needs
+to exist. ``--full`` measures every scenario at every concurrency for both variants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TARGETS = ("baseline", "flask", "django")
+SCENARIOS = ("health", "predict_one", "predict_batch", "invalid", "mixed")
+LEVELS = (1, 8, 32)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One thing to measure on every target: a variant, a scenario, a number of users."""
+
+    variant: str
+    scenario: str
+    users: int
+    trials: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one mode runs."""
+
+    mode: str
+    warmup_s: float
+    measure_s: float
+    cells: list[Cell]
+    targets: tuple[str, ...] = TARGETS
+    startup_samples: int = 3
+    calibrate: list[tuple[str, str, int]] = field(default_factory=list)  # variant, scenario, users
+    calibrate_s: float = 5.0
+    locust_overhead_s: float = 1.5  # starting Locust and stopping it, measured here
+
+    @property
+    def variants(self) -> list[str]:
+        """Return the variants measured, light first."""
+        return sorted({cell.variant for cell in self.cells}, key=("light", "heavy").index)
+
+    def phases(self, variant: str) -> list[tuple[int, Cell, str]]:
+        """Return (trial, cell, target) in run order: targets interleaved, trial by trial."""
+        cells = [cell for cell in self.cells if cell.variant == variant]
+        order = []
+        for trial in range(max(cell.trials for cell in cells)):
+            for cell in cells:
+                if trial < cell.trials:
+                    order.extend((trial, cell, target) for target in self.targets)
+        return order
+
+    def phase_seconds(self) -> float:
+        """Return the expected wall time of one Locust phase."""
+        return self.warmup_s + self.measure_s + self.locust_overhead_s
+
+    def estimate_s(self) -> float:
+        """Return the expected wall time of the whole run."""
+        phases = sum(len(self.phases(v)) for v in self.variants)
+        calibration = len(self.calibrate) * len(self.targets) * (self.calibrate_s + 1.5)
+        startup = self.startup_samples * len(self.targets) * 2.0
+        servers = len(self.variants) * 4.0
+        return phases * self.phase_seconds() + calibration + startup + servers + 10.0
+
+
+def build(mode: str) -> Plan:
+    """Return the plan of a mode: quick, default or full."""
+    if mode == "quick":
+        return Plan(
+            mode,
+            warmup_s=1.0,
+            measure_s=2.0,
+            cells=[
+                Cell("light", "health", 8, 1),
+                Cell("light", "predict_one", 8, 1),
+                Cell("heavy", "predict_one", 8, 1),
+            ],
+            startup_samples=1,
+            calibrate=[("light", "predict_one", 8)],
+            calibrate_s=1.0,
+        )
+    if mode == "default":
+        return Plan(
+            mode,
+            warmup_s=2.0,
+            measure_s=6.0,
+            cells=[
+                Cell("light", "health", 8, 2),
+                Cell("light", "predict_one", 8, 3),
+                Cell("light", "predict_one", 1, 1),
+                Cell("light", "predict_one", 32, 1),
+                Cell("light", "predict_batch", 8, 1),
+                Cell("light", "invalid", 8, 1),
+                Cell("light", "mixed", 8, 1),
+                Cell("heavy", "predict_one", 8, 2),
+            ],
+            calibrate=[
+                ("light", "predict_one", 8),
+                ("light", "health", 8),
+                ("heavy", "predict_one", 8),
+            ],
+        )
+    if mode == "full":
+        return Plan(
+            mode,
+            warmup_s=3.0,
+            measure_s=10.0,
+            cells=[
+                Cell(variant, scenario, users, 3)
+                for variant in ("light", "heavy")
+                for scenario in SCENARIOS
+                for users in LEVELS
+            ],
+            startup_samples=5,
+            calibrate=[
+                (v, s, u)
+                for v in ("light", "heavy")
+                for s in ("predict_one", "health")
+                for u in LEVELS
+            ],
+            calibrate_s=8.0,
+        )
+    raise ValueError(f"unknown mode {mode!r}")

@@ -1,0 +1,506 @@
+"""Probe what each framework protects by default, and what this project's apps protect.
+
+Four apps answer the same requests through werkzeug's test client, which drives any WSGI app:
+
+- ``flask-default``: ``Flask(__name__)`` with a route ``/`` answering ``{"ok": true}`` and a route
+  ``/boom`` that raises; nothing else configured.
+- ``django-default``: the settings ``django-admin startproject`` writes in the installed Django
+  (INSTALLED_APPS, MIDDLEWARE, TEMPLATES, ... and a fresh ``django-insecure-`` key), except
+  ``DEBUG = False`` and ``ALLOWED_HOSTS = ["localhost"]``: startproject's ``DEBUG = True`` and empty
+  ALLOWED_HOSTS are for a developer's machine, and the question here is what a production process
+  exposes. Its database lives in a directory that does not exist, so that a probe that touched
+  it would fail instead of leaving a file behind. The same two routes, ``/`` by JsonResponse.
+- ``flask-app`` and ``django-app``: this project's apps, as gunicorn imports them.
+
+Django's settings are global to a process, and the caller's process may have set up this project's
+Django app already (the tests do). So every app but ``flask-default`` is probed in a child process
+of its own (``python -m benchmarks.security --app NAME --json``), and each app is started once
+more without a secret key, again in a fresh process, to see whether it refuses to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from werkzeug.datastructures import Headers
+from werkzeug.test import Client
+
+from benchmarks.schema import SecurityCheck
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_NAMES = ("flask-default", "django-default", "flask-app", "django-app")
+IN_PROCESS = "flask-default"
+
+KEY_CHECK = "secret key required"
+CHECKS = (
+    "X-Frame-Options header",
+    "X-Content-Type-Options: nosniff",
+    "Referrer-Policy header",
+    "Host header validated",
+    "request body size limit",
+    "debug mode off",
+    "errors hide tracebacks",
+    "CSRF protection on",
+    KEY_CHECK,
+)
+
+ALLOWED_HOST = "localhost"  # werkzeug's test client sends it unless told otherwise
+FOREIGN_HOST = "attacker.example"
+LARGE_BODY_BYTES = 30 * 1024 * 1024
+# What a raised exception carries: an error page must show neither it nor a traceback.
+INTERNAL_DETAIL = "probe-internal-detail"
+# Policies that send no more than the origin to another site.
+STRICT_REFERRER_POLICIES = {
+    "no-referrer",
+    "same-origin",
+    "strict-origin",
+    "strict-origin-when-cross-origin",
+}
+
+Observation = tuple[str, bool]  # what was seen, and whether that is the safe outcome
+Answer = tuple[int, Headers, bytes]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One app to probe: its WSGI callable and what only its framework's objects can tell."""
+
+    wsgi: Any
+    page: str  # answers GET with 200
+    debug: bool
+    fail: Callable[[Client], Answer]  # make the app meet an unhandled exception
+    # A JSON endpoint to send a large body to; without one, the configured limit is reported.
+    upload_path: str | None = None
+    upload_limit: tuple[str, int | None] | None = None  # setting, value (None: no limit)
+    # Read from the framework's configuration; None for an app built to set no cookies, where
+    # the probe checks that it sets none.
+    csrf: Observation | None = None
+    # Sign something with the app's key and say what happened; None for an app that signs nothing.
+    sign: Callable[[], str] | None = None
+
+
+def _send(client: Client, method: str, url: str, **options: Any) -> Answer:
+    """Send one request and return the status, headers and body of the answer."""
+    # Error logs go to wsgi.errors, which would otherwise be this process's stderr: the probe
+    # reads answers, not logs.
+    with client.open(url, method=method, errors_stream=io.StringIO(), **options) as response:
+        return response.status_code, response.headers, response.get_data()
+
+
+# -- the default Flask app -------------------------------------------------------------------
+
+
+def _flask_session_write(app: Any) -> str:
+    from flask import session
+
+    with app.test_request_context():
+        try:
+            session["probe"] = True
+        except RuntimeError as error:
+            return f"a session write raises {type(error).__name__}"
+    return "a session write succeeds"
+
+
+def flask_default(with_secret_key: bool = True) -> Subject:
+    """Build the smallest Flask app; Flask sets no secret key by default, so the flag is moot."""
+    from flask import Flask
+
+    app = Flask(__name__)
+
+    @app.route("/")
+    def index() -> dict[str, bool]:
+        """Answer a JSON object."""
+        return {"ok": True}
+
+    @app.route("/boom")
+    def boom() -> NoReturn:
+        """Fail as a bug would."""
+        raise RuntimeError(INTERNAL_DETAIL)
+
+    # Flask-WTF's CSRFProtect, the usual way to add it, registers itself under this name.
+    protected = "csrf" in app.extensions
+    csrf = ("on (CSRFProtect)", True) if protected else ("off (none built in)", False)
+    return Subject(
+        wsgi=app,
+        page="/",
+        debug=app.debug,
+        fail=lambda client: _send(client, "GET", "/boom"),
+        upload_limit=("MAX_CONTENT_LENGTH", app.config["MAX_CONTENT_LENGTH"]),
+        csrf=csrf,
+        sign=lambda: _flask_session_write(app),
+    )
+
+
+# -- the default Django app (ROOT_URLCONF names this module) ---------------------------------
+
+
+def django_index(request: HttpRequest) -> JsonResponse:
+    """Answer a JSON object."""
+    return JsonResponse({"ok": True})
+
+
+def django_boom(request: HttpRequest) -> NoReturn:
+    """Fail as a bug would."""
+    raise RuntimeError(INTERNAL_DETAIL)
+
+
+urlpatterns = [path("", django_index), path("boom", django_boom)]
+
+
+def _django_signing() -> str:
+    from django.core import signing
+
+    try:
+        signing.dumps("probe")
+    except ImproperlyConfigured as error:
+        return f"signing raises {type(error).__name__}"
+    return "signing succeeds"
+
+
+def django_default(with_secret_key: bool = True) -> Subject:
+    """Configure Django as startproject does, but for production; once per process."""
+    from django.conf import settings
+    from django.core.checks.security.base import SECRET_KEY_INSECURE_PREFIX
+    from django.core.management.utils import get_random_secret_key
+    from django.core.wsgi import get_wsgi_application
+
+    base_dir = Path(tempfile.gettempdir()) / "django-default-probe-never-created"
+    settings.configure(
+        SECRET_KEY=SECRET_KEY_INSECURE_PREFIX + get_random_secret_key() if with_secret_key else "",
+        DEBUG=False,
+        ALLOWED_HOSTS=[ALLOWED_HOST],
+        INSTALLED_APPS=[
+            "django.contrib.admin",
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sessions",
+            "django.contrib.messages",
+            "django.contrib.staticfiles",
+        ],
+        MIDDLEWARE=[
+            "django.middleware.security.SecurityMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ],
+        ROOT_URLCONF=__name__,
+        TEMPLATES=[
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [],
+                "APP_DIRS": True,
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                    ],
+                },
+            },
+        ],
+        DATABASES={
+            "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": base_dir / "db.sqlite3"}
+        },
+        AUTH_PASSWORD_VALIDATORS=[
+            {"NAME": f"django.contrib.auth.password_validation.{name}"}
+            for name in (
+                "UserAttributeSimilarityValidator",
+                "MinimumLengthValidator",
+                "CommonPasswordValidator",
+                "NumericPasswordValidator",
+            )
+        ],
+        LANGUAGE_CODE="en-us",
+        TIME_ZONE="UTC",
+        USE_I18N=True,
+        USE_TZ=True,
+        STATIC_URL="static/",
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+    )
+    application = get_wsgi_application()
+    csrf_middleware = "django.middleware.csrf.CsrfViewMiddleware"
+    return Subject(
+        wsgi=application,
+        page="/",
+        debug=settings.DEBUG,
+        fail=lambda client: _send(client, "GET", "/boom"),
+        upload_limit=("DATA_UPLOAD_MAX_MEMORY_SIZE", settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
+        csrf=(
+            ("on (CsrfViewMiddleware)", True)
+            if csrf_middleware in settings.MIDDLEWARE
+            else ("off (no CsrfViewMiddleware)", False)
+        ),
+        sign=_django_signing,
+    )
+
+
+# -- this project's apps ---------------------------------------------------------------------
+
+
+class ExplodingModel:
+    """Stand in for the model and fail on prediction, as a bug would."""
+
+    name, version = "exploding", "0" * 12
+
+    def predict(self, instances: object) -> NoReturn:
+        """Raise an exception no handler expects."""
+        raise RuntimeError(INTERNAL_DETAIL)
+
+
+def _predict_with(client: Client, install: Callable[[], None]) -> Answer:
+    """Swap in the exploding model, then ask for a prediction."""
+    install()
+    body = json.dumps({"instances": [{"mean_radius": 1.0}]})
+    return _send(client, "POST", "/v1/predict", data=body, content_type="application/json")
+
+
+def flask_app(with_secret_key: bool = True) -> Subject:
+    """Create this project's Flask app as gunicorn does; changes this process's environment."""
+    if not with_secret_key:
+        os.environ.pop("FLASK_SECRET_KEY", None)
+    from flask_app import create_app
+
+    app = create_app()
+    return Subject(
+        wsgi=app,
+        page="/health/live",
+        debug=app.debug,
+        fail=lambda client: _predict_with(
+            client, lambda: app.extensions.__setitem__("model", ExplodingModel())
+        ),
+        upload_path="/v1/predict",
+    )
+
+
+def django_app(with_secret_key: bool = True) -> Subject:
+    """Set up this project's Django app as gunicorn does; changes this process's environment."""
+    # The test environment brings a development key; production brings none unless one is set.
+    os.environ["DJANGO_ENV"] = "test" if with_secret_key else "production"
+    if not with_secret_key:
+        os.environ.pop("DJANGO_SECRET_KEY", None)
+    from django.apps import apps
+    from django.conf import settings
+
+    from django_app.wsgi import application
+
+    config = apps.get_app_config("api")
+    return Subject(
+        wsgi=application,
+        page="/health/live",
+        debug=settings.DEBUG,
+        fail=lambda client: _predict_with(
+            client, lambda: setattr(config, "model", ExplodingModel())
+        ),
+        upload_path="/v1/predict",
+    )
+
+
+BUILDERS: dict[str, Callable[[bool], Subject]] = {
+    "flask-default": flask_default,
+    "django-default": django_default,
+    "flask-app": flask_app,
+    "django-app": django_app,
+}
+
+
+# -- the probe -------------------------------------------------------------------------------
+
+
+def _header(headers: Headers, name: str, safe: set[str]) -> Observation:
+    value = headers.get(name)
+    if value is None:
+        return "absent", False
+    return value, all(part.strip().lower() in safe for part in value.split(","))
+
+
+def _host_validation(client: Client, page: str) -> Observation:
+    status, _, _ = _send(client, "GET", page, base_url=f"http://{FOREIGN_HOST}/")
+    return f"{status} for Host: {FOREIGN_HOST}", status == 400
+
+
+def _body_limit(client: Client, subject: Subject) -> Observation:
+    if subject.upload_path is None:
+        if subject.upload_limit is None:
+            raise ValueError("a subject needs an upload_path or an upload_limit")
+        setting, limit = subject.upload_limit
+        if limit is None:
+            return f"unlimited ({setting} = None)", False
+        return f"{limit:,} bytes ({setting})", True
+    # Valid JSON all the way, so an app that reads it all would answer about its content.
+    opening, closing = b'{"instances": [', b"]}"
+    body = opening + b" " * (LARGE_BODY_BYTES - len(opening) - len(closing)) + closing
+    status, _, _ = _send(
+        client, "POST", subject.upload_path, data=body, content_type="application/json"
+    )
+    refused = status in {400, 413}
+    verb = "refused" if refused else "did not refuse"
+    return f"{verb} a 30 MB body: {status}", refused
+
+
+def _error_page(answer: Answer) -> Observation:
+    status, _, body = answer
+    shown = [text for text in ("Traceback", INTERNAL_DETAIL) if text.encode() in body]
+    if shown:
+        return f"{status}, body shows {' and '.join(shown)}", False
+    return f"{status}, no traceback or cause in body", status == 500
+
+
+def _without_cookies(headers: Headers) -> Observation:
+    if "Set-Cookie" in headers:
+        return "off, and the app sets cookies", False
+    return "not applicable (stateless JSON API, no cookies)", True
+
+
+def observe(subject: Subject) -> dict[str, Observation]:
+    """Probe one app: headers, hosts, body limit, debug, error pages and CSRF."""
+    client = Client(subject.wsgi)
+    status, headers, _ = _send(client, "GET", subject.page)
+    if status != 200:
+        raise RuntimeError(f"GET {subject.page} answered {status}, not 200: nothing to probe")
+    return {
+        "X-Frame-Options header": _header(headers, "X-Frame-Options", {"deny", "sameorigin"}),
+        "X-Content-Type-Options: nosniff": _header(headers, "X-Content-Type-Options", {"nosniff"}),
+        "Referrer-Policy header": _header(headers, "Referrer-Policy", STRICT_REFERRER_POLICIES),
+        "Host header validated": _host_validation(client, subject.page),
+        "request body size limit": _body_limit(client, subject),
+        "debug mode off": ("on", False) if subject.debug else ("off", True),
+        "errors hide tracebacks": _error_page(subject.fail(client)),
+        "CSRF protection on": subject.csrf or _without_cookies(headers),
+    }
+
+
+def observe_missing_secret(name: str) -> Observation:
+    """Start an app without a secret key and see whether it serves; once per process."""
+    try:
+        subject = BUILDERS[name](False)
+    except ImproperlyConfigured as error:
+        return f"required: refuses to start ({type(error).__name__})", True
+    status, headers, _ = _send(Client(subject.wsgi), "GET", subject.page)
+    if subject.sign is None and status == 200 and "Set-Cookie" not in headers:
+        return "not applicable (signs nothing, no cookies); starts without one", True
+    signing = f"; {subject.sign()}" if subject.sign else ""
+    if status >= 500:
+        # It starts, but cannot answer: the key is required all the same, on every request.
+        return f"required: starts, then answers GET {subject.page} with {status}{signing}", True
+    return f"not required: starts, answers GET {subject.page} with {status}{signing}", False
+
+
+def run(name: str, *, with_secret_key: bool = True) -> dict[str, Observation]:
+    """Probe one app in this process: every check, or only how it starts without a key."""
+    if with_secret_key:
+        return observe(BUILDERS[name](True))
+    return {KEY_CHECK: observe_missing_secret(name)}
+
+
+def _child_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    # Set when this process has set up the project's Django app; each child chooses its own.
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def _start(name: str, with_secret_key: bool) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "benchmarks.security", "--app", name, "--json"]
+    if not with_secret_key:
+        command.append("--without-secret-key")
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=_child_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(child: subprocess.Popen[str]) -> dict[str, Observation]:
+    try:
+        out, err = child.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(child.args)} failed ({child.returncode}):\n{err}")
+    return {check: (result, passed) for check, (result, passed) in json.loads(out).items()}
+
+
+def _checks(observed: dict[str, dict[str, Observation]]) -> list[SecurityCheck]:
+    names = list(observed)
+    return [
+        {
+            "check": check,
+            "result": {name: observed[name][check][0] for name in names},
+            "passed": {name: observed[name][check][1] for name in names},
+        }
+        for check in CHECKS
+        if all(check in observed[name] for name in names)
+    ]
+
+
+def probe() -> list[SecurityCheck]:
+    """Probe all four apps, each in a fresh process but the default Flask app."""
+    # Started together: each child spends most of its second importing its framework.
+    children = [
+        (name, _start(name, with_key))
+        for name in APP_NAMES
+        if name != IN_PROCESS
+        for with_key in (True, False)
+    ]
+    observed: dict[str, dict[str, Observation]] = {name: {} for name in APP_NAMES}
+    observed[IN_PROCESS] |= run(IN_PROCESS) | run(IN_PROCESS, with_secret_key=False)
+    for name, child in children:
+        observed[name] |= _finish(child)
+    return _checks(observed)
+
+
+def _print_table(checks: list[SecurityCheck]) -> None:
+    for check in checks:
+        print(check["check"])
+        for name, result in check["result"].items():
+            verdict = "pass" if check["passed"][name] else "FAIL"
+            print(f"  {name:<15} {verdict:<5} {result}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Probe every app and print a table, or probe one app (``--app``) in this process."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--app", choices=APP_NAMES, help="probe this app alone, in this process")
+    parser.add_argument(
+        "--without-secret-key", action="store_true", help="with --app: start it without a key"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args(argv)
+    if args.app is None:
+        checks = probe()
+    else:
+        observed = run(args.app, with_secret_key=not args.without_secret_key)
+        if args.json:
+            # The form a parent process reads back: check -> [result, passed].
+            print(json.dumps(observed))
+            return
+        checks = _checks({args.app: observed})
+    if args.json:
+        print(json.dumps(checks, indent=2))
+    else:
+        _print_table(checks)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+"""The report: aggregation by hand-checked examples, and both formats rendered from sample data."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import get_type_hints
+
+import pytest
+
+from benchmarks import aggregate, report, schema
+from benchmarks.schema import Results
+
+SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
+HEADLINE = ("flask", "light", "predict_one", 32)
+
+
+@pytest.fixture
+def results() -> Results:
+    """Load the synthetic sample results afresh, so a test may change them."""
+    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+
+
+def phase(rps: float, trial: int = 1, **changes: object) -> dict:
+    """Return one Flask light predict_one phase at 8 users, with ``changes`` applied."""
+    base = {
+        "target": "flask",
+        "variant": "light",
+        "scenario": "predict_one",
+        "users": 8,
+        "trial": trial,
+        "seconds": 5.0,
+        "requests": 1000,
+        "failures": 0,
+        "rps": rps,
+        "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": 4.0, "max": 5.0},
+        "server_cpu_us_per_request": 300.0,
+        "model_ms_mean": 0.1,
+        "generator_cpu_util": 0.5,
+        "generator_bound": False,
+        "rss_mb_steady": 100.0,
+        "rss_mb_peak": 110.0,
+        "csv_prefix": f"locust/t{trial}",
+    }
+    return base | changes
+
+
+def markdown_tables(markdown: str) -> list[list[str]]:
+    """Return the markdown's tables, each as its list of lines."""
+    tables: list[list[str]] = []
+    current: list[str] = []
+    for line in [*markdown.splitlines(), ""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def cell_count(line: str) -> int:
+    """Count a markdown table row's cells, not splitting at escaped pipes."""
+    assert line.startswith("|"), line
+    assert line.endswith("|"), line
+    return len(re.split(r"(?<!\\)\|", line)) - 2
+
+
+def test_the_sample_is_complete_and_marked_synthetic(results: Results) -> None:
+    assert results["note"] == "synthetic data for tests"
+    parts = {
+        "phases": schema.Phase,
+        "calibration": schema.Calibration,
+        "security": schema.SecurityCheck,
+        "claims": schema.Claim,
+    }
+    assert set(get_type_hints(Results)) <= set(results)
+    for key, kind in parts.items():
+        assert results[key]
+        for record in results[key]:
+            assert set(record) == set(get_type_hints(kind)), key
+    for startup in results["startup"].values():
+        assert set(startup) == set(get_type_hints(schema.Startup))
+    for deps in results["dependencies"].values():
+        assert set(deps) == set(get_type_hints(schema.Dependencies))
+    assert {c["verdict"] for c in results["claims"]} == set(report.VERDICTS)
+    assert sum(p["generator_bound"] for p in results["phases"]) == 1
+    assert any(c["generator_limited"] for c in results["calibration"])
+
+
+# -- aggregate --------------------------------------------------------------------------------
+
+
+def test_cells_take_medians_extremes_and_sums_over_trials() -> None:
+    trials = [
+        phase(100.0, 1, requests=500, failures=1, model_ms_mean=0.1, rss_mb_peak=120.0),
+        phase(120.0, 2, requests=600, server_cpu_us_per_request=340.0, model_ms_mean=None),
+        phase(
+            90.0,
+            3,
+            requests=450,
+            failures=2,
+            server_cpu_us_per_request=320.0,
+            model_ms_mean=0.2,
+            generator_bound=True,
+            rss_mb_steady=104.0,
+            latency_ms={"p50": 1.4, "p90": 2.2, "p99": 9.0, "p999": 9.5, "max": 12.0},
+        ),
+    ]
+    (cell,) = aggregate.cells(trials).values()
+    assert cell["rps"] == 100.0
+    assert (cell["rps_min"], cell["rps_max"]) == (90.0, 120.0)
+    assert cell["latency_ms"] == {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": 4.0, "max": 5.0}
+    assert cell["server_cpu_us_per_request"] == 320.0
+    assert cell["model_ms_mean"] == pytest.approx(0.15)  # the trial without a figure is left out
+    assert cell["framework_us"] == pytest.approx(320.0 - 150.0)
+    assert cell["rss_mb_steady"] == 100.0
+    assert cell["rss_mb_peak"] == 120.0
+    assert cell["trials"] == 3
+    assert cell["requests"] == 1550
+    assert cell["failures"] == 3
+    assert cell["generator_bound"] is True
+
+
+def test_cells_without_model_timing_have_no_framework_share() -> None:
+    trials = [
+        phase(50.0, 1, scenario="health", model_ms_mean=None),
+        phase(70.0, 2, scenario="health", model_ms_mean=None),
+    ]
+    cell = aggregate.cells(trials)[("flask", "light", "health", 8)]
+    assert cell["rps"] == 60.0
+    assert cell["model_ms_mean"] is None
+    assert cell["framework_us"] is None
+    assert cell["generator_bound"] is False
+
+
+def test_cells_are_grouped_by_cell_and_ordered() -> None:
+    trials = [
+        phase(10.0, target="django"),
+        phase(30.0, users=32),
+        phase(20.0),
+        phase(40.0, target="baseline", variant="heavy"),
+        phase(50.0, target="baseline"),
+    ]
+    assert list(aggregate.cells(trials)) == [
+        ("baseline", "light", "predict_one", 8),
+        ("baseline", "heavy", "predict_one", 8),
+        ("flask", "light", "predict_one", 8),
+        ("flask", "light", "predict_one", 32),
+        ("django", "light", "predict_one", 8),
+    ]
+
+
+def test_ratio_divides_two_cells_and_refuses_what_is_missing() -> None:
+    table = aggregate.cells([phase(300.0), phase(200.0, target="django"), phase(0.0, users=1)])
+    flask, django = ("flask", "light", "predict_one", 8), ("django", "light", "predict_one", 8)
+    assert aggregate.ratio(table, flask, django) == 1.5
+    assert aggregate.ratio(table, flask, django, key="latency_ms.p99") == 1.0
+    assert aggregate.ratio(table, flask, ("django", "heavy", "predict_one", 8)) is None
+    assert aggregate.ratio(table, flask, ("flask", "light", "predict_one", 1)) is None
+
+
+def test_noise_is_the_relative_spread_of_each_cell() -> None:
+    trials = [phase(100.0, 1), phase(120.0, 2), phase(90.0, 3), phase(80.0, 1, users=1)]
+    spread = aggregate.noise(trials)
+    assert spread[("flask", "light", "predict_one", 8)] == pytest.approx(0.3)
+    assert spread[("flask", "light", "predict_one", 1)] == 0.0
+    latency = [phase(1.0, 1), phase(1.0, 2, latency_ms={"p99": 5.0}), phase(1.0, 3)]
+    assert aggregate.noise(latency, key="latency_ms.p99") == {
+        ("flask", "light", "predict_one", 8): pytest.approx((5.0 - 3.0) / 3.0)
+    }
+
+
+def test_users_helpers_pick_the_levels_the_report_compares(results: Results) -> None:
+    table = aggregate.cells(results["phases"])
+    assert aggregate.users_levels(table, "light", "predict_one") == [1, 8, 32]
+    assert aggregate.common_users(table, "light", "predict_one") == 32
+    assert aggregate.busiest_users(table, "light") == 8
+    assert aggregate.common_users(table, "light", "no such scenario") is None
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+
+
+def test_markdown_shows_figures_computed_from_the_phases(results: Results) -> None:
+    markdown = report.render_markdown(results)
+    table = aggregate.cells(results["phases"])
+    flask, django = table[HEADLINE], table[("django", *HEADLINE[1:])]
+    assert f"Flask {report.fmt_rps(flask['rps'])} req/s" in markdown
+    assert report.fmt_ratio(flask["rps"] / django["rps"]) in markdown
+    spread = f"{report.fmt_rps(flask['rps_min'])}{report.EN_DASH}{report.fmt_rps(flask['rps_max'])}"
+    assert spread in markdown
+    assert report.fmt_ms(flask["latency_ms"]["p999"]) in markdown
+    assert f"| {report.fmt_us(flask['framework_us'])} |" in markdown
+    assert "**generator-bound**" in markdown
+    assert "**generator-limited**" in markdown
+    assert "4 supported, 2 contradicted, 2 mixed, 1 not measurable here" in markdown
+    for claim in results["claims"]:
+        assert f"| {claim['verdict']} |" in markdown
+    django_alone = results["framework_footprint"]["django"]["total_bytes"] / 1e6
+    assert f"| Django | Django, asgiref, sqlparse | {django_alone:.2f} |" in markdown
+
+
+def test_summary_follows_the_data_not_fixed_text(results: Results) -> None:
+    before = report.render_markdown(results)
+    for p in results["phases"]:
+        if (p["target"], p["variant"], p["scenario"], p["users"]) == HEADLINE:
+            p["rps"] *= 2
+    after = report.render_markdown(results)
+    rps = aggregate.cells(results["phases"])[HEADLINE]["rps"]
+    assert f"Flask {report.fmt_rps(rps)} req/s" in after
+    assert f"Flask {report.fmt_rps(rps)} req/s" not in before
+
+
+def test_markdown_sections_come_in_order_after_a_prominent_note(results: Results) -> None:
+    markdown = report.render_markdown(results)
+    assert markdown.startswith(f"# {report.md_escape(report.document(results).title)}\n")
+    titles = [s.title for s in report.document(results).sections]
+    assert titles[:3] == ["Summary", "Claims", "Throughput and latency"]
+    assert titles[-2:] == ["Methodology", "Environment"]
+    positions = [markdown.index(f"\n## {title}\n") for title in titles]
+    assert positions == sorted(positions)
+    assert markdown.index("synthetic data for tests") < positions[0]
+
+
+def test_markdown_tables_are_well_formed(results: Results) -> None:
+    tables = markdown_tables(report.render_markdown(results))
+    assert len(tables) >= 12
+    for lines in tables:
+        assert re.fullmatch(r"\|( -{3}:? \|)+", lines[1]), lines[1]
+        assert {cell_count(line) for line in lines} == {cell_count(lines[0])}, lines[0]
+        assert len(lines) > 2
+
+
+def test_markdown_escapes_what_github_would_read_as_markup(results: Results) -> None:
+    results["claims"][0]["reason"] = "a | b and __init__"
+    markdown = report.render_markdown(results)
+    assert r"a \| b and \_\_init\_\_" in markdown
+    for lines in markdown_tables(markdown):
+        assert {cell_count(line) for line in lines} == {cell_count(lines[0])}
+
+
+# -- HTML -------------------------------------------------------------------------------------
+
+
+def test_html_is_one_self_contained_file(results: Results) -> None:
+    html = report.render_html(results)
+    assert html.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.IGNORECASE)
+    assert not re.search(r"<script[^>]*\bsrc", html, re.IGNORECASE)
+    assert "<link" not in html.lower()
+    assert "@import" not in html
+    assert "url(" not in html
+    # The sample holds no address, so any would have come from the renderer.
+    assert "http://" not in html
+    assert "https://" not in html
+
+
+def test_html_has_titled_charts_with_captions(results: Results) -> None:
+    html = report.render_html(results)
+    svgs = re.findall(r"<svg\b.*?</svg>", html, re.DOTALL)
+    assert len(svgs) >= 5
+    for svg in svgs:
+        assert re.match(r"<svg[^>]*>\s*<title>[^<]+</title>", svg)
+        assert "<rect" in svg or "<polyline" in svg
+    assert html.count("<figure>") == len(svgs) == html.count("<figcaption>")
+    assert "requests per second" in html
+    assert "response time (ms)" in html
+    assert "CPU per request (µs)" in html
+    assert "concurrent users (log scale)" in html
+    for target in ("baseline", "flask", "django"):
+        assert report.TARGET_COLOURS[target] in html
+
+
+def test_html_shows_the_same_sections_figures_and_badges(results: Results) -> None:
+    html = report.render_html(results)
+    titles = [s.title for s in report.document(results).sections]
+    positions = [html.index(f"<h2>{title}</h2>") for title in titles]
+    assert positions == sorted(positions)
+    assert html.index('class="note"') < positions[0]
+    assert "synthetic data for tests" in html
+    rps = aggregate.cells(results["phases"])[HEADLINE]["rps"]
+    assert f"Flask {report.fmt_rps(rps)} req/s" in html
+    for kind in ("supported", "contradicted", "mixed", "not-measurable-here"):
+        assert f'<span class="badge {kind}">' in html
+    assert '<span class="flag">generator-bound</span>' in html
+
+
+def test_html_escapes_text_from_the_results(results: Results) -> None:
+    results["claims"][0]["claim"] = "<script>alert(1)</script>"
+    results["environment"]["os"] = 'Linux "<b>"'
+    html = report.render_html(results)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Linux &quot;&lt;b&gt;&quot;" in html
+
+
+# -- partial runs -----------------------------------------------------------------------------
+
+
+def test_a_run_without_calibration_or_start_up_still_renders(results: Results) -> None:
+    results["calibration"] = []
+    results["startup"] = {}
+    markdown, html = report.render_markdown(results), report.render_html(results)
+    for title in ("Calibration against wrk", "Start-up"):
+        assert f"## {title}\n\n{report.NOT_MEASURED}\n" in markdown
+        assert f"<h2>{title}</h2>\n<p>{report.NOT_MEASURED}</p>" in html
+    assert "generator-limited" not in markdown.split("## Calibration")[0]
+
+
+def test_a_run_that_measured_nothing_still_renders(results: Results) -> None:
+    empty = copy.deepcopy(results)
+    for key, value in empty.items():
+        if isinstance(value, list | dict) and key != "environment":
+            empty[key] = type(value)()
+    markdown, html = report.render_markdown(empty), report.render_html(empty)
+    assert markdown.count(report.NOT_MEASURED) >= 8
+    assert "No load was measured in this run." in markdown
+    assert "<svg" not in html
+    assert html.count(report.NOT_MEASURED) == markdown.count(report.NOT_MEASURED)
+
+
+def test_an_unknown_schema_version_is_refused(results: Results) -> None:
+    results["schema_version"] = 99
+    with pytest.raises(ValueError, match="schema_version 99"):
+        report.render_markdown(results)
+
+
+def test_write_reports_writes_both_files(results: Results, tmp_path: Path) -> None:
+    markdown, html = report.write_reports(results, tmp_path)
+    assert (markdown.name, html.name) == ("report.md", "report.html")
+    assert markdown.read_text(encoding="utf-8") == report.render_markdown(results)
+    assert html.read_text(encoding="utf-8") == report.render_html(results)

@@ -1,0 +1,149 @@
+"""The security probe: its checks on hand-made WSGI apps, then the real probe of all four apps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import security
+from benchmarks.schema import SecurityCheck
+from benchmarks.security import APP_NAMES, CHECKS, KEY_CHECK, Subject, observe
+
+PROJECT_APPS = ("flask-app", "django-app")
+HEADER_CHECKS = (
+    "X-Frame-Options header",
+    "X-Content-Type-Options: nosniff",
+    "Referrer-Policy header",
+)
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+def careless_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """Answer anything for any host, set a cookie, and show tracebacks."""
+    if environ["PATH_INFO"] == "/boom":
+        start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")])
+        return [f"Traceback (most recent call last):\n{security.INTERNAL_DETAIL}".encode()]
+    start_response("200 OK", [("Content-Type", "application/json"), ("Set-Cookie", "id=1")])
+    return [b'{"ok": true}']
+
+
+def careful_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """Refuse unknown hosts and large bodies, hide errors, send the protective headers."""
+    protective = [
+        ("X-Frame-Options", "SAMEORIGIN"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
+    if environ["HTTP_HOST"] != security.ALLOWED_HOST:
+        status = "400 BAD REQUEST"
+    elif int(environ.get("CONTENT_LENGTH") or 0) > 1024:
+        status = "413 REQUEST ENTITY TOO LARGE"
+    elif environ["PATH_INFO"] == "/boom":
+        status = "500 INTERNAL SERVER ERROR"
+    else:
+        status = "200 OK"
+    start_response(status, [("Content-Type", "application/json"), *protective])
+    return [b"{}"]
+
+
+def boom(client: Any) -> security.Answer:
+    """Request the failing route."""
+    return security._send(client, "GET", "/boom")
+
+
+def test_a_careless_app_fails_every_check() -> None:
+    subject = Subject(
+        wsgi=careless_app,
+        page="/",
+        debug=True,
+        fail=boom,
+        upload_path="/upload",
+    )
+    observed = observe(subject)
+    assert list(observed) == [check for check in CHECKS if check != KEY_CHECK]
+    assert not any(passed for _, passed in observed.values()), observed
+    assert observed["X-Frame-Options header"] == ("absent", False)
+    assert observed["Host header validated"][0] == "200 for Host: attacker.example"
+    assert observed["request body size limit"][0] == "did not refuse a 30 MB body: 200"
+    assert observed["CSRF protection on"] == ("off, and the app sets cookies", False)
+
+
+def test_a_careful_app_passes_every_check() -> None:
+    subject = Subject(wsgi=careful_app, page="/", debug=False, fail=boom, upload_path="/upload")
+    observed = observe(subject)
+    assert all(passed for _, passed in observed.values()), observed
+    assert observed["X-Frame-Options header"] == ("SAMEORIGIN", True)
+    assert observed["request body size limit"] == ("refused a 30 MB body: 413", True)
+
+
+def test_a_configured_limit_is_reported_when_nothing_reads_a_body() -> None:
+    unlimited = Subject(
+        wsgi=careful_app, page="/", debug=False, fail=boom, upload_limit=("LIMIT", None)
+    )
+    assert observe(unlimited)["request body size limit"] == ("unlimited (LIMIT = None)", False)
+    limited = Subject(
+        wsgi=careful_app, page="/", debug=False, fail=boom, upload_limit=("LIMIT", 2048)
+    )
+    assert observe(limited)["request body size limit"] == ("2,048 bytes (LIMIT)", True)
+
+
+def test_the_default_flask_app_in_process() -> None:
+    observed = security.run("flask-default")
+    assert observed["debug mode off"] == ("off", True)
+    assert observed["CSRF protection on"] == ("off (none built in)", False)
+    assert observed["request body size limit"] == ("unlimited (MAX_CONTENT_LENGTH = None)", False)
+
+
+# -- the real probe, child processes included ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def checks(artifacts_root: Path) -> Iterator[dict[str, SecurityCheck]]:
+    """Probe all four apps once, the project's apps on the freshly trained light model."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLAPI_MODEL_DIR", str(artifacts_root / "light"))
+        yield {check["check"]: check for check in security.probe()}
+
+
+def test_every_check_covers_every_app(checks: dict[str, SecurityCheck]) -> None:
+    assert list(checks) == list(CHECKS)
+    for check in checks.values():
+        assert list(check["result"]) == list(APP_NAMES)
+        assert list(check["passed"]) == list(APP_NAMES)
+
+
+def test_flask_sends_no_frame_options_and_django_denies_framing(
+    checks: dict[str, SecurityCheck],
+) -> None:
+    frame = checks["X-Frame-Options header"]
+    assert (frame["result"]["flask-default"], frame["passed"]["flask-default"]) == ("absent", False)
+    assert (frame["result"]["django-default"], frame["passed"]["django-default"]) == ("DENY", True)
+
+
+def test_the_default_django_app_validates_hosts_and_limits_bodies(
+    checks: dict[str, SecurityCheck],
+) -> None:
+    assert checks["Host header validated"]["passed"]["django-default"]
+    assert checks["Host header validated"]["result"]["flask-default"].startswith("200 ")
+    assert checks["request body size limit"]["passed"]["django-default"]
+    assert checks["CSRF protection on"]["result"]["django-default"] == "on (CsrfViewMiddleware)"
+
+
+@pytest.mark.parametrize("app", PROJECT_APPS)
+def test_the_project_apps_pass_every_check(checks: dict[str, SecurityCheck], app: str) -> None:
+    failed = {name: check["result"][app] for name, check in checks.items()}
+    assert all(checks[name]["passed"][app] for name in CHECKS), failed
+    for name in HEADER_CHECKS:
+        assert checks[name]["result"][app] != "absent"
+    assert checks["request body size limit"]["result"][app] == "refused a 30 MB body: 413"
+
+
+def test_the_project_django_app_needs_a_key_in_production(
+    checks: dict[str, SecurityCheck],
+) -> None:
+    result = checks[KEY_CHECK]["result"]["django-app"]
+    assert result == "required: refuses to start (ImproperlyConfigured)"
