@@ -126,15 +126,24 @@ def users_levels(cells: Iterable[Cell], variant: str, scenario: str) -> list[int
 
 
 def common_users(cells: Iterable[Cell], variant: str, scenario: str) -> int | None:
-    """Return the highest users level at which every measured target has the cell, if any."""
-    cells = list(cells)
+    """Return the users level every measured target has, preferring the most trials.
+
+    The headline figures come from the level measured most often (the default run repeats
+    8 users three times); among levels with as many trials, the highest wins.
+    """
+    trials = dict(cells) if isinstance(cells, Mapping) else {key: {} for key in cells}
+    cells = list(trials)
     targets = {c[0] for c in cells if c[1] == variant and c[2] == scenario}
     levels = [
         users
         for users in users_levels(cells, variant, scenario)
-        if all((t, variant, scenario, users) in cells for t in targets)
+        if all((t, variant, scenario, users) in trials for t in targets)
     ]
-    return max(levels) if levels else None
+
+    def fewest_trials(users: int) -> int:
+        return min(trials[(t, variant, scenario, users)].get("trials", 1) for t in targets)
+
+    return max(levels, key=lambda users: (fewest_trials(users), users)) if levels else None
 
 
 def busiest_users(cells: Iterable[Cell], variant: str) -> int | None:

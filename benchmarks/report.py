@@ -550,8 +550,8 @@ def _cpu(run: _Run) -> Section:
                 "CPU is the CPU time of the whole gunicorn process tree divided by the requests "
                 "served; the model's share is the mean model duration each app reports in its "
                 "Server-Timing header; the framework's share is the rest: everything a request "
-                "costs the server outside the model. Users: the highest level every target "
-                "reached for that variant."
+                "costs the server outside the model. Users: the level every target was measured "
+                "at with the most trials (the highest on a tie)."
             )
         )
     return Section("CPU per request", blocks)

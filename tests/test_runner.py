@@ -9,10 +9,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
-from benchmarks import payloads, runner, servers
+from benchmarks import payloads, runner, schema, servers
 from benchmarks.plan import Cell, Plan, build
 
 pytestmark = pytest.mark.server
@@ -63,7 +64,9 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     cells = {(p["target"], p["variant"], p["scenario"]) for p in results["phases"]}
     plan = build("quick")
     assert cells == {(t, c.variant, c.scenario) for t in plan.targets for c in plan.cells}
+    assert set(get_type_hints(schema.Results)) <= set(results)
     for phase in results["phases"]:
+        assert set(phase) == set(get_type_hints(schema.Phase))
         assert phase["failures"] == 0, phase["errors"]
         assert phase["requests"] > 20
         latency = phase["latency_ms"]
@@ -76,6 +79,8 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     # Sub-millisecond resolution: some percentile is not a whole number of milliseconds.
     assert any(p["latency_ms"]["p50"] % 1 for p in results["phases"])
     assert {row["target"] for row in results["calibration"]} == set(plan.targets)
+    for row in results["calibration"]:
+        assert set(row) == set(get_type_hints(schema.Calibration))
     assert set(results["startup"]) == set(plan.targets)
     assert all(s["median"] > 0 for s in results["startup"].values())
     assert len(results["claims"]) == 9
@@ -200,3 +205,38 @@ def test_split_cpus() -> None:
     assert runner.split_cpus("0/1") == ("0", "1")
     server, load = runner.split_cpus()
     assert not set(server.split(",")) & set(load.split(",")) or len(os.sched_getaffinity(0)) == 1
+
+
+def test_locustfile_standalone_web_ui_offers_the_scenarios(tmp_path: Path) -> None:
+    port = servers.free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(runner.LOCUSTFILE),
+        "--host",
+        "http://127.0.0.1:8001",
+        "--web-host",
+        servers.HOST,
+        "--web-port",
+        str(port),
+    ]
+    with (tmp_path / "locust.log").open("wb") as log:
+        ui = subprocess.Popen(command, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _, body = servers.get(port, "/")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "locust.log").read_text()
+                time.sleep(0.2)
+    finally:
+        ui.terminate()
+        ui.wait(10)
+    assert status == 200
+    page = body.decode()
+    for scenario in ("health", "predict_one", "predict_batch", "invalid", "mixed"):
+        assert f'"{scenario}"' in page
