@@ -22,6 +22,9 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+# Load the app (and the model) once in the master before forking: a broken artifact stops the
+# server at start-up with one line, and workers share the model's memory pages.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true") == "true"
 # Access logging costs time per request and is off unless asked for ("-" is stdout).
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"

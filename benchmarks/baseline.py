@@ -8,6 +8,7 @@ framework costs. Not a third implementation of the contract.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable
 from time import perf_counter
 from typing import Any
@@ -19,10 +20,13 @@ _settings = {
     name: os.environ.get(f"{contract.ENV_PREFIX}_{name}", str(default))
     for name, default in contract.SETTINGS_DEFAULTS.items()
 }
-MODEL = model.load(
-    contract.model_dir(_settings["MODEL_VARIANT"], _settings["MODEL_DIR"]),
-    max_batch_size=int(_settings["MAX_BATCH_SIZE"]),
-)
+try:
+    MODEL = model.load(
+        contract.model_dir(_settings["MODEL_VARIANT"], _settings["MODEL_DIR"]),
+        max_batch_size=int(_settings["MAX_BATCH_SIZE"]),
+    )
+except model.ModelLoadError as exc:
+    sys.exit(f"baseline: cannot serve: {exc}")
 MAX_BODY_BYTES = int(_settings["MAX_BODY_BYTES"])
 _REASONS = {
     200: "OK",

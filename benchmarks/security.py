@@ -389,7 +389,8 @@ def observe_missing_secret(name: str) -> Observation:
     """Start an app without a secret key and see whether it serves; once per process."""
     try:
         subject = BUILDERS[name](False)
-    except ImproperlyConfigured as error:
+    except (ImproperlyConfigured, SystemExit) as error:
+        # The project's wsgi modules turn a start-up refusal into one line and an exit.
         return f"required: refuses to start ({type(error).__name__})", True
     status, headers, _ = _send(Client(subject.wsgi), "GET", subject.page)
     if subject.sign is None and status == 200 and "Set-Cookie" not in headers:

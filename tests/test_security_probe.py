@@ -146,4 +146,4 @@ def test_the_project_django_app_needs_a_key_in_production(
     checks: dict[str, SecurityCheck],
 ) -> None:
     result = checks[KEY_CHECK]["result"]["django-app"]
-    assert result == "required: refuses to start (ImproperlyConfigured)"
+    assert result == "required: refuses to start (SystemExit)"
