@@ -369,23 +369,8 @@ def fingerprint(setup: Setup) -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu_model = line.split(":", 1)[1].strip()
                 break
-    commit = (
-        subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=servers.REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-        or "unknown"
-    )
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=servers.REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = _git("rev-parse", "HEAD") or "unknown"
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
     wrk_version = "not installed"
     if wrk.available():
         out = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
@@ -412,6 +397,17 @@ def fingerprint(setup: Setup) -> dict[str, Any]:
         "models": models,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def _git(*args: str) -> str:
+    """Return git's output in the repository, or "" where there is no git or no repository."""
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=servers.REPO, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
 
 
 def _version(name: str) -> str:

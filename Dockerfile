@@ -1,0 +1,80 @@
+# One image for every service in docker-compose.yml: the Flask and Django apps under gunicorn,
+# the training job, Locust, and the headless benchmark (which also needs wrk).
+#
+# The base is pinned by patch version AND digest: the model runtime refuses artifacts built with
+# other library versions, so an image must be rebuildable exactly. To move to a newer base, change
+# both together (`docker buildx imagetools inspect python:<tag>` prints the index digest).
+FROM python:3.11.17-slim-bookworm@sha256:2333bd330d12de02514770b3585cad313644316047cdee24a7acfdece6de6efb AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+
+# -- requirements: the runtime dependencies, read from pyproject.toml --------------------------
+# A stage of its own so that only the derived list reaches the install layer below: editing
+# anything else in pyproject.toml (the dev extra, tool settings) leaves that layer cached.
+FROM base AS requirements
+
+WORKDIR /build
+COPY pyproject.toml ./
+RUN python -c "import pathlib, tomllib; project = tomllib.loads(pathlib.Path('pyproject.toml').read_text())['project']; print(*project['dependencies'], sep='\n')" > requirements.txt
+
+
+# -- builder: a virtual environment holding the dependencies and nothing else -----------------
+FROM base AS builder
+
+RUN python -m venv /opt/venv
+ENV PATH="/opt/venv/bin:${PATH}"
+COPY --from=requirements /build/requirements.txt /tmp/requirements.txt
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install --requirement /tmp/requirements.txt
+
+
+# -- runtime: the environment, the source, an unprivileged user ---------------------------------
+FROM base AS runtime
+
+# wrk: the benchmark's calibration load generator (taskset comes with util-linux, part of every
+# Debian system). The image has no .git, so a run inside it records its commit as "unknown".
+# Debian stable only takes security fixes, and pinning their exact revisions would break the
+# build each time one is superseded; the base image digest is the reproducibility pin.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends wrk \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system --gid 10001 mlapi \
+    && useradd --system --uid 10001 --gid mlapi --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin mlapi
+
+COPY --from=builder /opt/venv /opt/venv
+
+# The code runs from its source tree, not from site-packages: the benchmark finds
+# gunicorn.conf.py, its locustfile and reports/ beside its own package, and the model runtime's
+# default artifacts directory is model/artifacts. /app mirrors the repository's layout.
+ENV PATH="/opt/venv/bin:${PATH}" \
+    PYTHONPATH=/app \
+    GUNICORN_BIND=0.0.0.0:8000
+
+WORKDIR /app
+COPY gunicorn.conf.py ./
+COPY contract/ contract/
+COPY model/ model/
+COPY flask_app/ flask_app/
+COPY django_app/ django_app/
+COPY benchmarks/ benchmarks/
+
+# The source stays root's and read-only to the server. The only writable places are where the
+# train job writes the models (a named volume takes this directory's owner on first use) and
+# where the benchmark writes its report.
+RUN install --directory --owner=10001 --group=10001 model/artifacts reports
+
+USER 10001:10001
+EXPOSE 8000 8089
+
+# Standard library only, so the probe needs nothing the image lacks; it follows GUNICORN_BIND's
+# port. urlopen raises on 503 (model not loaded) and on refusal, and python then exits 1.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('GUNICORN_BIND', ':8000').rpartition(':')[2] + '/health/ready', timeout=4)"]
+
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "flask_app.wsgi:app"]
