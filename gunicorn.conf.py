@@ -22,6 +22,10 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+# The largest request line and header gunicorn takes: above nginx's (deploy/nginx.conf), so that
+# behind the proxy nginx refuses oversized ones first, in the contract's error format.
+limit_request_line = 8190
+limit_request_field_size = 8190
 # Load the app (and the model) once in the master before forking: a broken artifact stops the
 # server at start-up with one line, and workers share the model's memory pages.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true") == "true"

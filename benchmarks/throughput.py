@@ -17,7 +17,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from benchmarks import servers, wrk
+from benchmarks import proxy, servers, wrk
 from model.data import holdout_instances
 
 TARGETS = ("baseline", "flask", "django")
@@ -45,6 +45,7 @@ def measure(
     connections: int = 8,
     targets: tuple[str, ...] = TARGETS,
     workdir: Path,
+    proxied: bool = False,
 ) -> dict:
     """Run the interleaved trials and return every figure."""
     method, path = SCENARIOS[scenario]
@@ -55,7 +56,12 @@ def measure(
         name: servers.start(name, workdir / f"{name}.log", env=env, cpus=server_cpus)
         for name in targets
     }
-    runs: dict[str, list[dict]] = {name: [] for name in targets}
+    # name -> (base URL, PIDs whose CPU counts as the server's)
+    entries: dict[str, tuple[str, list[int]]] = {
+        name: (server.url, [server.pid]) for name, server in started.items()
+    }
+    proxies = []
+    runs: dict[str, list[dict]] = {}
 
     def load(url: str, seconds: float) -> wrk.WrkResult:
         return wrk.run(
@@ -63,15 +69,26 @@ def measure(
         )
 
     try:
-        for server in started.values():
+        for name, server in started.items():
             server.wait_ready()
+            if proxied:
+                # The proxy is part of the server side: it runs on the server's CPUs.
+                front = proxy.start(server.port, workdir / f"nginx-{name}", cpus=server_cpus)
+                proxies.append(front)
+                front.wait_ready()
+                entries[f"{name}+nginx"] = (
+                    f"http://{servers.HOST}:{front.port}",
+                    [server.pid, front.process.pid],
+                )
+        runs = {name: [] for name in entries}
+        for url, _ in entries.values():
             # Warm-up, discarded: imports, first requests, CPU frequency.
-            load(server.url + path, seconds=2)
+            load(url + path, seconds=2)
         for _ in range(trials):
-            for name, server in started.items():
-                before = servers.tree_cpu_seconds(server.pid)
-                result = load(server.url + path, seconds=seconds)
-                used = servers.tree_cpu_seconds(server.pid) - before
+            for name, (url, pids) in entries.items():
+                before = sum(servers.tree_cpu_seconds(pid) for pid in pids)
+                result = load(url + path, seconds=seconds)
+                used = sum(servers.tree_cpu_seconds(pid) for pid in pids) - before
                 runs[name].append(
                     {
                         "rps": result.rps,
@@ -82,6 +99,8 @@ def measure(
                     }
                 )
     finally:
+        for front in proxies:
+            front.stop()
         for server in started.values():
             server.stop()
     summary = {
@@ -110,14 +129,14 @@ def render(result: dict) -> str:
         f"{result['scenario']} ({result['variant']} model), {result['trials']} trials x "
         f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
         f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}",
-        f"{'target':<9} {'req/s':>8} {'(min-max)':>15} {'vs base':>8} {'p50 ms':>7} "
+        f"{'target':<13} {'req/s':>8} {'(min-max)':>15} {'vs base':>8} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'CPU us/req':>10} {'errors':>6}",
     ]
     for name, row in summary.items():
         ratio = f"{row['rps'] / base:.2f}x" if base else "-"
         spread = f"{row['rps_min']:.0f}-{row['rps_max']:.0f}"
         lines.append(
-            f"{name:<9} {row['rps']:>8.0f} {spread:>15} {ratio:>8} {row['p50_ms']:>7.2f} "
+            f"{name:<13} {row['rps']:>8.0f} {spread:>15} {ratio:>8} {row['p50_ms']:>7.2f} "
             f"{row['p99_ms']:>7.2f} {row['cpu_us_per_request']:>10.0f} {row['errors']:>6.0f}"
         )
     return "\n".join(lines)
@@ -132,6 +151,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument(
+        "--proxy",
+        action="store_true",
+        help="also measure each target behind nginx (deploy/nginx.conf)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if not wrk.available():
@@ -145,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
             connections=args.connections,
             targets=tuple(args.targets.split(",")),
             workdir=Path(workdir),
+            proxied=args.proxy,
         )
     print(render(result))
     if args.json:

@@ -3,7 +3,7 @@
 set -o errexit -o nounset -o pipefail
 
 # command-name:debian-package
-wanted=(wrk:wrk taskset:util-linux pgrep:procps chromium:chromium chromedriver:chromium-driver)
+wanted=(wrk:wrk taskset:util-linux pgrep:procps chromium:chromium chromedriver:chromium-driver nginx:nginx)
 missing=()
 for pair in "${wanted[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
