@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     report = commands.add_parser("report", help="render report.md and report.html again")
     report.add_argument("run_dir", type=Path)
+    soak = commands.add_parser("soak", help="hold each app at 70%% of capacity; kill a worker")
+    soak.add_argument("--seconds", type=float, default=180.0, help="per app (default 180)")
+    soak.add_argument("--fraction", type=float, default=0.7, help="of measured capacity")
+    soak.add_argument("--apps", default="flask,django")
+    soak.add_argument("--out", type=Path, default=runner.REPORTS)
     diff = commands.add_parser("compare", help="compare two runs against their noise")
     diff.add_argument("a", type=Path)
     diff.add_argument("b", type=Path)
@@ -64,6 +69,14 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"report: {run_dir / 'report.md'}\n        {run_dir / 'report.html'}")
         return 0
+    if args.command == "soak":
+        from benchmarks import soak as soaking
+
+        results = soaking.run(tuple(args.apps.split(",")), args.seconds, args.fraction, args.out)
+        print(soaking.render(results))
+        print(f"figures: {results['run_dir']}/soak.json")
+        bad = [a for a in results["apps"] if a["failures"] > 1 or not a["worker_replaced"]]
+        return 1 if bad else 0
     if args.command == "report":
         from benchmarks import report as render
 

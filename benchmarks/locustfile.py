@@ -25,7 +25,7 @@ from typing import Any
 
 import gevent
 import locust.stats
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, constant_throughput, events, task
 from locust.runners import WorkerRunner
 
 from benchmarks.payloads import load as load_payloads
@@ -86,6 +86,12 @@ def add_options(parser: Any) -> None:
         "--summary-dir", default="", help="write a JSON summary per process into this directory"
     )
     parser.add_argument("--payloads", default="", help="JSON file of request bodies")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="total requests per second to aim for (0: as fast as possible)",
+    )
 
 
 @events.test_start.add_listener
@@ -163,7 +169,11 @@ def entry_summary(entry: Any) -> dict[str, Any]:
 class ContractUser(FastHttpUser):
     """A client that sends one scenario's requests back to back and checks every answer."""
 
-    wait_time = constant(0)
+    pace: Any = None
+
+    def wait_time(self) -> float:
+        """Wait nothing (closed loop), or pace the users to the total ``--rate``."""
+        return self.pace(self) if self.pace else 0.0
 
     def on_start(self) -> None:
         """Load the request bodies and pick this user's scenario."""
@@ -171,6 +181,8 @@ class ContractUser(FastHttpUser):
         path = Path(options.payloads) if options.payloads else None
         self.bodies = load_payloads(path) if path else load_payloads()
         self.scenario = options.scenario
+        if options.rate > 0:
+            self.pace = constant_throughput(options.rate / max(options.num_users or 1, 1))
         self.random = random.Random(hash((os.getpid(), id(self))))
 
     @task

@@ -84,19 +84,25 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def worker_pids(pid: int) -> set[int]:
+    """Return the PIDs of the children (gunicorn workers) of ``pid``."""
+    try:
+        return {child.pid for child in psutil.Process(pid).children()}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def process_rss_mb(pid: int) -> float:
+    """Return a process's resident memory in MiB (0 if it is gone)."""
+    try:
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 def worker_rss_mb(pid: int) -> list[float]:
     """Return the resident memory of each child (gunicorn worker) of ``pid``, in MiB."""
-    try:
-        children = psutil.Process(pid).children()
-    except psutil.NoSuchProcess:
-        return []
-    sizes = []
-    for child in children:
-        try:
-            sizes.append(child.memory_info().rss / 2**20)
-        except psutil.NoSuchProcess:
-            continue
-    return sizes
+    return [rss for rss in map(process_rss_mb, worker_pids(pid)) if rss]
 
 
 @dataclass

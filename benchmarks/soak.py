@@ -1,0 +1,189 @@
+"""Sustained load: each app at about 70% of its measured capacity, with a worker killed halfway.
+
+    python -m benchmarks soak                  # 3 minutes per app
+    python -m benchmarks soak --seconds 20     # a short one
+
+For each app: wrk measures its capacity for one-row predictions (3 s), then Locust holds
+``--fraction`` of it for ``--seconds`` while the runner samples every worker's RSS each second.
+Halfway through, one worker is killed with SIGKILL (the master must replace it). The result:
+requests, failures, latency over time, RSS over time and its trend (least squares, MiB per
+minute, over the second half). Target: no failure beyond the killed worker's request, and no
+upward RSS trend beyond noise.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import payloads, runner, servers, wrk
+from benchmarks.plan import Cell
+
+WARMUP_S = 2.0
+
+
+def slope_per_minute(points: list[tuple[float, float]]) -> float:
+    """Return the least-squares slope of (seconds, value) points, per minute."""
+    if len(points) < 3:
+        return 0.0
+    xs, ys = zip(*points, strict=True)
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if not spread:
+        return 0.0
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread * 60
+
+
+def history(csv_path: Path) -> list[dict[str, float]]:
+    """Return Locust's per-second aggregate history: t, rps, failures/s, p50 and p99 (ms)."""
+    if not csv_path.exists():
+        return []
+    rows = []
+    with csv_path.open() as handle:
+        for row in csv.DictReader(handle):
+            if row.get("Name") != "Aggregated":
+                continue
+            rows.append(
+                {
+                    "t": float(row["Timestamp"]),
+                    "rps": float(row["Requests/s"] or 0),
+                    "failures_per_s": float(row["Failures/s"] or 0),
+                    "p50_ms": float(row["50%"] or 0) if row["50%"] != "N/A" else 0.0,
+                    "p99_ms": float(row["99%"] or 0) if row["99%"] != "N/A" else 0.0,
+                }
+            )
+    start = rows[0]["t"] if rows else 0.0
+    for row in rows:
+        row["t"] -= start
+    return rows
+
+
+def soak_app(setup: runner.Setup, name: str, seconds: float, fraction: float) -> dict[str, Any]:
+    """Soak one app; return its figures."""
+    workdir = setup.run_dir / f"soak-{name}"
+    workdir.mkdir(parents=True)
+    env = {"WEB_CONCURRENCY": "2"}
+    server = servers.start(name, workdir / "server.log", env=env, cpus=setup.server_cpus)
+    samples: list[tuple[float, int, float]] = []  # seconds, worker PID, RSS MiB
+    stop = threading.Event()
+    try:
+        server.wait_ready()
+        body = payloads.load(setup.payloads_path)["one"][0].encode()
+        capacity = wrk.run(
+            server.url + "/v1/predict",
+            method="POST",
+            body=body,
+            connections=8,
+            seconds=3,
+            cpus=setup.load_cpus,
+        ).rps
+        rate = capacity * fraction
+        cell = Cell("light", "predict_one", 8, 1)
+        command = runner.locust_command(
+            setup, server.url, cell, workdir, (WARMUP_S, round(WARMUP_S + seconds))
+        )
+        command += ["--rate", f"{rate:.1f}", "--csv-full-history"]
+        with (workdir / "locust.log").open("wb") as log:
+            locust = subprocess.Popen(command, cwd=servers.REPO, stdout=log, stderr=log)
+        started = time.monotonic()
+
+        def sample() -> None:
+            while not stop.wait(1.0):
+                now = time.monotonic() - started
+                for pid in servers.worker_pids(server.pid):
+                    rss = servers.process_rss_mb(pid)
+                    if rss:
+                        samples.append((now, pid, rss))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        time.sleep(WARMUP_S + seconds / 2)
+        victims = sorted(servers.worker_pids(server.pid))
+        killed = None
+        if victims:
+            killed = victims[0]
+            os.kill(killed, signal.SIGKILL)
+        locust.wait(seconds + 90)
+        replaced = killed is not None and killed not in servers.worker_pids(server.pid)
+        workers_after = len(servers.worker_pids(server.pid))
+    finally:
+        stop.set()
+        server.stop()
+    summary = next(json.loads(p.read_text()) for p in workdir.glob("LocalRunner-*.json"))
+    total = summary["total"]
+    # Per worker: the replacement starts smaller than the worker it replaced, so mixing workers
+    # would read as a trend. The steepest worker over the second half is reported.
+    second_half: dict[int, list[tuple[float, float]]] = {}
+    for t, pid, rss in samples:
+        if t > WARMUP_S + seconds / 2 + 2:
+            second_half.setdefault(pid, []).append((t, rss))
+    slopes = [slope_per_minute(points) for points in second_half.values() if len(points) >= 3]
+    trend = max(slopes, default=0.0)
+    rss_values = [rss for _, _, rss in samples]
+    return {
+        "app": name,
+        "seconds": summary["seconds"],
+        "capacity_rps": capacity,
+        "target_rps": rate,
+        "requests": total["requests"],
+        "failures": total["failures"],
+        "rps": total["requests"] / summary["seconds"],
+        "latency_ms": total["latency_ms"],
+        "errors": summary["errors"],
+        "worker_killed": killed is not None,
+        "worker_replaced": replaced and workers_after == 2,
+        "rss_mb_start": rss_values[0] if rss_values else 0.0,
+        "rss_mb_end": rss_values[-1] if rss_values else 0.0,
+        "rss_trend_mb_per_min": trend,
+        "rss_samples": samples,
+        "history": history(workdir / "locust_stats_history.csv"),
+    }
+
+
+def run(
+    apps: tuple[str, ...] = ("flask", "django"),
+    seconds: float = 180.0,
+    fraction: float = 0.7,
+    out: Path = runner.REPORTS,
+) -> dict[str, Any]:
+    """Soak every app in turn; write and return the results."""
+    run_dir = out / ("soak-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    run_dir.mkdir(parents=True)
+    server_cpus, load_cpus = runner.split_cpus()
+    setup = runner.Setup(
+        run_dir, server_cpus, load_cpus, 0, payloads.write(run_dir / "payloads.json")
+    )
+    results = {
+        "seconds": seconds,
+        "fraction": fraction,
+        "apps": [soak_app(setup, name, seconds, fraction) for name in apps],
+    }
+    (run_dir / "soak.json").write_text(json.dumps(results, indent=2) + "\n")
+    results["run_dir"] = str(run_dir)
+    return results
+
+
+def render(results: dict[str, Any]) -> str:
+    """Return a plain-text summary."""
+    lines = [
+        f"soak: {results['seconds']:.0f} s per app at {results['fraction']:.0%} of capacity, "
+        "one worker killed halfway"
+    ]
+    for app in results["apps"]:
+        lines.append(
+            f"{app['app']:<7} capacity {app['capacity_rps']:.0f} req/s, held {app['rps']:.0f} "
+            f"req/s, {app['requests']} requests, {app['failures']} failures, p50 "
+            f"{app['latency_ms']['p50']:.2f} ms, p99 {app['latency_ms']['p99']:.2f} ms, worker "
+            f"{'replaced' if app['worker_replaced'] else 'NOT replaced'}, RSS "
+            f"{app['rss_mb_start']:.1f} -> {app['rss_mb_end']:.1f} MiB "
+            f"(trend {app['rss_trend_mb_per_min']:+.2f} MiB/min)"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,35 @@
+"""The soak command: sustained load at a fraction of capacity, a worker killed halfway."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks import soak, wrk
+
+
+def test_slope_per_minute() -> None:
+    assert soak.slope_per_minute([(0, 100.0), (30, 101.0), (60, 102.0)]) == pytest.approx(2.0)
+    assert soak.slope_per_minute([(0, 5.0), (10, 5.0), (20, 5.0)]) == 0.0
+    assert soak.slope_per_minute([(0, 1.0)]) == 0.0
+
+
+@pytest.mark.server
+@pytest.mark.skipif(not wrk.available(), reason="wrk is installed by scripts/system-deps.sh")
+def test_short_soak_of_both_apps(tmp_path: Path) -> None:
+    results = soak.run(("flask", "django"), seconds=6, fraction=0.5, out=tmp_path)
+    assert (Path(results["run_dir"]) / "soak.json").exists()
+    for app in results["apps"]:
+        assert app["worker_killed"]
+        assert app["worker_replaced"], app["app"]
+        # At most the request the killed worker was answering is lost.
+        assert app["failures"] <= 1, app["errors"]
+        assert app["requests"] > 200
+        # Paced, not flat out: the held rate follows the target, well under capacity.
+        assert app["rps"] == pytest.approx(app["target_rps"], rel=0.35)
+        assert app["target_rps"] < app["capacity_rps"]
+        assert app["history"]
+        assert len(app["rss_samples"]) >= 10
+        assert abs(app["rss_trend_mb_per_min"]) < 50
+    assert "worker replaced" in soak.render(results)
