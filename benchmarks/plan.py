@@ -37,6 +37,7 @@ class Plan:
     calibrate: list[tuple[str, str, int]] = field(default_factory=list)  # variant, scenario, users
     calibrate_s: float = 5.0
     locust_overhead_s: float = 1.5  # starting Locust and stopping it, measured here
+    soak_s: float = 30.0  # per app, at 70% of capacity, one worker killed halfway
 
     @property
     def variants(self) -> list[str]:
@@ -63,7 +64,18 @@ class Plan:
         calibration = len(self.calibrate) * len(self.targets) * (self.calibrate_s + 1.5)
         startup = self.startup_samples * len(self.targets) * 2.0
         servers = len(self.variants) * 4.0
-        return phases * self.phase_seconds() + calibration + startup + servers + 10.0
+        return (
+            phases * self.phase_seconds()
+            + calibration
+            + startup
+            + servers
+            + 10.0
+            + (self.soak_estimate_s())
+        )
+
+    def soak_estimate_s(self) -> float:
+        """Return the expected wall time of the soak of both apps."""
+        return 2 * (self.soak_s + 8.0)
 
 
 def build(mode: str) -> Plan:
@@ -81,6 +93,7 @@ def build(mode: str) -> Plan:
             startup_samples=1,
             calibrate=[("light", "predict_one", 8)],
             calibrate_s=1.0,
+            soak_s=3.0,
         )
     if mode == "default":
         return Plan(
@@ -115,6 +128,7 @@ def build(mode: str) -> Plan:
                 for users in LEVELS
             ],
             startup_samples=5,
+            soak_s=180.0,
             calibrate=[
                 (v, s, u)
                 for v in ("light", "heavy")

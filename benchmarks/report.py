@@ -711,6 +711,123 @@ def _security(run: _Run) -> Section:
     return Section("Security defaults", blocks)
 
 
+def _reliability(run: _Run) -> Section:
+    reliability = run.results.get("reliability") or {}
+    soaks = reliability.get("soak") or []
+    inputs = reliability.get("inputs") or []
+    blocks: list[Block] = [Heading("Sustained load, with a worker killed")]
+    if soaks:
+        seconds = reliability.get("soak_s") or soaks[0].get("seconds")
+        blocks.append(
+            Para(
+                f"Each app was held at 70% of the capacity wrk measured for it, for "
+                f"{seconds:.0f} s; halfway through, one of its two workers was killed "
+                "with SIGKILL. RSS trend: the steepest least-squares slope of any worker over "
+                "the second half, in MiB per minute."
+            )
+        )
+        rows: list[list[Inline]] = []
+        for soak in soaks:
+            survived = soak["worker_replaced"] and soak["failures"] <= 1
+            rows.append(
+                [
+                    label(soak["app"]),
+                    fmt_rps(soak["capacity_rps"]),
+                    fmt_rps(soak["rps"]),
+                    f"{soak['requests']:,}",
+                    str(soak["failures"]),
+                    fmt_ms(soak["latency_ms"]["p50"]),
+                    fmt_ms(soak["latency_ms"]["p99"]),
+                    Span(
+                        "✓ replaced" if survived else "✗ not survived",
+                        "pass" if survived else "fail",
+                    ),
+                    f"{fmt_mb(soak['rss_mb_start'])} → {fmt_mb(soak['rss_mb_end'])}",
+                    f"{soak['rss_trend_mb_per_min']:+.2f}",
+                ]
+            )
+        blocks.append(
+            table_or_missing(
+                [
+                    "App",
+                    "Capacity req/s",
+                    "Held req/s",
+                    "Requests",
+                    "Failures",
+                    "p50 ms",
+                    "p99 ms",
+                    "Killed worker",
+                    "RSS per worker MiB",
+                    "RSS trend MiB/min",
+                ],
+                rows,
+                numeric=range(1, 7),
+            )
+        )
+        injected = len(soaks)
+        survived_count = sum(s["worker_replaced"] and s["failures"] <= 1 for s in soaks)
+        blocks.append(
+            Para(
+                f"Faults injected: {injected}; survived: {survived_count}. Requests "
+                f"sent: {sum(s['requests'] for s in soaks):,}; failures: "
+                f"{sum(s['failures'] for s in soaks)}."
+            )
+        )
+        series = [
+            charts.Series(label(s["app"]), colour(s["app"]), [h["p99_ms"] for h in s["history"]])
+            for s in soaks
+            if s.get("history")
+        ]
+        length = min((len(x.values) for x in series), default=0)
+        if length > 2:
+            series = [charts.Series(x.name, x.colour, list(x.values[:length])) for x in series]
+            blocks.append(
+                Chart(
+                    charts.line_chart(
+                        "p99 latency over the soak",
+                        list(range(length)),
+                        series,
+                        y_label="p99 (ms, Locust's whole-ms buckets)",
+                        x_label="seconds",
+                        log_x=False,
+                    ),
+                    "p99 latency, second by second, while each app was held at 70% of capacity "
+                    "(the spike is the killed worker).",
+                )
+            )
+    else:
+        blocks.append(Para(NOT_MEASURED))
+    blocks.append(Heading("Hostile and malformed inputs"))
+    rows = []
+    for entry in inputs:
+        answers = entry["answers"]
+        rows.append(
+            [
+                code(entry["probe"]),
+                code(f"{entry['method']} {entry['path']}"),
+                *(
+                    f"{answers[a]['status']} {answers[a]['code']}".strip()
+                    for a in ("flask", "django")
+                    if a in answers
+                ),
+            ]
+        )
+    blocks.append(table_or_missing(["Input", "Request", "Flask", "Django"], rows))
+    if rows:
+        alike = sum(
+            len({(a["status"], a["code"]) for a in e["answers"].values()}) == 1 for e in inputs
+        )
+        errors = sum(any(a["status"] >= 500 for a in e["answers"].values()) for e in inputs)
+        blocks.append(
+            Para(
+                f"{len(inputs)} inputs, answered alike by both apps: {alike}; "
+                f"answered with a 5xx: {errors}. The parity gate also compares the "
+                "bodies byte for byte."
+            )
+        )
+    return Section("Reliability and security", blocks)
+
+
 def _parity(run: _Run) -> Section:
     parity = run.results.get("parity") or {}
     if not parity:
@@ -837,6 +954,7 @@ SECTIONS = (
     _startup,
     _loc,
     _dependencies,
+    _reliability,
     _security,
     _parity,
     _methodology,

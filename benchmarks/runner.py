@@ -112,6 +112,28 @@ def parity_gate(started: dict[str, servers.Server]) -> list[str]:
 # -- one Locust phase --------------------------------------------------------------------------
 
 
+def probe_answers(started: dict[str, servers.Server]) -> list[dict[str, Any]]:
+    """Send every probe to each app; return how each was answered (status and error code)."""
+    found = []
+    for probe in probes():
+        answers = {}
+        for name, server in started.items():
+            if name == "baseline":
+                continue
+            status, _, body = servers.request(
+                server.port, probe.method, probe.path, probe.body, probe.headers, timeout=10
+            )
+            try:
+                code = json.loads(body).get("error", {}).get("code", "")
+            except (ValueError, AttributeError):
+                code = "not JSON"
+            answers[name] = {"status": status, "code": code}
+        found.append(
+            {"probe": probe.name, "method": probe.method, "path": probe.path, "answers": answers}
+        )
+    return found
+
+
 def locust_command(
     setup: Setup,
     url: str,
@@ -429,7 +451,7 @@ def run(
     show_progress: bool = True,
 ) -> Path:
     """Run the whole comparison; return the run directory."""
-    from benchmarks import claims, footprint, report, security
+    from benchmarks import claims, footprint, report, security, soak
 
     the_plan = plan.build(mode)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -467,6 +489,7 @@ def run(
         },
         "phases": [],
         "calibration": [],
+        "reliability": {"inputs": [], "soak": []},
     }
     progress.start("lines of code, dependencies and security defaults")
     results["loc"] = {app: footprint.lines_of_code(app) for app in ("flask", "django")}
@@ -500,6 +523,8 @@ def run(
             if differences:
                 results["parity"].update(ok=False, differences=differences)
                 raise ParityError("targets disagree:\n" + "\n".join(differences))
+            if variant == "light":
+                results["reliability"]["inputs"] = probe_answers(started)
             for trial, cell, target in the_plan.phases(variant):
                 progress.start(
                     f"{target} {cell.variant} {cell.scenario} users={cell.users} "
@@ -522,6 +547,13 @@ def run(
         finally:
             for server in started.values():
                 server.stop()
+    progress.start(f"soak: each app at 70% of capacity for {the_plan.soak_s:.0f} s")
+    results["reliability"]["soak_s"] = the_plan.soak_s
+    results["reliability"]["soak"] = [
+        soak.soak_app(setup, name, the_plan.soak_s, 0.7, capacity_s=min(3.0, the_plan.soak_s))
+        for name in ("flask", "django")
+    ]
+    progress.advance(the_plan.soak_estimate_s())
     results["duration_s"] = time.monotonic() - started_at
     # Render from exactly what results.json holds, so `report DIR` gives the same bytes later.
     results = json.loads(json.dumps(results))

@@ -134,4 +134,7 @@ class Results(TypedDict):
     framework_footprint: dict[str, Dependencies]  # "flask" / "django": the framework alone
     security: list[SecurityCheck]
     claims: list[Claim]
+    reliability: dict  # {"inputs": [{probe, method, path, answers: {app: {status, code}}}],
+    # "soak_s": float, "soak": [per app: capacity, held rate, requests, failures, latency,
+    # worker killed/replaced, RSS start/end/trend, rss_samples, history] (benchmarks/soak.py)
     duration_s: float

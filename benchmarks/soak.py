@@ -66,7 +66,9 @@ def history(csv_path: Path) -> list[dict[str, float]]:
     return rows
 
 
-def soak_app(setup: runner.Setup, name: str, seconds: float, fraction: float) -> dict[str, Any]:
+def soak_app(
+    setup: runner.Setup, name: str, seconds: float, fraction: float, capacity_s: float = 3.0
+) -> dict[str, Any]:
     """Soak one app; return its figures."""
     workdir = setup.run_dir / f"soak-{name}"
     workdir.mkdir(parents=True)
@@ -82,7 +84,7 @@ def soak_app(setup: runner.Setup, name: str, seconds: float, fraction: float) ->
             method="POST",
             body=body,
             connections=8,
-            seconds=3,
+            seconds=capacity_s,
             cpus=setup.load_cpus,
         ).rps
         rate = capacity * fraction

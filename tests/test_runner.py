@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks import payloads, runner, schema, servers
 from benchmarks.plan import Cell, Plan, build
+from benchmarks.probes import probes
 
 pytestmark = pytest.mark.server
 
@@ -84,6 +85,17 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     assert set(results["startup"]) == set(plan.targets)
     assert all(s["median"] > 0 for s in results["startup"].values())
     assert len(results["claims"]) == 9
+    reliability = results["reliability"]
+    assert [s["app"] for s in reliability["soak"]] == ["flask", "django"]
+    for soak in reliability["soak"]:
+        assert soak["worker_killed"]
+        assert soak["worker_replaced"]
+        assert soak["failures"] <= 1
+    assert len(reliability["inputs"]) == len(probes())
+    for entry in reliability["inputs"]:
+        flask, django = entry["answers"]["flask"], entry["answers"]["django"]
+        assert flask == django, entry
+        assert flask["status"] < 500
     assert {c["verdict"] for c in results["claims"]} <= {
         "supported",
         "contradicted",
@@ -183,7 +195,11 @@ def test_generator_bound_flag_trips_when_the_generator_is_starved(tmp_path: Path
 def test_generator_not_bound_when_the_server_is_the_bottleneck(tmp_path: Path) -> None:
     relaxed = _phase(tmp_path / "relaxed", "flask", Cell("heavy", "predict_one", 2, 1))
     assert relaxed["failures"] == 0
-    assert not relaxed["generator_bound"], relaxed
+    # Locust itself is far from its limit against a 3 ms-per-request server. (The flag also
+    # trips when anything else keeps the load CPU busy, which a shared machine may do.)
+    assert relaxed["generator_cpu_util"] < 0.5, relaxed
+    if relaxed["load_cpus_busy"] < runner.GENERATOR_BOUND:
+        assert not relaxed["generator_bound"]
 
 
 def test_distributed_locust_one_master_two_workers(tmp_path: Path) -> None:
