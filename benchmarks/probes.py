@@ -44,6 +44,7 @@ def probes() -> list[Probe]:
         ("string-value", {"instances": [dict(row, mean_radius="1")]}, True),
         ("boolean-value", {"instances": [dict(row, mean_radius=False)]}, True),
         ("huge-value", {"instances": [dict(row, mean_radius=10**400)]}, True),
+        ("out-of-range", {"instances": [dict(row, worst_area=1e308)]}, True),
         ("many-problems", {"instances": [dict(missing, mean_radius=None), 3, row]}, True),
         ("empty-batch", {"instances": []}, True),
         ("oversized-batch", {"instances": [row] * 1001}, True),

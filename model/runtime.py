@@ -32,6 +32,10 @@ FIX_HINT = "run `make model` to rebuild it"
 Loc = tuple[str | int, ...]
 # bool is a subclass of int but not a number a client means: compare exact types.
 _NUMBER_TYPES = frozenset({float, int})
+# Feature values beyond this magnitude are refused: they are finite, but scaling them overflows
+# (StandardScaler divides by the feature's spread) and the forest reads float32, whose range
+# ends near 3.4e38. The data's own values stay below 5,000.
+MAX_ABS_VALUE = 1e9
 
 
 class ModelLoadError(RuntimeError):
@@ -198,7 +202,8 @@ class Model:
             X = np.array(rows, dtype=np.float64)
         except OverflowError:
             return None
-        return X if np.isfinite(X).all() else None
+        # One comparison covers both: NaN compares False, infinities exceed the bound.
+        return X if (np.abs(X) <= MAX_ABS_VALUE).all() else None
 
     def problems(self, instances: Any) -> list[tuple[Loc, str]]:
         """Return every reason ``instances`` cannot be predicted, as (location, message)."""
@@ -257,7 +262,11 @@ def _number_problem(value: Any) -> str | None:
         as_float = float(value)
     except OverflowError:
         return "must be a finite number"
-    return None if math.isfinite(as_float) else "must be a finite number"
+    if not math.isfinite(as_float):
+        return "must be a finite number"
+    if abs(as_float) > MAX_ABS_VALUE:
+        return f"must be between {-MAX_ABS_VALUE:g} and {MAX_ABS_VALUE:g}"
+    return None
 
 
 def _forest_proba(forest: RandomForestClassifier, X: np.ndarray) -> np.ndarray:

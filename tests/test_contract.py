@@ -280,6 +280,16 @@ def invalid_cases() -> list[tuple[str, Any, list[dict[str, Any]]]]:
             [{"loc": ["instances", 0, "mean_radius"], "message": "must be a finite number"}],
         ),
         (
+            "out-of-range",
+            {"instances": [dict(row, worst_fractal_dimension=3.1304102791802214e306)]},
+            [
+                {
+                    "loc": ["instances", 0, "worst_fractal_dimension"],
+                    "message": "must be between -1e+09 and 1e+09",
+                }
+            ],
+        ),
+        (
             "overflow-float",
             {"instances": [dict(row, mean_radius=1e400)]},
             [{"loc": ["instances", 0, "mean_radius"], "message": "must be a finite number"}],

@@ -205,6 +205,8 @@ def test_default_maximum_batch(light_model: model.Model, instances: list[dict]) 
         (math.inf, "must be a finite number"),
         (-math.inf, "must be a finite number"),
         (10**400, "must be a finite number"),
+        (1e308, "must be between -1e+09 and 1e+09"),
+        (-2e9, "must be between -1e+09 and 1e+09"),
     ],
 )
 def test_bad_values(

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,10 +57,11 @@ def test_predict_over_http(server: servers.Server) -> None:
 
 
 def test_gunicorn_runs_the_configured_workers(server: servers.Server) -> None:
-    children = subprocess.run(
-        ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=False
-    ).stdout.split()
-    assert len(children) == 2
+    # Ready means one worker answers; the master may still be forking the other.
+    deadline = time.monotonic() + 10
+    while len(servers.worker_pids(server.pid)) != 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(servers.worker_pids(server.pid)) == 2
 
 
 def test_probes_answer_alike_over_http(tmp_path: Path, artifacts_root: Path) -> None:
