@@ -35,12 +35,13 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 FROM base AS runtime
 
 # wrk: the benchmark's calibration load generator (taskset comes with util-linux, part of every
-# Debian system). The image has no .git, so a run inside it records its commit as "unknown".
+# Debian system). nginx: the production entry point in front of either app (deploy/nginx.conf).
+# The image has no .git, so a run inside it records its commit as "unknown".
 # Debian stable only takes security fixes, and pinning their exact revisions would break the
 # build each time one is superseded; the base image digest is the reproducibility pin.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends wrk \
+    && apt-get install -y --no-install-recommends nginx wrk \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 mlapi \
@@ -63,6 +64,7 @@ COPY model/ model/
 COPY flask_app/ flask_app/
 COPY django_app/ django_app/
 COPY benchmarks/ benchmarks/
+COPY deploy/ deploy/
 
 # The source stays root's and read-only to the server. The only writable places are where the
 # train job writes the models (a named volume takes this directory's owner on first use) and
@@ -70,7 +72,7 @@ COPY benchmarks/ benchmarks/
 RUN install --directory --owner=10001 --group=10001 model/artifacts reports
 
 USER 10001:10001
-EXPOSE 8000 8089
+EXPOSE 8000 8080 8089
 
 # Standard library only, so the probe needs nothing the image lacks; it follows GUNICORN_BIND's
 # port. urlopen raises on 503 (model not loaded) and on refusal, and python then exits 1.

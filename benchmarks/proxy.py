@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,3 +88,34 @@ def start(
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=log)
     return Proxy(port, process, log_path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Render deploy/nginx.conf for one upstream and run nginx in the foreground (containers)."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--listen", default="0.0.0.0:8080", help="address nginx listens on")
+    parser.add_argument("--upstream", required=True, help="the app, e.g. flask:8000")
+    parser.add_argument(
+        "--prefix",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "nginx",
+        help="writable directory for the rendered config, pid and temp files",
+    )
+    parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    parser.add_argument("--check", action="store_true", help="only test the configuration")
+    args = parser.parse_args(argv)
+    args.prefix.mkdir(parents=True, exist_ok=True)
+    config = args.prefix / "nginx.conf"
+    config.write_text(render(args.listen, args.upstream, args.prefix, args.max_body))
+    command = ["nginx", "-p", str(args.prefix), "-c", str(config)]
+    if args.check:
+        command.append("-t")
+    # exec: nginx becomes the container's main process and receives its signals.
+    os.execvp(command[0], command)  # noqa: S606 - nginx replaces this process, on purpose
+
+
+if __name__ == "__main__":
+    main()

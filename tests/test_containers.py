@@ -37,7 +37,7 @@ ENV_EXAMPLE = REPO / ".env.example"
 APPS = ("flask", "django")
 # Services each profile adds to the ones without a profile, which `docker compose up` starts.
 PROFILE_SERVICES = {
-    (): {"train", "flask", "django"},
+    (): {"train", "flask", "django", "flask-proxy", "django-proxy"},
     ("load",): {"locust", "locust-worker"},
     ("bench",): {"bench"},
 }
@@ -705,7 +705,7 @@ def test_python_module_services_exist(
         result = run([*spec.argv, "--help"], env=spec.env, cwd=spec.cwd)
         assert result.returncode == 0, f"{name}: {result.stderr}"
         checked.add(name)
-    assert {"train", "bench"} <= checked
+    assert {"train", "bench", "flask-proxy", "django-proxy"} <= checked
 
 
 def test_bench_command_line_parses(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +189,33 @@ def test_probes_answer_alike_through_the_proxy(stacks: dict) -> None:
         )[::2]
         assert answers["flask"] == answers["django"], probe.name
         assert answers["flask"] == direct, probe.name
+
+
+def test_container_entry_point_renders_a_valid_config(tmp_path: Path) -> None:
+    """`python -m benchmarks.proxy` (the compose proxies' command) writes what nginx accepts."""
+    # nginx -t binds nothing, but wants a real port number.
+    listen = f"{servers.HOST}:{servers.free_port()}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.proxy",
+            "--listen",
+            listen,
+            "--upstream",
+            "127.0.0.1:8000",
+            "--prefix",
+            str(tmp_path),
+            "--check",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
+    rendered = (tmp_path / "nginx.conf").read_text()
+    for name in ("LISTEN", "UPSTREAM", "PREFIX", "MAX_BODY"):
+        assert "${" + name + "}" not in rendered
+    assert f"listen {listen};" in rendered
