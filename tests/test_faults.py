@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -128,12 +127,6 @@ def load(
     return threads
 
 
-def workers_of(pid: int) -> set[int]:
-    """Return the PIDs of a gunicorn master's workers."""
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
-    return {int(p) for p in out.stdout.split()}
-
-
 def body(rows: int = 1) -> bytes:
     """Return a prediction request of ``rows`` held-out rows."""
     return json.dumps({"instances": holdout_instances(rows)}).encode()
@@ -147,18 +140,18 @@ def test_killed_worker_is_replaced_and_service_resumes(name: str, tmp_path: Path
         server.wait_ready()
         threads = load(server.port, stop, outcomes, body())
         time.sleep(1.0)
-        before = workers_of(server.pid)
+        before = servers.worker_pids(server.pid)
         victim = min(before)
         killed_at = time.monotonic()
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while len(workers_of(server.pid) - {victim}) < 2 and time.monotonic() < deadline:
+        while len(servers.worker_pids(server.pid) - {victim}) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(1.0)
         stop.set()
         for thread in threads:
             thread.join(15)
-        after = workers_of(server.pid)
+        after = servers.worker_pids(server.pid)
     finally:
         stop.set()
         server.stop()
