@@ -62,6 +62,23 @@ def probes() -> list[Probe]:
         *(Probe(name, "POST", "/v1/predict", _json(p), JSON, b) for name, p, b in predict),
         Probe("malformed-json", "POST", "/v1/predict", b'{"instances": [', JSON, True),
         Probe("nan-literal", "POST", "/v1/predict", b'{"instances": [{"a": NaN}]}', JSON, True),
+        Probe(
+            "infinity-literal",
+            "POST",
+            "/v1/predict",
+            b'{"instances": [{"a": -Infinity}]}',
+            JSON,
+            True,
+        ),
+        # Duplicate keys: JSON leaves them undefined; both apps keep the last, as Python does.
+        Probe(
+            "duplicate-keys",
+            "POST",
+            "/v1/predict",
+            b'{"instances": ' + _json([row]) + b', "instances": []}',
+            JSON,
+            True,
+        ),
         Probe("not-utf8", "POST", "/v1/predict", b'{"instances": "\xff"}', JSON, True),
         Probe("empty-body", "POST", "/v1/predict", b"", JSON),
         Probe("deep-nesting", "POST", "/v1/predict", b"[" * 100_000 + b"]" * 100_000, JSON),

@@ -195,9 +195,10 @@ def test_generator_bound_flag_trips_when_the_generator_is_starved(tmp_path: Path
 def test_generator_not_bound_when_the_server_is_the_bottleneck(tmp_path: Path) -> None:
     relaxed = _phase(tmp_path / "relaxed", "flask", Cell("heavy", "predict_one", 2, 1))
     assert relaxed["failures"] == 0
-    # Locust itself is far from its limit against a 3 ms-per-request server. (The flag also
-    # trips when anything else keeps the load CPU busy, which a shared machine may do.)
-    assert relaxed["generator_cpu_util"] < 0.5, relaxed
+    # Locust itself is below its limit against a 3 ms-per-request server (its start and stop
+    # fall partly inside this short window, so not far below). The flag also trips when anything
+    # else keeps the load CPU busy, which a shared machine may do.
+    assert relaxed["generator_cpu_util"] < runner.GENERATOR_BOUND, relaxed
     if relaxed["load_cpus_busy"] < runner.GENERATOR_BOUND:
         assert not relaxed["generator_bound"]
 
