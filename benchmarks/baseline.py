@@ -7,7 +7,6 @@ framework costs. Not a third implementation of the contract.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterable
 from time import perf_counter
@@ -16,18 +15,14 @@ from typing import Any
 import contract
 import model
 
-_settings = {
-    name: os.environ.get(f"{contract.ENV_PREFIX}_{name}", str(default))
-    for name, default in contract.SETTINGS_DEFAULTS.items()
-}
 try:
     MODEL = model.load(
-        contract.model_dir(_settings["MODEL_VARIANT"], _settings["MODEL_DIR"]),
-        max_batch_size=int(_settings["MAX_BATCH_SIZE"]),
+        contract.model_dir(contract.setting("MODEL_VARIANT"), contract.setting("MODEL_DIR")),
+        max_batch_size=int(contract.setting("MAX_BATCH_SIZE")),
     )
 except model.ModelLoadError as exc:
     sys.exit(f"baseline: cannot serve: {exc}")
-MAX_BODY_BYTES = int(_settings["MAX_BODY_BYTES"])
+MAX_BODY_BYTES = int(contract.setting("MAX_BODY_BYTES"))
 _REASONS = {
     200: "OK",
     400: "Bad Request",

@@ -57,14 +57,7 @@ class Proxy:
 
     def stop(self) -> int:
         """Stop nginx gracefully (SIGQUIT), by PID."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        return self.process.returncode
+        return servers.stop_process(self.process, signal.SIGQUIT, 10)
 
     def __enter__(self) -> Proxy:
         return self

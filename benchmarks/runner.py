@@ -32,6 +32,7 @@ from benchmarks.plan import Cell, Plan
 from benchmarks.probes import probes
 from benchmarks.progress import Progress
 from benchmarks.schema import SCHEMA_VERSION
+from benchmarks.servers import split_cpus
 from model.runtime import artifact_dir
 
 LOCUSTFILE = servers.REPO / "benchmarks" / "locustfile.py"
@@ -70,18 +71,6 @@ class Setup:
     def load_cpu_count(self) -> int:
         """Return how many CPUs the load generator may use."""
         return len(self.load_cpus.split(","))
-
-
-def split_cpus(spec: str | None = None) -> tuple[str, str]:
-    """Return (server CPUs, load CPUs) from 'S/L' (e.g. '0/1'), or disjoint halves by default."""
-    if spec:
-        server, load = spec.split("/")
-        return server, load
-    available = sorted(os.sched_getaffinity(0))
-    if len(available) < 2:
-        return str(available[0]), str(available[0])
-    half = len(available) // 2
-    return ",".join(map(str, available[:half])), ",".join(map(str, available[half:]))
 
 
 # -- the parity gate --------------------------------------------------------------------------

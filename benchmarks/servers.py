@@ -67,6 +67,30 @@ def request(
         connection.close()
 
 
+def stop_process(process: subprocess.Popen, sig: int, timeout: float) -> int:
+    """Send ``sig`` to a process by PID, SIGKILL it after ``timeout``; return its exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    return process.returncode
+
+
+def split_cpus(spec: str | None = None) -> tuple[str, str]:
+    """Return (server CPUs, load CPUs) from 'S/L' (e.g. '0/1'), or disjoint halves by default."""
+    if spec:
+        server, load = spec.split("/")
+        return server, load
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < 2:
+        return str(available[0]), str(available[0])
+    half = len(available) // 2
+    return ",".join(map(str, available[:half])), ",".join(map(str, available[half:]))
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """Return the CPU seconds used so far by a process and all its descendants."""
     try:
@@ -150,14 +174,7 @@ class Server:
 
     def stop(self, timeout: float = 20.0) -> int:
         """Stop gracefully with SIGTERM (SIGKILL after ``timeout``); return the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        return self.process.returncode
+        return stop_process(self.process, signal.SIGTERM, timeout)
 
     def __enter__(self) -> Server:
         return self

@@ -159,7 +159,7 @@ def run(
     """Soak every app in turn; write and return the results."""
     run_dir = out / ("soak-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     run_dir.mkdir(parents=True)
-    server_cpus, load_cpus = runner.split_cpus()
+    server_cpus, load_cpus = servers.split_cpus()
     setup = runner.Setup(
         run_dir, server_cpus, load_cpus, 0, payloads.write(run_dir / "payloads.json")
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -25,15 +24,6 @@ SCENARIOS = {
     "predict_one": ("POST", "/v1/predict"),
     "health": ("GET", "/health/live"),
 }
-
-
-def default_cpus() -> tuple[str, str]:
-    """Return (server CPUs, load generator CPUs): disjoint halves of the CPUs we may use."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return str(cpus[0]), str(cpus[0])
-    half = len(cpus) // 2
-    return ",".join(map(str, cpus[:half])), ",".join(map(str, cpus[half:]))
 
 
 def measure(
@@ -50,7 +40,7 @@ def measure(
     """Run the interleaved trials and return every figure."""
     method, path = SCENARIOS[scenario]
     body = json.dumps({"instances": holdout_instances(1)}).encode() if method == "POST" else None
-    server_cpus, load_cpus = default_cpus()
+    server_cpus, load_cpus = servers.split_cpus()
     env = {"MLAPI_MODEL_VARIANT": variant}
     started = {
         name: servers.start(name, workdir / f"{name}.log", env=env, cpus=server_cpus)

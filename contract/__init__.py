@@ -8,6 +8,7 @@ messages, the response headers and the request-ID rule. No web framework is impo
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -104,6 +105,11 @@ def status_of(code: str) -> int:
 def code_for_status(status: int) -> str:
     """Return the error code of an HTTP status; any other client error is a bad request."""
     return _CODE_OF_STATUS.get(status, "internal_error" if status >= 500 else "bad_request")
+
+
+def setting(name: str) -> str:
+    """Return the MLAPI_<name> environment variable, or its default, as a string."""
+    return os.environ.get(f"{ENV_PREFIX}_{name}", str(SETTINGS_DEFAULTS[name]))
 
 
 def host_list(value: str) -> list[str]:

@@ -9,12 +9,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from contract import ENV_PREFIX, SETTINGS_DEFAULTS, host_list
-
-
-def _setting(name: str) -> str:
-    return os.environ.get(f"{ENV_PREFIX}_{name}", str(SETTINGS_DEFAULTS[name]))
-
+from contract import host_list, setting
 
 # ------------------------------------------------------------------------------------------
 # Core
@@ -34,7 +29,7 @@ if not SECRET_KEY:
         )
     SECRET_KEY = f"insecure-{DJANGO_ENV}-only-key"
 
-ALLOWED_HOSTS = host_list(_setting("ALLOWED_HOSTS"))
+ALLOWED_HOSTS = host_list(setting("ALLOWED_HOSTS"))
 ROOT_URLCONF = "django_app.urls"
 WSGI_APPLICATION = "django_app.wsgi.application"
 USE_TZ = True
@@ -71,10 +66,10 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = None
 # ------------------------------------------------------------------------------------------
 # The model and the contract's limits (same names and defaults as the Flask app)
 # ------------------------------------------------------------------------------------------
-MODEL_VARIANT = _setting("MODEL_VARIANT")
-MODEL_DIR = _setting("MODEL_DIR")
-MAX_BATCH_SIZE = int(_setting("MAX_BATCH_SIZE"))
-MAX_BODY_BYTES = int(_setting("MAX_BODY_BYTES"))
+MODEL_VARIANT = setting("MODEL_VARIANT")
+MODEL_DIR = setting("MODEL_DIR")
+MAX_BATCH_SIZE = int(setting("MAX_BATCH_SIZE"))
+MAX_BODY_BYTES = int(setting("MAX_BODY_BYTES"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
 # ------------------------------------------------------------------------------------------
