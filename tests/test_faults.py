@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -117,7 +118,8 @@ def load(
                 outcome: int | str = (
                     status if b'"predictions"' in answer or status != 200 else "truncated"
                 )
-            except OSError as exc:
+            # A worker killed mid-answer leaves a response cut short (IncompleteRead).
+            except (OSError, http.client.HTTPException) as exc:
                 outcome = type(exc).__name__
             outcomes.add(started, time.monotonic(), outcome)
 
