@@ -63,11 +63,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def _plain_error(code: str) -> HttpResponse:
-    return HttpResponse(
+    response = HttpResponse(
         contract.dumps(contract.error_body(code)) + "\n",
         status=contract.status_of(code),
         content_type="application/json",
     )
+    # CommonMiddleware sets it on most answers, but not on one refused in its own
+    # process_request (a disallowed Host).
+    response["Content-Length"] = str(len(response.content))
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -85,8 +85,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_THROTTLE_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
-    # OPTIONS answers 405, as in the Flask app: the contract is the OpenAPI document.
-    "DEFAULT_METADATA_CLASS": None,
     "EXCEPTION_HANDLER": "django_app.exceptions.exception_handler",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from time import perf_counter
+from typing import ClassVar
 
 from django.apps import apps
 from rest_framework.request import Request
@@ -22,6 +23,21 @@ from django_app.serializers import PredictRequestSerializer
 from model import Model
 
 
+class ContractView(APIView):
+    """The base of every view here: the contract's methods, and no headers it does not define.
+
+    DRF puts an ``Allow`` header on every answer and would answer OPTIONS; the contract (like the
+    Flask app) sends ``Allow`` on 405 answers only (``exceptions.py``) and refuses OPTIONS.
+    """
+
+    http_method_names: ClassVar[list[str]] = ["get", "head", "post"]
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        """Add no header to the view's answers."""
+        return {}
+
+
 def loaded_model() -> Model:
     """Return the app's model, or answer 503 when none is loaded."""
     model = apps.get_app_config("api").model
@@ -30,7 +46,7 @@ def loaded_model() -> Model:
     return model
 
 
-class LiveView(APIView):
+class LiveView(ContractView):
     """Report that the process is up."""
 
     def get(self, request: Request) -> Response:
@@ -38,7 +54,7 @@ class LiveView(APIView):
         return Response(live_body())
 
 
-class ReadyView(APIView):
+class ReadyView(ContractView):
     """Report that the model is loaded."""
 
     def get(self, request: Request) -> Response:
@@ -46,7 +62,7 @@ class ReadyView(APIView):
         return Response(ready_body(loaded_model()))
 
 
-class ModelCardView(APIView):
+class ModelCardView(ContractView):
     """Describe the served model."""
 
     def get(self, request: Request) -> Response:
@@ -54,7 +70,7 @@ class ModelCardView(APIView):
         return Response(loaded_model().card)
 
 
-class PredictView(APIView):
+class PredictView(ContractView):
     """Predict the class of each instance."""
 
     def post(self, request: Request) -> Response:
@@ -70,7 +86,7 @@ class PredictView(APIView):
         )
 
 
-class OpenAPIView(APIView):
+class OpenAPIView(ContractView):
     """Return the OpenAPI document this app implements."""
 
     def get(self, request: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,18 @@ def light_model(artifacts_root: Path) -> model.Model:
 def instances() -> list[dict[str, float]]:
     """Return 20 held-out rows as request instances."""
     return holdout_instances(20)
+
+
+# Header values that differ per request (or per second); both apps must still send the headers.
+VOLATILE_HEADERS = frozenset({"x-request-id", "server-timing", "date"})
+
+
+def comparable_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Return headers by lower-cased name, with the values that vary per request masked."""
+    return {
+        name.lower(): "<varies>" if name.lower() in VOLATILE_HEADERS else value
+        for name, value in headers
+    }
 
 
 # -- the two apps, in process ---------------------------------------------------------------

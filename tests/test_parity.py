@@ -1,11 +1,11 @@
-"""Both apps answer the same corpus of requests with the same status and the same bytes."""
+"""Both apps answer the same corpus of requests with the same status, headers and bytes."""
 
 from __future__ import annotations
 
 import pytest
 
 from benchmarks.probes import Probe, probes
-from tests.conftest import Target
+from tests.conftest import Target, comparable_headers
 from tests.openapi import assert_conforms
 
 PROBES = probes()
@@ -26,6 +26,20 @@ def test_same_status_and_bytes(both: tuple[Target, Target], probe: Probe) -> Non
     assert flask_body == django_body
     assert_conforms(probe.method, probe.path, flask_status, flask_body)
     assert flask_status < 500
+
+
+def headers_of(target: Target, probe: Probe) -> dict[str, str]:
+    """Send a probe in process; return its headers, the values that vary masked."""
+    response = target.client.open(
+        probe.path, method=probe.method, data=probe.body, headers=probe.headers
+    )
+    return comparable_headers(response.headers.items())
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=[p.name for p in PROBES])
+def test_same_headers(both: tuple[Target, Target], probe: Probe) -> None:
+    flask_headers, django_headers = (headers_of(t, probe) for t in both)
+    assert flask_headers == django_headers
 
 
 def test_corpus_covers_every_error_code(both: tuple[Target, Target]) -> None:

@@ -14,6 +14,7 @@ import pytest
 from benchmarks import servers
 from benchmarks.probes import probes
 from model.data import holdout_instances
+from tests.conftest import comparable_headers
 
 pytestmark = pytest.mark.server
 
@@ -65,16 +66,18 @@ def test_gunicorn_runs_the_configured_workers(server: servers.Server) -> None:
 
 
 def test_probes_answer_alike_over_http(tmp_path: Path, artifacts_root: Path) -> None:
-    """Both apps under gunicorn give the same status and bytes for every probe."""
+    """Both apps under gunicorn give the same status, headers and bytes for every probe."""
     env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "1"}
-    answers: dict[str, list[tuple[int, bytes]]] = {}
+    answers: dict[str, list[tuple[int, dict[str, str], bytes]]] = {}
     for name in ("flask", "django"):
         with servers.start(name, tmp_path / f"{name}.log", env=env) as started:
             started.wait_ready()
-            answers[name] = [
-                servers.request(started.port, p.method, p.path, p.body, p.headers)[::2]
-                for p in probes()
-            ]
+            answers[name] = []
+            for p in probes():
+                status, headers, body = servers.request(
+                    started.port, p.method, p.path, p.body, p.headers
+                )
+                answers[name].append((status, comparable_headers(headers.items()), body))
     for probe, flask, django in zip(probes(), answers["flask"], answers["django"], strict=True):
         assert flask == django, probe.name
         assert flask[0] < 500, probe.name
