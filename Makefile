@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
 
-.PHONY: help test lint bench bench-quick throughput micro model serve-flask serve-django clean
+.PHONY: help test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ throughput: $(INSTALLED) $(ARTIFACTS) ## wrk: baseline vs Flask vs Django, one-r
 
 micro: $(INSTALLED) $(ARTIFACTS) ## Time the model runtime against raw scikit-learn
 	$(PY) -m benchmarks.micro
+
+overhead: $(INSTALLED) $(ARTIFACTS) ## In process: each framework's own cost per request, and the model's
+	$(PY) -m benchmarks.overhead
 
 serve-flask: $(INSTALLED) $(ARTIFACTS) ## Serve the Flask app on http://127.0.0.1:8001
 	bash scripts/serve.sh flask

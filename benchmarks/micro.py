@@ -22,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 import timeit
 import warnings
 from collections.abc import Callable
@@ -30,12 +31,22 @@ HOSTS = {"none": None, "flask": "flask_app.wsgi", "django": "django_app.wsgi"}
 BATCHES = (1, 100)
 
 
-def per_call_us(fn: Callable[[], object], repeats: int = 7, budget_s: float = 0.25) -> float:
-    """Return the median time of one call in microseconds over ``repeats`` timed loops."""
-    timer = timeit.Timer(fn)
+def per_call_us(
+    fn: Callable[[], object],
+    repeats: int = 7,
+    budget_s: float = 0.25,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+    pick: Callable[[list[float]], float] = statistics.median,
+) -> float:
+    """Return the time of one call in microseconds: ``pick`` of ``repeats`` timed loops.
+
+    Each loop lasts about ``budget_s``; ``clock`` is wall time unless given (e.g. process CPU).
+    """
+    timer = timeit.Timer(fn, timer=clock)
     number, elapsed = timer.autorange()
     number = max(1, int(number * budget_s / max(elapsed, 1e-9)))
-    return statistics.median(t / number for t in timer.repeat(repeats, number)) * 1e6
+    return pick([t / number for t in timer.repeat(repeats, number)]) * 1e6
 
 
 def measure(host: str, budget_s: float = 0.25) -> dict:

@@ -6,6 +6,7 @@ gives medians, each app's ratio to the baseline and the server's CPU time per re
 
     python -m benchmarks.throughput                      # light model, one-row predictions
     python -m benchmarks.throughput --scenario health --trials 5 --seconds 10
+    python -m benchmarks.throughput --cpus 0,1/0,1       # server and wrk share both CPUs
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ def measure(
     targets: tuple[str, ...] = TARGETS,
     workdir: Path,
     proxied: bool = False,
+    cpus: str | None = None,
 ) -> dict:
     """Run the interleaved trials and return every figure."""
     method, path = SCENARIOS[scenario]
     body = json.dumps({"instances": holdout_instances(1)}).encode() if method == "POST" else None
-    server_cpus, load_cpus = servers.split_cpus()
+    server_cpus, load_cpus = servers.split_cpus(cpus)
     env = {"MLAPI_MODEL_VARIANT": variant}
     started = {
         name: servers.start(name, workdir / f"{name}.log", env=env, cpus=server_cpus)
@@ -146,6 +148,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also measure each target behind nginx (deploy/nginx.conf)",
     )
+    parser.add_argument(
+        "--cpus",
+        help="server/wrk CPUs, e.g. 0/1 (the default: disjoint halves); 0,1/0,1 shares both, "
+        "with one gunicorn worker per server CPU",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if not wrk.available():
@@ -160,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
             targets=tuple(args.targets.split(",")),
             workdir=Path(workdir),
             proxied=args.proxy,
+            cpus=args.cpus,
         )
     print(render(result))
     if args.json:

@@ -1,13 +1,15 @@
-"""The measuring tools work: the micro-benchmark, wrk driving, and the throughput comparison."""
+"""The measuring tools work: the micro-benchmark, the in-process overhead split, wrk driving, and
+the throughput comparison."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from benchmarks import micro, servers, throughput, wrk
+from benchmarks import micro, overhead, servers, throughput, wrk
 from model.data import holdout_instances
 
 
@@ -28,6 +30,47 @@ def test_per_call_us_reflects_the_cost() -> None:
     cheap = micro.per_call_us(lambda: None, repeats=3, budget_s=0.01)
     costly = micro.per_call_us(lambda: sum(range(20_000)), repeats=3, budget_s=0.01)
     assert 0 < cheap < costly
+
+
+def test_overhead_measures_every_target_in_its_own_process() -> None:
+    results = [overhead.run_in_subprocess(name, budget_s=0.05) for name in overhead.TARGETS]
+    assert [r["target"] for r in results] == list(overhead.TARGETS)
+    for r in results:
+        # Every case was timed, and the figures hang together.
+        assert 0 < r["health_us"] < r["predict_us"]
+        assert 0 < r["model_in_request_us"] < r["predict_us"]
+        assert r["model_alone_us"] > 0
+        # With the model's answer computed beforehand, most of a prediction's cost is gone.
+        assert 0 < r["predict_canned_us"] < r["predict_us"] - r["model_alone_us"] / 2
+    baseline, flask, django = results
+    assert baseline["envelope_us"] is None  # the baseline has no envelope check of its own
+    assert flask["envelope_us"] > 0
+    assert django["envelope_us"] > 0
+    table = overhead.render(results)
+    assert "flask: +" in table
+    assert "django: +" in table
+
+
+def test_overhead_split_adds_up() -> None:
+    base = {"predict_us": 300.0, "predict_canned_us": 20.0}
+    app = {"predict_us": 450.0, "predict_canned_us": 110.0}
+    assert overhead.split_over_baseline(app, base) == {
+        "extra_us": 150.0,
+        "own_code_us": 90.0,
+        "interference_us": 60.0,
+    }
+
+
+def test_overhead_refuses_a_target_that_does_not_answer_200(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(environ: dict, start_response: Callable) -> list[bytes]:
+        start_response("404 Not Found", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    monkeypatch.setattr(overhead, "load_target", lambda name: (broken, None, None))
+    with pytest.raises(RuntimeError, match="answered 404"):
+        overhead.measure("baseline", budget_s=0.01)
 
 
 @pytest.mark.server
