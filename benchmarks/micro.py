@@ -44,7 +44,12 @@ def per_call_us(
     Each loop lasts about ``budget_s``; ``clock`` is wall time unless given (e.g. process CPU).
     """
     timer = timeit.Timer(fn, timer=clock)
-    number, elapsed = timer.autorange()
+    # Find a loop long enough to time (a fifth of the budget, at most 0.2 s), then size the
+    # loops to the budget.
+    number, elapsed = 1, timer.timeit(1)
+    while elapsed < min(0.2, budget_s / 5):
+        number *= 2
+        elapsed = timer.timeit(number)
     number = max(1, int(number * budget_s / max(elapsed, 1e-9)))
     return pick([t / number for t in timer.repeat(repeats, number)]) * 1e6
 

@@ -160,23 +160,21 @@ def measure(name: str, budget_s: float = 2.0) -> dict[str, Any]:
     return {"target": name, **figures}
 
 
-def run_in_subprocess(name: str, budget_s: float) -> dict[str, Any]:
-    """Measure one target in a fresh interpreter."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.overhead",
-            "--target",
-            name,
-            "--budget",
-            str(budget_s),
-            "--json",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+def run_in_subprocess(name: str, budget_s: float, cpus: str | None = None) -> dict[str, Any]:
+    """Measure one target in a fresh interpreter (pinned to ``cpus`` if given)."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.overhead",
+        "--target",
+        name,
+        "--budget",
+        str(budget_s),
+        "--json",
+    ]
+    if cpus:
+        command = ["taskset", "--cpu-list", cpus, *command]
+    out = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
 

@@ -38,6 +38,7 @@ class Plan:
     calibrate_s: float = 5.0
     locust_overhead_s: float = 1.5  # starting Locust and stopping it, measured here
     soak_s: float = 30.0  # per app, at 70% of capacity, one worker killed halfway
+    overhead_budget_s: float = 1.0  # per case of benchmarks.overhead (in process, per target)
 
     @property
     def variants(self) -> list[str]:
@@ -70,8 +71,14 @@ class Plan:
             + startup
             + servers
             + 10.0
-            + (self.soak_estimate_s())
+            + self.overhead_estimate_s()
+            + self.soak_estimate_s()
         )
+
+    def overhead_estimate_s(self) -> float:
+        """Return the expected wall time of the in-process cost split of every target."""
+        # Five timed cases per target (each its budget plus calibration), and the imports.
+        return len(self.targets) * (5 * (self.overhead_budget_s + 0.3) + 3.0)
 
     def soak_estimate_s(self) -> float:
         """Return the expected wall time of the soak of both apps."""
@@ -94,6 +101,7 @@ def build(mode: str) -> Plan:
             calibrate=[("light", "predict_one", 8)],
             calibrate_s=1.0,
             soak_s=3.0,
+            overhead_budget_s=0.05,
         )
     if mode == "default":
         return Plan(
@@ -136,5 +144,6 @@ def build(mode: str) -> Plan:
                 for u in LEVELS
             ],
             calibrate_s=8.0,
+            overhead_budget_s=3.0,
         )
     raise ValueError(f"unknown mode {mode!r}")

@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from benchmarks import aggregate, charts
+from benchmarks import aggregate, charts, overhead
 from benchmarks.aggregate import Cell
 from benchmarks.schema import SCHEMA_VERSION, Results
 
@@ -49,9 +49,9 @@ def fmt_ms(value: float | None) -> str:
     return MISSING if value is None else f"{value:,.2f}"
 
 
-def fmt_us(value: float | None) -> str:
-    """Format microseconds as whole numbers."""
-    return MISSING if value is None else f"{value:,.0f}"
+def fmt_us(value: float | None, decimals: int = 0) -> str:
+    """Format microseconds, as whole numbers unless asked."""
+    return MISSING if value is None else f"{value:,.{decimals}f}"
 
 
 def fmt_mb(value: float | None, decimals: int = 1) -> str:
@@ -554,7 +554,60 @@ def _cpu(run: _Run) -> Section:
                 "at with the most trials (the highest on a tie)."
             )
         )
-    return Section("CPU per request", blocks)
+    return Section("CPU per request", [*blocks, *_in_process(run)])
+
+
+def _in_process(run: _Run) -> list[Block]:
+    found = {r["target"]: r for r in run.results.get("overhead") or []}
+    if not found:
+        return []
+    names = ordered(found)
+    rows: list[list[Inline]] = [
+        [
+            label(name),
+            fmt_us(found[name]["health_us"]),
+            fmt_us(found[name]["predict_us"]),
+            fmt_us(found[name]["predict_canned_us"]),
+            fmt_us(found[name]["model_in_request_us"]),
+            fmt_us(found[name]["model_alone_us"]),
+            # Flask's envelope check takes well under a microsecond: one decimal, not zero.
+            fmt_us(found[name]["envelope_us"], 1),
+        ]
+        for name in names
+    ]
+    headers = ["Target", "Health µs", "Predict µs", "Canned µs", "Model in request µs"]
+    headers += ["Model alone µs", "Envelope µs"]
+    blocks: list[Block] = [
+        Heading("In process, without server or network"),
+        Table(headers, rows, frozenset(range(1, 7))),
+        Para(
+            (
+                "Each target's WSGI callable called directly, in its own interpreter on one "
+                "server CPU (",
+                code("python -m benchmarks.overhead"),
+                "), process CPU per call, the fastest of 7 loops; one-row light-model "
+                "predictions. Health: GET /health/live, the framework's floor. Canned: the "
+                "prediction with the model's answer computed beforehand, so only the request's "
+                "own code runs. Model in request: the median Server-Timing figure; model alone: "
+                "Model.predict outside any request in the same process. Envelope: the app's "
+                "own check of the request envelope.",
+            )
+        ),
+    ]
+    base = found.get("baseline")
+    if base:
+        items: list[Inline] = []
+        for name in names:
+            if name != "baseline":
+                split = overhead.split_over_baseline(found[name], base)
+                items.append(
+                    f"{label(name)}: {fmt_us(split['extra_us'])} µs per prediction over the "
+                    f"baseline, {fmt_us(split['own_code_us'])} µs in its own code and "
+                    f"{fmt_us(split['interference_us'])} µs in the model and its code slowing "
+                    "each other."
+                )
+        blocks.append(Bullets(items))
+    return blocks
 
 
 def _memory(run: _Run) -> Section:

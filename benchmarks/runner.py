@@ -440,7 +440,7 @@ def run(
     show_progress: bool = True,
 ) -> Path:
     """Run the whole comparison; return the run directory."""
-    from benchmarks import claims, footprint, report, security, soak
+    from benchmarks import claims, footprint, overhead, report, security, soak
 
     the_plan = plan.build(mode)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -465,6 +465,7 @@ def run(
             "calibrate": the_plan.calibrate,
             "calibrate_s": the_plan.calibrate_s,
             "startup_samples": the_plan.startup_samples,
+            "overhead_budget_s": the_plan.overhead_budget_s,
             "locust_workers": locust_workers,
             "locust_user": "FastHttpUser, no wait time (closed loop)",
             "interleaving": "targets in turn within each trial (A B C A B C ...)",
@@ -492,6 +493,14 @@ def run(
     progress.start("start-up times")
     results["startup"] = measure_startup(setup, the_plan.targets, the_plan.startup_samples)
     progress.advance(the_plan.startup_samples * len(the_plan.targets) * 2.0)
+
+    progress.start("in-process cost split (benchmarks.overhead)")
+    # One server CPU: each target's interpreter runs alone on it, as its worker would.
+    results["overhead"] = [
+        overhead.run_in_subprocess(name, the_plan.overhead_budget_s, cpus=server_cpus.split(",")[0])
+        for name in the_plan.targets
+    ]
+    progress.advance(the_plan.overhead_estimate_s())
 
     for variant in the_plan.variants:
         progress.start(f"starting servers ({variant} model)")

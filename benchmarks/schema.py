@@ -7,7 +7,7 @@ compare A B``). Bump ``SCHEMA_VERSION`` on any incompatible change.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 SCHEMA_VERSION = 1
 Target = Literal["baseline", "flask", "django"]
@@ -71,6 +71,18 @@ class Startup(TypedDict):
     median: float
 
 
+class Overhead(TypedDict):
+    """One target's in-process costs, microseconds of CPU per call (benchmarks/overhead.py)."""
+
+    target: Target
+    health_us: float
+    predict_us: float
+    model_in_request_us: float
+    model_alone_us: float
+    predict_canned_us: float
+    envelope_us: float | None  # None for the baseline, which has no envelope check of its own
+
+
 class LinesOfCode(TypedDict):
     """Code lines (no comments, no blank lines) of one app's own package."""
 
@@ -129,6 +141,7 @@ class Results(TypedDict):
     phases: list[Phase]
     calibration: list[Calibration]
     startup: dict[str, Startup]
+    overhead: NotRequired[list[Overhead]]  # absent from runs made before it was measured
     loc: dict[str, LinesOfCode]
     dependencies: dict[str, Dependencies]
     framework_footprint: dict[str, Dependencies]  # "flask" / "django": the framework alone

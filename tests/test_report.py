@@ -74,6 +74,7 @@ def test_the_sample_is_complete_and_marked_synthetic(results: Results) -> None:
         "calibration": schema.Calibration,
         "security": schema.SecurityCheck,
         "claims": schema.Claim,
+        "overhead": schema.Overhead,
     }
     assert set(get_type_hints(Results)) <= set(results)
     for key, kind in parts.items():
@@ -297,6 +298,24 @@ def test_html_escapes_text_from_the_results(results: Results) -> None:
 
 
 # -- partial runs -----------------------------------------------------------------------------
+
+
+def test_cpu_section_splits_the_in_process_costs(results: Results) -> None:
+    markdown = report.render_markdown(results)
+    cpu = markdown.split("## CPU per request")[1].split("\n## ")[0]
+    assert "### In process, without server or network" in cpu
+    # From the sample: Flask 430 - 290 = 140 over the baseline, 110 - 22 = 88 of it its own code.
+    assert "Flask: 140 µs per prediction over the baseline, 88 µs in its own code and 52 µs" in cpu
+    assert "Django: 270 µs per prediction over the baseline, 194 µs in its own code" in cpu
+    assert f"| baseline | 7 | 290 | 22 | 240 | 230 | {report.MISSING} |" in cpu
+    assert "| Flask | 62 | 430 | 110 | 265 | 222 | 0.3 |" in cpu
+
+
+def test_a_run_without_the_in_process_split_still_renders(results: Results) -> None:
+    del results["overhead"]  # runs made before it was measured
+    markdown = report.render_markdown(results)
+    assert "## CPU per request" in markdown
+    assert "In process, without server or network" not in markdown
 
 
 def test_a_run_without_calibration_or_start_up_still_renders(results: Results) -> None:

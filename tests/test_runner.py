@@ -85,6 +85,11 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     assert set(results["startup"]) == set(plan.targets)
     assert all(s["median"] > 0 for s in results["startup"].values())
     assert len(results["claims"]) == 9
+    assert [r["target"] for r in results["overhead"]] == list(plan.targets)
+    for row in results["overhead"]:
+        assert set(row) == set(get_type_hints(schema.Overhead))
+        assert 0 < row["predict_canned_us"] < row["predict_us"]
+    assert "In process, without server or network" in (quick_run / "report.md").read_text()
     reliability = results["reliability"]
     assert [s["app"] for s in reliability["soak"]] == ["flask", "django"]
     for soak in reliability["soak"]:
