@@ -39,8 +39,8 @@ bench: $(INSTALLED) $(ARTIFACTS) ## Set up, then run the comparison benchmark (a
 bench-quick: $(INSTALLED) $(ARTIFACTS) ## The same pipeline with short phases (under 2 minutes)
 	$(PY) -m benchmarks run --quick
 
-throughput: $(INSTALLED) $(ARTIFACTS) ## wrk: baseline vs Flask vs Django, one-row predictions
-	$(PY) -m benchmarks.throughput
+throughput: $(INSTALLED) $(ARTIFACTS) ## wrk: baseline, each framework's floor, Flask, Django; one-row predictions
+	$(PY) -m benchmarks.throughput --floors
 
 micro: $(INSTALLED) $(ARTIFACTS) ## Time the model runtime against raw scikit-learn
 	$(PY) -m benchmarks.micro

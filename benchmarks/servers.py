@@ -27,6 +27,9 @@ APPS = {
     "flask": "flask_app.wsgi:app",
     "django": "django_app.wsgi:application",
     "baseline": "benchmarks.baseline:application",
+    # The smallest app each framework needs for the same prediction (throughput only).
+    "flask-floor": "benchmarks.floor_flask:app",
+    "django-floor": "benchmarks.floor_django:application",
 }
 
 

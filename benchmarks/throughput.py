@@ -7,6 +7,12 @@ gives medians, each app's ratio to the baseline and the server's CPU time per re
     python -m benchmarks.throughput                      # light model, one-row predictions
     python -m benchmarks.throughput --scenario health --trials 5 --seconds 10
     python -m benchmarks.throughput --cpus 0,1/0,1       # server and wrk share both CPUs
+    python -m benchmarks.throughput --floors             # with each framework's smallest app
+
+``--floors`` adds ``flask-floor`` and ``django-floor`` (``benchmarks/floor_flask.py``,
+``benchmarks/floor_django.py``): the smallest app each framework needs to answer the same request,
+without the contract's headers, host check, envelope check or error mapping. Their ratio to the
+baseline bounds what any app in that framework's idiom can reach on this machine.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from benchmarks import proxy, servers, wrk
 from model.data import holdout_instances
 
 TARGETS = ("baseline", "flask", "django")
+WITH_FLOORS = ("baseline", "flask-floor", "flask", "django-floor", "django")
 SCENARIOS = {
     "predict_one": ("POST", "/v1/predict"),
     "health": ("GET", "/health/live"),
@@ -144,6 +151,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument(
+        "--floors",
+        action="store_true",
+        help="measure " + ",".join(WITH_FLOORS) + " (each framework's smallest app too)",
+    )
+    parser.add_argument(
         "--proxy",
         action="store_true",
         help="also measure each target behind nginx (deploy/nginx.conf)",
@@ -164,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
             trials=args.trials,
             seconds=args.seconds,
             connections=args.connections,
-            targets=tuple(args.targets.split(",")),
+            targets=WITH_FLOORS if args.floors else tuple(args.targets.split(",")),
             workdir=Path(workdir),
             proxied=args.proxy,
             cpus=args.cpus,

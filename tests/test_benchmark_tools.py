@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import micro, overhead, servers, throughput, wrk
+from contract import predict_body
+from model import Model
 from model.data import holdout_instances
 
 
@@ -101,3 +103,44 @@ def test_throughput_comparison_end_to_end(tmp_path: Path) -> None:
     table = throughput.render(result)
     assert "1.00x" in table
     assert "django" in table
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("floor", ["flask-floor", "django-floor"])
+def test_floor_apps_serve_the_same_predictions(
+    floor: str, tmp_path: Path, artifacts_root: Path, light_model: Model, instances: list
+) -> None:
+    # A floor is only a fair bound if it does the same work: same model, same answer, sent with
+    # a Content-Length (not chunked) like every other target.
+    env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "1"}
+    body = json.dumps({"instances": instances[:3]}).encode()
+    with servers.start(floor, tmp_path / f"{floor}.log", env=env) as server:
+        server.wait_ready()
+        status, headers, answer = servers.request(
+            server.port, "POST", "/v1/predict", body, {"Content-Type": "application/json"}
+        )
+    assert status == 200
+    assert int(headers["Content-Length"]) == len(answer)
+    assert json.loads(answer) == predict_body(light_model, light_model.predict(instances[:3]))
+
+
+@pytest.mark.server
+@pytest.mark.skipif(not wrk.available(), reason="wrk is installed by scripts/system-deps.sh")
+def test_throughput_cli_measures_the_floors(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    throughput.main(
+        [
+            "--scenario",
+            "health",
+            "--floors",
+            "--trials",
+            "1",
+            "--seconds",
+            "1",
+            "--json",
+            str(figures),
+        ]
+    )
+    summary = json.loads(figures.read_text())["summary"]
+    assert list(summary) == list(throughput.WITH_FLOORS)
+    assert all(row["errors"] == 0 and row["rps"] > 50 for row in summary.values())
