@@ -121,22 +121,25 @@ def measure(
 
 
 def render(result: dict) -> str:
-    """Return a plain-text table of the medians and ratios to the baseline."""
+    """Return a plain-text table of the medians and ratios to the baseline (and to the floors)."""
     summary = result["summary"]
     base = summary.get("baseline", {}).get("rps")
     lines = [
         f"{result['scenario']} ({result['variant']} model), {result['trials']} trials x "
         f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
         f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}",
-        f"{'target':<13} {'req/s':>8} {'(min-max)':>15} {'vs base':>8} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'CPU us/req':>10} {'errors':>6}",
+        f"{'target':<13} {'req/s':>8} {'(min-max)':>15} {'vs base':>8} {'vs floor':>8} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} {'errors':>6}",
     ]
     for name, row in summary.items():
         ratio = f"{row['rps'] / base:.2f}x" if base else "-"
+        floor = summary.get(f"{name}-floor", {}).get("rps")
+        to_floor = f"{row['rps'] / floor:.2f}x" if floor else "-"
         spread = f"{row['rps_min']:.0f}-{row['rps_max']:.0f}"
         lines.append(
-            f"{name:<13} {row['rps']:>8.0f} {spread:>15} {ratio:>8} {row['p50_ms']:>7.2f} "
-            f"{row['p99_ms']:>7.2f} {row['cpu_us_per_request']:>10.0f} {row['errors']:>6.0f}"
+            f"{name:<13} {row['rps']:>8.0f} {spread:>15} {ratio:>8} {to_floor:>8} "
+            f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['cpu_us_per_request']:>10.0f} "
+            f"{row['errors']:>6.0f}"
         )
     return "\n".join(lines)
 

@@ -144,3 +144,27 @@ def test_throughput_cli_measures_the_floors(tmp_path: Path) -> None:
     summary = json.loads(figures.read_text())["summary"]
     assert list(summary) == list(throughput.WITH_FLOORS)
     assert all(row["errors"] == 0 and row["rps"] > 50 for row in summary.values())
+
+
+def test_throughput_table_gives_each_app_its_ratio_to_its_floor() -> None:
+    def row(rps: float) -> dict[str, float]:
+        return dict.fromkeys(("p50_ms", "p99_ms", "cpu_us_per_request", "errors"), 1.0) | {
+            "rps": rps,
+            "rps_min": rps,
+            "rps_max": rps,
+        }
+
+    result = {
+        "scenario": "predict_one",
+        "variant": "light",
+        "trials": 1,
+        "seconds": 1.0,
+        "connections": 8,
+        "server_cpus": "0",
+        "load_cpus": "1",
+        "summary": {"baseline": row(2000), "flask-floor": row(1600), "flask": row(1200)},
+    }
+    lines = {line.split()[0]: line.split() for line in throughput.render(result).splitlines()[2:]}
+    assert lines["flask"][3:5] == ["0.60x", "0.75x"]  # 1200/2000 and 1200/1600
+    assert lines["flask-floor"][3:5] == ["0.80x", "-"]
+    assert lines["baseline"][3:5] == ["1.00x", "-"]
