@@ -1,10 +1,11 @@
 """The smallest Django REST framework app that serves the benchmark's prediction: its floor.
 
 Settings in code, one middleware, DRF's JSON parser and renderer, no authentication or
-permissions, APIViews reading ``request.data``: no contract headers, no host check, no error
-mapping, no serializer. It answers well-formed requests only, with the same runtime and the same
-bodies as the real app (``django_app/``). The throughput comparison runs it beside the real app
-to tell the framework's unavoidable cost from what the contract adds.
+permissions, APIViews reading ``request.data``: no contract headers, no request ID, no error
+mapping, no serializer (CommonMiddleware does check the Host against ALLOWED_HOSTS). It answers
+well-formed requests only, with the same runtime and the same bodies as the real app
+(``django_app/``). The throughput comparison runs it beside the real app to tell the framework's
+unavoidable cost from what the contract adds.
 """
 
 from __future__ import annotations
