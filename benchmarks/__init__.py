@@ -1,0 +1,12 @@
+"""The comparison: serve each target, load it, measure it, judge the claims, write the report.
+
+The flow runs one way, each layer importing only those below it (checked by import-linter, see
+``[tool.importlinter]`` in pyproject.toml)::
+
+    __main__ -> run -> report -> analysis -> measure -> load -> serving -> targets -> plan, schema
+"""
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+REPORTS = REPO / "reports"

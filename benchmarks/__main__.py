@@ -1,25 +1,193 @@
-"""The benchmark's command line: run, report, compare.
+"""The benchmark's command line: it parses arguments and calls one function per command.
 
 python -m benchmarks run [--quick | --full] [--out reports] [--cpus 0/1] [--locust-workers N]
 python -m benchmarks report reports/latest
 python -m benchmarks compare reports/A reports/B
+python -m benchmarks soak [--seconds 180]
+python -m benchmarks throughput [--floors] [--scenario health] [--cpus 0,1/0,1]
+python -m benchmarks overhead | micro | security | footprint
+
+Each command imports what it needs only when it runs: ``overhead``, ``micro`` and ``security``
+also serve as the child processes of their own measurement, where what is imported matters.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import tempfile
 from pathlib import Path
 
-from benchmarks import compare, runner
+from benchmarks import REPORTS, targets
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and do what it says."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the comparison and write a report")
-    modes = run.add_mutually_exclusive_group()
+def run(args: argparse.Namespace) -> int:
+    """Run the comparison and write its report."""
+    from benchmarks import run as runner
+    from benchmarks.measure.parity import ParityError
+
+    try:
+        run_dir = runner.run(
+            args.mode or "default",
+            out=args.out,
+            cpus=args.cpus,
+            locust_workers=args.locust_workers,
+            show_progress=not args.no_progress,
+        )
+    except ParityError as exc:
+        print(f"parity gate failed, nothing was measured: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {run_dir / 'report.md'}\n        {run_dir / 'report.html'}")
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    """Render a stored run's report again."""
+    from benchmarks.analysis.compare import load_results
+    from benchmarks.report import write_reports
+
+    md, html = write_reports(load_results(args.run_dir), args.run_dir)
+    print(f"{md}\n{html}")
+    return 0
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Compare two stored runs."""
+    from benchmarks.analysis.compare import load_results
+    from benchmarks.report import text
+
+    print(text.compare(load_results(args.a), load_results(args.b)))
+    return 0
+
+
+def soak(args: argparse.Namespace) -> int:
+    """Soak each app; fail if one lost more than the killed worker's request."""
+    from benchmarks.measure import soak as soaking
+    from benchmarks.report import text
+
+    results = soaking.run(tuple(args.apps.split(",")), args.seconds, args.fraction, args.out)
+    print(text.soak(results))
+    print(f"figures: {results['run_dir']}/soak.json")
+    bad = [a for a in results["apps"] if a["failures"] > 1 or not a["worker_replaced"]]
+    return 1 if bad else 0
+
+
+def throughput(args: argparse.Namespace) -> int:
+    """Compare targets' throughput with wrk."""
+    from benchmarks.load import wrk
+    from benchmarks.measure import throughput as measuring
+    from benchmarks.report import text
+
+    if not wrk.available():
+        print(
+            "wrk is not installed: run `bash scripts/system-deps.sh` (Debian package wrk)",
+            file=sys.stderr,
+        )
+        return 2
+    chosen = targets.names() if args.floors else tuple(args.targets.split(","))
+    with tempfile.TemporaryDirectory(prefix="throughput-") as workdir:
+        result = measuring.measure(
+            args.scenario,
+            variant=args.variant,
+            trials=args.trials,
+            seconds=args.seconds,
+            connections=args.connections,
+            targets=chosen,
+            workdir=Path(workdir),
+            proxied=args.proxy,
+            cpus=args.cpus,
+        )
+    print(text.throughput(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def overhead(args: argparse.Namespace) -> int:
+    """Split each target's cost per request, in process."""
+    from benchmarks.measure import overhead as measuring
+
+    if args.target == "all":
+        from benchmarks.report import text
+
+        print(text.overhead([measuring.run_in_subprocess(n, args.budget) for n in targets.RUN]))
+        return 0
+    result = measuring.measure(args.target, args.budget)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        from benchmarks.report import text
+
+        print(text.overhead([result]))
+    return 0
+
+
+def micro(args: argparse.Namespace) -> int:
+    """Time the model runtime against raw scikit-learn."""
+    from benchmarks.measure import micro as measuring
+
+    if args.host == "all":
+        from benchmarks.report import text
+
+        print(text.micro([measuring.run_in_subprocess(host) for host in ("flask", "django")]))
+        return 0
+    result = measuring.measure(args.host)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        from benchmarks.report import text
+
+        print(text.micro([result]))
+    return 0
+
+
+def security(args: argparse.Namespace) -> int:
+    """Probe each app's security defaults."""
+    from benchmarks.measure import security as probing
+
+    if args.app is None:
+        checks = probing.probe()
+    else:
+        observed = probing.run(args.app, with_secret_key=not args.without_secret_key)
+        if args.json:
+            # The form a parent process reads back: check -> [result, passed].
+            print(json.dumps(observed))
+            return 0
+        checks = probing.checks({args.app: observed})
+    if args.json:
+        print(json.dumps(checks, indent=2))
+    else:
+        from benchmarks.report import text
+
+        print(text.security(checks))
+    return 0
+
+
+def footprint(args: argparse.Namespace) -> int:
+    """Print both apps' code lines and dependencies."""
+    from benchmarks.measure import footprint as counting
+    from benchmarks.report import text
+
+    apps = counting.PACKAGES
+    print(
+        text.footprint(
+            {app: counting.lines_of_code(app) for app in apps},
+            apps,
+            {app: counting.dependencies(app) for app in apps},
+            {fw: counting.framework_footprint(fw) for fw in counting.FRAMEWORKS},
+        )
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the command line's parser, one subcommand per function above."""
+    top = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    run_ = commands.add_parser("run", help="run the comparison and write a report")
+    modes = run_.add_mutually_exclusive_group()
     modes.add_argument(
         "--quick",
         action="store_const",
@@ -34,58 +202,87 @@ def main(argv: list[str] | None = None) -> int:
         const="full",
         help="every scenario at every concurrency, both variants (over an hour)",
     )
-    run.add_argument("--out", type=Path, default=runner.REPORTS, help="reports directory")
-    run.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
-    run.add_argument(
+    run_.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
+    run_.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
+    run_.add_argument(
         "--locust-workers",
         type=int,
         default=0,
         help="run Locust distributed: one master and N workers",
     )
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    report = commands.add_parser("report", help="render report.md and report.html again")
-    report.add_argument("run_dir", type=Path)
-    soak = commands.add_parser("soak", help="hold each app at 70%% of capacity; kill a worker")
-    soak.add_argument("--seconds", type=float, default=180.0, help="per app (default 180)")
-    soak.add_argument("--fraction", type=float, default=0.7, help="of measured capacity")
-    soak.add_argument("--apps", default="flask,django")
-    soak.add_argument("--out", type=Path, default=runner.REPORTS)
-    diff = commands.add_parser("compare", help="compare two runs against their noise")
-    diff.add_argument("a", type=Path)
-    diff.add_argument("b", type=Path)
-    args = parser.parse_args(argv)
+    run_.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run_.set_defaults(handler=run)
 
-    if args.command == "run":
-        try:
-            run_dir = runner.run(
-                args.mode or "default",
-                out=args.out,
-                cpus=args.cpus,
-                locust_workers=args.locust_workers,
-                show_progress=not args.no_progress,
-            )
-        except runner.ParityError as exc:
-            print(f"parity gate failed, nothing was measured: {exc}", file=sys.stderr)
-            return 2
-        print(f"report: {run_dir / 'report.md'}\n        {run_dir / 'report.html'}")
-        return 0
-    if args.command == "soak":
-        from benchmarks import soak as soaking
+    report_ = commands.add_parser("report", help="render report.md and report.html again")
+    report_.add_argument("run_dir", type=Path)
+    report_.set_defaults(handler=report)
 
-        results = soaking.run(tuple(args.apps.split(",")), args.seconds, args.fraction, args.out)
-        print(soaking.render(results))
-        print(f"figures: {results['run_dir']}/soak.json")
-        bad = [a for a in results["apps"] if a["failures"] > 1 or not a["worker_replaced"]]
-        return 1 if bad else 0
-    if args.command == "report":
-        from benchmarks import report as render
+    soak_ = commands.add_parser("soak", help="hold each app at 70%% of capacity; kill a worker")
+    soak_.add_argument("--seconds", type=float, default=180.0, help="per app (default 180)")
+    soak_.add_argument("--fraction", type=float, default=0.7, help="of measured capacity")
+    soak_.add_argument("--apps", default="flask,django")
+    soak_.add_argument("--out", type=Path, default=REPORTS)
+    soak_.set_defaults(handler=soak)
 
-        results = compare.load_results(args.run_dir)
-        md, html = render.write_reports(results, args.run_dir)
-        print(f"{md}\n{html}")
-        return 0
-    print(compare.render(compare.load_results(args.a), compare.load_results(args.b)))
-    return 0
+    compare_ = commands.add_parser("compare", help="compare two runs against their noise")
+    compare_.add_argument("a", type=Path)
+    compare_.add_argument("b", type=Path)
+    compare_.set_defaults(handler=compare)
+
+    wrk_ = commands.add_parser(
+        "throughput", help="wrk: baseline, the apps (and with --floors each framework's floor)"
+    )
+    wrk_.add_argument("--scenario", choices=("predict_one", "health"), default="predict_one")
+    wrk_.add_argument("--variant", choices=("light", "heavy"), default="light")
+    wrk_.add_argument("--trials", type=int, default=3)
+    wrk_.add_argument("--seconds", type=float, default=8.0)
+    wrk_.add_argument("--connections", type=int, default=8)
+    chosen = wrk_.add_mutually_exclusive_group()
+    chosen.add_argument("--targets", default=",".join(targets.RUN))
+    chosen.add_argument(
+        "--floors",
+        action="store_true",
+        help="measure every registered target (each framework's smallest app too)",
+    )
+    wrk_.add_argument("--proxy", action="store_true", help="also measure each target behind nginx")
+    wrk_.add_argument(
+        "--cpus",
+        help="server/wrk CPUs, e.g. 0/1 (the default: disjoint halves); 0,1/0,1 shares both, "
+        "with one gunicorn worker per server CPU",
+    )
+    wrk_.add_argument("--json", type=Path, help="also write the figures here")
+    wrk_.set_defaults(handler=throughput)
+
+    overhead_ = commands.add_parser("overhead", help="in process: each target's cost split")
+    overhead_.add_argument("--target", choices=[*targets.RUN, "all"], default="all")
+    overhead_.add_argument(
+        "--budget", type=float, default=2.0, help="seconds spent timing each case"
+    )
+    overhead_.add_argument("--json", action="store_true", help="print JSON (one target only)")
+    overhead_.set_defaults(handler=overhead)
+
+    micro_ = commands.add_parser("micro", help="time the model runtime against scikit-learn")
+    micro_.add_argument("--host", choices=("none", "flask", "django", "all"), default="all")
+    micro_.add_argument("--json", action="store_true", help="print JSON (one host only)")
+    micro_.set_defaults(handler=micro)
+
+    security_ = commands.add_parser("security", help="probe each app's security defaults")
+    security_.add_argument("--app", help="probe this app alone, in this process")
+    security_.add_argument(
+        "--without-secret-key", action="store_true", help="with --app: start it without a key"
+    )
+    security_.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    security_.set_defaults(handler=security)
+
+    footprint_ = commands.add_parser("footprint", help="code lines and dependencies")
+    footprint_.set_defaults(handler=footprint)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the command."""
+    args = parser().parse_args(argv)
+    return args.handler(args)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,37 @@ to exist. ``--full`` measures every scenario at every concurrency for both varia
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
-TARGETS = ("baseline", "flask", "django")
-SCENARIOS = ("health", "predict_one", "predict_batch", "invalid", "mixed")
+from benchmarks.schema import SCENARIOS, VARIANTS
+from benchmarks.targets import RUN
+
 LEVELS = (1, 8, 32)
+T = TypeVar("T")
+
+
+def interleave(trials: int, items: Sequence[T]) -> list[tuple[int, T]]:
+    """Return (trial, item) in run order: every item in turn, trial by trial (A B C A B C)."""
+    return [(trial, item) for trial in range(trials) for item in items]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Where things run in this run: its directory, CPUs, Locust processes, request bodies."""
+
+    run_dir: Path
+    server_cpus: str
+    load_cpus: str
+    locust_workers: int
+    payloads_path: Path
+
+    @property
+    def load_cpu_count(self) -> int:
+        """Return how many CPUs the load generator may use."""
+        return len(self.load_cpus.split(","))
 
 
 @dataclass(frozen=True)
@@ -32,28 +58,28 @@ class Plan:
     warmup_s: float
     measure_s: float
     cells: list[Cell]
-    targets: tuple[str, ...] = TARGETS
+    targets: tuple[str, ...] = RUN
     startup_samples: int = 3
     calibrate: list[tuple[str, str, int]] = field(default_factory=list)  # variant, scenario, users
     calibrate_s: float = 5.0
     locust_overhead_s: float = 1.5  # starting Locust and stopping it, measured here
     soak_s: float = 30.0  # per app, at 70% of capacity, one worker killed halfway
-    overhead_budget_s: float = 1.0  # per case of benchmarks.overhead (in process, per target)
+    overhead_budget_s: float = 1.0  # per case of measure.overhead (in process, per target)
 
     @property
     def variants(self) -> list[str]:
         """Return the variants measured, light first."""
-        return sorted({cell.variant for cell in self.cells}, key=("light", "heavy").index)
+        return sorted({cell.variant for cell in self.cells}, key=VARIANTS.index)
 
     def phases(self, variant: str) -> list[tuple[int, Cell, str]]:
         """Return (trial, cell, target) in run order: targets interleaved, trial by trial."""
         cells = [cell for cell in self.cells if cell.variant == variant]
-        order = []
-        for trial in range(max(cell.trials for cell in cells)):
-            for cell in cells:
-                if trial < cell.trials:
-                    order.extend((trial, cell, target) for target in self.targets)
-        return order
+        return [
+            (trial, cell, target)
+            for trial, cell in interleave(max(cell.trials for cell in cells), cells)
+            if trial < cell.trials
+            for target in self.targets
+        ]
 
     def phase_seconds(self) -> float:
         """Return the expected wall time of one Locust phase."""
@@ -131,17 +157,14 @@ def build(mode: str) -> Plan:
             measure_s=10.0,
             cells=[
                 Cell(variant, scenario, users, 3)
-                for variant in ("light", "heavy")
+                for variant in VARIANTS
                 for scenario in SCENARIOS
                 for users in LEVELS
             ],
             startup_samples=5,
             soak_s=180.0,
             calibrate=[
-                (v, s, u)
-                for v in ("light", "heavy")
-                for s in ("predict_one", "health")
-                for u in LEVELS
+                (v, s, u) for v in VARIANTS for s in ("predict_one", "health") for u in LEVELS
             ],
             calibrate_s=8.0,
             overhead_budget_s=3.0,

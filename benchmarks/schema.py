@@ -7,12 +7,21 @@ compare A B``). Bump ``SCHEMA_VERSION`` on any incompatible change.
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict, get_args
 
 SCHEMA_VERSION = 1
+
+# The benchmark's vocabulary, each defined here once; the tuples keep the conventional order in
+# which reports list them. ``Target`` names what a run's phases measure (the registry in
+# ``benchmarks.targets`` tags the same three ``run``; a test holds the two together).
 Target = Literal["baseline", "flask", "django"]
+Variant = Literal["light", "heavy"]
 Scenario = Literal["health", "predict_one", "predict_batch", "invalid", "mixed"]
 Verdict = Literal["supported", "contradicted", "mixed", "not measurable here"]
+TARGET_NAMES: tuple[str, ...] = get_args(Target)
+VARIANTS: tuple[str, ...] = get_args(Variant)
+SCENARIOS: tuple[str, ...] = get_args(Scenario)
+VERDICTS: tuple[str, ...] = get_args(Verdict)
 
 
 class Latency(TypedDict):
@@ -29,7 +38,7 @@ class Phase(TypedDict):
     """One Locust measurement of one target (after a discarded warm-up)."""
 
     target: Target
-    variant: Literal["light", "heavy"]
+    variant: Variant
     scenario: Scenario
     users: int
     trial: int
@@ -53,7 +62,7 @@ class Calibration(TypedDict):
     """The same load measured by wrk, to check Locust's figure against."""
 
     target: Target
-    variant: Literal["light", "heavy"]
+    variant: Variant
     scenario: Scenario
     users: int
     wrk_rps: float

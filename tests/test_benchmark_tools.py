@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import micro, overhead, servers, throughput, wrk
+from benchmarks import targets
+from benchmarks.__main__ import main
+from benchmarks.analysis import aggregate
+from benchmarks.load import wrk
+from benchmarks.measure import micro, overhead, throughput
+from benchmarks.report import text
+from benchmarks.serving import gunicorn
 from contract import predict_body
 from model import Model
 from model.data import holdout_instances
@@ -25,7 +31,7 @@ def test_micro_benchmark_measures_every_case() -> None:
     heavy = next(c for c in result["cases"] if c["variant"] == "heavy" and c["rows"] == 1)
     light = next(c for c in result["cases"] if c["variant"] == "light" and c["rows"] == 1)
     assert heavy["runtime_us"] > light["runtime_us"]  # the forest is the expensive model
-    assert "runtime/raw" in micro.render([result])
+    assert "runtime/raw" in text.micro([result])
 
 
 def test_per_call_us_reflects_the_cost() -> None:
@@ -35,7 +41,7 @@ def test_per_call_us_reflects_the_cost() -> None:
 
 
 def test_overhead_measures_every_target_in_its_own_process() -> None:
-    results = [overhead.run_in_subprocess(name, budget_s=0.05) for name in overhead.TARGETS]
+    results = [overhead.run_in_subprocess(name, budget_s=0.2) for name in overhead.TARGETS]
     assert [r["target"] for r in results] == list(overhead.TARGETS)
     for r in results:
         # Every case was timed, and the figures hang together.
@@ -48,7 +54,7 @@ def test_overhead_measures_every_target_in_its_own_process() -> None:
     assert baseline["envelope_us"] is None  # the baseline has no envelope check of its own
     assert flask["envelope_us"] > 0
     assert django["envelope_us"] > 0
-    table = overhead.render(results)
+    table = text.overhead(results)
     assert "flask: +" in table
     assert "django: +" in table
 
@@ -56,7 +62,7 @@ def test_overhead_measures_every_target_in_its_own_process() -> None:
 def test_overhead_split_adds_up() -> None:
     base = {"predict_us": 300.0, "predict_canned_us": 20.0}
     app = {"predict_us": 450.0, "predict_canned_us": 110.0}
-    assert overhead.split_over_baseline(app, base) == {
+    assert aggregate.split_over_baseline(app, base) == {
         "extra_us": 150.0,
         "own_code_us": 90.0,
         "interference_us": 60.0,
@@ -79,7 +85,7 @@ def test_overhead_refuses_a_target_that_does_not_answer_200(
 @pytest.mark.skipif(not wrk.available(), reason="wrk is installed by scripts/system-deps.sh")
 def test_wrk_counts_requests_and_errors(tmp_path: Path, artifacts_root: Path) -> None:
     env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "1"}
-    with servers.start("baseline", tmp_path / "baseline.log", env=env) as server:
+    with gunicorn.start("baseline", tmp_path / "baseline.log", env=env) as server:
         server.wait_ready()
         body = json.dumps({"instances": holdout_instances(1)}).encode()
         ok = wrk.run(server.url + "/v1/predict", method="POST", body=body, seconds=1)
@@ -100,7 +106,7 @@ def test_throughput_comparison_end_to_end(tmp_path: Path) -> None:
         assert row["rps"] > 50
         assert row["errors"] == 0
         assert row["cpu_us_per_request"] > 0
-    table = throughput.render(result)
+    table = text.throughput(result)
     assert "1.00x" in table
     assert "django" in table
 
@@ -114,9 +120,9 @@ def test_floor_apps_serve_the_same_predictions(
     # a Content-Length (not chunked) like every other target.
     env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "1"}
     body = json.dumps({"instances": instances[:3]}).encode()
-    with servers.start(floor, tmp_path / f"{floor}.log", env=env) as server:
+    with gunicorn.start(floor, tmp_path / f"{floor}.log", env=env) as server:
         server.wait_ready()
-        status, headers, answer = servers.request(
+        status, headers, answer = gunicorn.request(
             server.port, "POST", "/v1/predict", body, {"Content-Type": "application/json"}
         )
     assert status == 200
@@ -128,8 +134,9 @@ def test_floor_apps_serve_the_same_predictions(
 @pytest.mark.skipif(not wrk.available(), reason="wrk is installed by scripts/system-deps.sh")
 def test_throughput_cli_measures_the_floors(tmp_path: Path) -> None:
     figures = tmp_path / "figures.json"
-    throughput.main(
+    main(
         [
+            "throughput",
             "--scenario",
             "health",
             "--floors",
@@ -142,7 +149,7 @@ def test_throughput_cli_measures_the_floors(tmp_path: Path) -> None:
         ]
     )
     summary = json.loads(figures.read_text())["summary"]
-    assert list(summary) == list(throughput.WITH_FLOORS)
+    assert list(summary) == list(targets.names())
     assert all(row["errors"] == 0 and row["rps"] > 50 for row in summary.values())
 
 
@@ -164,7 +171,7 @@ def test_throughput_table_gives_each_app_its_ratio_to_its_floor() -> None:
         "load_cpus": "1",
         "summary": {"baseline": row(2000), "flask-floor": row(1600), "flask": row(1200)},
     }
-    lines = {line.split()[0]: line.split() for line in throughput.render(result).splitlines()[2:]}
+    lines = {line.split()[0]: line.split() for line in text.throughput(result).splitlines()[2:]}
     assert lines["flask"][3:5] == ["0.60x", "0.75x"]  # 1200/2000 and 1200/1600
     assert lines["flask-floor"][3:5] == ["0.80x", "-"]
     assert lines["baseline"][3:5] == ["1.00x", "-"]

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import servers
+from benchmarks.serving import gunicorn
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -715,7 +715,7 @@ def test_bench_command_line_parses(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Parse the bench's arguments for real (--help alone would accept a misspelt option)."""
-    from benchmarks import runner
+    from benchmarks import run as runner
     from benchmarks.__main__ import main
 
     spec = container(image, config["services"]["bench"], volumes)
@@ -740,7 +740,7 @@ def test_health_probe_tells_ready_from_down(
     python = shutil.which(probe[0], path=str(VENV_BIN))
     assert python
     (model_volume,) = [p for p in after_jobs.values() if (p / "light").is_dir()]
-    server = servers.start(
+    server = gunicorn.start(
         "flask", tmp_path / "flask.log", env={"MLAPI_MODEL_DIR": str(model_volume / "light")}
     )
     env = {"PATH": os.environ.get("PATH", ""), "GUNICORN_BIND": f"0.0.0.0:{server.port}"}

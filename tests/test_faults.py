@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import servers
+from benchmarks.serving import gunicorn, processes
 from model.data import holdout_instances
 
 pytestmark = pytest.mark.server
@@ -60,7 +60,7 @@ def test_broken_model_stops_start_up_with_one_line(
 ) -> None:
     damage, expected = FAULTS[fault]
     damage(artifact_copy)
-    server = servers.start(
+    server = gunicorn.start(
         name, tmp_path / "server.log", env={"MLAPI_MODEL_DIR": str(artifact_copy)}
     )
     try:
@@ -107,7 +107,7 @@ def load(
         while not stop.is_set() and len(outcomes.results) < max_requests:
             started = time.monotonic()
             try:
-                status, _, answer = servers.request(
+                status, _, answer = gunicorn.request(
                     port,
                     "POST",
                     "/v1/predict",
@@ -136,24 +136,24 @@ def body(rows: int = 1) -> bytes:
 
 @pytest.mark.parametrize("name", APPS)
 def test_killed_worker_is_replaced_and_service_resumes(name: str, tmp_path: Path) -> None:
-    server = servers.start(name, tmp_path / "server.log", env={"WEB_CONCURRENCY": "2"})
+    server = gunicorn.start(name, tmp_path / "server.log", env={"WEB_CONCURRENCY": "2"})
     stop, outcomes = threading.Event(), Outcomes()
     try:
         server.wait_ready()
         threads = load(server.port, stop, outcomes, body())
         time.sleep(1.0)
-        before = servers.worker_pids(server.pid)
+        before = processes.worker_pids(server.pid)
         victim = min(before)
         killed_at = time.monotonic()
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while len(servers.worker_pids(server.pid) - {victim}) < 2 and time.monotonic() < deadline:
+        while len(processes.worker_pids(server.pid) - {victim}) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(1.0)
         stop.set()
         for thread in threads:
             thread.join(15)
-        after = servers.worker_pids(server.pid)
+        after = processes.worker_pids(server.pid)
     finally:
         stop.set()
         server.stop()
@@ -174,7 +174,7 @@ def test_killed_worker_is_replaced_and_service_resumes(name: str, tmp_path: Path
 def test_sigterm_lets_accepted_requests_finish(name: str, tmp_path: Path) -> None:
     # Heavy model and 100-row batches: a request is in the worker when SIGTERM arrives.
     env = {"WEB_CONCURRENCY": "1", "MLAPI_MODEL_VARIANT": "heavy"}
-    server = servers.start(name, tmp_path / "server.log", env=env)
+    server = gunicorn.start(name, tmp_path / "server.log", env=env)
     stop, outcomes = threading.Event(), Outcomes()
     try:
         server.wait_ready()

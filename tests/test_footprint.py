@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import footprint
-from benchmarks.footprint import (
+from benchmarks.measure import footprint
+from benchmarks.measure.footprint import (
     CONCERNS,
     EXTENSIONS,
     SHARED_CORE,

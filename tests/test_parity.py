@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.probes import Probe, probes
+from benchmarks.load.probes import Probe, probes
 from tests.conftest import Target, comparable_headers
 from tests.openapi import assert_conforms
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import proxy, servers
-from benchmarks.probes import probes
+from benchmarks.load.probes import probes
+from benchmarks.serving import gunicorn, nginx
 
 pytestmark = [
     pytest.mark.server,
-    pytest.mark.skipif(not proxy.available(), reason="nginx is installed by scripts/system-deps"),
+    pytest.mark.skipif(not nginx.available(), reason="nginx is installed by scripts/system-deps"),
 ]
 APPS = ("flask", "django")
 HALF_REQUEST = (
@@ -32,9 +32,9 @@ def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple
     started: dict[str, tuple] = {}
     try:
         for name in APPS:
-            server = servers.start(name, workdir / f"{name}.log", env={"WEB_CONCURRENCY": "2"})
+            server = gunicorn.start(name, workdir / f"{name}.log", env={"WEB_CONCURRENCY": "2"})
             server.wait_ready()
-            front = proxy.start(server.port, workdir / f"nginx-{name}")
+            front = nginx.start(server.port, workdir / f"nginx-{name}")
             front.wait_ready()
             started[name] = (server, front)
         yield started
@@ -48,7 +48,7 @@ def hold_half_requests(port: int, count: int = 20) -> list[socket.socket]:
     """Open ``count`` connections that send half a request and then wait."""
     held = []
     for _ in range(count):
-        connection = socket.create_connection((servers.HOST, port))
+        connection = socket.create_connection((gunicorn.HOST, port))
         connection.sendall(HALF_REQUEST)
         held.append(connection)
     time.sleep(0.3)
@@ -59,7 +59,7 @@ def timed_live(port: int, timeout: float) -> tuple[int | str, float]:
     """Ask /health/live; return the status (or the error's name) and the seconds it took."""
     started = time.monotonic()
     try:
-        status = servers.get(port, "/health/live", timeout=timeout)[0]
+        status = gunicorn.get(port, "/health/live", timeout=timeout)[0]
     except OSError as exc:
         status = type(exc).__name__
     return status, time.monotonic() - started
@@ -80,7 +80,7 @@ def test_slow_clients_do_not_block_others_behind_the_proxy(name: str, stacks: di
 
 def test_slow_clients_starve_sync_workers_without_the_proxy(tmp_path: Path) -> None:
     """Why the proxy is the production entry point: gunicorn's sync workers alone are held."""
-    server = servers.start("flask", tmp_path / "flask.log", env={"WEB_CONCURRENCY": "2"})
+    server = gunicorn.start("flask", tmp_path / "flask.log", env={"WEB_CONCURRENCY": "2"})
     try:
         server.wait_ready()
         held = hold_half_requests(server.port)
@@ -96,7 +96,7 @@ def test_slow_clients_starve_sync_workers_without_the_proxy(tmp_path: Path) -> N
 
 def raw_exchange(port: int, request: bytes, chunks: list[bytes] = ()) -> bytes:
     """Send raw bytes (then optional chunks); return what the server answered."""
-    with socket.create_connection((servers.HOST, port), timeout=10) as connection:
+    with socket.create_connection((gunicorn.HOST, port), timeout=10) as connection:
         connection.sendall(request)
         try:
             for chunk in chunks:
@@ -179,12 +179,12 @@ def test_oversized_and_lying_requests_get_the_contract_error(case: str, stacks: 
 def test_probes_answer_alike_through_the_proxy(stacks: dict) -> None:
     for probe in probes():
         answers = {
-            name: servers.request(front.port, probe.method, probe.path, probe.body, probe.headers)[
+            name: gunicorn.request(front.port, probe.method, probe.path, probe.body, probe.headers)[
                 ::2
             ]
             for name, (_, front) in stacks.items()
         }
-        direct = servers.request(
+        direct = gunicorn.request(
             stacks["flask"][0].port, probe.method, probe.path, probe.body, probe.headers
         )[::2]
         assert answers["flask"] == answers["django"], probe.name
@@ -192,14 +192,14 @@ def test_probes_answer_alike_through_the_proxy(stacks: dict) -> None:
 
 
 def test_container_entry_point_renders_a_valid_config(tmp_path: Path) -> None:
-    """`python -m benchmarks.proxy` (the compose proxies' command) writes what nginx accepts."""
+    """`python -m deploy.nginx` (the compose proxies' command) writes what nginx accepts."""
     # nginx -t binds nothing, but wants a real port number.
-    listen = f"{servers.HOST}:{servers.free_port()}"
+    listen = f"{gunicorn.HOST}:{gunicorn.free_port()}"
     result = subprocess.run(
         [
             sys.executable,
             "-m",
-            "benchmarks.proxy",
+            "deploy.nginx",
             "--listen",
             listen,
             "--upstream",

@@ -10,7 +10,9 @@ from typing import get_type_hints
 
 import pytest
 
-from benchmarks import aggregate, report, schema
+from benchmarks import schema
+from benchmarks.analysis import aggregate
+from benchmarks.report import document as report
 from benchmarks.schema import Results
 
 SAMPLE = Path(__file__).parent / "data" / "results-sample.json"

@@ -9,7 +9,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from benchmarks import report
+from benchmarks.report import document as report
 
 SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from benchmarks import security
+from benchmarks.measure import security
+from benchmarks.measure.security import APP_NAMES, CHECKS, KEY_CHECK, Subject, observe
 from benchmarks.schema import SecurityCheck
-from benchmarks.security import APP_NAMES, CHECKS, KEY_CHECK, Subject, observe
 
 PROJECT_APPS = ("flask-app", "django-app")
 HEADER_CHECKS = (

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import servers
-from benchmarks.probes import probes
+from benchmarks.load.probes import probes
+from benchmarks.serving import gunicorn, processes
 from model.data import holdout_instances
 from tests.conftest import comparable_headers
 
@@ -26,7 +26,7 @@ def server(
     """Start one app under gunicorn with two workers; stop it by PID afterwards."""
     log = tmp_path_factory.mktemp("logs") / f"{request.param}.log"
     env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "2"}
-    started = servers.start(request.param, log, env=env)
+    started = gunicorn.start(request.param, log, env=env)
     try:
         started.wait_ready()
         yield started
@@ -35,16 +35,16 @@ def server(
         assert code == 0, started.log()
 
 
-def test_ready_over_http(server: servers.Server) -> None:
-    status, headers, body = servers.get(server.port, "/health/ready")
+def test_ready_over_http(server: gunicorn.Server) -> None:
+    status, headers, body = gunicorn.get(server.port, "/health/ready")
     assert status == 200
     assert json.loads(body)["status"] == "ready"
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_predict_over_http(server: servers.Server) -> None:
+def test_predict_over_http(server: gunicorn.Server) -> None:
     rows = holdout_instances(10)
-    status, headers, body = servers.request(
+    status, headers, body = gunicorn.request(
         server.port,
         "POST",
         "/v1/predict",
@@ -57,12 +57,12 @@ def test_predict_over_http(server: servers.Server) -> None:
     assert headers["Server-Timing"].startswith("model;dur=")
 
 
-def test_gunicorn_runs_the_configured_workers(server: servers.Server) -> None:
+def test_gunicorn_runs_the_configured_workers(server: gunicorn.Server) -> None:
     # Ready means one worker answers; the master may still be forking the other.
     deadline = time.monotonic() + 10
-    while len(servers.worker_pids(server.pid)) != 2 and time.monotonic() < deadline:
+    while len(processes.worker_pids(server.pid)) != 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(servers.worker_pids(server.pid)) == 2
+    assert len(processes.worker_pids(server.pid)) == 2
 
 
 def test_probes_answer_alike_over_http(tmp_path: Path, artifacts_root: Path) -> None:
@@ -70,11 +70,11 @@ def test_probes_answer_alike_over_http(tmp_path: Path, artifacts_root: Path) -> 
     env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "1"}
     answers: dict[str, list[tuple[int, dict[str, str], bytes]]] = {}
     for name in ("flask", "django"):
-        with servers.start(name, tmp_path / f"{name}.log", env=env) as started:
+        with gunicorn.start(name, tmp_path / f"{name}.log", env=env) as started:
             started.wait_ready()
             answers[name] = []
             for p in probes():
-                status, headers, body = servers.request(
+                status, headers, body = gunicorn.request(
                     started.port, p.method, p.path, p.body, p.headers
                 )
                 answers[name].append((status, comparable_headers(headers.items()), body))
@@ -98,7 +98,7 @@ def test_django_refuses_to_start_without_a_secret_in_production(tmp_path: Path) 
 
 
 def test_stop_is_by_pid_and_graceful(tmp_path: Path, artifacts_root: Path) -> None:
-    started = servers.start(
+    started = gunicorn.start(
         "flask", tmp_path / "flask.log", env={"MLAPI_MODEL_DIR": str(artifacts_root / "light")}
     )
     started.wait_ready()

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import soak, wrk
+from benchmarks.load import wrk
+from benchmarks.measure import soak
+from benchmarks.report import text
 
 
 def test_slope_per_minute() -> None:
@@ -32,4 +34,4 @@ def test_short_soak_of_both_apps(tmp_path: Path) -> None:
         assert app["history"]
         assert len(app["rss_samples"]) >= 10
         assert abs(app["rss_trend_mb_per_min"]) < 50
-    assert "worker replaced" in soak.render(results)
+    assert "worker replaced" in text.soak(results)

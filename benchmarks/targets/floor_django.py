@@ -15,7 +15,7 @@ from django.conf import settings
 from django.urls import path
 
 import contract
-from benchmarks.baseline import MODEL
+from benchmarks.targets.baseline import MODEL
 
 settings.configure(
     DEBUG=False,

@@ -21,13 +21,12 @@ that each leaves colder for the other. ``model_in_request`` over ``model_alone``
 part of it.
 Each target runs in its own interpreter, so what one imports cannot change another's figures.
 
-    python -m benchmarks.overhead
-    python -m benchmarks.overhead --target django --json
+    python -m benchmarks overhead
+    python -m benchmarks overhead --target django --json
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -38,9 +37,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import micro
+from benchmarks.measure import micro
+from benchmarks.targets import RUN
 
-TARGETS = ("baseline", "flask", "django")
+TARGETS = RUN  # the bare-WSGI baseline and the two apps
 HOST = "127.0.0.1"
 
 
@@ -99,7 +99,7 @@ def call(app: Callable, env: dict[str, Any]) -> tuple[str, dict[str, str], bytes
 def load_target(name: str) -> tuple[Callable, Any, Callable[[Any], object] | None]:
     """Import one target; return its WSGI app, its loaded model and its envelope check."""
     if name == "baseline":
-        from benchmarks import baseline
+        from benchmarks.targets import baseline
 
         return baseline.application, baseline.MODEL, None
     if name == "flask":
@@ -165,7 +165,8 @@ def run_in_subprocess(name: str, budget_s: float, cpus: str | None = None) -> di
     command = [
         sys.executable,
         "-m",
-        "benchmarks.overhead",
+        "benchmarks",
+        "overhead",
         "--target",
         name,
         "--budget",
@@ -176,54 +177,3 @@ def run_in_subprocess(name: str, budget_s: float, cpus: str | None = None) -> di
         command = ["taskset", "--cpu-list", cpus, *command]
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
-
-
-def split_over_baseline(result: dict[str, Any], base: dict[str, Any]) -> dict[str, float]:
-    """Split an app's extra ``predict`` cost over the baseline: its own code, interference."""
-    own = result["predict_canned_us"] - base["predict_canned_us"]
-    total = result["predict_us"] - base["predict_us"]
-    return {"extra_us": total, "own_code_us": own, "interference_us": total - own}
-
-
-def render(results: list[dict[str, Any]]) -> str:
-    """Return a plain-text table, and each app's extra cost over the baseline when measured."""
-    lines = [
-        "microseconds of process CPU per call (fastest of 7 loops); one-row light-model prediction",
-        f"{'target':<9} {'health':>7} {'predict':>8} {'canned':>7} {'model in request':>17} "
-        f"{'model alone':>12} {'envelope':>9}",
-    ]
-    for r in results:
-        envelope = "-" if r["envelope_us"] is None else f"{r['envelope_us']:.1f}"
-        lines.append(
-            f"{r['target']:<9} {r['health_us']:>7.1f} {r['predict_us']:>8.1f} "
-            f"{r['predict_canned_us']:>7.1f} {r['model_in_request_us']:>17.1f} "
-            f"{r['model_alone_us']:>12.1f} {envelope:>9}"
-        )
-    base = next((r for r in results if r["target"] == "baseline"), None)
-    for r in results:
-        if base and r is not base:
-            split = split_over_baseline(r, base)
-            lines.append(
-                f"{r['target']}: +{split['extra_us']:.0f} us per prediction over the baseline: "
-                f"{split['own_code_us']:.0f} in its own code, {split['interference_us']:.0f} "
-                "in the model and its code slowing each other"
-            )
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Measure the requested targets and print a table (or JSON for one target)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", choices=[*TARGETS, "all"], default="all")
-    parser.add_argument("--budget", type=float, default=2.0, help="seconds spent timing each case")
-    parser.add_argument("--json", action="store_true", help="print JSON (single target only)")
-    args = parser.parse_args(argv)
-    if args.target != "all":
-        result = measure(args.target, args.budget)
-        print(json.dumps(result) if args.json else render([result]))
-        return
-    print(render([run_in_subprocess(name, args.budget) for name in TARGETS]))
-
-
-if __name__ == "__main__":
-    main()

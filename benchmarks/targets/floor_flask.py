@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, request
 
 import contract
-from benchmarks.baseline import MODEL
+from benchmarks.targets.baseline import MODEL
 
 app = Flask(__name__)
 # The same JSON output as the contract's codec, through Flask's documented provider attributes.

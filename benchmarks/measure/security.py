@@ -14,13 +14,12 @@ Four apps answer the same requests through werkzeug's test client, which drives 
 
 Django's settings are global to a process, and the caller's process may have set up this project's
 Django app already (the tests do). So every app but ``flask-default`` is probed in a child process
-of its own (``python -m benchmarks.security --app NAME --json``), and each app is started once
+of its own (``python -m benchmarks security --app NAME --json``), and each app is started once
 more without a secret key, again in a fresh process, to see whether it refuses to start.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -38,9 +37,9 @@ from django.urls import path
 from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 
+from benchmarks import REPO
 from benchmarks.schema import SecurityCheck
 
-ROOT = Path(__file__).resolve().parent.parent
 APP_NAMES = ("flask-default", "django-default", "flask-app", "django-app")
 IN_PROCESS = "flask-default"
 
@@ -417,12 +416,12 @@ def _child_environment() -> dict[str, str]:
 
 
 def _start(name: str, with_secret_key: bool) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "benchmarks.security", "--app", name, "--json"]
+    command = [sys.executable, "-m", "benchmarks", "security", "--app", name, "--json"]
     if not with_secret_key:
         command.append("--without-secret-key")
     return subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=REPO,
         env=_child_environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -442,7 +441,7 @@ def _finish(child: subprocess.Popen[str]) -> dict[str, Observation]:
     return {check: (result, passed) for check, (result, passed) in json.loads(out).items()}
 
 
-def _checks(observed: dict[str, dict[str, Observation]]) -> list[SecurityCheck]:
+def checks(observed: dict[str, dict[str, Observation]]) -> list[SecurityCheck]:
     names = list(observed)
     return [
         {
@@ -468,40 +467,4 @@ def probe() -> list[SecurityCheck]:
     observed[IN_PROCESS] |= run(IN_PROCESS) | run(IN_PROCESS, with_secret_key=False)
     for name, child in children:
         observed[name] |= _finish(child)
-    return _checks(observed)
-
-
-def _print_table(checks: list[SecurityCheck]) -> None:
-    for check in checks:
-        print(check["check"])
-        for name, result in check["result"].items():
-            verdict = "pass" if check["passed"][name] else "FAIL"
-            print(f"  {name:<15} {verdict:<5} {result}")
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Probe every app and print a table, or probe one app (``--app``) in this process."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--app", choices=APP_NAMES, help="probe this app alone, in this process")
-    parser.add_argument(
-        "--without-secret-key", action="store_true", help="with --app: start it without a key"
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args(argv)
-    if args.app is None:
-        checks = probe()
-    else:
-        observed = run(args.app, with_secret_key=not args.without_secret_key)
-        if args.json:
-            # The form a parent process reads back: check -> [result, passed].
-            print(json.dumps(observed))
-            return
-        checks = _checks({args.app: observed})
-    if args.json:
-        print(json.dumps(checks, indent=2))
-    else:
-        _print_table(checks)
-
-
-if __name__ == "__main__":
-    main()
+    return checks(observed)

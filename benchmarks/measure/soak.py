@@ -19,13 +19,16 @@ import os
 import signal
 import statistics
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import payloads, runner, servers, wrk
-from benchmarks.plan import Cell
+from benchmarks import REPO, REPORTS
+from benchmarks.load import locust, payloads, wrk
+from benchmarks.plan import Cell, Setup
+from benchmarks.serving import gunicorn
+from benchmarks.serving.processes import WorkerMemory, split_cpus, worker_pids
+from benchmarks.targets import APPS
 
 WARMUP_S = 2.0
 
@@ -67,21 +70,21 @@ def history(csv_path: Path) -> list[dict[str, float]]:
 
 
 def soak_app(
-    setup: runner.Setup, name: str, seconds: float, fraction: float, capacity_s: float = 3.0
+    setup: Setup, name: str, seconds: float, fraction: float, capacity_s: float = 3.0
 ) -> dict[str, Any]:
     """Soak one app; return its figures."""
     workdir = setup.run_dir / f"soak-{name}"
     workdir.mkdir(parents=True)
     env = {"WEB_CONCURRENCY": "2"}
-    server = servers.start(name, workdir / "server.log", env=env, cpus=setup.server_cpus)
-    samples: list[tuple[float, int, float]] = []  # seconds, worker PID, RSS MiB
-    stop = threading.Event()
+    server = gunicorn.start(name, workdir / "server.log", env=env, cpus=setup.server_cpus)
+    memory = WorkerMemory(server.pid, interval_s=1.0)
     try:
         server.wait_ready()
-        body = payloads.load(setup.payloads_path)["one"][0].encode()
+        method, path, kind = wrk.SCENARIOS["predict_one"]
+        body = payloads.load(setup.payloads_path)[kind][0].encode()
         capacity = wrk.run(
-            server.url + "/v1/predict",
-            method="POST",
+            server.url + path,
+            method=method,
             body=body,
             connections=8,
             seconds=capacity_s,
@@ -89,36 +92,25 @@ def soak_app(
         ).rps
         rate = capacity * fraction
         cell = Cell("light", "predict_one", 8, 1)
-        command = runner.locust_command(
+        command = locust.command(
             setup, server.url, cell, workdir, (WARMUP_S, round(WARMUP_S + seconds))
         )
         command += ["--rate", f"{rate:.1f}", "--csv-full-history"]
         with (workdir / "locust.log").open("wb") as log:
-            locust = subprocess.Popen(command, cwd=servers.REPO, stdout=log, stderr=log)
-        started = time.monotonic()
-
-        def sample() -> None:
-            while not stop.wait(1.0):
-                now = time.monotonic() - started
-                for pid in servers.worker_pids(server.pid):
-                    rss = servers.process_rss_mb(pid)
-                    if rss:
-                        samples.append((now, pid, rss))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        time.sleep(WARMUP_S + seconds / 2)
-        victims = sorted(servers.worker_pids(server.pid))
-        killed = None
-        if victims:
-            killed = victims[0]
-            os.kill(killed, signal.SIGKILL)
-        locust.wait(seconds + 90)
-        replaced = killed is not None and killed not in servers.worker_pids(server.pid)
-        workers_after = len(servers.worker_pids(server.pid))
+            generator = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=log)
+        with memory:
+            time.sleep(WARMUP_S + seconds / 2)
+            victims = sorted(worker_pids(server.pid))
+            killed = None
+            if victims:
+                killed = victims[0]
+                os.kill(killed, signal.SIGKILL)
+            generator.wait(seconds + 90)
+        replaced = killed is not None and killed not in worker_pids(server.pid)
+        workers_after = len(worker_pids(server.pid))
     finally:
-        stop.set()
         server.stop()
+    samples = memory.samples  # seconds, worker PID, RSS MiB
     summary = next(json.loads(p.read_text()) for p in workdir.glob("LocalRunner-*.json"))
     total = summary["total"]
     # Per worker: the replacement starts smaller than the worker it replaced, so mixing workers
@@ -129,7 +121,7 @@ def soak_app(
             second_half.setdefault(pid, []).append((t, rss))
     slopes = [slope_per_minute(points) for points in second_half.values() if len(points) >= 3]
     trend = max(slopes, default=0.0)
-    rss_values = [rss for _, _, rss in samples]
+    rss_values = memory.rss_mb
     return {
         "app": name,
         "seconds": summary["seconds"],
@@ -151,18 +143,16 @@ def soak_app(
 
 
 def run(
-    apps: tuple[str, ...] = ("flask", "django"),
+    apps: tuple[str, ...] = APPS,
     seconds: float = 180.0,
     fraction: float = 0.7,
-    out: Path = runner.REPORTS,
+    out: Path = REPORTS,
 ) -> dict[str, Any]:
     """Soak every app in turn; write and return the results."""
     run_dir = out / ("soak-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     run_dir.mkdir(parents=True)
-    server_cpus, load_cpus = servers.split_cpus()
-    setup = runner.Setup(
-        run_dir, server_cpus, load_cpus, 0, payloads.write(run_dir / "payloads.json")
-    )
+    server_cpus, load_cpus = split_cpus()
+    setup = Setup(run_dir, server_cpus, load_cpus, 0, payloads.write(run_dir / "payloads.json"))
     results = {
         "seconds": seconds,
         "fraction": fraction,
@@ -171,21 +161,3 @@ def run(
     (run_dir / "soak.json").write_text(json.dumps(results, indent=2) + "\n")
     results["run_dir"] = str(run_dir)
     return results
-
-
-def render(results: dict[str, Any]) -> str:
-    """Return a plain-text summary."""
-    lines = [
-        f"soak: {results['seconds']:.0f} s per app at {results['fraction']:.0%} of capacity, "
-        "one worker killed halfway"
-    ]
-    for app in results["apps"]:
-        lines.append(
-            f"{app['app']:<7} capacity {app['capacity_rps']:.0f} req/s, held {app['rps']:.0f} "
-            f"req/s, {app['requests']} requests, {app['failures']} failures, p50 "
-            f"{app['latency_ms']['p50']:.2f} ms, p99 {app['latency_ms']['p99']:.2f} ms, worker "
-            f"{'replaced' if app['worker_replaced'] else 'NOT replaced'}, RSS "
-            f"{app['rss_mb_start']:.1f} -> {app['rss_mb_end']:.1f} MiB "
-            f"(trend {app['rss_trend_mb_per_min']:+.2f} MiB/min)"
-        )
-    return "\n".join(lines)

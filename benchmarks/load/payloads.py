@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.servers import REPO
+from benchmarks import REPORTS
 
-DEFAULT_PATH = REPO / "reports" / ".payloads.json"
+DEFAULT_PATH = REPORTS / ".payloads.json"
 BATCH = 100
 
 
@@ -53,7 +53,7 @@ def load(path: Path = DEFAULT_PATH) -> dict[str, list[str]]:
     if not path.exists():
         # A separate process: Locust's gevent monkey-patching and scikit-learn's imports do
         # not share an interpreter.
-        subprocess.run([sys.executable, "-m", "benchmarks.payloads", str(path)], check=True)
+        subprocess.run([sys.executable, "-m", "benchmarks.load.payloads", str(path)], check=True)
     return json.loads(path.read_text())
 
 

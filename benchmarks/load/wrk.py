@@ -9,6 +9,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# The scenarios wrk can replay, each one fixed request: method, path, and which request bodies
+# (benchmarks.load.payloads) to take the body from, if any.
+SCENARIOS: dict[str, tuple[str, str, str | None]] = {
+    "health": ("GET", "/health/live", None),
+    "predict_one": ("POST", "/v1/predict", "one"),
+}
+
 # wrk calls done() once at the end; latency percentiles are in microseconds.
 _SCRIPT = """
 local body_path = {body_path}

@@ -12,13 +12,10 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from benchmarks.schema import Phase
+from benchmarks.schema import SCENARIOS, TARGET_NAMES, VARIANTS, Phase
 
 Cell = tuple[str, str, str, int]  # (target, variant, scenario, users)
 
-TARGETS = ("baseline", "flask", "django")
-VARIANTS = ("light", "heavy")
-SCENARIOS = ("health", "predict_one", "predict_batch", "invalid", "mixed")
 PERCENTILES = ("p50", "p90", "p99", "p999", "max")
 
 
@@ -31,7 +28,7 @@ def rank(order: Sequence[str], name: str) -> tuple[int, str]:
 def sort_key(cell: Cell) -> tuple:
     """Return a key that orders cells by target, variant, scenario, then users."""
     target, variant, scenario, users = cell
-    return (rank(TARGETS, target), rank(VARIANTS, variant), rank(SCENARIOS, scenario), users)
+    return (rank(TARGET_NAMES, target), rank(VARIANTS, variant), rank(SCENARIOS, scenario), users)
 
 
 def cell_of(phase: Mapping[str, Any]) -> Cell:
@@ -105,19 +102,29 @@ def ratio(cells: Mapping[Cell, Mapping], a: Cell, b: Cell, key: str = "rps") -> 
     return top / bottom
 
 
+def relative_spread(low: float, high: float, middle: float) -> float:
+    """Return how far trials disagreed, relative to their middle: (high - low) / middle.
+
+    0 when they agree (even at 0); infinite when they disagree around a middle of 0.
+    """
+    if high == low:
+        return 0.0
+    return (high - low) / middle if middle else float("inf")
+
+
 def noise(phases: list[Phase], key: str = "rps") -> dict[Cell, float]:
     """Return each cell's relative spread over its trials: (max - min) / median."""
     spreads: dict[Cell, float] = {}
     for cell, trials in group(phases).items():
         values = [v for v in (value(phase, key) for phase in trials) if v is not None]
-        if not values:
-            continue
-        low, high, middle = min(values), max(values), statistics.median(values)
-        if high == low:
-            spreads[cell] = 0.0
-        else:
-            spreads[cell] = (high - low) / middle if middle else float("inf")
+        if values:
+            spreads[cell] = relative_spread(min(values), max(values), statistics.median(values))
     return spreads
+
+
+def cell_spread(cell: Mapping[str, Any]) -> float:
+    """Return a summarised cell's relative spread of requests per second over its trials."""
+    return relative_spread(cell["rps_min"], cell["rps_max"], cell["rps"])
 
 
 def users_levels(cells: Iterable[Cell], variant: str, scenario: str) -> list[int]:
@@ -153,3 +160,10 @@ def busiest_users(cells: Iterable[Cell], variant: str) -> int | None:
         if cell_variant == variant:
             counts[users] = counts.get(users, 0) + 1
     return max(counts, key=lambda users: (counts[users], users)) if counts else None
+
+
+def split_over_baseline(result: dict[str, Any], base: dict[str, Any]) -> dict[str, float]:
+    """Split an app's extra ``predict`` cost over the baseline: its own code, interference."""
+    own = result["predict_canned_us"] - base["predict_canned_us"]
+    total = result["predict_us"] - base["predict_us"]
+    return {"extra_us": total, "own_code_us": own, "interference_us": total - own}

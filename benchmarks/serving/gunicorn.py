@@ -1,7 +1,8 @@
 """Start and stop the apps under gunicorn on 127.0.0.1, the same way for every app.
 
-Used by the test suite and by the benchmark runner: one gunicorn settings file
-(``gunicorn.conf.py``), one way to wait for readiness, and processes stopped by PID.
+Used by the test suite and by every measurement: one gunicorn settings file
+(``gunicorn.conf.py``), the targets' WSGI paths from the registry (``benchmarks.targets``), one
+way to wait for readiness, and processes stopped by PID.
 """
 
 from __future__ import annotations
@@ -18,19 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import psutil
+from benchmarks import REPO
+from benchmarks.serving.processes import stop_process
+from benchmarks.targets import TARGETS
 
-REPO = Path(__file__).resolve().parents[1]
 GUNICORN_CONF = REPO / "gunicorn.conf.py"
 HOST = "127.0.0.1"
-APPS = {
-    "flask": "flask_app.wsgi:app",
-    "django": "django_app.wsgi:application",
-    "baseline": "benchmarks.baseline:application",
-    # The smallest app each framework needs for the same prediction (throughput only).
-    "flask-floor": "benchmarks.floor_flask:app",
-    "django-floor": "benchmarks.floor_django:application",
-}
 
 
 class ServerError(RuntimeError):
@@ -68,68 +62,6 @@ def request(
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
-
-
-def stop_process(process: subprocess.Popen, sig: int, timeout: float) -> int:
-    """Send ``sig`` to a process by PID, SIGKILL it after ``timeout``; return its exit code."""
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-    return process.returncode
-
-
-def split_cpus(spec: str | None = None) -> tuple[str, str]:
-    """Return (server CPUs, load CPUs) from 'S/L' (e.g. '0/1'), or disjoint halves by default."""
-    if spec:
-        server, load = spec.split("/")
-        return server, load
-    available = sorted(os.sched_getaffinity(0))
-    if len(available) < 2:
-        return str(available[0]), str(available[0])
-    half = len(available) // 2
-    return ",".join(map(str, available[:half])), ",".join(map(str, available[half:]))
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """Return the CPU seconds used so far by a process and all its descendants."""
-    try:
-        parent = psutil.Process(pid)
-        family = [parent, *parent.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for process in family:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
-
-
-def worker_pids(pid: int) -> set[int]:
-    """Return the PIDs of the children (gunicorn workers) of ``pid``."""
-    try:
-        return {child.pid for child in psutil.Process(pid).children()}
-    except psutil.NoSuchProcess:
-        return set()
-
-
-def process_rss_mb(pid: int) -> float:
-    """Return a process's resident memory in MiB (0 if it is gone)."""
-    try:
-        return psutil.Process(pid).memory_info().rss / 2**20
-    except psutil.NoSuchProcess:
-        return 0.0
-
-
-def worker_rss_mb(pid: int) -> list[float]:
-    """Return the resident memory of each child (gunicorn worker) of ``pid``, in MiB."""
-    return [rss for rss in map(process_rss_mb, worker_pids(pid)) if rss]
 
 
 @dataclass
@@ -206,7 +138,14 @@ def start(
         "DJANGO_ENV": os.environ.get("DJANGO_ENV", "local"),
         **(env or {}),
     }
-    command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), app or APPS[name]]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(GUNICORN_CONF),
+        app or TARGETS[name].wsgi,
+    ]
     if cpus:
         command = ["taskset", "--cpu-list", cpus, *command]
     log: IO[bytes] = log_path.open("wb")

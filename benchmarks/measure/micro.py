@@ -9,13 +9,12 @@ For each variant and batch size (1 and 100 rows) it times, in microseconds per c
 Each host is measured in its own process with one app's modules imported (``flask_app.wsgi`` or
 ``django_app.wsgi``), because what a process has imported can change what the model costs.
 
-    python -m benchmarks.micro                 # both hosts, both variants
-    python -m benchmarks.micro --host flask    # one host, in this process
+    python -m benchmarks micro                 # both hosts, both variants
+    python -m benchmarks micro --host flask    # one host, in this process
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import os
@@ -79,43 +78,9 @@ def measure(host: str, budget_s: float = 0.25) -> dict:
 def run_in_subprocess(host: str) -> dict:
     """Measure one host in a fresh interpreter so hosts cannot affect each other."""
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.micro", "--host", host, "--json"],
+        [sys.executable, "-m", "benchmarks", "micro", "--host", host, "--json"],
         check=True,
         capture_output=True,
         text=True,
     )
     return json.loads(out.stdout)
-
-
-def render(results: list[dict]) -> str:
-    """Return a plain-text table of every host's cases."""
-    lines = [
-        f"{'host':<7} {'filters':>7} {'variant':<6} {'rows':>4} {'raw us':>9} "
-        f"{'runtime us':>10} {'runtime/raw':>11}"
-    ]
-    for result in results:
-        for case in result["cases"]:
-            ratio = case["runtime_us"] / case["raw_us"]
-            lines.append(
-                f"{result['host']:<7} {result['warning_filters']:>7} {case['variant']:<6} "
-                f"{case['rows']:>4} {case['raw_us']:>9.1f} {case['runtime_us']:>10.1f} "
-                f"{ratio:>11.2f}"
-            )
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Measure the requested hosts and print a table (or JSON for one host)."""
-    parser = argparse.ArgumentParser(description="Micro-benchmark the model runtime.")
-    parser.add_argument("--host", choices=[*HOSTS, "all"], default="all")
-    parser.add_argument("--json", action="store_true", help="print JSON (single host only)")
-    args = parser.parse_args(argv)
-    if args.host != "all":
-        result = measure(args.host)
-        print(json.dumps(result) if args.json else render([result]))
-        return
-    print(render([run_in_subprocess(host) for host in ("flask", "django")]))
-
-
-if __name__ == "__main__":
-    main()

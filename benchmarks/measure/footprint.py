@@ -4,7 +4,7 @@ Code lines are counted by pygount: no blank lines, no comments, no docstrings. D
 read from the installed distributions' metadata, without pip: what an app needs beyond the shared
 core (the model's libraries and gunicorn), which every target installs anyway.
 
-Run ``python -m benchmarks.footprint`` for a table.
+Run ``python -m benchmarks footprint`` for a table.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ try:
 except ImportError:  # packaging comes with the dev tools (pytest), not with the apps
     Requirement = None
 
+from benchmarks import REPO
 from benchmarks.schema import Dependencies, Distribution, LinesOfCode
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"flask": "flask_app", "django": "django_app"}
 
 # Twin files side by side (STYLE.md, "Parallel names"); every file of each package is in one.
@@ -60,7 +60,7 @@ def normalize(name: str) -> str:
 
 def package_dir(app: str) -> Path:
     """Return the package directory of an app ("flask" or "django")."""
-    return ROOT / PACKAGES[app]
+    return REPO / PACKAGES[app]
 
 
 def package_files(app: str) -> list[str]:
@@ -191,40 +191,3 @@ def framework_footprint(framework: str) -> Dependencies:
     """Return what a framework alone ("flask" or "django") installs, its dependencies included."""
     direct = [FRAMEWORKS[framework]]
     return _dependencies(direct, [], closure(direct))
-
-
-# -- report ----------------------------------------------------------------------------------
-
-
-def _kib(size: int) -> str:
-    return f"{size / 1024:,.0f} KiB"
-
-
-def _print_dependencies(title: str, deps: Dependencies) -> None:
-    print(f"\n{title}: {_kib(deps['total_bytes'])}")
-    extensions = ", ".join(deps["extensions"]) or "none"
-    print(f"  direct: {', '.join(deps['direct'])}; extensions: {extensions}")
-    for dist in sorted(deps["distributions"], key=lambda d: -d["size_bytes"]):
-        print(f"  {dist['name']:<24} {dist['version']:<10} {_kib(dist['size_bytes']):>12}")
-
-
-def main() -> None:
-    """Print the code lines and the dependencies of both apps."""
-    loc = {app: lines_of_code(app) for app in PACKAGES}
-    print(f"{'code lines':<24} {'flask':>6} {'django':>6}")
-    for concern in CONCERNS:
-        print(f"{concern:<24} {loc['flask']['concerns'][concern]:>6} ", end="")
-        print(f"{loc['django']['concerns'][concern]:>6}")
-    print(f"{'total':<24} {loc['flask']['total']:>6} {loc['django']['total']:>6}")
-    for app in PACKAGES:
-        listing = ", ".join(f"{name} {count}" for name, count in loc[app]["files"].items())
-        print(f"  {PACKAGES[app]}: {listing}")
-
-    for app in PACKAGES:
-        _print_dependencies(f"{app} app beyond the shared core", dependencies(app))
-    for framework in FRAMEWORKS:
-        _print_dependencies(f"{framework} alone", framework_footprint(framework))
-
-
-if __name__ == "__main__":
-    main()

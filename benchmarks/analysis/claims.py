@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.aggregate import cells as aggregate_cells
+from benchmarks.analysis.aggregate import cell_spread
+from benchmarks.analysis.aggregate import cells as aggregate_cells
 
 MIN_EFFECT = 0.03  # differences below 3% are not called differences, whatever the spread
-
-
-def _spread(cell: dict[str, Any]) -> float:
-    return (cell["rps_max"] - cell["rps_min"]) / cell["rps"] if cell["rps"] else 0.0
 
 
 def _beyond_noise(a: dict[str, Any], b: dict[str, Any], key: str = "rps") -> bool:
@@ -24,7 +21,7 @@ def _beyond_noise(a: dict[str, Any], b: dict[str, Any], key: str = "rps") -> boo
     mean = (a[key] + b[key]) / 2
     if not mean:
         return False
-    return abs(a[key] - b[key]) / mean > max(_spread(a), _spread(b), MIN_EFFECT)
+    return abs(a[key] - b[key]) / mean > max(cell_spread(a), cell_spread(b), MIN_EFFECT)
 
 
 def _cell(cells: dict, target: str, variant: str, scenario: str, users: int | None = None):
@@ -186,7 +183,7 @@ def faster(results: dict[str, Any], cells: dict) -> dict[str, str]:
         f"Flask served {flask['rps'] / django['rps']:.2f}x Django's requests per second; "
         f"server CPU per request {flask['server_cpu_us_per_request']:.0f} vs "
         f"{django['server_cpu_us_per_request']:.0f} us. Spread between trials: "
-        f"{_spread(flask):.0%} (Flask), {_spread(django):.0%} (Django). Figures: {source}."
+        f"{cell_spread(flask):.0%} (Flask), {cell_spread(django):.0%} (Django). Figures: {source}."
     )
     return _claim(
         "faster",

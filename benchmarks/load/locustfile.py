@@ -2,7 +2,7 @@
 
 Standalone, with the web UI, against any running app::
 
-    locust -f benchmarks/locustfile.py --host http://127.0.0.1:8001
+    locust -f benchmarks/load/locustfile.py --host http://127.0.0.1:8001
 
 Scenarios (``--scenario``): ``health`` (GET /health/live, the framework's floor),
 ``predict_one`` (one held-out row), ``predict_batch`` (100 rows), ``invalid`` (a body that gets
@@ -28,9 +28,9 @@ import locust.stats
 from locust import FastHttpUser, constant_throughput, events, task
 from locust.runners import WorkerRunner
 
-from benchmarks.payloads import load as load_payloads
+from benchmarks.load.payloads import load as load_payloads
+from benchmarks.schema import SCENARIOS
 
-SCENARIOS = ("health", "predict_one", "predict_batch", "invalid", "mixed")
 MIXED_WEIGHTS = {"predict_one": 70, "predict_batch": 10, "health": 10, "invalid": 10}
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999, "max": 1.0}
 

@@ -16,15 +16,15 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from benchmarks import aggregate, charts, overhead
-from benchmarks.aggregate import Cell
-from benchmarks.schema import SCHEMA_VERSION, Results
+from benchmarks.analysis import aggregate
+from benchmarks.analysis.aggregate import Cell
+from benchmarks.report import charts
+from benchmarks.schema import SCENARIOS, SCHEMA_VERSION, TARGET_NAMES, VARIANTS, VERDICTS, Results
 
 TARGET_LABELS = {"baseline": "baseline", "flask": "Flask", "django": "Django"}
 TARGET_COLOURS = {"baseline": "#8a939e", "flask": "#2f63c7", "django": "#0b7a55"}
 OTHER_COLOUR = "#9b59b6"  # a target this module does not know yet
 MODEL_COLOUR = "#e3a33b"
-VERDICTS = ("supported", "contradicted", "mixed", "not measurable here")
 PERCENTILE_LABELS = {"p50": "p50", "p90": "p90", "p99": "p99", "p999": "p99.9", "max": "max"}
 NOT_MEASURED = "Not measured in this run."
 MISSING = "\u2013"  # en dash: no figure
@@ -116,7 +116,7 @@ def flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any
     return pairs
 
 
-def ordered(names: Iterable[str], order: Sequence[str] = aggregate.TARGETS) -> list[str]:
+def ordered(names: Iterable[str], order: Sequence[str] = TARGET_NAMES) -> list[str]:
     """Return names without duplicates, known ones in the conventional order first."""
     unique = list(dict.fromkeys(names))
     return sorted(unique, key=lambda name: aggregate.rank(order, name))
@@ -240,7 +240,7 @@ class _Run:
 
     @property
     def variants(self) -> list[str]:
-        return ordered((c[1] for c in self.cells), aggregate.VARIANTS)
+        return ordered((c[1] for c in self.cells), VARIANTS)
 
     def cell(self, target: str, variant: str, scenario: str, users: int | None) -> dict | None:
         return None if users is None else self.cells.get((target, variant, scenario, users))
@@ -382,9 +382,7 @@ def _throughput(run: _Run) -> Section:
 def _throughput_charts(run: _Run) -> list[Block]:
     blocks: list[Block] = []
     users = aggregate.busiest_users(run.cells, "light")
-    scenarios = ordered(
-        (c[2] for c in run.cells if c[1] == "light" and c[3] == users), aggregate.SCENARIOS
-    )
+    scenarios = ordered((c[2] for c in run.cells if c[1] == "light" and c[3] == users), SCENARIOS)
     if scenarios:
         series = []
         for t in run.targets:
@@ -584,7 +582,7 @@ def _in_process(run: _Run) -> list[Block]:
             (
                 "Each target's WSGI callable called directly, in its own interpreter on one "
                 "server CPU (",
-                code("python -m benchmarks.overhead"),
+                code("python -m benchmarks overhead"),
                 "), process CPU per call, the fastest of 7 loops; one-row light-model "
                 "predictions. Health: GET /health/live, the framework's floor. Canned: the "
                 "prediction with the model's answer computed beforehand, so only the request's "
@@ -599,7 +597,7 @@ def _in_process(run: _Run) -> list[Block]:
         items: list[Inline] = []
         for name in names:
             if name != "baseline":
-                split = overhead.split_over_baseline(found[name], base)
+                split = aggregate.split_over_baseline(found[name], base)
                 items.append(
                     f"{label(name)}: {fmt_us(split['extra_us'])} µs per prediction over the "
                     f"baseline, {fmt_us(split['own_code_us'])} µs in its own code and "
@@ -958,7 +956,7 @@ def _methodology(run: _Run) -> Section:
             if workers
             else "Locust ran in a single process."
         )
-    scenarios = ordered((c[2] for c in run.cells), aggregate.SCENARIOS)
+    scenarios = ordered((c[2] for c in run.cells), SCENARIOS)
     if scenarios:
         facts.append(("Scenarios: ", *_join([code(s) for s in scenarios]), "."))
     if config.get("calibrate_s") and run.results.get("calibration"):

@@ -1,0 +1,1 @@
+"""One module per measurement, each returning the records results.json holds."""

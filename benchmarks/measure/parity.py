@@ -1,0 +1,57 @@
+"""Check before measuring: every target answers every probe alike (status and body bytes)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from benchmarks.load.probes import probes
+from benchmarks.serving.gunicorn import Server, request
+
+
+class ParityError(RuntimeError):
+    """Two targets answered a probe differently: nothing measured would be comparable."""
+
+
+def parity_gate(started: dict[str, Server]) -> list[str]:
+    """Send every probe to every target; return a description of each disagreement."""
+    differences = []
+    for probe in probes():
+        answers = {
+            name: request(
+                server.port, probe.method, probe.path, probe.body, probe.headers, timeout=10
+            )
+            for name, server in started.items()
+            if probe.baseline or name != "baseline"
+        }
+        reference_name, (status, _, body) = next(iter(answers.items()))
+        for name, (other_status, _, other_body) in answers.items():
+            if (other_status, other_body) != (status, body):
+                differences.append(
+                    f"probe {probe.name!r} ({probe.method} {probe.path}): {reference_name} "
+                    f"answered {status} {body[:160]!r}, {name} answered {other_status} "
+                    f"{other_body[:160]!r}"
+                )
+    return differences
+
+
+def probe_answers(started: dict[str, Server]) -> list[dict[str, Any]]:
+    """Send every probe to each app; return how each was answered (status and error code)."""
+    found = []
+    for probe in probes():
+        answers = {}
+        for name, server in started.items():
+            if name == "baseline":
+                continue
+            status, _, body = request(
+                server.port, probe.method, probe.path, probe.body, probe.headers, timeout=10
+            )
+            try:
+                code = json.loads(body).get("error", {}).get("code", "")
+            except (ValueError, AttributeError):
+                code = "not JSON"
+            answers[name] = {"status": status, "code": code}
+        found.append(
+            {"probe": probe.name, "method": probe.method, "path": probe.path, "answers": answers}
+        )
+    return found

@@ -1,0 +1,116 @@
+"""Compare the throughput of the bare-WSGI baseline, Flask and Django on one endpoint.
+
+Every target runs under the same gunicorn settings, pinned to the same CPU; wrk runs pinned to
+another CPU. Targets are measured in turn, trial after trial (A B C A B C ...), and the report
+gives medians, each app's ratio to the baseline and the server's CPU time per request.
+
+    python -m benchmarks throughput                      # light model, one-row predictions
+    python -m benchmarks throughput --scenario health --trials 5 --seconds 10
+    python -m benchmarks throughput --cpus 0,1/0,1       # server and wrk share both CPUs
+    python -m benchmarks throughput --floors             # with each framework's smallest app
+
+``--floors`` adds ``flask-floor`` and ``django-floor`` (``targets/floor_flask.py``,
+``targets/floor_django.py``): the smallest app each framework needs to answer the same request,
+without the contract's headers, request ID, envelope check or error mapping, on the framework's
+defaults. Their ratio to the baseline is about the most an app in that framework's idiom can reach
+on this machine (not a strict bound: DRF's defaults do work an app may skip).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from benchmarks import targets as registry
+from benchmarks.load import wrk
+from benchmarks.plan import interleave
+from benchmarks.serving import gunicorn, nginx
+from benchmarks.serving.processes import cpu_seconds, split_cpus
+from model.data import holdout_instances
+
+
+def measure(
+    scenario: str,
+    *,
+    variant: str = "light",
+    trials: int = 3,
+    seconds: float = 8.0,
+    connections: int = 8,
+    targets: tuple[str, ...] = registry.RUN,
+    workdir: Path,
+    proxied: bool = False,
+    cpus: str | None = None,
+) -> dict:
+    """Run the interleaved trials and return every figure."""
+    method, path, kind = wrk.SCENARIOS[scenario]
+    body = json.dumps({"instances": holdout_instances(1)}).encode() if kind else None
+    server_cpus, load_cpus = split_cpus(cpus)
+    env = {"MLAPI_MODEL_VARIANT": variant}
+    started = {
+        name: gunicorn.start(name, workdir / f"{name}.log", env=env, cpus=server_cpus)
+        for name in targets
+    }
+    # name -> (base URL, PIDs whose CPU counts as the server's)
+    entries: dict[str, tuple[str, list[int]]] = {
+        name: (server.url, [server.pid]) for name, server in started.items()
+    }
+    proxies = []
+    runs: dict[str, list[dict]] = {}
+
+    def load(url: str, seconds: float) -> wrk.WrkResult:
+        return wrk.run(
+            url, method=method, body=body, connections=connections, seconds=seconds, cpus=load_cpus
+        )
+
+    try:
+        for name, server in started.items():
+            server.wait_ready()
+            if proxied:
+                # The proxy is part of the server side: it runs on the server's CPUs.
+                front = nginx.start(server.port, workdir / f"nginx-{name}", cpus=server_cpus)
+                proxies.append(front)
+                front.wait_ready()
+                entries[f"{name}+nginx"] = (
+                    f"http://{gunicorn.HOST}:{front.port}",
+                    [server.pid, front.process.pid],
+                )
+        runs = {name: [] for name in entries}
+        for url, _ in entries.values():
+            # Warm-up, discarded: imports, first requests, CPU frequency.
+            load(url + path, seconds=2)
+        for _, name in interleave(trials, list(entries)):
+            url, pids = entries[name]
+            before = cpu_seconds(pids)
+            result = load(url + path, seconds=seconds)
+            used = cpu_seconds(pids) - before
+            runs[name].append(
+                {
+                    "rps": result.rps,
+                    "p50_ms": result.p50_ms,
+                    "p99_ms": result.p99_ms,
+                    "errors": result.errors,
+                    "cpu_us_per_request": used / max(result.requests, 1) * 1e6,
+                }
+            )
+    finally:
+        for front in proxies:
+            front.stop()
+        for server in started.values():
+            server.stop()
+    summary = {
+        name: {key: statistics.median(run[key] for run in trials_) for key in trials_[0]}
+        | {"rps_min": min(r["rps"] for r in trials_), "rps_max": max(r["rps"] for r in trials_)}
+        for name, trials_ in runs.items()
+    }
+    return {
+        "scenario": scenario,
+        "variant": variant,
+        "trials": trials,
+        "seconds": seconds,
+        "connections": connections,
+        "server_cpus": server_cpus,
+        "load_cpus": load_cpus,
+        "runs": runs,
+        "summary": summary,
+    }

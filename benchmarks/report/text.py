@@ -1,0 +1,170 @@
+"""Plain-text tables for the terminal: what each command prints, from its records alone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from benchmarks.analysis import aggregate
+from benchmarks.analysis import compare as comparison
+from benchmarks.schema import Dependencies, LinesOfCode, SecurityCheck
+
+
+def throughput(result: dict) -> str:
+    """Return a plain-text table of the medians and ratios to the baseline (and to the floors)."""
+    summary = result["summary"]
+    base = summary.get("baseline", {}).get("rps")
+    lines = [
+        f"{result['scenario']} ({result['variant']} model), {result['trials']} trials x "
+        f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
+        f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}",
+        f"{'target':<13} {'req/s':>8} {'(min-max)':>15} {'vs base':>8} {'vs floor':>8} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} {'errors':>6}",
+    ]
+    for name, row in summary.items():
+        ratio = f"{row['rps'] / base:.2f}x" if base else "-"
+        floor = summary.get(f"{name}-floor", {}).get("rps")
+        to_floor = f"{row['rps'] / floor:.2f}x" if floor else "-"
+        spread = f"{row['rps_min']:.0f}-{row['rps_max']:.0f}"
+        lines.append(
+            f"{name:<13} {row['rps']:>8.0f} {spread:>15} {ratio:>8} {to_floor:>8} "
+            f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['cpu_us_per_request']:>10.0f} "
+            f"{row['errors']:>6.0f}"
+        )
+    return "\n".join(lines)
+
+
+def overhead(results: list[dict[str, Any]]) -> str:
+    """Return a plain-text table, and each app's extra cost over the baseline when measured."""
+    lines = [
+        "microseconds of process CPU per call (fastest of 7 loops); one-row light-model prediction",
+        f"{'target':<9} {'health':>7} {'predict':>8} {'canned':>7} {'model in request':>17} "
+        f"{'model alone':>12} {'envelope':>9}",
+    ]
+    for r in results:
+        envelope = "-" if r["envelope_us"] is None else f"{r['envelope_us']:.1f}"
+        lines.append(
+            f"{r['target']:<9} {r['health_us']:>7.1f} {r['predict_us']:>8.1f} "
+            f"{r['predict_canned_us']:>7.1f} {r['model_in_request_us']:>17.1f} "
+            f"{r['model_alone_us']:>12.1f} {envelope:>9}"
+        )
+    base = next((r for r in results if r["target"] == "baseline"), None)
+    for r in results:
+        if base and r is not base:
+            split = aggregate.split_over_baseline(r, base)
+            lines.append(
+                f"{r['target']}: +{split['extra_us']:.0f} us per prediction over the baseline: "
+                f"{split['own_code_us']:.0f} in its own code, {split['interference_us']:.0f} "
+                "in the model and its code slowing each other"
+            )
+    return "\n".join(lines)
+
+
+def micro(results: list[dict]) -> str:
+    """Return a plain-text table of every host's cases."""
+    lines = [
+        f"{'host':<7} {'filters':>7} {'variant':<6} {'rows':>4} {'raw us':>9} "
+        f"{'runtime us':>10} {'runtime/raw':>11}"
+    ]
+    for result in results:
+        for case in result["cases"]:
+            ratio = case["runtime_us"] / case["raw_us"]
+            lines.append(
+                f"{result['host']:<7} {result['warning_filters']:>7} {case['variant']:<6} "
+                f"{case['rows']:>4} {case['raw_us']:>9.1f} {case['runtime_us']:>10.1f} "
+                f"{ratio:>11.2f}"
+            )
+    return "\n".join(lines)
+
+
+def soak(results: dict[str, Any]) -> str:
+    """Return a plain-text summary."""
+    lines = [
+        f"soak: {results['seconds']:.0f} s per app at {results['fraction']:.0%} of capacity, "
+        "one worker killed halfway"
+    ]
+    for app in results["apps"]:
+        lines.append(
+            f"{app['app']:<7} capacity {app['capacity_rps']:.0f} req/s, held {app['rps']:.0f} "
+            f"req/s, {app['requests']} requests, {app['failures']} failures, p50 "
+            f"{app['latency_ms']['p50']:.2f} ms, p99 {app['latency_ms']['p99']:.2f} ms, worker "
+            f"{'replaced' if app['worker_replaced'] else 'NOT replaced'}, RSS "
+            f"{app['rss_mb_start']:.1f} -> {app['rss_mb_end']:.1f} MiB "
+            f"(trend {app['rss_trend_mb_per_min']:+.2f} MiB/min)"
+        )
+    return "\n".join(lines)
+
+
+def security(checks: list[SecurityCheck]) -> str:
+    """Return every check with each app's result, pass or FAIL."""
+    lines = []
+    for check in checks:
+        lines.append(check["check"])
+        for name, result in check["result"].items():
+            verdict = "pass" if check["passed"][name] else "FAIL"
+            lines.append(f"  {name:<15} {verdict:<5} {result}")
+    return "\n".join(lines)
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """Return a plain-text table of the changes, marking those beyond the noise."""
+    rows = comparison.changes(a, b)
+    lines = [
+        f"A: {a['run_id']} ({a['mode']}, {a['environment'].get('git_commit', '?')[:12]})",
+        f"B: {b['run_id']} ({b['mode']}, {b['environment'].get('git_commit', '?')[:12]})",
+        "",
+        f"{'target':<9}{'variant':<8}{'scenario':<14}{'users':>5}  {'metric':<11}"
+        f"{'A':>10}{'B':>10}{'change':>9}{'noise':>8}  verdict",
+    ]
+    for row in rows:
+        target, variant, scenario, users = row["cell"]
+        verdict = "CHANGED" if row["significant"] else "within noise"
+        lines.append(
+            f"{target:<9}{variant:<8}{scenario:<14}{users:>5}  {row['label']:<11}"
+            f"{row['before']:>10.2f}{row['after']:>10.2f}{row['change']:>+9.1%}"
+            f"{row['noise']:>8.1%}  {verdict}"
+        )
+    if not rows:
+        lines.append("The two runs share no measured cell.")
+    significant = sum(row["significant"] for row in rows)
+    lines += ["", f"{significant} of {len(rows)} figures changed by more than the noise."]
+    return "\n".join(lines)
+
+
+def _kib(size: int) -> str:
+    return f"{size / 1024:,.0f} KiB"
+
+
+def _dependencies(title: str, deps: Dependencies) -> list[str]:
+    extensions = ", ".join(deps["extensions"]) or "none"
+    lines = [
+        "",
+        f"{title}: {_kib(deps['total_bytes'])}",
+        f"  direct: {', '.join(deps['direct'])}; extensions: {extensions}",
+    ]
+    for dist in sorted(deps["distributions"], key=lambda d: -d["size_bytes"]):
+        lines.append(f"  {dist['name']:<24} {dist['version']:<10} {_kib(dist['size_bytes']):>12}")
+    return lines
+
+
+def footprint(
+    loc: Mapping[str, LinesOfCode],
+    packages: Mapping[str, str],
+    dependencies: Mapping[str, Dependencies],
+    frameworks: Mapping[str, Dependencies],
+) -> str:
+    """Return the apps' code lines by concern and file, then what each app and framework needs."""
+    flask, django = loc["flask"], loc["django"]
+    lines = [f"{'code lines':<24} {'flask':>6} {'django':>6}"]
+    for concern in flask["concerns"]:
+        counts = flask["concerns"][concern], django["concerns"][concern]
+        lines.append(f"{concern:<24} {counts[0]:>6} {counts[1]:>6}")
+    lines.append(f"{'total':<24} {flask['total']:>6} {django['total']:>6}")
+    for app, package in packages.items():
+        listing = ", ".join(f"{name} {count}" for name, count in loc[app]["files"].items())
+        lines.append(f"  {package}: {listing}")
+    for app, deps in dependencies.items():
+        lines += _dependencies(f"{app} app beyond the shared core", deps)
+    for framework, deps in frameworks.items():
+        lines += _dependencies(f"{framework} alone", deps)
+    return "\n".join(lines)

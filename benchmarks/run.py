@@ -1,0 +1,187 @@
+"""Run the comparison: servers, parity gate, Locust phases, wrk calibration, start-up times.
+
+One run writes ``reports/<UTC timestamp>/`` (``results.json``, ``report.md``, ``report.html``
+and the raw Locust CSVs under ``raw/``) and points ``reports/latest`` at it. Every target runs
+under the same gunicorn settings on the same CPUs; Locust and wrk run on the other CPUs; the
+targets are interleaved trial by trial so slow drift of the machine spreads over all of them.
+The measurements are in ``benchmarks.measure``; this module only puts them in order.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import REPORTS, report
+from benchmarks.analysis import claims
+from benchmarks.load import payloads
+from benchmarks.load.probes import probes
+from benchmarks.measure import (
+    calibration,
+    environment,
+    footprint,
+    overhead,
+    parity,
+    phases,
+    security,
+    soak,
+    startup,
+)
+from benchmarks.plan import Setup, build
+from benchmarks.progress import Progress
+from benchmarks.schema import SCHEMA_VERSION
+from benchmarks.serving import gunicorn
+from benchmarks.serving.processes import split_cpus
+from benchmarks.targets import APPS
+
+# -- the whole run -----------------------------------------------------------------------------
+
+
+def run(
+    mode: str = "default",
+    *,
+    out: Path = REPORTS,
+    cpus: str | None = None,
+    locust_workers: int = 0,
+    show_progress: bool = True,
+) -> Path:
+    """Run the whole comparison; return the run directory."""
+    the_plan = build(mode)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = out / run_id
+    run_dir.mkdir(parents=True)
+    server_cpus, load_cpus = split_cpus(cpus)
+    setup = Setup(
+        run_dir, server_cpus, load_cpus, locust_workers, payloads.write(run_dir / "payloads.json")
+    )
+    progress = Progress(the_plan.estimate_s(), sys.stderr if show_progress else io.StringIO())
+    started_at = time.monotonic()
+    results: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "mode": mode,
+        "environment": environment.fingerprint(setup),
+        "config": {
+            "warmup_s": the_plan.warmup_s,
+            "measure_s": the_plan.measure_s,
+            "targets": list(the_plan.targets),
+            "cells": [vars(cell) for cell in the_plan.cells],
+            "calibrate": the_plan.calibrate,
+            "calibrate_s": the_plan.calibrate_s,
+            "startup_samples": the_plan.startup_samples,
+            "overhead_budget_s": the_plan.overhead_budget_s,
+            "locust_workers": locust_workers,
+            "locust_user": "FastHttpUser, no wait time (closed loop)",
+            "interleaving": "targets in turn within each trial (A B C A B C ...)",
+            "generator_bound_threshold": phases.GENERATOR_BOUND,
+        },
+        "parity": {
+            "ok": True,
+            "probes": len(probes()),
+            "targets": list(the_plan.targets),
+            "differences": [],
+        },
+        "phases": [],
+        "calibration": [],
+        "reliability": {"inputs": [], "soak": []},
+    }
+    progress.start("lines of code, dependencies and security defaults")
+    results["loc"] = {app: footprint.lines_of_code(app) for app in APPS}
+    results["dependencies"] = {app: footprint.dependencies(app) for app in APPS}
+    results["framework_footprint"] = {
+        fw: footprint.framework_footprint(fw) for fw in footprint.FRAMEWORKS
+    }
+    results["security"] = security.probe()
+    progress.advance(10.0)
+
+    progress.start("start-up times")
+    results["startup"] = startup.measure_startup(setup, the_plan.targets, the_plan.startup_samples)
+    progress.advance(the_plan.startup_samples * len(the_plan.targets) * 2.0)
+
+    progress.start("in-process cost split (python -m benchmarks overhead)")
+    # One server CPU: each target's interpreter runs alone on it, as its worker would.
+    results["overhead"] = [
+        overhead.run_in_subprocess(name, the_plan.overhead_budget_s, cpus=server_cpus.split(",")[0])
+        for name in the_plan.targets
+    ]
+    progress.advance(the_plan.overhead_estimate_s())
+
+    for variant in the_plan.variants:
+        progress.start(f"starting servers ({variant} model)")
+        env = {"MLAPI_MODEL_VARIANT": variant}
+        started = {
+            name: gunicorn.start(
+                name, run_dir / "raw" / f"server-{variant}-{name}.log", env=env, cpus=server_cpus
+            )
+            for name in the_plan.targets
+        }
+        (run_dir / "raw").mkdir(exist_ok=True)
+        try:
+            for server in started.values():
+                server.wait_ready(timeout=60)
+            progress.advance(4.0)
+            progress.start(f"parity gate ({variant} model)")
+            differences = parity.parity_gate(started)
+            if differences:
+                results["parity"].update(ok=False, differences=differences)
+                raise parity.ParityError("targets disagree:\n" + "\n".join(differences))
+            if variant == "light":
+                results["reliability"]["inputs"] = parity.probe_answers(started)
+            for trial, cell, target in the_plan.phases(variant):
+                progress.start(
+                    f"{target} {cell.variant} {cell.scenario} users={cell.users} "
+                    f"trial {trial + 1}/{cell.trials}"
+                )
+                phase = phases.run_phase(setup, the_plan, started[target], cell, trial)
+                results["phases"].append(phase)
+                progress.advance(the_plan.phase_seconds())
+            progress.start(f"wrk calibration ({variant} model)")
+            results["calibration"] += calibration.calibrate(
+                setup, the_plan, started, variant, results["phases"]
+            )
+            progress.advance(
+                sum(
+                    len(the_plan.targets) * (the_plan.calibrate_s + 1.5)
+                    for c in the_plan.calibrate
+                    if c[0] == variant
+                )
+            )
+        finally:
+            for server in started.values():
+                server.stop()
+    progress.start(f"soak: each app at 70% of capacity for {the_plan.soak_s:.0f} s")
+    results["reliability"]["soak_s"] = the_plan.soak_s
+    results["reliability"]["soak"] = [
+        soak.soak_app(setup, name, the_plan.soak_s, 0.7, capacity_s=min(3.0, the_plan.soak_s))
+        for name in APPS
+    ]
+    progress.advance(the_plan.soak_estimate_s())
+    results["duration_s"] = time.monotonic() - started_at
+    # Render from exactly what results.json holds, so `report DIR` gives the same bytes later.
+    results = json.loads(json.dumps(results))
+    results["claims"] = claims.evaluate(results)
+    save(results, run_dir)
+    report.write_reports(results, run_dir)
+    point_latest(out, run_dir)
+    progress.finish()
+    return run_dir
+
+
+def save(results: dict[str, Any], run_dir: Path) -> Path:
+    """Write results.json."""
+    path = run_dir / "results.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
+
+
+def point_latest(out: Path, run_dir: Path) -> None:
+    """Point ``out/latest`` at the run directory (a relative symlink)."""
+    latest = out / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(run_dir.name)

@@ -1,0 +1,1 @@
+"""Process plumbing: gunicorn and nginx started, pinned, sampled and stopped by PID."""
