@@ -20,6 +20,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import REPORTS, targets
+from benchmarks.load.wrk import SCENARIOS as WRK_SCENARIOS
+from benchmarks.schema import VARIANTS
 
 
 def run(args: argparse.Namespace) -> int:
@@ -232,8 +234,8 @@ def parser() -> argparse.ArgumentParser:
     wrk_ = commands.add_parser(
         "throughput", help="wrk: baseline, the apps (and with --floors each framework's floor)"
     )
-    wrk_.add_argument("--scenario", choices=("predict_one", "health"), default="predict_one")
-    wrk_.add_argument("--variant", choices=("light", "heavy"), default="light")
+    wrk_.add_argument("--scenario", choices=WRK_SCENARIOS, default="predict_one")
+    wrk_.add_argument("--variant", choices=VARIANTS, default="light")
     wrk_.add_argument("--trials", type=int, default=3)
     wrk_.add_argument("--seconds", type=float, default=8.0)
     wrk_.add_argument("--connections", type=int, default=8)
