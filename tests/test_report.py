@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks import schema
 from benchmarks.analysis import aggregate
-from benchmarks.report import document as report
+from benchmarks.report import build, formatting, render
 from benchmarks.schema import Results
 
 SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
@@ -87,7 +87,7 @@ def test_the_sample_is_complete_and_marked_synthetic(results: Results) -> None:
         assert set(startup) == set(get_type_hints(schema.Startup))
     for deps in results["dependencies"].values():
         assert set(deps) == set(get_type_hints(schema.Dependencies))
-    assert {c["verdict"] for c in results["claims"]} == set(report.VERDICTS)
+    assert {c["verdict"] for c in results["claims"]} == set(schema.VERDICTS)
     assert sum(p["generator_bound"] for p in results["phases"]) == 1
     assert any(c["generator_limited"] for c in results["calibration"])
 
@@ -187,15 +187,16 @@ def test_users_helpers_pick_the_levels_the_report_compares(results: Results) -> 
 
 
 def test_markdown_shows_figures_computed_from_the_phases(results: Results) -> None:
-    markdown = report.render_markdown(results)
+    markdown = render.render_markdown(results)
     table = aggregate.cells(results["phases"])
     flask, django = table[HEADLINE], table[("django", *HEADLINE[1:])]
-    assert f"Flask {report.fmt_rps(flask['rps'])} req/s" in markdown
-    assert report.fmt_ratio(flask["rps"] / django["rps"]) in markdown
-    spread = f"{report.fmt_rps(flask['rps_min'])}{report.EN_DASH}{report.fmt_rps(flask['rps_max'])}"
+    assert f"Flask {formatting.fmt_rps(flask['rps'])} req/s" in markdown
+    assert formatting.fmt_ratio(flask["rps"] / django["rps"]) in markdown
+    low, high = formatting.fmt_rps(flask["rps_min"]), formatting.fmt_rps(flask["rps_max"])
+    spread = f"{low}{formatting.EN_DASH}{high}"
     assert spread in markdown
-    assert report.fmt_ms(flask["latency_ms"]["p999"]) in markdown
-    assert f"| {report.fmt_us(flask['framework_us'])} |" in markdown
+    assert formatting.fmt_ms(flask["latency_ms"]["p999"]) in markdown
+    assert f"| {formatting.fmt_us(flask['framework_us'])} |" in markdown
     assert "**generator-bound**" in markdown
     assert "**generator-limited**" in markdown
     assert "4 supported, 2 contradicted, 2 mixed, 1 not measurable here" in markdown
@@ -206,20 +207,20 @@ def test_markdown_shows_figures_computed_from_the_phases(results: Results) -> No
 
 
 def test_summary_follows_the_data_not_fixed_text(results: Results) -> None:
-    before = report.render_markdown(results)
+    before = render.render_markdown(results)
     for p in results["phases"]:
         if (p["target"], p["variant"], p["scenario"], p["users"]) == HEADLINE:
             p["rps"] *= 2
-    after = report.render_markdown(results)
+    after = render.render_markdown(results)
     rps = aggregate.cells(results["phases"])[HEADLINE]["rps"]
-    assert f"Flask {report.fmt_rps(rps)} req/s" in after
-    assert f"Flask {report.fmt_rps(rps)} req/s" not in before
+    assert f"Flask {formatting.fmt_rps(rps)} req/s" in after
+    assert f"Flask {formatting.fmt_rps(rps)} req/s" not in before
 
 
 def test_markdown_sections_come_in_order_after_a_prominent_note(results: Results) -> None:
-    markdown = report.render_markdown(results)
-    assert markdown.startswith(f"# {report.md_escape(report.document(results).title)}\n")
-    titles = [s.title for s in report.document(results).sections]
+    markdown = render.render_markdown(results)
+    assert markdown.startswith(f"# {render.md_escape(build.document(results).title)}\n")
+    titles = [s.title for s in build.document(results).sections]
     assert titles[:3] == ["Summary", "Claims", "Throughput and latency"]
     assert titles[-2:] == ["Methodology", "Environment"]
     positions = [markdown.index(f"\n## {title}\n") for title in titles]
@@ -228,7 +229,7 @@ def test_markdown_sections_come_in_order_after_a_prominent_note(results: Results
 
 
 def test_markdown_tables_are_well_formed(results: Results) -> None:
-    tables = markdown_tables(report.render_markdown(results))
+    tables = markdown_tables(render.render_markdown(results))
     assert len(tables) >= 12
     for lines in tables:
         assert re.fullmatch(r"\|( -{3}:? \|)+", lines[1]), lines[1]
@@ -238,7 +239,7 @@ def test_markdown_tables_are_well_formed(results: Results) -> None:
 
 def test_markdown_escapes_what_github_would_read_as_markup(results: Results) -> None:
     results["claims"][0]["reason"] = "a | b and __init__"
-    markdown = report.render_markdown(results)
+    markdown = render.render_markdown(results)
     assert r"a \| b and \_\_init\_\_" in markdown
     for lines in markdown_tables(markdown):
         assert {cell_count(line) for line in lines} == {cell_count(lines[0])}
@@ -248,7 +249,7 @@ def test_markdown_escapes_what_github_would_read_as_markup(results: Results) -> 
 
 
 def test_html_is_one_self_contained_file(results: Results) -> None:
-    html = report.render_html(results)
+    html = render.render_html(results)
     assert html.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.IGNORECASE)
     assert not re.search(r"<script[^>]*\bsrc", html, re.IGNORECASE)
@@ -261,7 +262,7 @@ def test_html_is_one_self_contained_file(results: Results) -> None:
 
 
 def test_html_has_titled_charts_with_captions(results: Results) -> None:
-    html = report.render_html(results)
+    html = render.render_html(results)
     svgs = re.findall(r"<svg\b.*?</svg>", html, re.DOTALL)
     assert len(svgs) >= 5
     for svg in svgs:
@@ -273,18 +274,18 @@ def test_html_has_titled_charts_with_captions(results: Results) -> None:
     assert "CPU per request (µs)" in html
     assert "concurrent users (log scale)" in html
     for target in ("baseline", "flask", "django"):
-        assert report.TARGET_COLOURS[target] in html
+        assert formatting.TARGET_COLOURS[target] in html
 
 
 def test_html_shows_the_same_sections_figures_and_badges(results: Results) -> None:
-    html = report.render_html(results)
-    titles = [s.title for s in report.document(results).sections]
+    html = render.render_html(results)
+    titles = [s.title for s in build.document(results).sections]
     positions = [html.index(f"<h2>{title}</h2>") for title in titles]
     assert positions == sorted(positions)
     assert html.index('class="note"') < positions[0]
     assert "synthetic data for tests" in html
     rps = aggregate.cells(results["phases"])[HEADLINE]["rps"]
-    assert f"Flask {report.fmt_rps(rps)} req/s" in html
+    assert f"Flask {formatting.fmt_rps(rps)} req/s" in html
     for kind in ("supported", "contradicted", "mixed", "not-measurable-here"):
         assert f'<span class="badge {kind}">' in html
     assert '<span class="flag">generator-bound</span>' in html
@@ -293,29 +294,38 @@ def test_html_shows_the_same_sections_figures_and_badges(results: Results) -> No
 def test_html_escapes_text_from_the_results(results: Results) -> None:
     results["claims"][0]["claim"] = "<script>alert(1)</script>"
     results["environment"]["os"] = 'Linux "<b>"'
-    html = report.render_html(results)
+    html = render.render_html(results)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Linux &quot;&lt;b&gt;&quot;" in html
+
+
+def test_html_is_one_file_that_fetches_nothing(results: Results) -> None:
+    html = render.render_html(results)
+    css = (Path(render.__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
+    assert f"<style>\n{css}</style>" in html
+    assert not re.search(r"""(src|href)=["'](?!#)""", html)
+    assert "url(" not in html
+    assert "@import" not in html
 
 
 # -- partial runs -----------------------------------------------------------------------------
 
 
 def test_cpu_section_splits_the_in_process_costs(results: Results) -> None:
-    markdown = report.render_markdown(results)
+    markdown = render.render_markdown(results)
     cpu = markdown.split("## CPU per request")[1].split("\n## ")[0]
     assert "### In process, without server or network" in cpu
     # From the sample: Flask 430 - 290 = 140 over the baseline, 110 - 22 = 88 of it its own code.
     assert "Flask: 140 µs per prediction over the baseline, 88 µs in its own code and 52 µs" in cpu
     assert "Django: 270 µs per prediction over the baseline, 194 µs in its own code" in cpu
-    assert f"| baseline | 7 | 290 | 22 | 240 | 230 | {report.MISSING} |" in cpu
+    assert f"| baseline | 7 | 290 | 22 | 240 | 230 | {formatting.MISSING} |" in cpu
     assert "| Flask | 62 | 430 | 110 | 265 | 222 | 0.3 |" in cpu
 
 
 def test_a_run_without_the_in_process_split_still_renders(results: Results) -> None:
     del results["overhead"]  # runs made before it was measured
-    markdown = report.render_markdown(results)
+    markdown = render.render_markdown(results)
     assert "## CPU per request" in markdown
     assert "In process, without server or network" not in markdown
 
@@ -323,10 +333,10 @@ def test_a_run_without_the_in_process_split_still_renders(results: Results) -> N
 def test_a_run_without_calibration_or_start_up_still_renders(results: Results) -> None:
     results["calibration"] = []
     results["startup"] = {}
-    markdown, html = report.render_markdown(results), report.render_html(results)
+    markdown, html = render.render_markdown(results), render.render_html(results)
     for title in ("Calibration against wrk", "Start-up"):
-        assert f"## {title}\n\n{report.NOT_MEASURED}\n" in markdown
-        assert f"<h2>{title}</h2>\n<p>{report.NOT_MEASURED}</p>" in html
+        assert f"## {title}\n\n{formatting.NOT_MEASURED}\n" in markdown
+        assert f"<h2>{title}</h2>\n<p>{formatting.NOT_MEASURED}</p>" in html
     assert "generator-limited" not in markdown.split("## Calibration")[0]
 
 
@@ -335,21 +345,21 @@ def test_a_run_that_measured_nothing_still_renders(results: Results) -> None:
     for key, value in empty.items():
         if isinstance(value, list | dict) and key != "environment":
             empty[key] = type(value)()
-    markdown, html = report.render_markdown(empty), report.render_html(empty)
-    assert markdown.count(report.NOT_MEASURED) >= 8
+    markdown, html = render.render_markdown(empty), render.render_html(empty)
+    assert markdown.count(formatting.NOT_MEASURED) >= 8
     assert "No load was measured in this run." in markdown
     assert "<svg" not in html
-    assert html.count(report.NOT_MEASURED) == markdown.count(report.NOT_MEASURED)
+    assert html.count(formatting.NOT_MEASURED) == markdown.count(formatting.NOT_MEASURED)
 
 
 def test_an_unknown_schema_version_is_refused(results: Results) -> None:
     results["schema_version"] = 99
     with pytest.raises(ValueError, match="schema_version 99"):
-        report.render_markdown(results)
+        render.render_markdown(results)
 
 
 def test_write_reports_writes_both_files(results: Results, tmp_path: Path) -> None:
-    markdown, html = report.write_reports(results, tmp_path)
+    markdown, html = render.write_reports(results, tmp_path)
     assert (markdown.name, html.name) == ("report.md", "report.html")
-    assert markdown.read_text(encoding="utf-8") == report.render_markdown(results)
-    assert html.read_text(encoding="utf-8") == report.render_html(results)
+    assert markdown.read_text(encoding="utf-8") == render.render_markdown(results)
+    assert html.read_text(encoding="utf-8") == render.render_html(results)

@@ -9,7 +9,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from benchmarks.report import document as report
+from benchmarks.report import build, render
 
 SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,7 +40,7 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     if missing:
         pytest.skip(f"needs {' and '.join(missing)} (scripts/system-deps.sh installs them)")
     results = json.loads(SAMPLE.read_text(encoding="utf-8"))
-    _, html = report.write_reports(results, tmp_path)
+    _, html = render.write_reports(results, tmp_path)
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for argument in (*ARGUMENTS, f"--user-data-dir={tmp_path / 'profile'}"):
@@ -49,7 +49,7 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     try:
         driver.get(html.as_uri())
-        assert driver.title == report.document(results).title
+        assert driver.title == build.document(results).title
         boxes = driver.execute_script(SVG_BOXES)
         assert len(boxes) >= 3
         assert all(width > 0 and height > 0 for width, height in boxes), boxes

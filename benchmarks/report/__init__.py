@@ -1,5 +1,5 @@
 """Reads results and claims only, and writes report.md and report.html (and terminal tables)."""
 
-from benchmarks.report.document import write_reports
+from benchmarks.report.render import write_reports
 
 __all__ = ["write_reports"]

@@ -1,0 +1,107 @@
+"""Number and name formatting shared by every section, with the labels and colours of targets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from benchmarks.analysis import aggregate
+from benchmarks.schema import TARGET_NAMES
+
+TARGET_LABELS = {"baseline": "baseline", "flask": "Flask", "django": "Django"}
+TARGET_COLOURS = {"baseline": "#8a939e", "flask": "#2f63c7", "django": "#0b7a55"}
+OTHER_COLOUR = "#9b59b6"  # a target this module does not know yet
+MODEL_COLOUR = "#e3a33b"
+PERCENTILE_LABELS = {"p50": "p50", "p90": "p90", "p99": "p99", "p999": "p99.9", "max": "max"}
+NOT_MEASURED = "Not measured in this run."
+MISSING = "\u2013"  # en dash: no figure
+EN_DASH = "\u2013"  # ranges such as 1-2 trials, typeset
+TIMES = "\u00d7"  # multiplication sign, as in 1.4x
+GENERATOR_BOUND = "generator-bound"
+GENERATOR_LIMITED = "generator-limited"
+
+
+def fmt_rps(value: float | None) -> str:
+    """Format requests per second: whole numbers, one decimal below 100."""
+    if value is None:
+        return MISSING
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+
+
+def fmt_ms(value: float | None) -> str:
+    """Format milliseconds with 2 decimals."""
+    return MISSING if value is None else f"{value:,.2f}"
+
+
+def fmt_us(value: float | None, decimals: int = 0) -> str:
+    """Format microseconds, as whole numbers unless asked."""
+    return MISSING if value is None else f"{value:,.{decimals}f}"
+
+
+def fmt_mb(value: float | None, decimals: int = 1) -> str:
+    """Format megabytes."""
+    return MISSING if value is None else f"{value:,.{decimals}f}"
+
+
+def fmt_ratio(value: float | None) -> str:
+    """Format a ratio as a multiplier."""
+    return MISSING if value is None else f"{value:.2f}{TIMES}"
+
+
+def fmt_share(value: float | None) -> str:
+    """Format a fraction as a whole percentage."""
+    return MISSING if value is None else f"{value:.0%}"
+
+
+def fmt_seconds(value: float | None) -> str:
+    """Format seconds with 2 decimals."""
+    return MISSING if value is None else f"{value:.2f}"
+
+
+def fmt_value(value: Any) -> str:
+    """Format a configuration or environment value as plain text."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple) and all(not isinstance(v, dict | list) for v in value):
+        return ", ".join(map(str, value)) if value else "none"
+    if isinstance(value, list | tuple) and all(isinstance(v, list | tuple) for v in value):
+        return "; ".join(" ".join(map(str, inner)) for inner in value)  # e.g. [[light, mixed, 8]]
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, sort_keys=True, separators=(", ", ": "))
+    return str(value)
+
+
+def label(target: str) -> str:
+    """Return the display name of a target."""
+    return TARGET_LABELS.get(target, target)
+
+
+def colour(target: str) -> str:
+    """Return the fixed colour of a target in every chart."""
+    return TARGET_COLOURS.get(target, OTHER_COLOUR)
+
+
+def plural(count: int, noun: str) -> str:
+    """Return ``count noun`` with an s when count is not one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Return (dotted key, value) pairs of a nested mapping, depth first, in its own order."""
+    pairs: list[tuple[str, Any]] = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            pairs += flatten(value, name + ".")
+        else:
+            pairs.append((name, value))
+    return pairs
+
+
+def ordered(names: Iterable[str], order: Sequence[str] = TARGET_NAMES) -> list[str]:
+    """Return names without duplicates, known ones in the conventional order first."""
+    unique = list(dict.fromkeys(names))
+    return sorted(unique, key=lambda name: aggregate.rank(order, name))

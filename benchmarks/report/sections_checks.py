@@ -1,0 +1,194 @@
+"""Sections on behaviour beyond speed: reliability, security defaults, the parity gate."""
+
+from __future__ import annotations
+
+from benchmarks.report import charts
+from benchmarks.report.formatting import (
+    MISSING,
+    NOT_MEASURED,
+    colour,
+    fmt_mb,
+    fmt_ms,
+    fmt_rps,
+    fmt_value,
+    label,
+)
+from benchmarks.report.view import (
+    Block,
+    Bullets,
+    Chart,
+    Heading,
+    Inline,
+    Para,
+    Run,
+    Section,
+    Span,
+    code,
+    table_or_missing,
+)
+
+
+def _security(run: Run) -> Section:
+    checks = run.results.get("security") or []
+    apps = list(dict.fromkeys(a for c in checks for a in (*c["result"], *c["passed"])))
+    rows: list[list[Inline]] = []
+    for check in checks:
+        row: list[Inline] = [check["check"]]
+        for app in apps:
+            observed = check["result"].get(app, MISSING)
+            passed = check["passed"].get(app)
+            if passed is None:
+                row.append(observed)
+            else:
+                row.append(
+                    Span(f"{'✓' if passed else '✗'} {observed}", "pass" if passed else "fail")
+                )
+        rows.append(row)
+    blocks: list[Block] = [table_or_missing(["Check", *map(label, apps)], rows)]
+    if rows:
+        blocks.append(Para("✓: the app passed the check as configured; ✗: it did not."))
+    return Section("Security defaults", blocks)
+
+
+def _reliability(run: Run) -> Section:
+    reliability = run.results.get("reliability") or {}
+    soaks = reliability.get("soak") or []
+    inputs = reliability.get("inputs") or []
+    blocks: list[Block] = [Heading("Sustained load, with a worker killed")]
+    if soaks:
+        seconds = reliability.get("soak_s") or soaks[0].get("seconds")
+        blocks.append(
+            Para(
+                f"Each app was held at 70% of the capacity wrk measured for it, for "
+                f"{seconds:.0f} s; halfway through, one of its two workers was killed "
+                "with SIGKILL. RSS trend: the steepest least-squares slope of any worker over "
+                "the second half, in MiB per minute."
+            )
+        )
+        rows: list[list[Inline]] = []
+        for soak in soaks:
+            survived = soak["worker_replaced"] and soak["failures"] <= 1
+            rows.append(
+                [
+                    label(soak["app"]),
+                    fmt_rps(soak["capacity_rps"]),
+                    fmt_rps(soak["rps"]),
+                    f"{soak['requests']:,}",
+                    str(soak["failures"]),
+                    fmt_ms(soak["latency_ms"]["p50"]),
+                    fmt_ms(soak["latency_ms"]["p99"]),
+                    Span(
+                        "✓ replaced" if survived else "✗ not survived",
+                        "pass" if survived else "fail",
+                    ),
+                    f"{fmt_mb(soak['rss_mb_start'])} → {fmt_mb(soak['rss_mb_end'])}",
+                    f"{soak['rss_trend_mb_per_min']:+.2f}",
+                ]
+            )
+        blocks.append(
+            table_or_missing(
+                [
+                    "App",
+                    "Capacity req/s",
+                    "Held req/s",
+                    "Requests",
+                    "Failures",
+                    "p50 ms",
+                    "p99 ms",
+                    "Killed worker",
+                    "RSS per worker MiB",
+                    "RSS trend MiB/min",
+                ],
+                rows,
+                numeric=range(1, 7),
+            )
+        )
+        injected = len(soaks)
+        survived_count = sum(s["worker_replaced"] and s["failures"] <= 1 for s in soaks)
+        blocks.append(
+            Para(
+                f"Faults injected: {injected}; survived: {survived_count}. Requests "
+                f"sent: {sum(s['requests'] for s in soaks):,}; failures: "
+                f"{sum(s['failures'] for s in soaks)}."
+            )
+        )
+        series = [
+            charts.Series(label(s["app"]), colour(s["app"]), [h["p99_ms"] for h in s["history"]])
+            for s in soaks
+            if s.get("history")
+        ]
+        length = min((len(x.values) for x in series), default=0)
+        if length > 2:
+            series = [charts.Series(x.name, x.colour, list(x.values[:length])) for x in series]
+            blocks.append(
+                Chart(
+                    charts.line_chart(
+                        "p99 latency over the soak",
+                        list(range(length)),
+                        series,
+                        y_label="p99 (ms, Locust's whole-ms buckets)",
+                        x_label="seconds",
+                        log_x=False,
+                    ),
+                    "p99 latency, second by second, while each app was held at 70% of capacity "
+                    "(the spike is the killed worker).",
+                )
+            )
+    else:
+        blocks.append(Para(NOT_MEASURED))
+    blocks.append(Heading("Hostile and malformed inputs"))
+    rows = []
+    for entry in inputs:
+        answers = entry["answers"]
+        rows.append(
+            [
+                code(entry["probe"]),
+                code(f"{entry['method']} {entry['path']}"),
+                *(
+                    f"{answers[a]['status']} {answers[a]['code']}".strip()
+                    for a in ("flask", "django")
+                    if a in answers
+                ),
+            ]
+        )
+    blocks.append(table_or_missing(["Input", "Request", "Flask", "Django"], rows))
+    if rows:
+        alike = sum(
+            len({(a["status"], a["code"]) for a in e["answers"].values()}) == 1 for e in inputs
+        )
+        errors = sum(any(a["status"] >= 500 for a in e["answers"].values()) for e in inputs)
+        blocks.append(
+            Para(
+                f"{len(inputs)} inputs, answered alike by both apps: {alike}; "
+                f"answered with a 5xx: {errors}. The parity gate also compares the "
+                "bodies byte for byte."
+            )
+        )
+    return Section("Reliability and security", blocks)
+
+
+def _parity(run: Run) -> Section:
+    parity = run.results.get("parity") or {}
+    if not parity:
+        return Section("Parity gate", [Para(NOT_MEASURED)])
+    ok = bool(parity.get("ok"))
+    items: list[Inline] = [
+        (
+            "Result: ",
+            Span("passed" if ok else "FAILED", "pass" if ok else "fail"),
+            " — every target gave the same answers to the same probes"
+            if ok
+            else " — the targets did not answer alike; their figures do not compare the same work",
+        ),
+        f"Probes: {parity.get('probes', MISSING)}",
+        f"Targets: {', '.join(label(t) for t in parity.get('targets', [])) or MISSING}",
+    ]
+    differences = parity.get("differences") or []
+    items.append(f"Differences: {len(differences) or 'none'}")
+    blocks: list[Block] = [Bullets(items)]
+    if differences:
+        blocks.append(Bullets([code(fmt_value(d)) for d in differences]))
+    return Section("Parity gate", blocks)
+
+
+SECTIONS = (_reliability, _security, _parity)

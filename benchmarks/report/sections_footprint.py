@@ -1,0 +1,165 @@
+"""Sections on what each app costs to hold: memory, start-up, lines of code, dependencies."""
+
+from __future__ import annotations
+
+import statistics
+
+from benchmarks.report import charts
+from benchmarks.report.formatting import (
+    MISSING,
+    NOT_MEASURED,
+    colour,
+    fmt_mb,
+    fmt_seconds,
+    fmt_value,
+    label,
+    ordered,
+)
+from benchmarks.report.view import (
+    Block,
+    Chart,
+    Heading,
+    Inline,
+    Para,
+    Run,
+    Section,
+    Span,
+    Table,
+    code,
+    table_or_missing,
+)
+
+
+def _memory(run: Run) -> Section:
+    rows: list[list[Inline]] = []
+    for target in run.targets:
+        for variant in run.variants:
+            mine = [c for k, c in run.cells.items() if k[0] == target and k[1] == variant]
+            if mine:
+                steady = statistics.median(c["rss_mb_steady"] for c in mine)
+                peak = max(c["rss_mb_peak"] for c in mine)
+                rows.append([label(target), variant, fmt_mb(steady), fmt_mb(peak)])
+    headers = ["Target", "Variant", "Steady RSS per worker (MB)", "Peak RSS of a worker (MB)"]
+    blocks: list[Block] = [table_or_missing(headers, rows, (2, 3))]
+    if rows:
+        blocks.append(
+            Para(
+                "Steady: the median over this target's cells of each cell's median RSS per "
+                "worker while measuring. Peak: the highest RSS any worker reached in any cell."
+            )
+        )
+    return Section("Memory", blocks)
+
+
+def _startup(run: Run) -> Section:
+    startup = run.results.get("startup") or {}
+    names = ordered(startup)
+    rows: list[list[Inline]] = [
+        [
+            label(n),
+            fmt_seconds(startup[n]["median"]),
+            ", ".join(fmt_seconds(s) for s in startup[n]["seconds"]),
+        ]
+        for n in names
+    ]
+    blocks: list[Block] = []
+    if rows:
+        title = "Start-up time: from starting gunicorn to the first ready response"
+        samples = [startup[n]["seconds"] or [startup[n]["median"]] for n in names]
+        svg = charts.bar_chart(
+            title,
+            [label(n) for n in names],
+            [startup[n]["median"] for n in names],
+            [colour(n) for n in names],
+            y_label="seconds",
+            x_label="target",
+            unit="s",
+            low=[min(s) for s in samples],
+            high=[max(s) for s in samples],
+        )
+        blocks.append(Chart(svg, f"{title}. Bars: median; whiskers: fastest and slowest."))
+    blocks.append(table_or_missing(["Target", "Median s", "Samples s"], rows, (1,)))
+    if rows:
+        blocks.append(Para("Seconds from starting gunicorn to the first 200 from /health/ready."))
+    return Section("Start-up", blocks)
+
+
+def _loc(run: Run) -> Section:
+    loc = run.results.get("loc") or {}
+    apps = ordered(loc)
+    if not apps:
+        return Section("Lines of code", [Para(NOT_MEASURED)])
+    blocks: list[Block] = [
+        Para("Code lines of each app's own package, without comments or blank lines.")
+    ]
+    concerns = list(dict.fromkeys(c for a in apps for c in loc[a]["concerns"]))
+    rows: list[list[Inline]] = [
+        [concern, *(str(loc[a]["concerns"].get(concern, MISSING)) for a in apps)]
+        for concern in concerns
+    ]
+    rows.append([Span("total", "strong"), *(Span(str(loc[a]["total"]), "strong") for a in apps)])
+    numeric = frozenset(range(1, len(apps) + 1))
+    blocks += [Heading("By concern"), Table(["Concern", *map(label, apps)], rows, numeric)]
+    for app in apps:
+        files = loc[app]["files"]
+        rows = [[code(name), str(lines)] for name, lines in sorted(files.items())]
+        rows.append([Span("total", "strong"), Span(str(loc[app]["total"]), "strong")])
+        blocks += [
+            Heading(f"{label(app)}: by file"),
+            Table(["File", "Lines"], rows, frozenset({1})),
+        ]
+    return Section("Lines of code", blocks)
+
+
+def _dependencies(run: Run) -> Section:
+    deps = run.results.get("dependencies") or {}
+    apps = ordered(deps)
+    if not apps:
+        return Section("Dependencies", [Para(NOT_MEASURED)])
+    rows: list[list[Inline]] = [
+        [
+            label(a),
+            fmt_value(deps[a]["direct"]),
+            fmt_value(deps[a]["extensions"]),
+            str(len(deps[a]["distributions"])),
+            fmt_mb(deps[a]["total_bytes"] / 1e6, 2),
+        ]
+        for a in apps
+    ]
+    headers = ["App", "Imports", "Framework extensions", "Distributions", "Total MB"]
+    blocks: list[Block] = [
+        Para(
+            "What each app installs beyond the shared core (model runtime, contract, gunicorn): "
+            "the distributions it imports, and theirs."
+        ),
+        Table(headers, rows, frozenset({3, 4})),
+    ]
+    # Written by the runner beside the schema's keys: each framework on its own, so a reader
+    # can tell the framework's weight from what the app adds to it.
+    alone = run.results.get("framework_footprint") or {}
+    if alone:
+        rows = [
+            [
+                label(fw),
+                ", ".join(d["name"] for d in alone[fw]["distributions"]),
+                fmt_mb(alone[fw]["total_bytes"] / 1e6, 2),
+            ]
+            for fw in ordered(alone)
+        ]
+        blocks += [
+            Heading("Each framework alone"),
+            Table(["Framework", "Distributions", "Total MB"], rows, frozenset({2})),
+        ]
+    for app in apps:
+        dists = sorted(deps[app]["distributions"], key=lambda d: d["name"].lower())
+        rows = [[code(d["name"]), d["version"], fmt_mb(d["size_bytes"] / 1e6, 2)] for d in dists]
+        total = Span(fmt_mb(deps[app]["total_bytes"] / 1e6, 2), "strong")
+        rows.append([Span("total", "strong"), "", total])
+        blocks += [
+            Heading(f"{label(app)}: distributions"),
+            Table(["Distribution", "Version", "Size MB"], rows, frozenset({2})),
+        ]
+    return Section("Dependencies", blocks)
+
+
+SECTIONS = (_memory, _startup, _loc, _dependencies)

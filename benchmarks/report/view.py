@@ -1,0 +1,146 @@
+"""The view model both formats render: a document of sections made of blocks and inline spans.
+
+Blocks are plain data; each names its ``block_type`` so a template can pick the macro that draws it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from markupsafe import Markup
+
+from benchmarks.analysis.aggregate import Cell
+from benchmarks.report.formatting import NOT_MEASURED, ordered
+from benchmarks.schema import VARIANTS, Results
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of text with a role each format shows its own way (code, strong, badge...)."""
+
+    text: str
+    role: str  # "code", "strong", "verdict", "pass", "fail" or "flag"
+    kind: str = ""  # for a verdict: which one, to colour its badge
+
+
+Inline = str | Span | tuple[str | Span, ...]
+
+
+@dataclass(frozen=True)
+class Para:
+    """A paragraph."""
+
+    block_type: ClassVar[str] = "para"
+
+    content: Inline
+
+
+@dataclass(frozen=True)
+class Callout:
+    """A paragraph no reader may miss, such as a warning that the data are synthetic."""
+
+    block_type: ClassVar[str] = "callout"
+
+    content: Inline
+
+
+@dataclass(frozen=True)
+class Bullets:
+    """A bullet list."""
+
+    block_type: ClassVar[str] = "bullets"
+
+    items: list[Inline]
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A sub-heading inside a section."""
+
+    block_type: ClassVar[str] = "heading"
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table; ``numeric`` holds the indexes of right-aligned columns."""
+
+    block_type: ClassVar[str] = "table"
+
+    headers: list[str]
+    rows: list[list[Inline]]
+    numeric: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An inline SVG chart with its caption (HTML only: a code host shows the tables)."""
+
+    block_type: ClassVar[str] = "chart"
+
+    svg: Markup  # built by charts, which escapes every text it places
+    caption: str
+
+
+Block = Para | Callout | Bullets | Heading | Table | Chart
+
+
+@dataclass
+class Section:
+    """A titled section of the report."""
+
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return "-".join(self.title.lower().replace("-", " ").split())
+
+
+@dataclass
+class Document:
+    """The whole report: title, lines under it, a prominent note, and the sections."""
+
+    title: str
+    meta: list[str]
+    note: str | None
+    sections: list[Section]
+
+
+def code(text: object) -> Span:
+    """Return text shown as code (names of files, scenarios, keys)."""
+    return Span(str(text), "code")
+
+
+def verdict(text: str) -> Span:
+    """Return a claim's verdict, shown as a coloured badge in HTML."""
+    return Span(text, "verdict", text.replace(" ", "-"))
+
+
+def table_or_missing(
+    headers: list[str], rows: list[list[Inline]], numeric: Iterable[int] = ()
+) -> Table | Para:
+    """Return the table, or a line saying nothing was measured when it has no rows."""
+    return Table(headers, rows, frozenset(numeric)) if rows else Para(NOT_MEASURED)
+
+
+@dataclass(frozen=True)
+class Run:
+    """The results with their cells aggregated once."""
+
+    results: Results
+    cells: dict[Cell, dict]
+
+    @property
+    def targets(self) -> list[str]:
+        return ordered(c[0] for c in self.cells)
+
+    @property
+    def variants(self) -> list[str]:
+        return ordered((c[1] for c in self.cells), VARIANTS)
+
+    def cell(self, target: str, variant: str, scenario: str, users: int | None) -> dict | None:
+        return None if users is None else self.cells.get((target, variant, scenario, users))
