@@ -1,5 +1,8 @@
-# One image for every service in docker-compose.yml: the Flask and Django apps under gunicorn,
-# the training job, Locust, and the headless benchmark (which also needs wrk).
+# Two images from one file, so the apps never carry the benchmark's tools:
+#   runtime  the Flask and Django apps under gunicorn, the training job and the nginx proxies:
+#            the project's dependencies only (no load generator, no wrk);
+#   bench    runtime plus the `bench` extra and wrk, for Locust and the headless benchmark.
+# docker-compose.yml names the target of each service.
 #
 # The base is pinned by patch version AND digest: the model runtime refuses artifacts built with
 # other library versions, so an image must be rebuildable exactly. To move to a newer base, change
@@ -11,17 +14,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 
-# -- requirements: the runtime dependencies, read from pyproject.toml --------------------------
-# A stage of its own so that only the derived list reaches the install layer below: editing
-# anything else in pyproject.toml (the dev extra, tool settings) leaves that layer cached.
+# -- requirements: the lists to install, read from pyproject.toml ------------------------------
+# A stage of its own so that only the derived lists reach the install layers below: editing
+# anything else in pyproject.toml (the dev extra, tool settings) leaves those layers cached, and
+# editing the bench extra leaves the apps' layer cached.
 FROM base AS requirements
 
 WORKDIR /build
 COPY pyproject.toml ./
-RUN python -c "import pathlib, tomllib; project = tomllib.loads(pathlib.Path('pyproject.toml').read_text())['project']; print(*project['dependencies'], sep='\n')" > requirements.txt
+RUN python -c "import pathlib, tomllib; project = tomllib.loads(pathlib.Path('pyproject.toml').read_text())['project']; lists = {'requirements.txt': project['dependencies'], 'bench-requirements.txt': project['optional-dependencies']['bench']}; [pathlib.Path(name).write_text(''.join(line + '\\n' for line in lines)) for name, lines in lists.items()]"
 
 
-# -- builder: a virtual environment holding the dependencies and nothing else -----------------
+# -- builder: a virtual environment holding the apps' dependencies and nothing else ------------
 FROM base AS builder
 
 RUN python -m venv /opt/venv
@@ -31,17 +35,15 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     pip install --requirement /tmp/requirements.txt
 
 
-# -- runtime: the environment, the source, an unprivileged user ---------------------------------
+# -- runtime: the apps, the train job and the proxies -------------------------------------------
 FROM base AS runtime
 
-# wrk: the benchmark's calibration load generator (taskset comes with util-linux, part of every
-# Debian system). nginx: the production entry point in front of either app (deploy/nginx.conf).
-# The image has no .git, so a run inside it records its commit as "unknown".
+# nginx: the production entry point in front of either app (deploy/nginx.conf).
 # Debian stable only takes security fixes, and pinning their exact revisions would break the
 # build each time one is superseded; the base image digest is the reproducibility pin.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends nginx wrk \
+    && apt-get install -y --no-install-recommends nginx \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 mlapi \
@@ -53,6 +55,8 @@ COPY --from=builder /opt/venv /opt/venv
 # The code runs from its source tree, not from site-packages: the benchmark finds
 # gunicorn.conf.py, its locustfile and reports/ beside its own package, and the model runtime's
 # default artifacts directory is model/artifacts. /app mirrors the repository's layout.
+# benchmarks/ is here too, although this image cannot run it: the bench stage builds on this one,
+# and source is small beside the packages it would need.
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONPATH=/app \
     GUNICORN_BIND=0.0.0.0:8000
@@ -72,7 +76,7 @@ COPY deploy/ deploy/
 RUN install --directory --owner=10001 --group=10001 model/artifacts reports
 
 USER 10001:10001
-EXPOSE 8000 8080 8089
+EXPOSE 8000 8080
 
 # Standard library only, so the probe needs nothing the image lacks; it follows GUNICORN_BIND's
 # port. urlopen raises on 503 (model not loaded) and on refusal, and python then exits 1.
@@ -80,3 +84,35 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('GUNICORN_BIND', ':8000').rpartition(':')[2] + '/health/ready', timeout=4)"]
 
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "flask_app.wsgi:app"]
+
+
+# -- bench: runtime plus the load generators, for Locust and the headless benchmark -------------
+FROM runtime AS bench
+
+# Root (numeric, like the user below) only to install; the last USER is unprivileged again.
+USER 0:0
+
+# wrk: the benchmark's calibration load generator (taskset comes with util-linux, part of every
+# Debian system). The image has no .git, so a run inside it records its commit as "unknown".
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends wrk \
+    && rm -rf /var/lib/apt/lists/*
+
+# Installed over the runtime's venv, not into a venv of its own: a second copy of the venv would
+# repeat the whole numeric stack in a layer. The freeze of that venv is a constraint, so the
+# bench runs the very library versions the train job (runtime image) writes its models with,
+# which the model runtime insists on; a bench package that needs others fails the build instead.
+RUN --mount=type=cache,target=/root/.cache/pip \
+    --mount=type=bind,from=requirements,source=/build/bench-requirements.txt,target=/tmp/bench-requirements.txt \
+    pip freeze > /tmp/runtime-constraints.txt \
+    && pip install --requirement /tmp/bench-requirements.txt --constraint /tmp/runtime-constraints.txt \
+    && rm /tmp/runtime-constraints.txt
+
+USER 10001:10001
+EXPOSE 8089
+
+# The runtime's probe asks a gunicorn app; nothing in this image serves one for long.
+HEALTHCHECK NONE
+
+CMD ["python", "-m", "benchmarks", "run", "--out", "/app/reports"]

@@ -1,15 +1,18 @@
 """The containers, checked without a Docker engine: Dockerfile, .dockerignore, docker-compose.yml.
 
 Nothing is built or started. The real Compose binary renders the compose file for every profile,
-the Compose Specification's schema and hadolint check both files, the image's policy is read from
-the Dockerfile's instructions, and every command a container runs is run here, in the venv (which
-plays the image's /opt/venv), with container paths mapped to the repository or to temporary
-directories standing in for the volumes.
+the Compose Specification's schema and hadolint check both files, each image's policy and contents
+are read from the Dockerfile's instructions (the requirement lists it installs are derived here by
+its own commands), and every command a container runs is run here, in the venv (which plays the
+image's /opt/venv, holding what both images hold), with container paths mapped to the repository
+or to temporary directories standing in for the volumes. What the venv cannot tell apart, which
+image has which program, is checked against the Dockerfile.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import os
 import posixpath
@@ -18,12 +21,16 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from benchmarks.serving import gunicorn
 
@@ -33,6 +40,7 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 ENV_EXAMPLE = REPO / ".env.example"
+PYPROJECT = REPO / "pyproject.toml"
 
 APPS = ("flask", "django")
 # Services each profile adds to the ones without a profile, which `docker compose up` starts.
@@ -40,6 +48,19 @@ PROFILE_SERVICES = {
     (): {"train", "flask", "django", "flask-proxy", "django-proxy"},
     ("load",): {"locust", "locust-worker"},
     ("bench",): {"bench"},
+}
+# The Dockerfile stage each service runs: the apps' image must carry no load generator.
+APP_STAGE = "runtime"
+BENCH_STAGE = "bench"
+SERVICE_STAGES = {
+    "train": APP_STAGE,
+    "flask": APP_STAGE,
+    "django": APP_STAGE,
+    "flask-proxy": APP_STAGE,
+    "django-proxy": APP_STAGE,
+    "locust": BENCH_STAGE,
+    "locust-worker": BENCH_STAGE,
+    "bench": BENCH_STAGE,
 }
 # What the user puts in .env; compose refuses to render the file without it.
 SECRET = {"DJANGO_SECRET_KEY": "compose-config-test-only"}
@@ -109,14 +130,23 @@ class Stage:
     instructions: list[Instruction] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     workdir: str = "/"
+    parent: Stage | None = None
 
     def all(self, keyword: str) -> list[Instruction]:
-        """Return this stage's instructions of one kind, in order."""
+        """Return this stage's own instructions of one kind, in order."""
         return [i for i in self.instructions if i.keyword == keyword]
+
+    def lineage(self) -> list[Stage]:
+        """Return the stages this one is built on, the oldest first, and this one."""
+        return [*(self.parent.lineage() if self.parent else []), self]
+
+    def inherited(self, keyword: str) -> list[Instruction]:
+        """Return the instructions of one kind in this stage and the stages it is built on."""
+        return [i for stage in self.lineage() for i in stage.all(keyword)]
 
     def last(self, keyword: str) -> Instruction | None:
         """Return the instruction of one kind that takes effect in this stage."""
-        found = self.all(keyword)
+        found = self.inherited(keyword)
         return found[-1] if found else None
 
 
@@ -156,8 +186,8 @@ def read_stages(text: str) -> list[Stage]:
             # A FROM may use the ARGs declared before the first FROM; their defaults apply.
             base = re.sub(r"\$\{?(\w+)\}?", lambda m: global_args.get(m[1], ""), words[0])
             name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
-            stage = Stage(name, base)
             parent = next((s for s in stages if s.name == base), None)
+            stage = Stage(name, base, parent=parent)
             if parent:
                 stage.env = dict(parent.env)
                 stage.workdir = parent.workdir
@@ -198,15 +228,145 @@ def stages() -> list[Stage]:
     return read_stages(DOCKERFILE.read_text())
 
 
-@pytest.fixture(scope="module")
-def image(stages: list[Stage], config: dict[str, Any]) -> Stage:
-    """Return the stage every service runs: the build target of the compose file."""
-    targets = {service["build"]["target"] for service in config["services"].values()}
-    assert len(targets) == 1, f"services build different targets: {targets}"
-    (target,) = targets
-    named = [s for s in stages if s.name == target]
-    assert named, f"the Dockerfile has no stage {target!r}"
+def stage_named(stages: list[Stage], name: str) -> Stage:
+    """Return the stage of that name."""
+    named = [s for s in stages if s.name == name]
+    assert named, f"the Dockerfile has no stage {name!r}"
     return named[0]
+
+
+def requirement_files(stage: Stage) -> list[str]:
+    """Return the files the pip installs of one stage (not its ancestors) read requirements from."""
+    files = []
+    for instruction in stage.all("RUN"):
+        lexer = shlex.shlex(instruction.args, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        # RUN's own flags (--mount=...) come before the shell's words.
+        words = list(itertools.dropwhile(lambda w: w.startswith("--"), lexer))
+        # The words of each command the shell runs, split where && or ; separates them.
+        bounds = [-1, *(i for i, w in enumerate(words) if w in {"&&", ";"}), len(words)]
+        for start, end in itertools.pairwise(bounds):
+            command = words[start + 1 : end]
+            if command[:2] != ["pip", "install"]:
+                continue
+            files += [command[i + 1] for i, w in enumerate(command) if w in {"-r", "--requirement"}]
+            files += [w.split("=", 1)[1] for w in command if w.startswith("--requirement=")]
+    return files
+
+
+def provider(stage: Stage, path: str) -> tuple[str, str]:
+    """Return (stage, path) a file at ``path`` comes from: a COPY --from or a RUN bind mount."""
+    for candidate in reversed(stage.lineage()):
+        for instruction in candidate.instructions:
+            if instruction.keyword == "COPY":
+                flags, sources, destination = copy_parts(instruction)
+                if "from" in flags and destination == path and len(sources) == 1:
+                    return flags["from"], sources[0]
+            elif instruction.keyword == "RUN":
+                for mount in re.findall(r"--mount=(\S+)", instruction.args):
+                    options = dict(o.partition("=")[::2] for o in mount.split(","))
+                    if options.get("type") == "bind" and options.get("target") == path:
+                        return options["from"], options["source"]
+    raise AssertionError(f"{stage.name}: nothing provides {path}")
+
+
+def derive(stage: Stage, directory: Path) -> Path:
+    """Run a stage that only reads the build context, in ``directory`` standing in for its WORKDIR.
+
+    Return ``directory``. Its COPY sources come from the repository and its commands run with the
+    venv's Python, which is the image's Python line (test_base_images_are_pinned).
+    """
+    env = {"PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for instruction in stage.instructions:
+        if instruction.keyword == "COPY":
+            flags, sources, _ = copy_parts(instruction)
+            assert "from" not in flags, instruction
+            for source in sources:
+                shutil.copy(REPO / source, directory / posixpath.basename(source))
+        elif instruction.keyword == "RUN":
+            assert not re.search(r"\b(pip|apt-get)\b", instruction.args), instruction
+            result = run(["sh", "-c", instruction.args], env=env, cwd=directory)
+            assert result.returncode == 0, f"line {instruction.line}: {result.stderr}"
+    return directory
+
+
+def installed_requirements(stages: list[Stage], stage: Stage, tmp: Path) -> list[str]:
+    """Return the requirements pip installs into a stage: in its lineage, or in stages it copies."""
+    found: list[str] = []
+    for member in stage.lineage():
+        for path in requirement_files(member):
+            source_stage, source = provider(member, path)
+            origin = stage_named(stages, source_stage)
+            work = tmp / source_stage
+            if not work.exists():
+                work.mkdir(parents=True)
+                derive(origin, work)
+            relative = PurePosixPath(source).relative_to(origin.workdir)
+            found += [
+                line.strip()
+                for line in (work / relative).read_text().splitlines()
+                if line.strip() and not line.startswith("#")
+            ]
+        for instruction in member.all("COPY"):
+            flags, _, _ = copy_parts(instruction)
+            if "from" in flags:
+                found += installed_requirements(stages, stage_named(stages, flags["from"]), tmp)
+    return found
+
+
+def apt_packages(stage: Stage) -> set[str]:
+    """Return the Debian packages apt-get installs in a stage and the stages it is built on."""
+    packages = set()
+    for instruction in stage.inherited("RUN"):
+        for segment in re.split(r"&&|;", instruction.args):
+            words = segment.split()
+            if words[:2] == ["apt-get", "install"]:
+                packages |= {w for w in words[2:] if not w.startswith("-")}
+    return packages
+
+
+def names(requirements: list[str]) -> set[str]:
+    """Return the normalized distribution names of requirement strings."""
+    return {canonicalize_name(Requirement(r).name) for r in requirements}
+
+
+@dataclass(frozen=True)
+class Image:
+    """A stage as a service runs it: the stage, its Python distributions and Debian packages."""
+
+    stage: Stage
+    distributions: frozenset[str]
+    packages: frozenset[str]
+
+
+@pytest.fixture(scope="module")
+def images(
+    stages: list[Stage], config: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Image]:
+    """Return the image each service runs, its compose build target."""
+    tmp = tmp_path_factory.mktemp("derived")
+    built: dict[str, Image] = {}
+    found = {}
+    for name, service in config["services"].items():
+        target = service["build"]["target"]
+        if target not in built:
+            stage = stage_named(stages, target)
+            distributions = names(installed_requirements(stages, stage, tmp / target))
+            built[target] = Image(stage, frozenset(distributions), frozenset(apt_packages(stage)))
+        found[name] = built[target]
+    return found
+
+
+@pytest.fixture(scope="module")
+def app_image(images: dict[str, Image]) -> Image:
+    """Return the image the apps run."""
+    return images["flask"]
+
+
+@pytest.fixture(scope="module")
+def project() -> dict[str, Any]:
+    """Return pyproject.toml's [project] table."""
+    return tomllib.loads(PYPROJECT.read_text())["project"]
 
 
 # -- reading .dockerignore -------------------------------------------------------------------
@@ -364,11 +524,41 @@ def test_host_ports_are_unique(config: dict[str, Any]) -> None:
     assert {"8001", "8002", "8089"} <= {published for _, published, _ in seen}
 
 
-def test_one_image_for_every_service(config: dict[str, Any]) -> None:
-    builds = {json.dumps(s["build"], sort_keys=True) for s in config["services"].values()}
-    images = {s["image"] for s in config["services"].values()}
-    assert len(builds) == 1
-    assert len(images) == 1
+def test_each_service_builds_the_stage_for_its_job(
+    config: dict[str, Any], stages: list[Stage]
+) -> None:
+    targets = {name: service["build"]["target"] for name, service in config["services"].items()}
+    assert set(targets.values()) <= {s.name for s in stages}
+    assert targets == SERVICE_STAGES
+    # One build and one image name per stage, and no name shared between stages: two targets
+    # tagged alike would overwrite each other, and a service would run the other one's image.
+    images = {}
+    for target in set(targets.values()):
+        services = [config["services"][name] for name, t in targets.items() if t == target]
+        builds = {json.dumps(s["build"], sort_keys=True) for s in services}
+        assert len(builds) == 1, target
+        (images[target],) = {s["image"] for s in services}
+    assert len(set(images.values())) == len(images), images
+
+
+def test_app_image_installs_the_dependencies_and_no_bench_package(
+    images: dict[str, Image], project: dict[str, Any]
+) -> None:
+    dependencies = names(project["dependencies"])
+    bench = names(project["optional-dependencies"]["bench"])
+    # Disjoint lists, or the check below could not tell the images apart.
+    assert bench
+    assert not bench & dependencies
+    for name, stage in SERVICE_STAGES.items():
+        expected = dependencies | bench if stage == BENCH_STAGE else dependencies
+        assert images[name].distributions == expected, name
+
+
+def test_only_the_bench_image_has_wrk(images: dict[str, Image]) -> None:
+    # wrk calibrates Locust. (taskset comes with util-linux, which every Debian system has;
+    # git is optional: without a checkout the run records its commit as "unknown".)
+    for name, stage in SERVICE_STAGES.items():
+        assert ("wrk" in images[name].packages) == (stage == BENCH_STAGE), name
 
 
 def test_apps_are_configured_alike(config: dict[str, Any]) -> None:
@@ -459,20 +649,27 @@ def test_base_images_are_pinned(stages: list[Stage]) -> None:
             assert tag.startswith("{}.{}.".format(*sys.version_info[:2])), ref
 
 
-def test_final_stage_runs_as_a_numeric_unprivileged_user(image: Stage) -> None:
-    user = image.last("USER")
-    assert user, "the image runs as root"
-    match = re.fullmatch(r"(\d+)(?::(\d+))?", user.args)
-    assert match, f"USER {user.args}: use numeric IDs, which Kubernetes' runAsNonRoot can verify"
+@pytest.mark.parametrize("target", sorted(set(SERVICE_STAGES.values())))
+def test_final_stage_runs_as_a_numeric_unprivileged_user(stages: list[Stage], target: str) -> None:
+    users = stage_named(stages, target).inherited("USER")
+    assert users, "the image runs as root"
+    # Every USER, the last one's and a switch to root to install alike.
+    for user in users:
+        match = re.fullmatch(r"(\d+)(?::(\d+))?", user.args)
+        assert match, (
+            f"USER {user.args}: use numeric IDs, which Kubernetes' runAsNonRoot can verify"
+        )
     assert int(match[1]) != 0
     assert match[2] is None or int(match[2]) != 0
 
 
-def test_commands_are_exec_form(image: Stage) -> None:
+@pytest.mark.parametrize("target", sorted(set(SERVICE_STAGES.values())))
+def test_commands_are_exec_form(stages: list[Stage], target: str) -> None:
+    image = stage_named(stages, target)
     cmd = image.last("CMD")
     assert cmd, "the image has no CMD"
     assert cmd.exec_form(), "CMD must be a JSON array: no shell between Docker and PID 1"
-    for entrypoint in image.all("ENTRYPOINT"):
+    for entrypoint in image.inherited("ENTRYPOINT"):
         assert entrypoint.exec_form(), entrypoint
 
 
@@ -488,9 +685,9 @@ def health_probe(image: Stage) -> list[str]:
 
 
 def test_health_check_asks_for_readiness_with_the_standard_library(
-    image: Stage, config: dict[str, Any]
+    app_image: Image, config: dict[str, Any]
 ) -> None:
-    probe = health_probe(image)
+    probe = health_probe(app_image.stage)
     assert probe[:2] == ["python", "-c"]
     assert "/health/ready" in probe[2]
     imported = set()
@@ -521,11 +718,13 @@ def test_copy_sources_exist_and_are_in_the_build_context(stages: list[Stage]) ->
                 assert not dockerignored(path), f"line {instruction.line}: {path} is ignored"
 
 
-def test_image_mirrors_the_repository_under_its_workdir(image: Stage) -> None:
+@pytest.mark.parametrize("target", sorted(set(SERVICE_STAGES.values())))
+def test_image_mirrors_the_repository_under_its_workdir(stages: list[Stage], target: str) -> None:
     """Justify mapping the image's WORKDIR to the repository in the command checks below."""
+    image = stage_named(stages, target)
     workdir = None
     copied = []
-    for instruction in image.instructions:
+    for instruction in [i for stage in image.lineage() for i in stage.instructions]:
         if instruction.keyword == "WORKDIR":
             workdir = posixpath.join(workdir or "/", instruction.args)
         if instruction.keyword != "COPY":
@@ -558,16 +757,10 @@ def test_dockerignore_keeps_out_secrets_and_local_state() -> None:
         assert not dockerignored(path), path
 
 
-def test_image_has_the_programs_the_bench_calls(image: Stage) -> None:
-    # wrk calibrates Locust. (taskset comes with util-linux, which every Debian system has;
-    # git is optional: without a checkout the run records its commit as "unknown".)
-    packages = set()
-    for run_ in image.all("RUN"):
-        for segment in re.split(r"&&|;", run_.args):
-            words = segment.split()
-            if words[:2] == ["apt-get", "install"]:
-                packages |= {w for w in words[2:] if not w.startswith("-")}
-    assert "wrk" in packages
+def test_proxies_image_has_nginx(images: dict[str, Image]) -> None:
+    # python -m deploy.nginx renders the config, then execs nginx.
+    for name in ("flask-proxy", "django-proxy"):
+        assert "nginx" in images[name].packages, name
 
 
 # -- every command a container runs, run here ------------------------------------------------
@@ -591,8 +784,17 @@ def volumes(tmp_path_factory: pytest.TempPathFactory, config: dict[str, Any]) ->
     return {source: root / re.sub(r"[^\w.-]", "_", source).strip("_") for source in sorted(sources)}
 
 
-def container(image: Stage, service: dict[str, Any], volumes: dict[str, Path]) -> Container:
+def console_script_distribution(program: str) -> str | None:
+    """Return the distribution in the venv whose console script ``program`` is, if any."""
+    for dist in metadata.distributions():
+        if any(ep.name == program for ep in dist.entry_points.select(group="console_scripts")):
+            return canonicalize_name(dist.metadata["Name"])
+    return None
+
+
+def container(built: Image, service: dict[str, Any], volumes: dict[str, Path]) -> Container:
     """Return what a service runs: its command, or the image's, mapped to this machine."""
+    image = built.stage
     mounts = {m["target"]: volumes[m["source"]] for m in service.get("volumes", [])}
 
     def host(value: str) -> str:
@@ -618,6 +820,10 @@ def container(image: Stage, service: dict[str, Any], volumes: dict[str, Path]) -
         command = found.exec_form() if found else []
     argv = [*entrypoint, *command]
     assert argv, "the service runs nothing"
+    # The venv holds what every image holds; the program must come with this service's image.
+    if argv[0] != "python":
+        owner = console_script_distribution(argv[0])
+        assert owner in built.distributions, f"{argv[0]} ({owner}) is not in {image.name}"
     # The venv plays the image's /opt/venv, first on the image's PATH.
     executable = shutil.which(argv[0], path=str(VENV_BIN))
     assert executable, f"{argv[0]} is not installed in the venv"
@@ -630,22 +836,24 @@ def container(image: Stage, service: dict[str, Any], volumes: dict[str, Path]) -
 
 
 def commands(
-    config: dict[str, Any], image: Stage, volumes: dict[str, Path], program: str
+    config: dict[str, Any], images: dict[str, Image], volumes: dict[str, Path], program: str
 ) -> Iterator[tuple[str, Container]]:
     """Yield (service name, container) for every service whose command runs ``program``."""
     for name, service in config["services"].items():
-        spec = container(image, service, volumes)
+        spec = container(images[name], service, volumes)
         if Path(spec.argv[0]).name == program:
             yield name, spec
 
 
 @pytest.fixture(scope="module")
-def after_jobs(config: dict[str, Any], image: Stage, volumes: dict[str, Path]) -> dict[str, Path]:
+def after_jobs(
+    config: dict[str, Any], images: dict[str, Image], volumes: dict[str, Path]
+) -> dict[str, Path]:
     """Run the one-shot jobs the other services wait for (the train job); return the volumes."""
     jobs = sorted({target for _, target in depends(config, "service_completed_successfully")})
     assert jobs
     for name in jobs:
-        spec = container(image, config["services"][name], volumes)
+        spec = container(images[name], config["services"][name], volumes)
         result = run(spec.argv, env=spec.env, cwd=spec.cwd)
         assert result.returncode == 0, f"{name}: {result.stderr}"
     return volumes
@@ -662,11 +870,11 @@ def test_train_job_fills_the_model_volume(
 
 
 def test_gunicorn_services_load_their_app(
-    config: dict[str, Any], image: Stage, after_jobs: dict[str, Path]
+    config: dict[str, Any], images: dict[str, Image], after_jobs: dict[str, Path]
 ) -> None:
     """gunicorn --check-config imports the app, which loads the model from the volume."""
     checked = set()
-    for name, spec in commands(config, image, after_jobs, "gunicorn"):
+    for name, spec in commands(config, images, after_jobs, "gunicorn"):
         settings = Path(spec.cwd, gunicorn_config_file(spec.argv))
         assert settings.is_file(), settings
         result = run([spec.argv[0], "--check-config", *spec.argv[1:]], env=spec.env, cwd=spec.cwd)
@@ -676,10 +884,10 @@ def test_gunicorn_services_load_their_app(
 
 
 def test_locust_services_find_their_user_classes(
-    config: dict[str, Any], image: Stage, volumes: dict[str, Path]
+    config: dict[str, Any], images: dict[str, Image], volumes: dict[str, Path]
 ) -> None:
     checked = set()
-    for name, spec in commands(config, image, volumes, "locust"):
+    for name, spec in commands(config, images, volumes, "locust"):
         locustfile = Path(spec.cwd, spec.argv[spec.argv.index("-f") + 1])
         users = [
             node.name
@@ -697,10 +905,10 @@ def test_locust_services_find_their_user_classes(
 
 
 def test_python_module_services_exist(
-    config: dict[str, Any], image: Stage, volumes: dict[str, Path]
+    config: dict[str, Any], images: dict[str, Image], volumes: dict[str, Path]
 ) -> None:
     checked = set()
-    for name, spec in commands(config, image, volumes, "python"):
+    for name, spec in commands(config, images, volumes, "python"):
         assert spec.argv[1] == "-m", spec.argv
         result = run([*spec.argv, "--help"], env=spec.env, cwd=spec.cwd)
         assert result.returncode == 0, f"{name}: {result.stderr}"
@@ -710,7 +918,7 @@ def test_python_module_services_exist(
 
 def test_bench_command_line_parses(
     config: dict[str, Any],
-    image: Stage,
+    images: dict[str, Image],
     volumes: dict[str, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -718,7 +926,7 @@ def test_bench_command_line_parses(
     from benchmarks import run as runner
     from benchmarks.__main__ import main
 
-    spec = container(image, config["services"]["bench"], volumes)
+    spec = container(images["bench"], config["services"]["bench"], volumes)
     assert spec.argv[1:3] == ["-m", "benchmarks"]
     calls: list[dict[str, Any]] = []
 
@@ -734,9 +942,9 @@ def test_bench_command_line_parses(
 
 @pytest.mark.server
 def test_health_probe_tells_ready_from_down(
-    image: Stage, after_jobs: dict[str, Path], tmp_path: Path
+    app_image: Image, after_jobs: dict[str, Path], tmp_path: Path
 ) -> None:
-    probe = health_probe(image)
+    probe = health_probe(app_image.stage)
     python = shutil.which(probe[0], path=str(VENV_BIN))
     assert python
     (model_volume,) = [p for p in after_jobs.values() if (p / "light").is_dir()]
