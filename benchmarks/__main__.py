@@ -1,10 +1,12 @@
 """The benchmark's command line: it parses arguments and calls one function per command.
 
 python -m benchmarks run [--quick | --full] [--out reports] [--cpus 0/1] [--locust-workers N]
+                         [--no-cost]
 python -m benchmarks report reports/latest
 python -m benchmarks compare reports/A reports/B
 python -m benchmarks soak [--seconds 180]
 python -m benchmarks throughput [--floors] [--scenario health] [--cpus 0,1/0,1]
+python -m benchmarks cost [--quick] [--targets flask,django]
 python -m benchmarks overhead | micro | security | footprint
 
 Each command imports what it needs only when it runs: ``overhead``, ``micro`` and ``security``
@@ -36,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
             cpus=args.cpus,
             locust_workers=args.locust_workers,
             show_progress=not args.no_progress,
+            count_instructions=not args.no_cost,
         )
     except ParityError as exc:
         print(f"parity gate failed, nothing was measured: {exc}", file=sys.stderr)
@@ -125,6 +128,23 @@ def overhead(args: argparse.Namespace) -> int:
     return 0
 
 
+def cost(args: argparse.Namespace) -> int:
+    """Count instructions per request under callgrind (or serve as the counted interpreter)."""
+    from benchmarks.measure import cost as counting
+
+    if args.worker:
+        counting.worker(args.worker)
+        return 0
+    from benchmarks.report import text
+
+    chosen = args.targets.split(",") if args.targets else None
+    result = counting.measure("quick" if args.quick else "default", targets=chosen, keep=args.keep)
+    print(text.cost(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
 def micro(args: argparse.Namespace) -> int:
     """Time the model runtime against raw scikit-learn."""
     from benchmarks.measure import micro as measuring
@@ -195,7 +215,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_const",
         dest="mode",
         const="quick",
-        help="short phases, under 2 minutes (what the tests run)",
+        help="short phases, about 3 minutes (the tests run it with --no-cost)",
     )
     modes.add_argument(
         "--full",
@@ -213,6 +233,9 @@ def parser() -> argparse.ArgumentParser:
         help="run Locust distributed: one master and N workers",
     )
     run_.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run_.add_argument(
+        "--no-cost", action="store_true", help="skip the instruction counts (no valgrind here)"
+    )
     run_.set_defaults(handler=run)
 
     report_ = commands.add_parser("report", help="render report.md and report.html again")
@@ -262,6 +285,16 @@ def parser() -> argparse.ArgumentParser:
     )
     overhead_.add_argument("--json", action="store_true", help="print JSON (one target only)")
     overhead_.set_defaults(handler=overhead)
+
+    cost_ = commands.add_parser(
+        "cost", help="callgrind: instructions per request of every target (deterministic)"
+    )
+    cost_.add_argument("--quick", action="store_true", help="the apps and baseline, one row only")
+    cost_.add_argument("--targets", help="comma-separated targets (default: every target)")
+    cost_.add_argument("--json", type=Path, help="also write the figures here")
+    cost_.add_argument("--keep", type=Path, help="keep callgrind's dumps in this directory")
+    cost_.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    cost_.set_defaults(handler=cost)
 
     micro_ = commands.add_parser("micro", help="time the model runtime against scikit-learn")
     micro_.add_argument("--host", choices=("none", "flask", "django", "all"), default="all")

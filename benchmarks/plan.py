@@ -1,6 +1,6 @@
 """What a benchmark run measures: the matrix of each mode, and how long it should take.
 
-The default matrix gives every claim in the report its evidence within about 8 minutes on two
+The default matrix gives every claim in the report its evidence within about 12 minutes on two
 cores: repeated trials where a headline figure comes from, one trial where a figure only needs
 to exist. ``--full`` measures every scenario at every concurrency for both variants.
 """
@@ -65,6 +65,8 @@ class Plan:
     locust_overhead_s: float = 1.5  # starting Locust and stopping it, measured here
     soak_s: float = 30.0  # per app, at 70% of capacity, one worker killed halfway
     overhead_budget_s: float = 1.0  # per case of measure.overhead (in process, per target)
+    cost: str = "default"  # the plan of measure.cost (instructions under callgrind)
+    cost_s: float = 180.0  # its expected wall time, both CPUs at once
 
     @property
     def variants(self) -> list[str]:
@@ -98,6 +100,7 @@ class Plan:
             + servers
             + 10.0
             + self.overhead_estimate_s()
+            + self.cost_s
             + self.soak_estimate_s()
         )
 
@@ -128,6 +131,8 @@ def build(mode: str) -> Plan:
             calibrate_s=1.0,
             soak_s=3.0,
             overhead_budget_s=0.05,
+            cost="quick",
+            cost_s=90.0,
         )
     if mode == "default":
         return Plan(

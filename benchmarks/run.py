@@ -23,6 +23,7 @@ from benchmarks.load import payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import (
     calibration,
+    cost,
     environment,
     footprint,
     overhead,
@@ -49,8 +50,13 @@ def run(
     cpus: str | None = None,
     locust_workers: int = 0,
     show_progress: bool = True,
+    count_instructions: bool = True,
 ) -> Path:
-    """Run the whole comparison; return the run directory."""
+    """Run the whole comparison; return the run directory.
+
+    ``count_instructions=False`` skips the callgrind step (``--no-cost``), for machines without
+    valgrind and for the tests, which count instructions on their own.
+    """
     the_plan = build(mode)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out / run_id
@@ -59,7 +65,8 @@ def run(
     setup = Setup(
         run_dir, server_cpus, load_cpus, locust_workers, payloads.write(run_dir / "payloads.json")
     )
-    progress = Progress(the_plan.estimate_s(), sys.stderr if show_progress else io.StringIO())
+    estimate = the_plan.estimate_s() - (0 if count_instructions else the_plan.cost_s)
+    progress = Progress(estimate, sys.stderr if show_progress else io.StringIO())
     started_at = time.monotonic()
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -98,6 +105,13 @@ def run(
     }
     results["security"] = security.probe()
     progress.advance(10.0)
+
+    if count_instructions:
+        progress.start("instructions per request under callgrind (python -m benchmarks cost)")
+        # Counts do not depend on contention: both CPUs at once, before any server runs.
+        every_cpu = sorted({*server_cpus.split(","), *load_cpus.split(",")}, key=int)
+        results["cost"] = cost.measure(the_plan.cost, cpus=every_cpu)
+        progress.advance(the_plan.cost_s)
 
     progress.start("start-up times")
     results["startup"] = startup.measure_startup(setup, the_plan.targets, the_plan.startup_samples)

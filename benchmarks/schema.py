@@ -92,6 +92,32 @@ class Overhead(TypedDict):
     envelope_us: float | None  # None for the baseline, which has no envelope check of its own
 
 
+class CostRow(TypedDict):
+    """Instructions one request executes, counted by callgrind (benchmarks/measure/cost.py)."""
+
+    target: str  # any registered target, the floors included
+    variant: Variant
+    scenario: Scenario
+    requests: int  # requests counted (after the warm-up)
+    instructions: int  # per request
+    model_instructions: int  # Model.predict alone on the same rows (0 when the model is not run)
+    rest_instructions: int  # instructions - model_instructions
+    gc_instructions: int  # in CPython's cyclic garbage collector, per request
+
+
+class Cost(TypedDict):
+    """The deterministic cost of every target: instructions per request, and start-up."""
+
+    tool: str  # valgrind's version and what is counted
+    mode: str  # the cost plan: "quick" or "default"
+    requests: dict[str, int]  # requests counted per scenario (predict_one_heavy: heavy model)
+    warmup_requests: int
+    gc: str  # how garbage collection is accounted
+    rows: list[CostRow]
+    startup: dict[str, int]  # target -> instructions from the shared stack to the app ready
+    seconds: float
+
+
 class LinesOfCode(TypedDict):
     """Code lines (no comments, no blank lines) of one app's own package."""
 
@@ -151,6 +177,7 @@ class Results(TypedDict):
     calibration: list[Calibration]
     startup: dict[str, Startup]
     overhead: NotRequired[list[Overhead]]  # absent from runs made before it was measured
+    cost: NotRequired[Cost]  # absent from runs made before it was counted
     loc: dict[str, LinesOfCode]
     dependencies: dict[str, Dependencies]
     framework_footprint: dict[str, Dependencies]  # "flask" / "django": the framework alone

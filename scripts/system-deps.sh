@@ -3,7 +3,8 @@
 set -o errexit -o nounset -o pipefail
 
 # command-name:debian-package
-wanted=(wrk:wrk taskset:util-linux pgrep:procps chromium:chromium chromedriver:chromium-driver nginx:nginx)
+wanted=(wrk:wrk taskset:util-linux setarch:util-linux pgrep:procps chromium:chromium
+  chromedriver:chromium-driver nginx:nginx valgrind:valgrind gcc:gcc)
 missing=()
 for pair in "${wanted[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")

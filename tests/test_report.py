@@ -85,6 +85,9 @@ def test_the_sample_is_complete_and_marked_synthetic(results: Results) -> None:
             assert set(record) == set(get_type_hints(kind)), key
     for startup in results["startup"].values():
         assert set(startup) == set(get_type_hints(schema.Startup))
+    assert set(results["cost"]) == set(get_type_hints(schema.Cost))
+    for row in results["cost"]["rows"]:
+        assert set(row) == set(get_type_hints(schema.CostRow))
     for deps in results["dependencies"].values():
         assert set(deps) == set(get_type_hints(schema.Dependencies))
     assert {c["verdict"] for c in results["claims"]} == set(schema.VERDICTS)

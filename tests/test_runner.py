@@ -27,8 +27,10 @@ pytestmark = pytest.mark.server
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run `python -m benchmarks run --quick` once; return its run directory."""
     out = tmp_path_factory.mktemp("reports")
+    # Instructions are counted on their own, in tests/benchmarks/test_measure_cost.py.
+    command = [sys.executable, "-m", "benchmarks", "run", "--quick", "--out", str(out)]
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "run", "--quick", "--out", str(out), "--no-progress"],
+        [*command, "--no-progress", "--no-cost"],
         capture_output=True,
         text=True,
         timeout=300,

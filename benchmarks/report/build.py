@@ -7,13 +7,20 @@ failing.
 from __future__ import annotations
 
 from benchmarks.analysis import aggregate
-from benchmarks.report import sections_checks, sections_footprint, sections_load, sections_setup
+from benchmarks.report import (
+    sections_checks,
+    sections_cost,
+    sections_footprint,
+    sections_load,
+    sections_setup,
+)
 from benchmarks.report.formatting import MISSING
 from benchmarks.report.view import Document, Run
 from benchmarks.schema import SCHEMA_VERSION, Results
 
 SECTIONS = (
     *sections_load.SECTIONS,
+    *sections_cost.SECTIONS,
     *sections_footprint.SECTIONS,
     *sections_checks.SECTIONS,
     *sections_setup.SECTIONS,

@@ -10,7 +10,11 @@ from benchmarks.analysis import aggregate
 from benchmarks.schema import TARGET_NAMES
 
 TARGET_LABELS = {"baseline": "baseline", "flask": "Flask", "django": "Django"}
+TARGET_LABELS |= {"flask-floor": "Flask floor", "django-floor": "Django floor"}
 TARGET_COLOURS = {"baseline": "#8a939e", "flask": "#2f63c7", "django": "#0b7a55"}
+TARGET_COLOURS |= {"flask-floor": "#8fb0ea", "django-floor": "#7cc4a6"}
+# Every target the report may show, each framework's floor just before its app.
+ALL_TARGETS = ("baseline", "flask-floor", "flask", "django-floor", "django")
 OTHER_COLOUR = "#9b59b6"  # a target this module does not know yet
 MODEL_COLOUR = "#e3a33b"
 PERCENTILE_LABELS = {"p50": "p50", "p90": "p90", "p99": "p99", "p999": "p99.9", "max": "max"}

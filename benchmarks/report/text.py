@@ -60,6 +60,26 @@ def overhead(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def cost(result: dict[str, Any]) -> str:
+    """Return a plain-text table of instructions per request, and each target's start-up."""
+    lines = [
+        f"{result['tool']}; per request, after {result['warmup_requests']} warm-up requests; "
+        f"gc {result['gc']}",
+        f"{'target':<13} {'variant':<6} {'scenario':<14} {'requests':>8} {'instructions':>13} "
+        f"{'model':>11} {'rest':>11} {'gc':>9}",
+    ]
+    for row in result["rows"]:
+        lines.append(
+            f"{row['target']:<13} {row['variant']:<6} {row['scenario']:<14} "
+            f"{row['requests']:>8} {row['instructions']:>13,} {row['model_instructions']:>11,} "
+            f"{row['rest_instructions']:>11,} {row['gc_instructions']:>9,}"
+        )
+    for target, instructions in result["startup"].items():
+        lines.append(f"start-up {target}: {instructions:,} instructions after the shared stack")
+    lines.append(f"counted in {result['seconds']:.0f} s")
+    return "\n".join(lines)
+
+
 def micro(results: list[dict]) -> str:
     """Return a plain-text table of every host's cases."""
     lines = [

@@ -1,0 +1,125 @@
+"""The deterministic cost step: instructions per request counted by callgrind."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from benchmarks.measure import cost
+from benchmarks.report import render
+from benchmarks.targets import TARGETS
+
+needs_valgrind = pytest.mark.skipif(
+    shutil.which("valgrind") is None or shutil.which("gcc") is None,
+    reason="valgrind and gcc come from scripts/system-deps.sh",
+)
+
+
+def test_a_floor_is_not_asked_for_the_contracts_error_path() -> None:
+    every = tuple(cost.SCENARIOS)
+    assert "invalid" not in cost.scenarios_of("flask-floor", every)
+    assert "invalid" not in cost.scenarios_of("django-floor", every)
+    assert cost.scenarios_of("flask", every) == list(every)
+    assert cost.scenarios_of("baseline", every) == list(every)
+
+
+def test_every_mode_counts_every_scenario_it_names() -> None:
+    for mode in ("quick", "default"):
+        the_plan = cost.plan(mode)
+        assert set(the_plan["requests"]) == set(the_plan["scenarios"])
+        assert set(the_plan["targets"]) <= set(TARGETS)
+        assert all(n > 0 for n in the_plan["requests"].values())
+
+
+def test_rows_subtract_the_empty_block_and_split_off_the_model() -> None:
+    blocks = {
+        ("shared", "-", "empty"): {"total": 1_000, "gc": 0},
+        ("shared", "-", "model-predict_one"): {"total": 1_000 + 4 * 600, "gc": 0},
+        ("flask", "light", "empty"): {"total": 2_000, "gc": 0},
+        ("flask", "light", "request-predict_one"): {"total": 2_000 + 4 * 2_500, "gc": 400},
+        ("flask", "light", "request-invalid"): {"total": 2_000 + 4 * 1_500, "gc": 0},
+    }
+    jobs = [("flask", "light", ["predict_one", "invalid"])]
+    rows = cost.rows(blocks, jobs, {"predict_one": 4, "invalid": 4})
+    one, invalid = rows
+    assert (one["instructions"], one["model_instructions"], one["rest_instructions"]) == (
+        2_500,
+        600,
+        1_900,
+    )
+    assert one["gc_instructions"] == 100
+    # The error path never reaches the model: all of it is the rest.
+    assert (invalid["instructions"], invalid["model_instructions"]) == (1_500, 0)
+
+
+def test_a_dump_is_read_by_its_name_and_total(tmp_path: Path) -> None:
+    dump = tmp_path / "callgrind.1.3"
+    dump.write_text(
+        "# callgrind format\nversion: 1\ncreator: callgrind-3.19.0\n"
+        "desc: Trigger: Client Request: flask/light/request-predict_one\n"
+        "events: Ir\nsummary: 123456\n\nfn=(1) main\n0 123456\n\ntotals: 123456\n"
+    )
+    assert cost.read_dump(dump) == ("flask/light/request-predict_one", 123456)
+
+
+def test_the_report_shows_each_count_against_the_baseline(tmp_path: Path) -> None:
+    results = render_sample_with_cost()
+    md, _ = render.write_reports(results, tmp_path)
+    text = md.read_text()
+    assert "## Instructions per request" in text
+    assert "2.53 M" in text  # Flask's one-row prediction
+    assert "1.25\u00d7" in text  # over the baseline's 2.02 M
+    assert "Flask: 272.00 M instructions" in text  # its start-up
+
+
+def render_sample_with_cost() -> dict:
+    import json
+
+    sample = Path(__file__).parents[1] / "data" / "results-sample.json"
+    results = json.loads(sample.read_text())
+    row = {"variant": "light", "scenario": "predict_one", "requests": 10, "gc_instructions": 0}
+    results["cost"] = {
+        "tool": "valgrind-3.19.0 callgrind, instructions executed (Ir)",
+        "mode": "quick",
+        "requests": {"predict_one": 10},
+        "warmup_requests": 50,
+        "gc": "frozen after warm-up",
+        "rows": [
+            {**row, "target": "baseline", "instructions": 2_024_000}
+            | {"model_instructions": 1_795_000, "rest_instructions": 229_000},
+            {**row, "target": "flask", "instructions": 2_530_000}
+            | {"model_instructions": 1_795_000, "rest_instructions": 735_000},
+        ],
+        "startup": {"flask": 272_000_000},
+        "seconds": 60.0,
+    }
+    return results
+
+
+@needs_valgrind
+def test_two_counts_of_the_same_requests_agree_within_half_a_percent() -> None:
+    # Two independent interpreters, one per CPU, each counting five one-row predictions.
+    def once(cpu: str) -> dict:
+        return cost.measure(
+            "quick", cpus=(cpu,), targets=("baseline",), requests={"predict_one": 5}
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(once, ("0", "1"))
+    (a,), (b,) = first["rows"], second["rows"]
+    assert a["target"] == "baseline"
+    assert a["scenario"] == "predict_one"
+    # A one-row prediction executes millions of instructions, most of them in the model.
+    assert 1_000_000 < a["instructions"] < 20_000_000
+    assert 0 < a["model_instructions"] < a["instructions"]
+    assert abs(a["instructions"] - b["instructions"]) / a["instructions"] < 0.005
+    assert abs(a["model_instructions"] - b["model_instructions"]) / a["model_instructions"] < 0.005
+    assert first["startup"]["baseline"] > 0
+    assert (
+        abs(first["startup"]["baseline"] - second["startup"]["baseline"])
+        / first["startup"]["baseline"]
+        < 0.005
+    )
