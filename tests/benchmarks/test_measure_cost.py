@@ -78,7 +78,7 @@ def test_the_report_shows_each_count_against_the_baseline(tmp_path: Path) -> Non
 def render_sample_with_cost() -> dict:
     import json
 
-    sample = Path(__file__).parents[1] / "data" / "results-sample.json"
+    sample = Path(__file__).parent / "data" / "results-sample.json"
     results = json.loads(sample.read_text())
     row = {"variant": "light", "scenario": "predict_one", "requests": 10, "gc_instructions": 0}
     results["cost"] = {

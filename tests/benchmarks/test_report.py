@@ -1,9 +1,8 @@
-"""The report: aggregation by hand-checked examples, and both formats rendered from sample data."""
+"""The report: both formats rendered from sample data, and the console tables."""
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 from typing import get_type_hints
@@ -12,41 +11,10 @@ import pytest
 
 from benchmarks import schema
 from benchmarks.analysis import aggregate
-from benchmarks.report import build, formatting, render
+from benchmarks.report import build, formatting, render, text
 from benchmarks.schema import Results
 
-SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
 HEADLINE = ("flask", "light", "predict_one", 32)
-
-
-@pytest.fixture
-def results() -> Results:
-    """Load the synthetic sample results afresh, so a test may change them."""
-    return json.loads(SAMPLE.read_text(encoding="utf-8"))
-
-
-def phase(rps: float, trial: int = 1, **changes: object) -> dict:
-    """Return one Flask light predict_one phase at 8 users, with ``changes`` applied."""
-    base = {
-        "target": "flask",
-        "variant": "light",
-        "scenario": "predict_one",
-        "users": 8,
-        "trial": trial,
-        "seconds": 5.0,
-        "requests": 1000,
-        "failures": 0,
-        "rps": rps,
-        "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": 4.0, "max": 5.0},
-        "server_cpu_us_per_request": 300.0,
-        "model_ms_mean": 0.1,
-        "generator_cpu_util": 0.5,
-        "generator_bound": False,
-        "rss_mb_steady": 100.0,
-        "rss_mb_peak": 110.0,
-        "csv_prefix": f"locust/t{trial}",
-    }
-    return base | changes
 
 
 def markdown_tables(markdown: str) -> list[list[str]]:
@@ -93,97 +61,6 @@ def test_the_sample_is_complete_and_marked_synthetic(results: Results) -> None:
     assert {c["verdict"] for c in results["claims"]} == set(schema.VERDICTS)
     assert sum(p["generator_bound"] for p in results["phases"]) == 1
     assert any(c["generator_limited"] for c in results["calibration"])
-
-
-# -- aggregate --------------------------------------------------------------------------------
-
-
-def test_cells_take_medians_extremes_and_sums_over_trials() -> None:
-    trials = [
-        phase(100.0, 1, requests=500, failures=1, model_ms_mean=0.1, rss_mb_peak=120.0),
-        phase(120.0, 2, requests=600, server_cpu_us_per_request=340.0, model_ms_mean=None),
-        phase(
-            90.0,
-            3,
-            requests=450,
-            failures=2,
-            server_cpu_us_per_request=320.0,
-            model_ms_mean=0.2,
-            generator_bound=True,
-            rss_mb_steady=104.0,
-            latency_ms={"p50": 1.4, "p90": 2.2, "p99": 9.0, "p999": 9.5, "max": 12.0},
-        ),
-    ]
-    (cell,) = aggregate.cells(trials).values()
-    assert cell["rps"] == 100.0
-    assert (cell["rps_min"], cell["rps_max"]) == (90.0, 120.0)
-    assert cell["latency_ms"] == {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": 4.0, "max": 5.0}
-    assert cell["server_cpu_us_per_request"] == 320.0
-    assert cell["model_ms_mean"] == pytest.approx(0.15)  # the trial without a figure is left out
-    assert cell["framework_us"] == pytest.approx(320.0 - 150.0)
-    assert cell["rss_mb_steady"] == 100.0
-    assert cell["rss_mb_peak"] == 120.0
-    assert cell["trials"] == 3
-    assert cell["requests"] == 1550
-    assert cell["failures"] == 3
-    assert cell["generator_bound"] is True
-
-
-def test_cells_without_model_timing_have_no_framework_share() -> None:
-    trials = [
-        phase(50.0, 1, scenario="health", model_ms_mean=None),
-        phase(70.0, 2, scenario="health", model_ms_mean=None),
-    ]
-    cell = aggregate.cells(trials)[("flask", "light", "health", 8)]
-    assert cell["rps"] == 60.0
-    assert cell["model_ms_mean"] is None
-    assert cell["framework_us"] is None
-    assert cell["generator_bound"] is False
-
-
-def test_cells_are_grouped_by_cell_and_ordered() -> None:
-    trials = [
-        phase(10.0, target="django"),
-        phase(30.0, users=32),
-        phase(20.0),
-        phase(40.0, target="baseline", variant="heavy"),
-        phase(50.0, target="baseline"),
-    ]
-    assert list(aggregate.cells(trials)) == [
-        ("baseline", "light", "predict_one", 8),
-        ("baseline", "heavy", "predict_one", 8),
-        ("flask", "light", "predict_one", 8),
-        ("flask", "light", "predict_one", 32),
-        ("django", "light", "predict_one", 8),
-    ]
-
-
-def test_ratio_divides_two_cells_and_refuses_what_is_missing() -> None:
-    table = aggregate.cells([phase(300.0), phase(200.0, target="django"), phase(0.0, users=1)])
-    flask, django = ("flask", "light", "predict_one", 8), ("django", "light", "predict_one", 8)
-    assert aggregate.ratio(table, flask, django) == 1.5
-    assert aggregate.ratio(table, flask, django, key="latency_ms.p99") == 1.0
-    assert aggregate.ratio(table, flask, ("django", "heavy", "predict_one", 8)) is None
-    assert aggregate.ratio(table, flask, ("flask", "light", "predict_one", 1)) is None
-
-
-def test_noise_is_the_relative_spread_of_each_cell() -> None:
-    trials = [phase(100.0, 1), phase(120.0, 2), phase(90.0, 3), phase(80.0, 1, users=1)]
-    spread = aggregate.noise(trials)
-    assert spread[("flask", "light", "predict_one", 8)] == pytest.approx(0.3)
-    assert spread[("flask", "light", "predict_one", 1)] == 0.0
-    latency = [phase(1.0, 1), phase(1.0, 2, latency_ms={"p99": 5.0}), phase(1.0, 3)]
-    assert aggregate.noise(latency, key="latency_ms.p99") == {
-        ("flask", "light", "predict_one", 8): pytest.approx((5.0 - 3.0) / 3.0)
-    }
-
-
-def test_users_helpers_pick_the_levels_the_report_compares(results: Results) -> None:
-    table = aggregate.cells(results["phases"])
-    assert aggregate.users_levels(table, "light", "predict_one") == [1, 8, 32]
-    assert aggregate.common_users(table, "light", "predict_one") == 32
-    assert aggregate.busiest_users(table, "light") == 8
-    assert aggregate.common_users(table, "light", "no such scenario") is None
 
 
 # -- Markdown ---------------------------------------------------------------------------------
@@ -366,3 +243,30 @@ def test_write_reports_writes_both_files(results: Results, tmp_path: Path) -> No
     assert (markdown.name, html.name) == ("report.md", "report.html")
     assert markdown.read_text(encoding="utf-8") == render.render_markdown(results)
     assert html.read_text(encoding="utf-8") == render.render_html(results)
+
+
+# -- console tables ---------------------------------------------------------------------------
+
+
+def test_throughput_table_gives_each_app_its_ratio_to_its_floor() -> None:
+    def row(rps: float) -> dict[str, float]:
+        return dict.fromkeys(("p50_ms", "p99_ms", "cpu_us_per_request", "errors"), 1.0) | {
+            "rps": rps,
+            "rps_min": rps,
+            "rps_max": rps,
+        }
+
+    result = {
+        "scenario": "predict_one",
+        "variant": "light",
+        "trials": 1,
+        "seconds": 1.0,
+        "connections": 8,
+        "server_cpus": "0",
+        "load_cpus": "1",
+        "summary": {"baseline": row(2000), "flask-floor": row(1600), "flask": row(1200)},
+    }
+    lines = {line.split()[0]: line.split() for line in text.throughput(result).splitlines()[2:]}
+    assert lines["flask"][3:5] == ["0.60x", "0.75x"]  # 1200/2000 and 1200/1600
+    assert lines["flask-floor"][3:5] == ["0.80x", "-"]
+    assert lines["baseline"][3:5] == ["1.00x", "-"]

@@ -1,0 +1,41 @@
+"""The in-process overhead: each target timed in its own process, without server or network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from benchmarks.measure import overhead
+from benchmarks.report import text
+
+
+def test_overhead_measures_every_target_in_its_own_process() -> None:
+    results = [overhead.run_in_subprocess(name, budget_s=0.2) for name in overhead.TARGETS]
+    assert [r["target"] for r in results] == list(overhead.TARGETS)
+    for r in results:
+        # Every case was timed, and the figures hang together.
+        assert 0 < r["health_us"] < r["predict_us"]
+        assert 0 < r["model_in_request_us"] < r["predict_us"]
+        assert r["model_alone_us"] > 0
+        # With the model's answer computed beforehand, most of a prediction's cost is gone.
+        assert 0 < r["predict_canned_us"] < r["predict_us"] - r["model_alone_us"] / 2
+    baseline, flask, django = results
+    assert baseline["envelope_us"] is None  # the baseline has no envelope check of its own
+    assert flask["envelope_us"] > 0
+    assert django["envelope_us"] > 0
+    table = text.overhead(results)
+    assert "flask: +" in table
+    assert "django: +" in table
+
+
+def test_overhead_refuses_a_target_that_does_not_answer_200(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(environ: dict, start_response: Callable) -> list[bytes]:
+        start_response("404 Not Found", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    monkeypatch.setattr(overhead, "load_target", lambda name: (broken, None, None))
+    with pytest.raises(RuntimeError, match="answered 404"):
+        overhead.measure("baseline", budget_s=0.01)

@@ -1,0 +1,87 @@
+"""The benchmark runner end to end: one quick run on real servers writes a complete run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import get_type_hints
+
+import pytest
+
+from benchmarks import schema
+from benchmarks.load.probes import probes
+from benchmarks.plan import build
+
+pytestmark = pytest.mark.server
+
+
+def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
+    for name in ("results.json", "report.md", "report.html", "payloads.json"):
+        assert (quick_run / name).stat().st_size > 0, name
+    assert (quick_run.parent / "latest").is_symlink()
+    results = json.loads((quick_run / "results.json").read_text())
+    assert results["schema_version"] == 1
+    assert results["mode"] == "quick"
+    assert results["parity"]["ok"]
+    env = results["environment"]
+    for key in (
+        "cpu_model",
+        "cores",
+        "server_cpus",
+        "load_cpus",
+        "os",
+        "python",
+        "libraries",
+        "git_commit",
+        "gunicorn",
+        "models",
+        "date",
+    ):
+        assert env[key], key
+    assert env["gunicorn"]["worker_class"] == "sync"
+    assert set(env["models"]) == {"light", "heavy"}
+    cells = {(p["target"], p["variant"], p["scenario"]) for p in results["phases"]}
+    plan = build("quick")
+    assert cells == {(t, c.variant, c.scenario) for t in plan.targets for c in plan.cells}
+    assert set(get_type_hints(schema.Results)) <= set(results)
+    for phase in results["phases"]:
+        assert set(phase) == set(get_type_hints(schema.Phase))
+        assert phase["failures"] == 0, phase["errors"]
+        assert phase["requests"] > 20
+        latency = phase["latency_ms"]
+        assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["max"]
+        assert phase["server_cpu_us_per_request"] > 0
+        assert phase["rss_mb_steady"] > 20
+        assert (quick_run / f"{phase['csv_prefix']}_stats.csv").exists()
+        if phase["scenario"].startswith("predict"):
+            assert phase["model_ms_mean"] > 0
+    # Sub-millisecond resolution: some percentile is not a whole number of milliseconds.
+    assert any(p["latency_ms"]["p50"] % 1 for p in results["phases"])
+    assert {row["target"] for row in results["calibration"]} == set(plan.targets)
+    for row in results["calibration"]:
+        assert set(row) == set(get_type_hints(schema.Calibration))
+    assert set(results["startup"]) == set(plan.targets)
+    assert all(s["median"] > 0 for s in results["startup"].values())
+    assert len(results["claims"]) == 9
+    assert [r["target"] for r in results["overhead"]] == list(plan.targets)
+    for row in results["overhead"]:
+        assert set(row) == set(get_type_hints(schema.Overhead))
+        assert 0 < row["predict_canned_us"] < row["predict_us"]
+    assert "In process, without server or network" in (quick_run / "report.md").read_text()
+    reliability = results["reliability"]
+    assert [s["app"] for s in reliability["soak"]] == ["flask", "django"]
+    for soak in reliability["soak"]:
+        assert soak["worker_killed"]
+        assert soak["worker_replaced"]
+        assert soak["failures"] <= 1
+    assert len(reliability["inputs"]) == len(probes())
+    for entry in reliability["inputs"]:
+        flask, django = entry["answers"]["flask"], entry["answers"]["django"]
+        assert flask == django, entry
+        assert flask["status"] < 500
+    assert {c["verdict"] for c in results["claims"]} <= {
+        "supported",
+        "contradicted",
+        "mixed",
+        "not measurable here",
+    }
