@@ -1,19 +1,22 @@
-"""The lock files: pinned and hashed, one version per package, installed as documented.
+"""The lock files: pinned and hashed, one version per package, installed and recorded as documented.
 
 requirements/runtime.txt, bench.txt and dev.txt are written by `make lock` from pyproject.toml.
-These tests read the files as pip does (tests/locks.py) and read what `make` would run from
-`make --dry-run` itself. What the Dockerfile installs is checked with the rest of the Dockerfile,
-in tests/test_containers.py.
+These tests read the files as pip does (tests/locks.py), read what `make` would run from
+`make --dry-run` itself, and call the function that records the lock in a run's results. What
+the Dockerfile installs is checked with the rest of the Dockerfile, in tests/test_containers.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import os
 import shlex
 import subprocess
 import sys
 import tomllib
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +24,12 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from benchmarks.measure import environment
+from benchmarks.plan import Setup
+from benchmarks.report import render
 from tests.locks import EXTRAS, LOCKS, REPO, Pin, read
 
+SAMPLE = REPO / "tests" / "data" / "results-sample.json"
 # The audiences from the smallest to the fullest: each lock holds every pin of the one before.
 AUDIENCES = list(EXTRAS)
 
@@ -131,6 +138,12 @@ def test_runtime_lock_carries_no_load_generator_or_test_tool(
     assert not dev & runtime
 
 
+def test_environment_reads_the_locks_as_pip_does(pins: dict[str, dict[str, Pin]]) -> None:
+    for audience, path in LOCKS.items():
+        expected = {name: pin.version for name, pin in pins[audience].items()}
+        assert environment.read_lock(REPO / path) == expected, path
+
+
 # -- how they are written and installed --------------------------------------------------------
 
 
@@ -191,3 +204,61 @@ def test_make_installs_the_lock_with_hashes_then_the_project(
     # The project's own dependencies are in the lock already.
     assert "--no-deps" in project
     assert project[project.index("--editable") + 1] == "."
+
+
+# -- what a run records ------------------------------------------------------------------------
+
+
+def write_locks(repo: Path, pins: dict[str, dict[str, str]]) -> None:
+    """Write lock files into a stand-in repository, one pin a line, hashes left out."""
+    (repo / "requirements").mkdir()
+    for audience, pinned in pins.items():
+        lines = [f"{name}=={version}\n" for name, version in pinned.items()]
+        (repo / LOCKS[audience]).write_text("# make lock\n" + "".join(lines))
+
+
+def sha256(path: Path) -> str:
+    """Return a file's sha256 in hex."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_lock_record_names_the_fullest_lock_the_environment_matches(tmp_path: Path) -> None:
+    runtime = {"pytest": metadata.version("pytest")}
+    bench = runtime | {"packaging": metadata.version("packaging")}
+    dev = bench | {"no-such-distribution": "1.0"}
+    write_locks(tmp_path, {"runtime": runtime, "bench": bench, "dev": dev})
+    record = environment.lock(tmp_path)
+    assert record == {
+        "file": LOCKS["bench"],
+        "sha256": sha256(tmp_path / LOCKS["bench"]),
+        "matches": True,
+    }
+
+
+def test_lock_record_says_what_differs_from_the_bench_lock(tmp_path: Path) -> None:
+    installed = metadata.version("pytest")
+    write_locks(tmp_path, {"runtime": {"pytest": "0.0.1"}, "bench": {"pytest": "0.0.1"}})
+    record = environment.lock(tmp_path)
+    assert record["file"] == LOCKS["bench"]
+    assert record["sha256"] == sha256(tmp_path / LOCKS["bench"])
+    assert record["matches"] is False
+    assert record["differs"] == {"pytest": f"locked 0.0.1, installed {installed}"}
+    assert environment.lock(tmp_path / "elsewhere") == {"file": "not found"}
+
+
+def test_fingerprint_records_the_lock_of_this_environment(tmp_path: Path) -> None:
+    setup = Setup(tmp_path, "0", "1", 0, tmp_path / "payloads.json")
+    record = environment.fingerprint(setup)["lock"]
+    assert record["file"] in LOCKS.values()
+    assert record["sha256"] == sha256(REPO / record["file"])
+    # `make test` installed this venv from the dev lock; a hand-made change shows here.
+    assert record["matches"], record.get("differs")
+
+
+def test_report_lists_the_lock_with_the_environment() -> None:
+    results = json.loads(SAMPLE.read_text())
+    results["environment"]["lock"] = environment.lock()
+    markdown = render.render_markdown(results)
+    section = markdown[markdown.index("\n## Environment\n") :]
+    assert "lock.sha256" in section
+    assert results["environment"]["lock"]["sha256"] in section
