@@ -2,6 +2,7 @@
 #   runtime  the Flask and Django apps under gunicorn, the training job and the nginx proxies:
 #            the project's dependencies only (no load generator, no wrk);
 #   bench    runtime plus the `bench` extra and wrk, for Locust and the headless benchmark.
+# Each installs its lock file from requirements/ with pip's --require-hashes, as `make` does.
 # docker-compose.yml names the target of each service.
 #
 # The base is pinned by patch version AND digest: the model runtime refuses artifacts built with
@@ -14,25 +15,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 
-# -- requirements: the lists to install, read from pyproject.toml ------------------------------
-# A stage of its own so that only the derived lists reach the install layers below: editing
-# anything else in pyproject.toml (the dev extra, tool settings) leaves those layers cached, and
-# editing the bench extra leaves the apps' layer cached.
-FROM base AS requirements
-
-WORKDIR /build
-COPY pyproject.toml ./
-RUN python -c "import pathlib, tomllib; project = tomllib.loads(pathlib.Path('pyproject.toml').read_text())['project']; lists = {'requirements.txt': project['dependencies'], 'bench-requirements.txt': project['optional-dependencies']['bench']}; [pathlib.Path(name).write_text(''.join(line + '\\n' for line in lines)) for name, lines in lists.items()]"
-
-
 # -- builder: a virtual environment holding the apps' dependencies and nothing else ------------
+# They come from requirements/runtime.txt, every distribution checked against its hash; the
+# locks `make` installs pin the same versions (`make lock` writes all three from pyproject.toml).
+# Only that file reaches this layer: editing pyproject.toml or the other locks leaves it cached.
 FROM base AS builder
 
 RUN python -m venv /opt/venv
 ENV PATH="/opt/venv/bin:${PATH}"
-COPY --from=requirements /build/requirements.txt /tmp/requirements.txt
 RUN --mount=type=cache,target=/root/.cache/pip \
-    pip install --requirement /tmp/requirements.txt
+    --mount=type=bind,source=requirements/runtime.txt,target=/tmp/runtime.txt \
+    pip install --require-hashes --requirement /tmp/runtime.txt
 
 
 # -- runtime: the apps, the train job and the proxies -------------------------------------------
@@ -62,6 +55,9 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     GUNICORN_BIND=0.0.0.0:8000
 
 WORKDIR /app
+# The lock files too: the bench stage installs from one, and a run records the sha256 of the one
+# its environment matches.
+COPY requirements/ requirements/
 COPY gunicorn.conf.py ./
 COPY contract/ contract/
 COPY model/ model/
@@ -100,14 +96,13 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 # Installed over the runtime's venv, not into a venv of its own: a second copy of the venv would
-# repeat the whole numeric stack in a layer. The freeze of that venv is a constraint, so the
-# bench runs the very library versions the train job (runtime image) writes its models with,
-# which the model runtime insists on; a bench package that needs others fails the build instead.
+# repeat the whole numeric stack in a layer. The bench lock pins every runtime package at the
+# runtime lock's version (`make lock` resolves it against that file; tests/test_lock.py checks
+# it), so pip adds the bench packages and leaves the runtime's as they are: the bench runs the
+# very library versions the train job (runtime image) writes its models with, which the model
+# runtime insists on.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    --mount=type=bind,from=requirements,source=/build/bench-requirements.txt,target=/tmp/bench-requirements.txt \
-    pip freeze > /tmp/runtime-constraints.txt \
-    && pip install --requirement /tmp/bench-requirements.txt --constraint /tmp/runtime-constraints.txt \
-    && rm /tmp/runtime-constraints.txt
+    pip install --require-hashes --requirement requirements/bench.txt
 
 USER 10001:10001
 EXPOSE 8089

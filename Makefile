@@ -6,12 +6,21 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-# One stamp per set of extras: the benchmark needs `bench`, the tests `bench` and `dev`.
+# One stamp per lock file: the benchmark needs `bench`, the tests `dev` (which holds `bench`).
 BENCH_READY := $(VENV)/.installed-bench
 TEST_READY := $(VENV)/.installed-dev
+# The lock files, one per audience, each with a hash for every distribution; `make lock` writes
+# them from pyproject.toml with this version of uv. Each is resolved with the one before it as a
+# constraint, so a package has one version in all three: runtime.txt is what the apps' image
+# holds, bench.txt adds the `bench` extra, dev.txt the `dev` extra too.
+UV_VERSION := 0.13.8
+UV := $(VENV)/uv-$(UV_VERSION)/bin/uv
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
+COMPILE = $(UV) pip compile pyproject.toml --quiet --generate-hashes $(LOCK_TARGET) \
+	--custom-compile-command 'make lock' $(LOCK_FLAGS)
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
 
-.PHONY: help test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
+.PHONY: help lock test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -20,17 +29,22 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(BENCH_READY): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --editable '.[bench]'
+# The locked distributions, every one checked against its hash, then the project itself, whose
+# dependencies the lock already holds. pyproject.toml is a prerequisite for its package list.
+$(BENCH_READY): requirements/bench.txt pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --require-hashes --requirement requirements/bench.txt
+	$(PY) -m pip install --quiet --no-deps --editable .
 	bash scripts/system-deps.sh
 	touch $@
 
-$(TEST_READY): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --editable '.[bench,dev]'
+# dev.txt holds every pin of bench.txt (tests/test_lock.py), so it makes the bench stamp too.
+$(TEST_READY): requirements/dev.txt pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --require-hashes --requirement requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --editable .
 	bash scripts/system-deps.sh
 	touch $@ $(BENCH_READY)
 
-# The apps need only the project's own dependencies, which every extra includes.
+# The apps need only the project's own dependencies, which every lock holds.
 $(ARTIFACTS): | $(BENCH_READY)
 	$(PY) -m model.train
 
@@ -68,6 +82,19 @@ serve-django: $(BENCH_READY) $(ARTIFACTS) ## Serve the Django app on http://127.
 
 model: $(BENCH_READY) ## Retrain both model variants
 	$(PY) -m model.train
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)/uv-$(UV_VERSION)
+	$(VENV)/uv-$(UV_VERSION)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# Pins already in a lock are kept while pyproject.toml allows them; LOCK_FLAGS=--upgrade moves
+# every package to its newest version, LOCK_FLAGS='--upgrade-package NAME' one package.
+lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml, with hashes
+	$(COMPILE) --output-file requirements/runtime.txt
+	$(COMPILE) --extra bench --constraint requirements/runtime.txt \
+		--output-file requirements/bench.txt
+	$(COMPILE) --extra bench --extra dev --constraint requirements/bench.txt \
+		--output-file requirements/dev.txt
 
 clean: ## Remove the venv, trained models and reports
 	rm -rf $(VENV) model/artifacts reports

@@ -170,7 +170,8 @@ class Results(TypedDict):
     run_id: str  # UTC timestamp, e.g. 20261125T081500Z
     mode: Literal["quick", "default", "full"]
     environment: dict  # cpu_model, cores, server_cpus, load_cpus, os, python, libraries,
-    # git_commit, gunicorn (settings), models (variant -> sha256), date
+    # git_commit, gunicorn (settings), models (variant -> sha256), lock (the lock file the
+    # environment matches, its sha256; benchmarks/measure/environment.py), date
     config: dict  # warmup_s, measure_s, trials, matrix, locust_workers, ...
     parity: dict  # {"ok": bool, "probes": int, "targets": [...], "differences": [...]}
     phases: list[Phase]

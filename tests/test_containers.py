@@ -2,8 +2,8 @@
 
 Nothing is built or started. The real Compose binary renders the compose file for every profile,
 the Compose Specification's schema and hadolint check both files, each image's policy and contents
-are read from the Dockerfile's instructions (the requirement lists it installs are derived here by
-its own commands), and every command a container runs is run here, in the venv (which plays the
+are read from the Dockerfile's instructions (the lock files it installs, from requirements/, are
+read here too), and every command a container runs is run here, in the venv (which plays the
 image's /opt/venv, holding what both images hold), with container paths mapped to the repository
 or to temporary directories standing in for the volumes. What the venv cannot tell apart, which
 image has which program, is checked against the Dockerfile.
@@ -33,6 +33,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from benchmarks.serving import gunicorn
+from tests import locks
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -235,9 +236,9 @@ def stage_named(stages: list[Stage], name: str) -> Stage:
     return named[0]
 
 
-def requirement_files(stage: Stage) -> list[str]:
-    """Return the files the pip installs of one stage (not its ancestors) read requirements from."""
-    files = []
+def pip_installs(stage: Stage) -> list[tuple[Instruction, list[str]]]:
+    """Return each pip install of one stage (not its ancestors): its RUN and its words."""
+    installs = []
     for instruction in stage.all("RUN"):
         lexer = shlex.shlex(instruction.args, posix=True, punctuation_chars=True)
         lexer.whitespace_split = True
@@ -247,70 +248,60 @@ def requirement_files(stage: Stage) -> list[str]:
         bounds = [-1, *(i for i, w in enumerate(words) if w in {"&&", ";"}), len(words)]
         for start, end in itertools.pairwise(bounds):
             command = words[start + 1 : end]
-            if command[:2] != ["pip", "install"]:
-                continue
-            files += [command[i + 1] for i, w in enumerate(command) if w in {"-r", "--requirement"}]
-            files += [w.split("=", 1)[1] for w in command if w.startswith("--requirement=")]
-    return files
+            if command[:2] == ["pip", "install"]:
+                installs.append((instruction, command))
+    return installs
 
 
-def provider(stage: Stage, path: str) -> tuple[str, str]:
-    """Return (stage, path) a file at ``path`` comes from: a COPY --from or a RUN bind mount."""
-    for candidate in reversed(stage.lineage()):
-        for instruction in candidate.instructions:
-            if instruction.keyword == "COPY":
-                flags, sources, destination = copy_parts(instruction)
-                if "from" in flags and destination == path and len(sources) == 1:
-                    return flags["from"], sources[0]
-            elif instruction.keyword == "RUN":
-                for mount in re.findall(r"--mount=(\S+)", instruction.args):
-                    options = dict(o.partition("=")[::2] for o in mount.split(","))
-                    if options.get("type") == "bind" and options.get("target") == path:
-                        return options["from"], options["source"]
-    raise AssertionError(f"{stage.name}: nothing provides {path}")
+def requirement_files(command: list[str]) -> list[str]:
+    """Return the files a pip install command reads requirements from."""
+    files = [command[i + 1] for i, w in enumerate(command) if w in {"-r", "--requirement"}]
+    return files + [w.split("=", 1)[1] for w in command if w.startswith("--requirement=")]
 
 
-def derive(stage: Stage, directory: Path) -> Path:
-    """Run a stage that only reads the build context, in ``directory`` standing in for its WORKDIR.
+def context_file(stage: Stage, run: Instruction, path: str) -> str:
+    """Return the build-context path of a file a RUN reads: bind-mounted by it, or copied before.
 
-    Return ``directory``. Its COPY sources come from the repository and its commands run with the
-    venv's Python, which is the image's Python line (test_base_images_are_pinned).
+    The lock files come from the build context only: no stage writes one.
     """
-    env = {"PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    for instruction in stage.instructions:
-        if instruction.keyword == "COPY":
-            flags, sources, _ = copy_parts(instruction)
-            assert "from" not in flags, instruction
-            for source in sources:
-                shutil.copy(REPO / source, directory / posixpath.basename(source))
-        elif instruction.keyword == "RUN":
-            assert not re.search(r"\b(pip|apt-get)\b", instruction.args), instruction
-            result = run(["sh", "-c", instruction.args], env=env, cwd=directory)
-            assert result.returncode == 0, f"line {instruction.line}: {result.stderr}"
-    return directory
+    absolute = posixpath.join(stage.workdir, path)
+    for mount in re.findall(r"--mount=(\S+)", run.args):
+        options = dict(o.partition("=")[::2] for o in mount.split(","))
+        if options.get("type") == "bind" and options.get("target") == absolute:
+            assert "from" not in options, f"line {run.line}: {path} does not come from the context"
+            return options["source"]
+    # A copied file: the images mirror the repository under their WORKDIR (the test
+    # test_image_mirrors_the_repository_under_its_workdir below).
+    relative = PurePosixPath(absolute).relative_to(stage.workdir)
+    copied = [
+        PurePosixPath(source)
+        for member in stage.lineage()
+        for instruction in member.all("COPY")
+        if "from" not in copy_parts(instruction)[0]
+        for source in copy_parts(instruction)[1]
+    ]
+    assert any(relative.is_relative_to(source) for source in copied), f"nothing provides {path}"
+    return str(relative)
 
 
-def installed_requirements(stages: list[Stage], stage: Stage, tmp: Path) -> list[str]:
-    """Return the requirements pip installs into a stage: in its lineage, or in stages it copies."""
+def lock_files(stage: Stage) -> list[str]:
+    """Return the build-context paths of the files one stage's pip installs read."""
+    return [
+        context_file(stage, run, path)
+        for run, command in pip_installs(stage)
+        for path in requirement_files(command)
+    ]
+
+
+def installed_locks(stages: list[Stage], stage: Stage) -> list[str]:
+    """Return the lock files pip installs into a stage: in its lineage, or in stages it copies."""
     found: list[str] = []
     for member in stage.lineage():
-        for path in requirement_files(member):
-            source_stage, source = provider(member, path)
-            origin = stage_named(stages, source_stage)
-            work = tmp / source_stage
-            if not work.exists():
-                work.mkdir(parents=True)
-                derive(origin, work)
-            relative = PurePosixPath(source).relative_to(origin.workdir)
-            found += [
-                line.strip()
-                for line in (work / relative).read_text().splitlines()
-                if line.strip() and not line.startswith("#")
-            ]
+        found += lock_files(member)
         for instruction in member.all("COPY"):
             flags, _, _ = copy_parts(instruction)
             if "from" in flags:
-                found += installed_requirements(stages, stage_named(stages, flags["from"]), tmp)
+                found += installed_locks(stages, stage_named(stages, flags["from"]))
     return found
 
 
@@ -332,7 +323,7 @@ def names(requirements: list[str]) -> set[str]:
 
 @dataclass(frozen=True)
 class Image:
-    """A stage as a service runs it: the stage, its Python distributions and Debian packages."""
+    """A stage as a service runs it: the stage, its locked Python distributions, Debian packages."""
 
     stage: Stage
     distributions: frozenset[str]
@@ -340,18 +331,17 @@ class Image:
 
 
 @pytest.fixture(scope="module")
-def images(
-    stages: list[Stage], config: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Image]:
+def images(stages: list[Stage], config: dict[str, Any]) -> dict[str, Image]:
     """Return the image each service runs, its compose build target."""
-    tmp = tmp_path_factory.mktemp("derived")
     built: dict[str, Image] = {}
     found = {}
     for name, service in config["services"].items():
         target = service["build"]["target"]
         if target not in built:
             stage = stage_named(stages, target)
-            distributions = names(installed_requirements(stages, stage, tmp / target))
+            distributions = {
+                name for lock in installed_locks(stages, stage) for name in locks.read(REPO / lock)
+            }
             built[target] = Image(stage, frozenset(distributions), frozenset(apt_packages(stage)))
         found[name] = built[target]
     return found
@@ -549,9 +539,37 @@ def test_app_image_installs_the_dependencies_and_no_bench_package(
     # Disjoint lists, or the check below could not tell the images apart.
     assert bench
     assert not bench & dependencies
+    runtime_lock = set(locks.read(REPO / locks.LOCKS["runtime"]))
+    bench_lock = set(locks.read(REPO / locks.LOCKS["bench"]))
     for name, stage in SERVICE_STAGES.items():
-        expected = dependencies | bench if stage == BENCH_STAGE else dependencies
-        assert images[name].distributions == expected, name
+        installed = images[name].distributions
+        if stage == BENCH_STAGE:
+            assert installed == bench_lock, name
+            assert dependencies | bench <= installed, name
+        else:
+            assert installed == runtime_lock, name
+            assert dependencies <= installed, name
+            # Jinja2 is there all the same: Flask requires it.
+            assert not (bench - {"jinja2"}) & installed, name
+
+
+def test_every_pip_install_checks_hashes_against_a_lock(stages: list[Stage]) -> None:
+    """Each stage installs a lock file from the build context, every distribution hash-checked."""
+    for stage in stages:
+        for run, command in pip_installs(stage):
+            where = f"line {run.line}"
+            assert "--require-hashes" in command, f"{where}: pip install without --require-hashes"
+            files = requirement_files(command)
+            assert files, f"{where}: pip install reads no lock file"
+            # No package named on the command line, where no hash could be given for it.
+            values = {command[i + 1] for i, w in enumerate(command) if w in {"-r", "--requirement"}}
+            loose = [w for w in command[2:] if not w.startswith("-") and w not in values]
+            assert not loose, f"{where}: {loose} installed outside the lock"
+    runtime, bench = locks.LOCKS["runtime"], locks.LOCKS["bench"]
+    assert installed_locks(stages, stage_named(stages, APP_STAGE)) == [runtime]
+    assert installed_locks(stages, stage_named(stages, BENCH_STAGE)) == [runtime, bench]
+    for path in (runtime, bench):
+        assert not dockerignored(path), f"{path} is kept out of the build context"
 
 
 def test_only_the_bench_image_has_wrk(images: dict[str, Image]) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
+import re
 import runpy
 import subprocess
 from datetime import UTC, datetime
@@ -32,6 +34,52 @@ LIBRARIES = (
     "psutil",
     "pygount",
 )
+
+# The lock files `make` and the Dockerfile install from, the fullest first: dev.txt holds every pin
+# of bench.txt, which holds every pin of runtime.txt (tests/test_lock.py).
+LOCKS = ("requirements/dev.txt", "requirements/bench.txt", "requirements/runtime.txt")
+# The lock a benchmark needs, the one reported against when the environment matches none.
+BENCH_LOCK = "requirements/bench.txt"
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
+
+
+def read_lock(path: Path) -> dict[str, str]:
+    """Return a lock file's pins: normalized distribution name -> version."""
+    return {
+        re.sub(r"[-_.]+", "-", name).lower(): version
+        for name, version in PIN.findall(path.read_text())
+    }
+
+
+def lock(repo: Path = REPO) -> dict[str, Any]:
+    """Return the lock file this environment was installed from, with its sha256.
+
+    That is the fullest lock whose every pin is installed at its version. Where none matches (a
+    package installed or upgraded by hand), the bench lock is named with what differs from it.
+    """
+    present = [name for name in LOCKS if (repo / name).is_file()]
+    if not present:
+        return {"file": "not found"}
+    differences = {name: _differences(read_lock(repo / name)) for name in present}
+    matched = [name for name in present if not differences[name]]
+    name = matched[0] if matched else (BENCH_LOCK if BENCH_LOCK in present else present[0])
+    record: dict[str, Any] = {
+        "file": name,
+        "sha256": hashlib.sha256((repo / name).read_bytes()).hexdigest(),
+        "matches": bool(matched),
+    }
+    if not matched:
+        record["differs"] = differences[name]
+    return record
+
+
+def _differences(pins: dict[str, str]) -> dict[str, str]:
+    """Return the pinned distributions installed at another version, or not at all."""
+    return {
+        name: f"locked {version}, installed {installed}"
+        for name, version in sorted(pins.items())
+        if (installed := _version(name)) != version
+    }
 
 
 def gunicorn_settings(server_cpus: str) -> dict[str, Any]:
@@ -87,6 +135,7 @@ def fingerprint(setup: Setup) -> dict[str, Any]:
         "git_commit": commit + ("+uncommitted changes" if dirty else ""),
         "gunicorn": gunicorn_settings(setup.server_cpus),
         "models": models,
+        "lock": lock(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

@@ -35,6 +35,7 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
         "git_commit",
         "gunicorn",
         "models",
+        "lock",
         "date",
     ):
         assert env[key], key
