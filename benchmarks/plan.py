@@ -1,8 +1,8 @@
 """What a benchmark run measures: the matrix of each mode, and how long it should take.
 
-The default matrix gives every claim in the report its evidence within about 12 minutes on two
-cores: repeated trials where a headline figure comes from, one trial where a figure only needs
-to exist. ``--full`` measures every scenario at every concurrency for both variants.
+The default matrix gives every claim in the report its evidence within 10 minutes on two
+cores: five paired trials where a verdict's interval comes from, one trial where a figure only
+needs to exist. ``--full`` measures every scenario at every concurrency for both variants.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from benchmarks.schema import SCENARIOS, VARIANTS
-from benchmarks.targets import RUN
+from benchmarks.targets import AA, RUN
 
 LEVELS = (1, 8, 32)
 T = TypeVar("T")
@@ -22,6 +22,14 @@ T = TypeVar("T")
 def interleave(trials: int, items: Sequence[T]) -> list[tuple[int, T]]:
     """Return (trial, item) in run order: every item in turn, trial by trial (A B C A B C)."""
     return [(trial, item) for trial in range(trials) for item in items]
+
+
+def rotate(items: Sequence[T], by: int) -> list[T]:
+    """Return items rotated left ``by`` places (A B C, 1 -> B C A): trial t starts at item t."""
+    if not items:
+        return []
+    by %= len(items)
+    return [*items[by:], *items[:by]]
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,8 @@ class Plan:
     warmup_s: float
     measure_s: float
     cells: list[Cell]
-    targets: tuple[str, ...] = RUN
-    startup_samples: int = 3
+    targets: tuple[str, ...] = (*RUN, AA)  # the run targets, and Flask again for the A/A check
+    startup_samples: int = 4  # after one discarded cold start per target
     calibrate: list[tuple[str, str, int]] = field(default_factory=list)  # variant, scenario, users
     calibrate_s: float = 5.0
     locust_overhead_s: float = 1.5  # starting Locust and stopping it, measured here
@@ -73,15 +81,33 @@ class Plan:
         """Return the variants measured, light first."""
         return sorted({cell.variant for cell in self.cells}, key=VARIANTS.index)
 
-    def phases(self, variant: str) -> list[tuple[int, Cell, str]]:
-        """Return (trial, cell, target) in run order: targets interleaved, trial by trial."""
-        cells = [cell for cell in self.cells if cell.variant == variant]
+    def phases(self) -> list[tuple[int, Cell, str]]:
+        """Return (trial, cell, target) in run order.
+
+        Trial by trial, every cell in the plan's order (light and heavy cells alternate there),
+        every target in turn, the order of the targets rotated by one place from trial to
+        trial, so no target always runs first or always follows the same one. The A/A twin
+        runs the first cell (the one its check compares) and every repeated cell; a cell
+        measured once elsewhere is measured on the distinct targets only.
+        """
         return [
             (trial, cell, target)
-            for trial, cell in interleave(max(cell.trials for cell in cells), cells)
+            for trial, cell in interleave(max(cell.trials for cell in self.cells), self.cells)
             if trial < cell.trials
-            for target in self.targets
+            for target in rotate(self.measuring(cell), trial)
         ]
+
+    def measuring(self, cell: Cell) -> tuple[str, ...]:
+        """Return the targets that measure a cell."""
+        if cell.trials > 1 or cell == self.cells[0]:
+            return self.targets
+        return self.distinct
+
+    @property
+    def distinct(self) -> tuple[str, ...]:
+        """Return the targets without the A/A twin: what start-up, calibration and the in-process
+        split measure."""
+        return tuple(name for name in self.targets if name != AA)
 
     def phase_seconds(self) -> float:
         """Return the expected wall time of one Locust phase."""
@@ -89,9 +115,9 @@ class Plan:
 
     def estimate_s(self) -> float:
         """Return the expected wall time of the whole run."""
-        phases = sum(len(self.phases(v)) for v in self.variants)
-        calibration = len(self.calibrate) * len(self.targets) * (self.calibrate_s + 1.5)
-        startup = self.startup_samples * len(self.targets) * 2.0
+        phases = len(self.phases())
+        calibration = len(self.calibrate) * len(self.distinct) * (self.calibrate_s + 1.5)
+        startup = (self.startup_samples + 1) * len(self.distinct) * 2.0
         servers = len(self.variants) * 4.0
         return (
             phases * self.phase_seconds()
@@ -107,7 +133,7 @@ class Plan:
     def overhead_estimate_s(self) -> float:
         """Return the expected wall time of the in-process cost split of every target."""
         # Five timed cases per target (each its budget plus calibration), and the imports.
-        return len(self.targets) * (5 * (self.overhead_budget_s + 0.3) + 3.0)
+        return len(self.distinct) * (5 * (self.overhead_budget_s + 0.3) + 3.0)
 
     def soak_estimate_s(self) -> float:
         """Return the expected wall time of the soak of both apps."""
@@ -122,9 +148,9 @@ def build(mode: str) -> Plan:
             warmup_s=1.0,
             measure_s=2.0,
             cells=[
-                Cell("light", "health", 8, 1),
                 Cell("light", "predict_one", 8, 1),
                 Cell("heavy", "predict_one", 8, 1),
+                Cell("light", "health", 8, 1),
             ],
             startup_samples=1,
             calibrate=[("light", "predict_one", 8)],
@@ -135,25 +161,22 @@ def build(mode: str) -> Plan:
             cost_s=90.0,
         )
     if mode == "default":
+        # The two compared cells get five paired trials each (the decision rule's intervals),
+        # light and heavy alternating; the others one trial each, enough for the report.
         return Plan(
             mode,
-            warmup_s=2.0,
-            measure_s=6.0,
+            warmup_s=1.0,
+            measure_s=3.0,
             cells=[
-                Cell("light", "health", 8, 2),
-                Cell("light", "predict_one", 8, 3),
-                Cell("light", "predict_one", 1, 1),
-                Cell("light", "predict_one", 32, 1),
+                Cell("light", "predict_one", 8, 5),
+                Cell("heavy", "predict_one", 8, 5),
+                Cell("light", "health", 8, 1),
                 Cell("light", "predict_batch", 8, 1),
                 Cell("light", "invalid", 8, 1),
-                Cell("light", "mixed", 8, 1),
-                Cell("heavy", "predict_one", 8, 2),
             ],
-            calibrate=[
-                ("light", "predict_one", 8),
-                ("light", "health", 8),
-                ("heavy", "predict_one", 8),
-            ],
+            calibrate=[("light", "predict_one", 8)],
+            soak_s=15.0,
+            overhead_budget_s=0.3,
         )
     if mode == "full":
         return Plan(
@@ -161,10 +184,10 @@ def build(mode: str) -> Plan:
             warmup_s=3.0,
             measure_s=10.0,
             cells=[
-                Cell(variant, scenario, users, 3)
-                for variant in VARIANTS
+                Cell(variant, scenario, users, 5)
                 for scenario in SCENARIOS
                 for users in LEVELS
+                for variant in VARIANTS
             ],
             startup_samples=5,
             soak_s=180.0,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import REPORTS, report
-from benchmarks.analysis import claims
+from benchmarks.analysis import claims, decision
 from benchmarks.load import payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import (
@@ -84,7 +84,8 @@ def run(
             "overhead_budget_s": the_plan.overhead_budget_s,
             "locust_workers": locust_workers,
             "locust_user": "FastHttpUser, no wait time (closed loop)",
-            "interleaving": "targets in turn within each trial (A B C A B C ...)",
+            "interleaving": "trial by trial, light and heavy cells alternating, every target "
+            "in turn, the targets' order rotated by one place per trial",
             "generator_bound_threshold": phases.GENERATOR_BOUND,
         },
         "parity": {
@@ -114,60 +115,67 @@ def run(
         progress.advance(the_plan.cost_s)
 
     progress.start("start-up times")
-    results["startup"] = startup.measure_startup(setup, the_plan.targets, the_plan.startup_samples)
-    progress.advance(the_plan.startup_samples * len(the_plan.targets) * 2.0)
+    results["startup"] = startup.measure_startup(setup, the_plan.distinct, the_plan.startup_samples)
+    progress.advance((the_plan.startup_samples + 1) * len(the_plan.distinct) * 2.0)
 
     progress.start("in-process cost split (python -m benchmarks overhead)")
     # One server CPU: each target's interpreter runs alone on it, as its worker would.
     results["overhead"] = [
         overhead.run_in_subprocess(name, the_plan.overhead_budget_s, cpus=server_cpus.split(",")[0])
-        for name in the_plan.targets
+        for name in the_plan.distinct
     ]
     progress.advance(the_plan.overhead_estimate_s())
 
-    for variant in the_plan.variants:
-        progress.start(f"starting servers ({variant} model)")
-        env = {"MLAPI_MODEL_VARIANT": variant}
-        started = {
-            name: gunicorn.start(
-                name, run_dir / "raw" / f"server-{variant}-{name}.log", env=env, cpus=server_cpus
-            )
-            for name in the_plan.targets
-        }
-        (run_dir / "raw").mkdir(exist_ok=True)
-        try:
-            for server in started.values():
-                server.wait_ready(timeout=60)
-            progress.advance(4.0)
+    # Every target of every variant serves at once, so light and heavy cells can alternate.
+    progress.start("starting servers")
+    (run_dir / "raw").mkdir(exist_ok=True)
+    started = {
+        (variant, name): gunicorn.start(
+            name,
+            run_dir / "raw" / f"server-{variant}-{name}.log",
+            env={"MLAPI_MODEL_VARIANT": variant},
+            cpus=server_cpus,
+        )
+        for variant in the_plan.variants
+        for name in the_plan.targets
+    }
+    try:
+        for server in started.values():
+            server.wait_ready(timeout=60)
+        progress.advance(4.0 * len(the_plan.variants))
+        for variant in the_plan.variants:
             progress.start(f"parity gate ({variant} model)")
-            differences = parity.parity_gate(started)
+            serving = {name: started[variant, name] for name in the_plan.targets}
+            differences = parity.parity_gate(serving)
             if differences:
                 results["parity"].update(ok=False, differences=differences)
                 raise parity.ParityError("targets disagree:\n" + "\n".join(differences))
             if variant == "light":
-                results["reliability"]["inputs"] = parity.probe_answers(started)
-            for trial, cell, target in the_plan.phases(variant):
-                progress.start(
-                    f"{target} {cell.variant} {cell.scenario} users={cell.users} "
-                    f"trial {trial + 1}/{cell.trials}"
-                )
-                phase = phases.run_phase(setup, the_plan, started[target], cell, trial)
-                results["phases"].append(phase)
-                progress.advance(the_plan.phase_seconds())
+                results["reliability"]["inputs"] = parity.probe_answers(serving)
+        for trial, cell, target in the_plan.phases():
+            progress.start(
+                f"{target} {cell.variant} {cell.scenario} users={cell.users} "
+                f"trial {trial + 1}/{cell.trials}"
+            )
+            server = started[cell.variant, target]
+            results["phases"].append(phases.run_phase(setup, the_plan, server, cell, trial))
+            progress.advance(the_plan.phase_seconds())
+        for variant in the_plan.variants:
             progress.start(f"wrk calibration ({variant} model)")
+            serving = {name: started[variant, name] for name in the_plan.distinct}
             results["calibration"] += calibration.calibrate(
-                setup, the_plan, started, variant, results["phases"]
+                setup, the_plan, serving, variant, results["phases"]
             )
             progress.advance(
                 sum(
-                    len(the_plan.targets) * (the_plan.calibrate_s + 1.5)
+                    len(the_plan.distinct) * (the_plan.calibrate_s + 1.5)
                     for c in the_plan.calibrate
                     if c[0] == variant
                 )
             )
-        finally:
-            for server in started.values():
-                server.stop()
+    finally:
+        for server in started.values():
+            server.stop()
     progress.start(f"soak: each app at 70% of capacity for {the_plan.soak_s:.0f} s")
     results["reliability"]["soak_s"] = the_plan.soak_s
     results["reliability"]["soak"] = [
@@ -178,6 +186,8 @@ def run(
     results["duration_s"] = time.monotonic() - started_at
     # Render from exactly what results.json holds, so `report DIR` gives the same bytes later.
     results = json.loads(json.dumps(results))
+    results["decision_rule"] = decision.RULE
+    results["aa"] = claims.aa_check(results)
     results["claims"] = claims.evaluate(results)
     save(results, run_dir)
     report.write_reports(results, run_dir)

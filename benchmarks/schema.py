@@ -14,10 +14,17 @@ SCHEMA_VERSION = 1
 # The benchmark's vocabulary, each defined here once; the tuples keep the conventional order in
 # which reports list them. ``Target`` names what a run's phases measure (the registry in
 # ``benchmarks.targets`` tags the same three ``run``; a test holds the two together).
-Target = Literal["baseline", "flask", "django"]
+Target = Literal["baseline", "flask", "django", "flask-twin"]
 Variant = Literal["light", "heavy"]
 Scenario = Literal["health", "predict_one", "predict_batch", "invalid", "mixed"]
-Verdict = Literal["supported", "contradicted", "mixed", "not measurable here"]
+Verdict = Literal[
+    "supported",
+    "contradicted",
+    "mixed",
+    "inconclusive",
+    "inconclusive (quick run)",
+    "not measurable here",
+]
 TARGET_NAMES: tuple[str, ...] = get_args(Target)
 VARIANTS: tuple[str, ...] = get_args(Variant)
 SCENARIOS: tuple[str, ...] = get_args(Scenario)
@@ -161,6 +168,18 @@ class Claim(TypedDict):
     django: str
     verdict: Verdict
     reason: str
+    interval: str  # the timed evidence's paired interval in words ("" where none applies)
+
+
+class AACheck(TypedDict):
+    """The Flask app measured twice, as two targets: the run's noise floor (analysis/claims.py)."""
+
+    target: str  # the twin's name
+    users: int
+    ratios: list[float]  # flask / twin req/s, trial by trial
+    interval: dict | None  # estimate, low, high, trials; None below three paired trials
+    noise_floor: float | None  # how far the interval reaches from 1
+    differs: bool  # the interval excludes 1: the run's timings are not to be trusted
 
 
 class Results(TypedDict):
@@ -184,6 +203,8 @@ class Results(TypedDict):
     framework_footprint: dict[str, Dependencies]  # "flask" / "django": the framework alone
     security: list[SecurityCheck]
     claims: list[Claim]
+    decision_rule: str  # the rule every verdict followed, in words (analysis/decision.py)
+    aa: AACheck | None  # None when the run measured no light predict_one cell
     reliability: dict  # {"inputs": [{probe, method, path, answers: {app: {status, code}}}],
     # "soak_s": float, "soak": [per app: capacity, held rate, requests, failures, latency,
     # worker killed/replaced, RSS start/end/trend, rss_samples, history] (benchmarks/soak.py)

@@ -1,27 +1,21 @@
 """The usual claims about Flask and Django, each tested against one run's figures.
 
-Every verdict is computed from ``results.json`` (so a stored run can be judged again) and says
-why; where this machine cannot produce the evidence, the verdict says so instead of guessing.
-A difference counts only when it is larger than the spread measured between trials (and at
-least ``MIN_EFFECT``).
+Every verdict is computed from ``results.json`` (so a stored run can be judged again) under the
+decision rule of ``benchmarks.analysis.decision``, fixed before the run: deterministic figures
+(instructions, lines, bytes) decide on a 5% threshold, timed figures through paired per-trial
+ratios and a 95% bootstrap interval. Where this machine cannot produce the evidence, the verdict
+says so instead of guessing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.analysis.aggregate import cell_spread
+from benchmarks.analysis import decision
 from benchmarks.analysis.aggregate import cells as aggregate_cells
 
-MIN_EFFECT = 0.03  # differences below 3% are not called differences, whatever the spread
-
-
-def _beyond_noise(a: dict[str, Any], b: dict[str, Any], key: str = "rps") -> bool:
-    """Return whether a's and b's figures differ by more than the trials' spread."""
-    mean = (a[key] + b[key]) / 2
-    if not mean:
-        return False
-    return abs(a[key] - b[key]) / mean > max(cell_spread(a), cell_spread(b), MIN_EFFECT)
+AA_TARGET = "flask-twin"  # the Flask app again, measured as a separate target: the A/A check
+HEAVY_MODEL_SHARE = 0.9  # "the model dominates": at least this share of a heavy request's work
 
 
 def _cell(cells: dict, target: str, variant: str, scenario: str, users: int | None = None):
@@ -36,8 +30,23 @@ def _cell(cells: dict, target: str, variant: str, scenario: str, users: int | No
     return max(found, key=lambda kv: (kv[1]["trials"], kv[0][3]))[1]
 
 
+def _users(cells: dict, variant: str, scenario: str) -> int | None:
+    """Return the users level of the Flask cell with the most trials."""
+    found = [k for k in cells if k[:3] == ("flask", variant, scenario)]
+    if not found:
+        return None
+    return max(found, key=lambda k: (cells[k]["trials"], k[3]))[3]
+
+
 def _claim(
-    id_: str, claim: str, metric: str, flask: str, django: str, verdict: str, reason: str
+    id_: str,
+    claim: str,
+    metric: str,
+    flask: str,
+    django: str,
+    verdict: str,
+    reason: str,
+    interval: str = "",
 ) -> dict[str, str]:
     return {
         "id": id_,
@@ -47,6 +56,7 @@ def _claim(
         "django": django,
         "verdict": verdict,
         "reason": reason,
+        "interval": interval,
     }
 
 
@@ -54,15 +64,33 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
+def _quick(results: dict[str, Any]) -> bool:
+    return results.get("mode") == "quick"
+
+
+def _instructions(results: dict[str, Any], target: str, variant: str, scenario: str):
+    """Return a target's cost row (instructions per request) or None."""
+    for row in (results.get("cost") or {}).get("rows", []):
+        if (row["target"], row["variant"], row["scenario"]) == (target, variant, scenario):
+            return row
+    return None
+
+
+def _memory_mib(phase: dict[str, Any]) -> float | None:
+    """Return a phase's memory figure: PSS of the server's processes where measured, else RSS."""
+    return phase.get("pss_mib_steady") or phase.get("rss_mb_steady")
+
+
 def fewer_lines(results: dict[str, Any]) -> dict[str, str]:
     """Flask needs fewer lines of code for the same service."""
     flask, django = results["loc"]["flask"]["total"], results["loc"]["django"]["total"]
-    if flask < 0.9 * django:
-        verdict, reason = "supported", f"Flask's app is {1 - flask / django:.0%} shorter."
-    elif flask > 1.1 * django:
-        verdict, reason = "contradicted", f"Flask's app is {flask / django - 1:.0%} longer."
+    verdict = decision.combine(decision.direction(django / flask), None, quick=False)
+    if verdict == "supported":
+        reason = f"Flask's app is {1 - flask / django:.0%} shorter."
+    elif verdict == "contradicted":
+        reason = f"Flask's app is {flask / django - 1:.0%} longer."
     else:
-        verdict, reason = "mixed", "Within 10% of each other."
+        reason = f"Within {decision.MIN_EFFECT:.0%} of each other."
     return _claim(
         "fewer-lines",
         "Flask needs fewer lines of code for the same service.",
@@ -70,131 +98,151 @@ def fewer_lines(results: dict[str, Any]) -> dict[str, str]:
         f"{flask} lines",
         f"{django} lines",
         verdict,
-        reason + " Both serve the same contract with the same shared runtime.",
+        reason + " Both serve the same contract with the same shared runtime. Deterministic.",
     )
+
+
+def _startup_part(results: dict[str, Any]) -> tuple[int | None, str, str]:
+    """Return start-up's direction (+1: Flask sooner), its figures in words and its interval."""
+    startup = results.get("startup") or {}
+    flask_count = (results.get("cost") or {}).get("startup", {}).get("flask")
+    django_count = (results.get("cost") or {}).get("startup", {}).get("django")
+    counted = (
+        decision.direction(django_count / flask_count) if flask_count and django_count else None
+    )
+    found = None
+    if {"flask", "django"} <= set(startup):
+        pairs = zip(startup["django"]["seconds"], startup["flask"]["seconds"], strict=False)
+        found = decision.interval([d / f for d, f in pairs if f > 0])
+    verdict = decision.combine(counted, decision.interval_direction(found), _quick(results))
+    words = []
+    if flask_count and django_count:
+        words.append(
+            f"start-up {flask_count / 1e6:.0f} M vs {django_count / 1e6:.0f} M instructions"
+        )
+    if {"flask", "django"} <= set(startup):
+        words.append(
+            f"ready in {startup['flask']['median']:.2f} s vs {startup['django']['median']:.2f} s"
+        )
+    part = {"supported": 1, "contradicted": -1}.get(verdict, 0 if counted == 0 else None)
+    return part, "; ".join(words), decision.describe(found, "Django/Flask start-up seconds")
+
+
+def _memory_part(results: dict[str, Any], cells: dict) -> tuple[int | None, str, str]:
+    """Return memory's direction (+1: Flask smaller), its figures in words and its interval."""
+    users = _users(cells, "light", "predict_one")
+    if users is None:
+        return None, "", ""
+    ratios = decision.paired(
+        results["phases"], "django", "flask", ("light", "predict_one", users), _memory_mib
+    )
+    found = decision.interval(ratios)
+    memory = {
+        t: [
+            _memory_mib(p)
+            for p in results["phases"]
+            if (p["target"], p["variant"], p["scenario"], p["users"])
+            == (t, "light", "predict_one", users)
+        ]
+        for t in ("flask", "django")
+    }
+    medians = {t: sorted(v)[len(v) // 2] if v else None for t, v in memory.items()}
+    words = ""
+    if medians["flask"] and medians["django"]:
+        words = f"{medians['flask']:.0f} vs {medians['django']:.0f} MiB per server"
+    part = decision.interval_direction(found)
+    return part, words, decision.describe(found, "Django/Flask memory")
 
 
 def lighter(results: dict[str, Any], cells: dict) -> dict[str, str]:
     """Flask is lighter: less memory and faster start-up."""
-    memory = {t: _cell(cells, t, "light", "predict_one") for t in ("flask", "django")}
-    startup = results.get("startup", {})
-    if not all(memory.values()) or not {"flask", "django"} <= set(startup):
+    memory, memory_words, memory_interval = _memory_part(results, cells)
+    boot, boot_words, boot_interval = _startup_part(results)
+    if not memory_words and not boot_words:
         return _claim(
             "lighter",
             "Flask is lighter: less memory and faster start-up.",
-            "RSS per worker; start to ready",
+            "memory of the server's processes; start to ready",
             "-",
             "-",
             "not measurable here",
-            "This run measured no light predict_one phase or no start-up.",
+            "This run measured no light predict_one phase and no start-up.",
         )
-    rss = {t: memory[t]["rss_mb_steady"] for t in memory}
-    boot = {t: startup[t]["median"] for t in ("flask", "django")}
-    smaller_rss = rss["flask"] < rss["django"] * 0.95
-    faster_boot = boot["flask"] < boot["django"] * 0.9
-    larger_rss = rss["flask"] > rss["django"] * 1.05
-    slower_boot = boot["flask"] > boot["django"] * 1.1
-    if smaller_rss and faster_boot:
-        verdict = "supported"
-    elif larger_rss and slower_boot:
-        verdict = "contradicted"
-    else:
-        verdict = "mixed"
-    memory_diff = rss["django"] - rss["flask"]
-    boot_diff = boot["django"] - boot["flask"]
-    reason = (
-        f"A Flask worker holds {abs(memory_diff):.1f} MiB {'less' if memory_diff >= 0 else 'more'}"
-        f" than a Django worker and is ready {abs(boot_diff):.2f} s "
-        f"{'sooner' if boot_diff >= 0 else 'later'}. Most of a worker's memory is the shared "
-        "model runtime (numpy, scikit-learn), the same in both."
-    )
+    verdict = decision.parts([memory, boot], _quick(results))
+    named = {
+        1: "Flask's is smaller",
+        -1: "Django's is smaller",
+        0: "no difference beyond the minimum effect",
+        None: "undecided",
+    }
     return _claim(
         "lighter",
         "Flask is lighter: less memory and faster start-up.",
-        "steady RSS per worker (light model, predict_one); median seconds from "
-        "process start to first ready answer",
-        f"{rss['flask']:.1f} MiB, {boot['flask']:.2f} s",
-        f"{rss['django']:.1f} MiB, {boot['django']:.2f} s",
+        "memory of the server's processes while serving (light model, predict_one); start-up "
+        "instructions from the shared stack, and seconds from process start to ready",
+        "see reason",
+        "see reason",
         verdict,
-        reason,
+        f"Memory ({memory_words or 'not measured'}): {named[memory]}. Start-up "
+        f"({boot_words or 'not measured'}): {named[boot].replace('smaller', 'faster')}. Both "
+        "parts must agree for a verdict; most of a worker's memory is the shared model runtime.",
+        f"{memory_interval}; {boot_interval}",
     )
 
 
 def faster(results: dict[str, Any], cells: dict) -> dict[str, str]:
     """Flask answers faster and serves more requests per second."""
-    flask = _cell(cells, "flask", "light", "predict_one")
-    django = _cell(cells, "django", "light", "predict_one")
-    if not flask or not django:
+    claim = "Flask answers faster and serves more requests per second."
+    users = _users(cells, "light", "predict_one")
+    flask, django = (_instructions(results, t, "light", "predict_one") for t in ("flask", "django"))
+    if users is None and not (flask and django):
         return _claim(
             "faster",
-            "Flask answers faster and serves more requests per second.",
-            "req/s and p50",
+            claim,
+            "req/s",
             "-",
             "-",
             "not measurable here",
-            "This run measured no light predict_one phase.",
+            "This run measured no light predict_one phase and counted no instructions.",
         )
-    source = "Locust"
-    users = next(k[3] for k, v in cells.items() if v is flask)
-    wrk_rows = {
-        row["target"]: row
-        for row in results.get("calibration", [])
-        if (row["variant"], row["scenario"], row["users"]) == ("light", "predict_one", users)
-    }
-    suspect = (
-        flask["generator_bound"]
-        or django["generator_bound"]
-        or any(row["generator_limited"] for row in wrk_rows.values())
+    counted = (
+        decision.direction(django["instructions"] / flask["instructions"])
+        if flask and django
+        else None
     )
-    if suspect and {"flask", "django"} <= set(wrk_rows):
-        # Locust could not load these targets fully: wrk's figure is the valid one. The spread
-        # between Locust's trials still stands in for the noise of the machine.
-        source = "wrk (Locust was generator-limited)"
-        flask = {
-            **flask,
-            "rps": wrk_rows["flask"]["wrk_rps"],
-            "latency_ms": wrk_rows["flask"]["wrk_latency_ms"],
-        }
-        django = {
-            **django,
-            "rps": wrk_rows["django"]["wrk_rps"],
-            "latency_ms": wrk_rows["django"]["wrk_latency_ms"],
-        }
-    elif suspect:
-        return _claim(
-            "faster",
-            "Flask answers faster and serves more requests per second.",
-            "req/s and p50 (light model, one row)",
-            f"{flask['rps']:.0f} req/s",
-            f"{django['rps']:.0f} req/s",
-            "not measurable here",
-            "The load generator was the bottleneck and wrk did not measure this cell.",
+    found = None
+    if users is not None:
+        found = decision.interval(
+            decision.paired(results["phases"], "flask", "django", ("light", "predict_one", users))
         )
-    more = flask["rps"] > django["rps"] and _beyond_noise(flask, django)
-    fewer = flask["rps"] < django["rps"] and _beyond_noise(flask, django)
-    quicker = flask["latency_ms"]["p50"] < django["latency_ms"]["p50"]
-    if more and quicker:
-        verdict = "supported"
-    elif fewer and not quicker:
-        verdict = "contradicted"
-    else:
-        verdict = "mixed"
+    verdict = decision.combine(counted, decision.interval_direction(found), _quick(results))
+    figures = {}
+    for target, row in (("flask", flask), ("django", django)):
+        cell = _cell(cells, target, "light", "predict_one", users) if users is not None else None
+        parts = []
+        if row:
+            parts.append(f"{row['instructions'] / 1e6:.2f} M instructions")
+        if cell:
+            parts.append(f"{cell['rps']:.0f} req/s, p50 {cell['latency_ms']['p50']:.2f} ms")
+        figures[target] = ", ".join(parts) or "-"
     reason = (
-        f"Flask served {flask['rps'] / django['rps']:.2f}x Django's requests per second; "
-        f"server CPU per request {flask['server_cpu_us_per_request']:.0f} vs "
-        f"{django['server_cpu_us_per_request']:.0f} us. Spread between trials: "
-        f"{cell_spread(flask):.0%} (Flask), {cell_spread(django):.0%} (Django). Figures: {source}."
+        f"Django executes {django['instructions'] / flask['instructions']:.2f}x Flask's "
+        "instructions per request (deterministic)."
+        if flask and django
+        else "No instruction count in this run."
     )
+    if found and decision.interval_direction(found) == -(counted or 0) and counted:
+        reason += " The timed throughput points the other way beyond the minimum effect."
     return _claim(
         "faster",
-        "Flask answers faster and serves more requests per second.",
-        f"req/s and p50/p99 latency, light model, one row per request, {users} users",
-        f"{flask['rps']:.0f} req/s, p50 {flask['latency_ms']['p50']:.2f} ms, "
-        f"p99 {flask['latency_ms']['p99']:.2f} ms",
-        f"{django['rps']:.0f} req/s, p50 {django['latency_ms']['p50']:.2f} ms, "
-        f"p99 {django['latency_ms']['p99']:.2f} ms",
+        claim,
+        f"instructions per request, and paired req/s per trial at {users} users "
+        "(light model, one row)",
+        figures["flask"],
+        figures["django"],
         verdict,
         reason,
+        decision.describe(found, "Flask/Django req/s"),
     )
 
 
@@ -218,8 +266,8 @@ def scales(results: dict[str, Any], cells: dict) -> dict[str, str]:
         "req/s as users are added (light model, one row)",
         levels["flask"] or "-",
         levels["django"] or "-",
-        "not measurable here" if server_cpus < 2 else "mixed",
-        reason if server_cpus < 2 else "Compare the figures per level.",
+        "not measurable here" if server_cpus < 2 else "inconclusive",
+        reason if server_cpus < 2 else "No decision rule for scaling is measured yet.",
     )
 
 
@@ -266,7 +314,9 @@ def secure_by_default(results: dict[str, Any]) -> dict[str, str]:
             "No security probe in this run.",
         )
     flask, django = len(passed["flask-default"]), len(passed["django-default"])
-    verdict = "supported" if django > flask else "contradicted" if django < flask else "mixed"
+    verdict = (
+        "supported" if django > flask else "contradicted" if django < flask else "inconclusive"
+    )
     only_django = sorted(set(passed["django-default"]) - set(passed["flask-default"]))
     return _claim(
         "secure-by-default",
@@ -290,7 +340,7 @@ def batteries(results: dict[str, Any]) -> dict[str, str]:
         if len(flask) < len(django)
         else "supported"
         if len(flask) > len(django)
-        else "mixed"
+        else "inconclusive"
     )
     return _claim(
         "batteries",
@@ -310,12 +360,8 @@ def footprint_larger(results: dict[str, Any]) -> dict[str, str]:
     counts = {
         fw: len(results["framework_footprint"][fw]["distributions"]) for fw in ("flask", "django")
     }
-    verdict = (
-        "supported"
-        if sizes["django"] > 1.1 * sizes["flask"]
-        else "contradicted"
-        if sizes["django"] < 0.9 * sizes["flask"]
-        else "mixed"
+    verdict = decision.combine(
+        decision.direction(sizes["django"] / max(sizes["flask"], 1)), None, quick=False
     )
     return _claim(
         "footprint",
@@ -331,50 +377,83 @@ def footprint_larger(results: dict[str, Any]) -> dict[str, str]:
 
 def model_dominates(results: dict[str, Any], cells: dict) -> dict[str, str]:
     """When the model is heavy, the model, not the framework, dominates."""
-    figures = {}
-    for variant in ("light", "heavy"):
-        flask = _cell(cells, "flask", variant, "predict_one")
-        django = _cell(cells, "django", variant, "predict_one")
-        if not flask or not django:
-            return _claim(
-                "model-dominates",
-                "With a heavy model, the model dominates, not the framework.",
-                "-",
-                "-",
-                "-",
-                "not measurable here",
-                f"This run measured no {variant} predict_one phase for both apps.",
-            )
-        figures[variant] = (flask, django)
-    ratio = {v: f["rps"] / d["rps"] for v, (f, d) in figures.items()}
-    share = {
-        v: [
-            c["model_ms_mean"] * 1000 / c["server_cpu_us_per_request"]
-            if c["model_ms_mean"] and c["server_cpu_us_per_request"]
-            else 0.0
-            for c in pair
-        ]
-        for v, pair in figures.items()
+    claim = "With a heavy model, the model dominates, not the framework."
+    rows = {
+        (t, v): _instructions(results, t, v, "predict_one")
+        for t in ("flask", "django")
+        for v in ("light", "heavy")
     }
-    closer = abs(ratio["heavy"] - 1) < abs(ratio["light"] - 1)
-    verdict = (
-        "supported"
-        if closer and abs(ratio["heavy"] - 1) < 0.1
-        else "mixed"
-        if closer
-        else "contradicted"
-    )
+    users = _users(cells, "heavy", "predict_one")
+    counted = None
+    words = {"flask": "-", "django": "-"}
+    reason = "No instruction count in this run."
+    if all(rows.values()):
+        gap = {
+            v: rows["django", v]["instructions"] / rows["flask", v]["instructions"]
+            for v in ("light", "heavy")
+        }
+        share = {
+            t: rows[t, "heavy"]["model_instructions"] / rows[t, "heavy"]["instructions"]
+            for t in ("flask", "django")
+        }
+        closes = decision.direction(gap["heavy"]) == 0 and min(share.values()) >= HEAVY_MODEL_SHARE
+        counted = 1 if closes else -1 if decision.direction(gap["heavy"]) else 0
+        words = {t: f"model {share[t]:.0%} of a heavy request's instructions" for t in share}
+        reason = (
+            f"Django executes {gap['light']:.2f}x Flask's instructions per one-row request with "
+            f"the light model and {gap['heavy']:.2f}x with the heavy one (deterministic)."
+        )
+    found = None
+    if users is not None:
+        found = decision.interval(
+            decision.paired(results["phases"], "flask", "django", ("heavy", "predict_one", users))
+        )
+    if counted is None and found is None:
+        return _claim(
+            "model-dominates",
+            claim,
+            "-",
+            "-",
+            "-",
+            "not measurable here",
+            "This run counted no instructions and measured no heavy predict_one phase.",
+        )
+    verdict = decision.combine(counted, decision.within_effect(found), _quick(results))
     return _claim(
         "model-dominates",
-        "With a heavy model, the model dominates, not the framework.",
-        "Flask/Django req/s ratio and the model's share of server CPU per request, "
-        "light vs heavy model",
-        f"model {share['light'][0]:.0%} (light), {share['heavy'][0]:.0%} (heavy) of CPU",
-        f"model {share['light'][1]:.0%} (light), {share['heavy'][1]:.0%} (heavy) of CPU",
+        claim,
+        "Django/Flask instructions per request, light vs heavy model, and the model's share "
+        f"(at least {HEAVY_MODEL_SHARE:.0%}); paired req/s per trial with the heavy model, "
+        f"which must stay within {decision.MIN_EFFECT:.0%}",
+        words["flask"],
+        words["django"],
         verdict,
-        f"Flask/Django throughput: {ratio['light']:.2f}x with the light model, "
-        f"{ratio['heavy']:.2f}x with the heavy one.",
+        reason,
+        decision.describe(found, "Flask/Django req/s, heavy model"),
     )
+
+
+def aa_check(results: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the A/A check: Flask against itself as a second target, through the same pipeline.
+
+    Its interval must contain 1; the distance of its far end from 1 is this run's noise floor.
+    """
+    cells = aggregate_cells(results["phases"])
+    users = _users(cells, "light", "predict_one")
+    if users is None:
+        return None
+    ratios = decision.paired(results["phases"], "flask", AA_TARGET, ("light", "predict_one", users))
+    if not any(p["target"] == AA_TARGET for p in results["phases"]):
+        return None
+    found = decision.interval(ratios)
+    return {
+        "target": AA_TARGET,
+        "users": users,
+        "ratios": ratios,
+        "interval": found,
+        "noise_floor": max(found["high"] - 1, 1 - found["low"]) if found else None,
+        "differs": bool(found) and not found["low"] <= 1 <= found["high"],
+    }
 
 
 def evaluate(results: dict[str, Any]) -> list[dict[str, str]]:

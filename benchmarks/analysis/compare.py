@@ -8,7 +8,7 @@ from typing import Any
 
 from benchmarks.analysis.aggregate import cell_spread
 from benchmarks.analysis.aggregate import cells as aggregate_cells
-from benchmarks.analysis.claims import MIN_EFFECT
+from benchmarks.analysis.decision import MIN_EFFECT
 
 METRICS = {
     "rps": ("req/s", lambda c: c["rps"]),

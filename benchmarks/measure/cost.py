@@ -72,7 +72,7 @@ def plan(mode: str) -> dict[str, Any]:
             "requests": {"predict_one": 10, "predict_one_heavy": 5},
         }
     return {
-        "targets": tuple(TARGETS),
+        "targets": names(),
         "scenarios": tuple(SCENARIOS),
         "requests": {
             "health": 20,

@@ -25,6 +25,7 @@ from benchmarks.report.formatting import (
 from benchmarks.report.view import (
     Block,
     Bullets,
+    Callout,
     Chart,
     Heading,
     Inline,
@@ -121,11 +122,51 @@ def _model_phrase(flask_ms: float, django_ms: float) -> str:
 
 def _claims(run: Run) -> Section:
     rows: list[list[Inline]] = [
-        [c["claim"], c["metric"], c["flask"], c["django"], verdict(c["verdict"]), c["reason"]]
+        [
+            c["claim"],
+            c["metric"],
+            c["flask"],
+            c["django"],
+            verdict(c["verdict"]),
+            c["reason"],
+            c.get("interval") or EN_DASH,
+        ]
         for c in run.results.get("claims") or []
     ]
-    headers = ["Claim", "Metric", "Flask", "Django", "Verdict", "Reason"]
-    return Section("Claims", [table_or_missing(headers, rows)])
+    headers = ["Claim", "Metric", "Flask", "Django", "Verdict", "Reason", "Interval"]
+    blocks: list[Block] = [table_or_missing(headers, rows)]
+    rule = run.results.get("decision_rule")
+    if rule:
+        blocks.append(Para(("The decision rule, fixed before the run: ", rule)))
+    aa = run.results.get("aa")
+    if aa and aa.get("interval"):
+        found = aa["interval"]
+        line = (
+            f"A/A check: Flask measured twice, as {aa['target']}, through the same pipeline "
+            f"({aa['interval']['trials']:.0f} paired trials at {plural(aa['users'], 'user')}): "
+            f"ratio {found['estimate']:.3f} (95% CI {found['low']:.3f}-{found['high']:.3f}). "
+            f"Noise floor of this run: {aa['noise_floor']:.1%}; a timed difference smaller "
+            "than that is not a finding."
+        )
+        if aa["differs"]:
+            blocks.append(
+                Callout(
+                    "WARNING: the A/A pair differs: the same app measured twice gave an "
+                    "interval that excludes 1. The timed figures of this run are not to be "
+                    "trusted; the deterministic ones still are. " + line
+                )
+            )
+        else:
+            blocks.append(Para(line))
+    elif aa:
+        blocks.append(
+            Para(
+                f"A/A check: Flask measured twice, as {aa['target']}; "
+                f"{plural(len(aa['ratios']), 'usable paired trial')}, too few for an interval, "
+                "so this run has no measured noise floor."
+            )
+        )
+    return Section("Claims", blocks)
 
 
 def _throughput(run: Run) -> Section:

@@ -89,6 +89,8 @@ def _methodology(run: Run) -> Section:
         facts.append(f"Each wrk calibration ran for {fmt_value(config['calibrate_s'])} s.")
     if config.get("startup_samples") and run.results.get("startup"):
         facts.append(f"Start-up was timed {fmt_value(config['startup_samples'])} times per target.")
+    if run.results.get("decision_rule"):
+        facts.append(f"Decision rule, fixed before the run: {run.results['decision_rule']}")
     if run.results.get("duration_s"):
         facts.append(f"The whole run took {run.results['duration_s'] / 60:.1f} min.")
     blocks: list[Block] = [Bullets(facts) if facts else Para(NOT_MEASURED)]

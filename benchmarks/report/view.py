@@ -117,7 +117,7 @@ def code(text: object) -> Span:
 
 def verdict(text: str) -> Span:
     """Return a claim's verdict, shown as a coloured badge in HTML."""
-    return Span(text, "verdict", text.replace(" ", "-"))
+    return Span(text, "verdict", "-".join(text.replace("(", " ").replace(")", " ").split()))
 
 
 def table_or_missing(

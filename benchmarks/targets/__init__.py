@@ -5,7 +5,9 @@ Every command that needs a list of targets reads it from here: ``TARGETS`` in re
 
 Tags: ``app`` (one of the two apps that implement the contract), ``baseline`` (bare WSGI, no
 framework), ``floor`` (a framework's smallest app serving the same prediction), ``run`` (measured
-by ``python -m benchmarks run``; the floors are measured by ``python -m benchmarks throughput``).
+by ``python -m benchmarks run``; the floors are measured by ``python -m benchmarks throughput``),
+``aa`` (the Flask app under a second name, which every run measures as a separate target: two
+measurements of one app must agree, and how closely they do is the run's noise floor).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ TARGETS: dict[str, Target] = {
         ),
         Target("flask-floor", "benchmarks.targets.floor_flask:app", frozenset({"floor"})),
         Target("flask", "flask_app.wsgi:app", frozenset({"app", "run"}), floor="flask-floor"),
+        # The same app again under another name: the A/A check of every run's noise.
+        Target("flask-twin", "flask_app.wsgi:app", frozenset({"aa"})),
         Target("django-floor", "benchmarks.targets.floor_django:application", frozenset({"floor"})),
         Target(
             "django",
@@ -43,9 +47,15 @@ TARGETS: dict[str, Target] = {
 
 
 def names(tag: str | None = None) -> tuple[str, ...]:
-    """Return the targets' names in registry order, only those with ``tag`` if given."""
-    return tuple(name for name, target in TARGETS.items() if tag is None or tag in target.tags)
+    """Return the targets' names in registry order: those with ``tag`` if given, else every
+    distinct target (all but the A/A twin, which is the Flask app again)."""
+    return tuple(
+        name
+        for name, target in TARGETS.items()
+        if (tag in target.tags if tag else "aa" not in target.tags)
+    )
 
 
 APPS = names("app")  # ("flask", "django")
 RUN = names("run")  # ("baseline", "flask", "django"): what `python -m benchmarks run` measures
+(AA,) = names("aa")  # "flask-twin", measured beside them

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from benchmarks.plan import Cell, build, interleave
+from benchmarks.plan import build, interleave, rotate
+from benchmarks.targets import AA
 
 
 def test_interleave_takes_every_item_in_turn_trial_by_trial() -> None:
@@ -10,17 +11,50 @@ def test_interleave_takes_every_item_in_turn_trial_by_trial() -> None:
     assert interleave(0, "ab") == []
 
 
-def test_phases_interleave_targets_within_each_trial() -> None:
+def test_phases_interleave_targets_within_each_trial_and_rotate_them() -> None:
     plan = build("default")
-    order = plan.phases("light")
-    first = [target for trial, _, target in order[: len(plan.targets)]]
+    order = plan.phases()
+    width = len(plan.targets)
+    first = [target for _, _, target in order[:width]]
+    second = [target for _, _, target in order[width : 2 * width]]
     assert first == list(plan.targets)
-    # A cell measured once is not measured again in later trials.
-    once = Cell("light", "predict_one", 1, 1)
-    assert sum(cell == once for _, cell, _ in order) == len(plan.targets)
+    # The next cell of the same trial keeps the order; the next trial starts one place later.
+    assert second == list(plan.targets)
+    trial_one = [t for trial, cell, t in order if trial == 1 and cell == plan.cells[0]]
+    assert trial_one == rotate(plan.targets, 1)
+    assert trial_one[0] != first[0]
+
+
+def test_light_and_heavy_cells_alternate_and_each_compared_cell_gets_five_trials() -> None:
+    plan = build("default")
+    order = plan.phases()
+    variants = [cell.variant for _, cell, _ in order[:: len(plan.targets)]][:2]
+    assert variants == ["light", "heavy"]
+    for cell in plan.cells:
+        runs = [t for _, c, t in order if c == cell]
+        if cell.trials > 1:
+            assert cell.trials >= 5
+            assert sorted(runs) == sorted(list(plan.targets) * cell.trials)
+        elif cell != plan.cells[0]:
+            # A cell measured once is not measured again, nor on the A/A twin.
+            assert AA not in runs
+            assert len(runs) == len(plan.targets) - 1
+    # Every mode measures the A/A twin on the cell its check compares.
+    for mode in ("quick", "default"):
+        plan = build(mode)
+        first = plan.cells[0]
+        assert (first.variant, first.scenario, first.users) == ("light", "predict_one", 8)
+        assert AA in [t for _, c, t in plan.phases() if c == plan.cells[0]]
+
+
+def test_rotate_moves_the_first_items_to_the_end() -> None:
+    assert rotate("abc", 0) == list("abc")
+    assert rotate("abc", 1) == list("bca")
+    assert rotate("abc", 4) == list("bca")
+    assert rotate("", 3) == []
 
 
 def test_the_modes_fit_their_time_budgets() -> None:
-    # The promises the README makes: --quick in about 3 minutes, the default run about 12.
-    assert build("quick").estimate_s() < 210
-    assert build("default").estimate_s() < 750
+    # The promises the README makes: --quick in about 4 minutes, the default run within 10.
+    assert build("quick").estimate_s() < 240
+    assert build("default").estimate_s() < 600
