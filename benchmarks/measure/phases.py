@@ -49,7 +49,7 @@ def run_phase(setup: Setup, the_plan: Plan, server: Server, cell: Cell, trial: i
         workdir,
         server_cpu,
         (generator, busy),
-        memory.rss_mb,
+        memory.rss_mib,
     )
 
 
