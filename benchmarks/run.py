@@ -2,8 +2,9 @@
 
 One run writes ``reports/<UTC timestamp>/`` (``results.json``, ``report.md``, ``report.html``
 and the raw Locust CSVs under ``raw/``) and points ``reports/latest`` at it. Every target runs
-under the same gunicorn settings on the same CPUs; Locust and wrk run on the other CPUs; the
-targets are interleaved trial by trial so slow drift of the machine spreads over all of them.
+under the same gunicorn settings on the same CPUs; Locust, wrk and the runner itself (with its
+sampling threads) run on the other CPUs; the targets are interleaved trial by trial so slow drift
+of the machine spreads over all of them.
 The measurements are in ``benchmarks.measure``; this module only puts them in order.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from benchmarks import REPORTS, report
 from benchmarks.analysis import claims
-from benchmarks.load import payloads
+from benchmarks.load import locust, payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import (
     calibration,
@@ -36,7 +37,7 @@ from benchmarks.plan import Setup, build
 from benchmarks.progress import Progress
 from benchmarks.schema import SCHEMA_VERSION
 from benchmarks.serving import gunicorn
-from benchmarks.serving.processes import split_cpus
+from benchmarks.serving.processes import pinned, split_cpus
 from benchmarks.targets import APPS
 
 # -- the whole run -----------------------------------------------------------------------------
@@ -51,6 +52,14 @@ def run(
     show_progress: bool = True,
 ) -> Path:
     """Run the whole comparison; return the run directory."""
+    # The runner and every thread and child it starts run on the load CPUs unless pinned
+    # elsewhere (gunicorn is, to the server's): its sampling must not take the server's CPU.
+    with pinned(split_cpus(cpus)[1]):
+        return _run(mode, out, cpus, locust_workers, show_progress)
+
+
+def _run(mode: str, out: Path, cpus: str | None, locust_workers: int, show_progress: bool) -> Path:
+    """Run the whole comparison from the load CPUs."""
     the_plan = build(mode)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out / run_id
@@ -79,6 +88,9 @@ def run(
             "locust_user": "FastHttpUser, no wait time (closed loop)",
             "interleaving": "targets in turn within each trial (A B C A B C ...)",
             "generator_bound_threshold": phases.GENERATOR_BOUND,
+            "locust_stop_timeout_s": locust.STOP_TIMEOUT_S,
+            "memory_sample_interval_s": phases.MEMORY_INTERVAL_S,
+            "runner_cpus": load_cpus,
         },
         "parity": {
             "ok": True,

@@ -82,13 +82,13 @@ def lighter(results: dict[str, Any], cells: dict) -> dict[str, str]:
         return _claim(
             "lighter",
             "Flask is lighter: less memory and faster start-up.",
-            "RSS per worker; start to ready",
+            "PSS of the server (master and workers); start to ready",
             "-",
             "-",
             "not measurable here",
             "This run measured no light predict_one phase or no start-up.",
         )
-    rss = {t: memory[t]["rss_mb_steady"] for t in memory}
+    rss = {t: memory[t]["pss_mib_steady"] for t in memory}
     boot = {t: startup[t]["median"] for t in ("flask", "django")}
     smaller_rss = rss["flask"] < rss["django"] * 0.95
     faster_boot = boot["flask"] < boot["django"] * 0.9
@@ -103,16 +103,16 @@ def lighter(results: dict[str, Any], cells: dict) -> dict[str, str]:
     memory_diff = rss["django"] - rss["flask"]
     boot_diff = boot["django"] - boot["flask"]
     reason = (
-        f"A Flask worker holds {abs(memory_diff):.1f} MiB {'less' if memory_diff >= 0 else 'more'}"
-        f" than a Django worker and is ready {abs(boot_diff):.2f} s "
-        f"{'sooner' if boot_diff >= 0 else 'later'}. Most of a worker's memory is the shared "
-        "model runtime (numpy, scikit-learn), the same in both."
+        f"Flask's server (master and workers) holds {abs(memory_diff):.1f} MiB "
+        f"{'less' if memory_diff >= 0 else 'more'} than Django's (PSS) and is ready "
+        f"{abs(boot_diff):.2f} s {'sooner' if boot_diff >= 0 else 'later'}. Most of the memory "
+        "is the shared model runtime (numpy, scikit-learn), the same in both."
     )
     return _claim(
         "lighter",
         "Flask is lighter: less memory and faster start-up.",
-        "steady RSS per worker (light model, predict_one); median seconds from "
-        "process start to first ready answer",
+        "steady PSS of the whole server, master and workers, in MiB (light model, "
+        "predict_one); median seconds from process start to first ready answer",
         f"{rss['flask']:.1f} MiB, {boot['flask']:.2f} s",
         f"{rss['django']:.1f} MiB, {boot['django']:.2f} s",
         verdict,

@@ -11,7 +11,11 @@ checked: a wrong status or body counts as a failure.
 
 For the runner, ``--warmup-seconds`` discards the statistics of the first seconds and
 ``--summary-dir`` receives a JSON summary per process with sub-millisecond percentiles (Locust's
-own CSVs round response times under 100 ms to whole milliseconds).
+own CSVs round response times under 100 ms to whole milliseconds). Into the same directory the
+locustfile writes the edges of the window it counts, each holding the time it was written:
+``measuring`` (local or master) the moment the statistics were reset after the warm-up, and
+``stopped-<pid>`` (every process, workers included) once that process's users have stopped and it
+counts no more requests. The runner samples the server at those two edges.
 """
 
 from __future__ import annotations
@@ -110,15 +114,26 @@ def end_warmup(environment: Any) -> None:
     Window.reset()
     summary_dir = environment.parsed_options.summary_dir
     if summary_dir and not isinstance(environment.runner, WorkerRunner):
-        Path(summary_dir, "measuring").write_text(str(Window.started))
+        write_marker(summary_dir, "measuring", Window.started)
+
+
+def write_marker(directory: str, name: str, moment: float) -> None:
+    """Write a marker file holding a time; whole at once, as the runner may read it any moment."""
+    partial = Path(directory, f".{name}.partial")
+    partial.write_text(repr(moment))
+    partial.replace(Path(directory, name))
 
 
 @events.test_stop.add_listener
 def stop_window(environment: Any, **kwargs: Any) -> None:
-    """Note when the load stopped; a worker writes its model time now."""
+    """Note when the load stopped; a worker writes its model time now; tell the runner."""
     Window.stopped = time.time()
     if isinstance(environment.runner, WorkerRunner):
         write_summary(environment)
+    summary_dir = environment.parsed_options.summary_dir
+    if summary_dir:
+        # test_stop fires once this process's users have stopped: nothing more is counted here.
+        write_marker(summary_dir, f"stopped-{os.getpid()}", Window.stopped)
 
 
 @events.quit.add_listener

@@ -89,8 +89,8 @@ def soak(results: dict[str, Any]) -> str:
             f"req/s, {app['requests']} requests, {app['failures']} failures, p50 "
             f"{app['latency_ms']['p50']:.2f} ms, p99 {app['latency_ms']['p99']:.2f} ms, worker "
             f"{'replaced' if app['worker_replaced'] else 'NOT replaced'}, RSS "
-            f"{app['rss_mb_start']:.1f} -> {app['rss_mb_end']:.1f} MiB "
-            f"(trend {app['rss_trend_mb_per_min']:+.2f} MiB/min)"
+            f"{app['rss_mib_start']:.1f} -> {app['rss_mib_end']:.1f} MiB "
+            f"(trend {app['rss_trend_mib_per_min']:+.2f} MiB/min)"
         )
     return "\n".join(lines)
 

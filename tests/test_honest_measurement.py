@@ -1,0 +1,251 @@
+"""Honest measurement: the generator flag, the server-CPU window, PSS/USS, served rps."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+from benchmarks.load import locust, payloads
+from benchmarks.measure import phases
+from benchmarks.plan import Cell, Plan, Setup
+from benchmarks.serving import gunicorn, processes
+
+Times = namedtuple("Times", "user system idle iowait")
+
+
+def edge(wall: float, server_cpu: float, locust_cpu: dict[str, float], busy: float) -> phases.Edge:
+    """Return a synthetic window edge: four CPUs, each ``busy`` of the time up to ``wall``."""
+    cpus = [Times(busy * wall, 0.0, (1 - busy) * wall, 0.0)] * 4
+    return phases.Edge(wall, 0.002, server_cpu, locust_cpu, cpus)
+
+
+def figures(
+    load_cpus: str,
+    window: tuple[phases.Edge, phases.Edge],
+    requests: int = 1000,
+    failures: int = 0,
+) -> dict:
+    """Return the phase record the runner would write from synthetic samples."""
+    setup = Setup(Path("/run"), "0", load_cpus, 0, Path("/run/payloads.json"))
+    server = gunicorn.Server("flask", 0, None, Path("/run/server.log"))  # type: ignore[arg-type]
+    total = {
+        "requests": requests,
+        "failures": failures,
+        "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": 4.0, "max": 5.0},
+    }
+    summary = {"seconds": 10.0, "total": total, "errors": [], "model_ms": 0.0, "model_count": 0}
+    cell = Cell("light", "predict_one", 8, 1)
+    return phases.phase_figures(
+        setup, server, cell, 0, [summary], Path("/run/raw/x"), window, memory=[]
+    )
+
+
+# -- the generator-bound flag -----------------------------------------------------------------
+
+
+def test_one_locust_process_at_95_percent_of_one_core_is_bound_with_two_load_cpus() -> None:
+    # Locust used 9.5 s of CPU in 10 s; the two load CPUs were half busy on average.
+    window = edge(0.0, 0.0, {"local": 0.0}, 0.5), edge(10.0, 5.0, {"local": 9.5}, 0.5)
+    phase = figures("1,2", window)
+    assert phase["generator_cpu_util"] == pytest.approx(0.95)
+    assert phase["generator_cpu_util_by_process"] == {"local": pytest.approx(0.95)}
+    assert phase["load_cpus_busy"] == pytest.approx(0.5)
+    # Divided by both load CPUs, as before, it would read 0.475 and never trip.
+    assert phase["generator_bound"]
+
+
+def test_any_distributed_locust_process_at_the_threshold_makes_the_phase_bound() -> None:
+    before = {"master": 0.0, "worker-0": 0.0, "worker-1": 0.0}
+    busy_worker = {"master": 0.3, "worker-0": 4.0, "worker-1": 9.2}
+    window = edge(0.0, 0.0, before, 0.3), edge(10.0, 5.0, busy_worker, 0.3)
+    phase = figures("1,2,3", window)
+    assert phase["generator_cpu_util_by_process"] == pytest.approx(
+        {"master": 0.03, "worker-0": 0.4, "worker-1": 0.92}
+    )
+    assert phase["generator_cpu_util"] == pytest.approx(0.92)
+    assert phase["generator_bound"]
+    relaxed = {"master": 0.3, "worker-0": 8.0, "worker-1": 8.5}
+    window = edge(0.0, 0.0, before, 0.3), edge(10.0, 5.0, relaxed, 0.3)
+    assert not figures("1,2,3", window)["generator_bound"]
+
+
+# -- the server-CPU window and served throughput ----------------------------------------------
+
+
+def test_server_cpu_per_request_is_the_window_s_cpu_over_its_requests() -> None:
+    window = edge(100.0, 40.0, {"local": 1.0}, 0.2), edge(110.0, 40.5, {"local": 6.0}, 0.2)
+    phase = figures("1", window, requests=1000)
+    assert phase["server_cpu_us_per_request"] == pytest.approx(500.0)
+    assert phase["window_lag_ms"] == pytest.approx(2.0)
+
+
+def test_failed_requests_are_not_counted_as_served_throughput() -> None:
+    window = edge(0.0, 0.0, {"local": 0.0}, 0.2), edge(10.0, 1.0, {"local": 5.0}, 0.2)
+    phase = figures("1", window, requests=1000, failures=250)
+    assert (phase["requests"], phase["failures"]) == (1000, 250)
+    assert phase["rps"] == pytest.approx(75.0)  # 750 successful requests in 10 s
+    # Every answered request cost the server CPU, failed or not.
+    assert phase["server_cpu_us_per_request"] == pytest.approx(1000.0)
+
+
+def fake_locust(tmp_path: Path, count: int) -> locust.Phase:
+    """Return a Locust phase whose processes are sleeping stand-ins, for the window's logic."""
+    phase = locust.Phase.__new__(locust.Phase)
+    phase.label, phase.workdir = "fake", tmp_path
+    phase.deadline = time.monotonic() + 30
+    phase.processes = [subprocess.Popen(["sleep", "30"]) for _ in range(count)]
+    phase.names = ["master", *(f"worker-{i}" for i in range(count - 1))]
+    return phase
+
+
+def test_the_window_closes_when_every_locust_process_has_stopped_counting(tmp_path: Path) -> None:
+    load = fake_locust(tmp_path, 3)
+    moments = {}
+
+    def stop_one_by_one() -> None:
+        for process in load.processes:
+            time.sleep(0.2)
+            moments[process.pid] = time.time()
+            (tmp_path / f"stopped-{process.pid}").write_text(repr(moments[process.pid]))
+
+    try:
+        writer = threading.Thread(target=stop_one_by_one)
+        writer.start()
+        closed = load.wait_stopped(expected_in_s=0.0)
+        noticed = time.time()
+        writer.join()
+        assert len(moments) == 3
+        assert closed == max(moments.values())
+        assert 0 <= noticed - closed < 0.1
+    finally:
+        for process in load.processes:
+            process.kill()
+            process.wait()
+
+
+def test_the_window_fails_when_a_locust_process_exits_without_stopping(tmp_path: Path) -> None:
+    load = fake_locust(tmp_path, 2)
+    load.processes[1].kill()
+    load.processes[1].wait()
+    (tmp_path / f"stopped-{load.processes[0].pid}").write_text(repr(time.time()))
+    try:
+        with pytest.raises(RuntimeError, match="did not stop counting"):
+            load.wait_stopped(expected_in_s=0.0)
+    finally:
+        load.processes[0].wait()
+
+
+# -- memory -----------------------------------------------------------------------------------
+
+
+def test_memory_figures_total_the_master_and_workers_per_round() -> None:
+    sample = processes.MemorySample
+    samples = [
+        sample(0, 10, "master", 100.0, 40.0, 5.0),
+        sample(0, 11, "worker", 110.0, 50.0, 15.0),
+        sample(0, 12, "worker", 120.0, 55.0, 20.0),
+        sample(1, 10, "master", 100.0, 41.0, 5.0),
+        sample(1, 11, "worker", 112.0, 52.0, 16.0),
+        sample(1, 12, "worker", 121.0, 56.0, 21.0),
+        sample(2, 10, "master", 100.0, 42.0, 5.0),
+        sample(2, 11, "worker", 114.0, 60.0, 17.0),
+        sample(2, 12, "worker", 122.0, 57.0, 22.0),
+    ]
+    memory = phases.memory_figures(samples)
+    assert memory["pss_mib_steady"] == 149.0  # rounds total 145, 149, 159
+    assert memory["pss_mib_peak"] == 159.0
+    assert memory["uss_mib_steady"] == 42.0  # 40, 42, 44
+    assert memory["rss_mib_steady"] == 333.0  # 330, 333, 336
+    assert memory["pss_mib_master"] == 41.0
+    assert memory["pss_mib_workers"] == [52.0, 56.0]
+    assert phases.memory_figures([])["pss_mib_workers"] == []
+
+
+def test_pinned_moves_the_caller_and_the_threads_it_starts() -> None:
+    available = sorted(os.sched_getaffinity(0))
+    target = str(available[-1])
+    seen: dict[str, set[int]] = {}
+    thread = threading.Thread(target=lambda: seen.update(thread=os.sched_getaffinity(0)))
+    with processes.pinned(target):
+        thread.start()
+        thread.join()
+        seen["caller"] = os.sched_getaffinity(0)
+    assert seen == {"caller": {int(target)}, "thread": {int(target)}}
+    assert sorted(os.sched_getaffinity(0)) == available
+    assert processes.cpu_set("0,2-4") == {0, 2, 3, 4}
+
+
+@pytest.mark.server
+def test_pss_and_uss_of_a_preloading_server_include_the_master(tmp_path: Path) -> None:
+    env = {"WEB_CONCURRENCY": "2", "GUNICORN_PRELOAD": "true"}
+    with gunicorn.start("flask", tmp_path / "flask.log", env=env) as server:
+        server.wait_ready()
+        with processes.ServerMemory(server.pid, interval_s=0.1) as memory:
+            time.sleep(0.5)
+        workers = processes.worker_pids(server.pid)
+    assert memory.rounds >= 3
+    for index in range(memory.rounds):
+        found = [s for s in memory.samples if s.round == index]
+        assert sorted(s.role for s in found) == ["master", "worker", "worker"]
+        assert {s.pid for s in found} == {server.pid, *workers}
+        for s in found:
+            assert 0 < s.uss <= s.pss <= s.rss
+        # The workers share the pages the master loaded before forking: RSS counts them thrice.
+        assert sum(s.pss for s in found) < 0.8 * sum(s.rss for s in found)
+    figures_ = phases.memory_figures(memory.samples)
+    assert figures_["uss_mib_steady"] < figures_["pss_mib_steady"] < figures_["rss_mib_steady"]
+    assert len(figures_["pss_mib_workers"]) == 2
+    assert figures_["pss_mib_master"] > 10
+
+
+@pytest.mark.server
+def test_the_server_is_idle_once_locust_stops_counting(tmp_path: Path) -> None:
+    """The users finish their requests in flight: none is left queued at the server uncounted."""
+    server_cpus, load_cpus = processes.split_cpus()
+    setup = Setup(tmp_path, server_cpus, load_cpus, 0, payloads.write(tmp_path / "payloads.json"))
+    # Eight users on one sync worker keep seven requests queued at every moment; 100-row
+    # batches make each cost many of the 10 ms ticks the kernel counts CPU time in.
+    cell = Cell("heavy", "predict_batch", 8, 1)
+    env = {"MLAPI_MODEL_VARIANT": "heavy", "WEB_CONCURRENCY": "1"}
+    (tmp_path / "raw").mkdir()
+    with gunicorn.start("flask", tmp_path / "flask.log", env=env, cpus=server_cpus) as server:
+        server.wait_ready()
+        tree = processes.ProcessTree(server.pid)
+        with processes.pinned(load_cpus):
+            load = locust.Phase(setup, server.url, cell, tmp_path / "raw", (1.0, 3))
+            started = load.wait_measuring()
+            start = phases.Edge.read(tree, load, started)
+            end = phases.Edge.read(tree, load, load.wait_stopped(2.0))
+            load.wait_done()
+        after = tree.cpu_seconds()
+    requests = load.summaries()[0]["total"]["requests"]
+    per_request = (end.server_cpu_s - start.server_cpu_s) / requests
+    assert requests > 8
+    # Without the stop timeout, the seven queued requests were served after the window closed.
+    drained = after - end.server_cpu_s
+    assert drained < max(per_request, 0.03), (drained, per_request)
+
+
+@pytest.mark.server
+def test_a_distributed_phase_records_each_locust_process(tmp_path: Path) -> None:
+    server_cpus, load_cpus = processes.split_cpus()
+    setup = Setup(tmp_path, server_cpus, load_cpus, 2, payloads.write(tmp_path / "payloads.json"))
+    cell = Cell("light", "predict_one", 4, 1)
+    plan = Plan("test", warmup_s=1, measure_s=2, cells=[cell])
+    with gunicorn.start("flask", tmp_path / "flask.log", cpus=server_cpus) as server:
+        server.wait_ready()
+        phase = phases.run_phase(setup, plan, server, cell, 0)
+    assert set(phase["generator_cpu_util_by_process"]) == {"master", "worker-0", "worker-1"}
+    assert phase["generator_cpu_util"] == max(phase["generator_cpu_util_by_process"].values())
+    assert 0 < phase["generator_cpu_util"] < 1.2
+    (workdir,) = (tmp_path / "raw").iterdir()
+    assert len(list(workdir.glob("stopped-*"))) == 3
+    assert phase["rps"] == pytest.approx((phase["requests"] - phase["failures"]) / phase["seconds"])
+    assert 0 <= phase["window_lag_ms"] < 1000
+    assert 0 < phase["pss_mib_steady"] < phase["rss_mib_steady"]
