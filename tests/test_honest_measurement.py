@@ -1,9 +1,12 @@
-"""Honest measurement: the generator flag, the server-CPU window, PSS/USS, served rps."""
+"""Honest measurement: the generator flag, the server-CPU window, PSS/USS, served rps, compare."""
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections import namedtuple
@@ -11,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.analysis import compare
 from benchmarks.load import locust, payloads
 from benchmarks.measure import phases
 from benchmarks.plan import Cell, Plan, Setup
 from benchmarks.serving import gunicorn, processes
 
+SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
 Times = namedtuple("Times", "user system idle iowait")
 
 
@@ -249,3 +254,83 @@ def test_a_distributed_phase_records_each_locust_process(tmp_path: Path) -> None
     assert phase["rps"] == pytest.approx((phase["requests"] - phase["failures"]) / phase["seconds"])
     assert 0 <= phase["window_lag_ms"] < 1000
     assert 0 < phase["pss_mib_steady"] < phase["rss_mib_steady"]
+
+
+# -- compare ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_a() -> dict:
+    """Load the synthetic sample as run A."""
+    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "value", "named"),
+    [
+        (None, "schema_version", 1, "schema version"),
+        (None, "mode", "default", "mode"),
+        ("environment", "cpu_model", "Other CPU", "CPU model"),
+        ("environment", "cores", 2, "core count"),
+        ("environment", "server_cpus", [0], "server CPUs"),
+        ("environment", "load_cpus", [1], "load CPUs"),
+    ],
+)
+def test_compare_refuses_runs_that_did_not_measure_alike(
+    run_a: dict, tmp_path: Path, where: str | None, key: str, value: object, named: str
+) -> None:
+    run_b = copy.deepcopy(run_a)
+    (run_b[where] if where else run_b)[key] = value
+    with pytest.raises(compare.Incomparable, match=named):
+        compare.changes(run_a, run_b)
+    (tmp_path / "a.json").write_text(json.dumps(run_a))
+    (tmp_path / "b.json").write_text(json.dumps(run_b))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "compare",
+            str(tmp_path / "a.json"),
+            str(tmp_path / "b.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert not result.stdout
+
+
+def test_compare_refuses_two_runs_of_an_older_schema(run_a: dict) -> None:
+    run_a["schema_version"] = 1
+    with pytest.raises(compare.Incomparable, match="this compare reads"):
+        compare.changes(run_a, copy.deepcopy(run_a))
+
+
+def test_compare_judges_each_metric_against_its_own_noise(run_a: dict) -> None:
+    cell = ("flask", "light", "predict_one", 8)
+    trials = [
+        p for p in run_a["phases"] if (p["target"], p["variant"], p["scenario"], p["users"]) == cell
+    ]
+    assert len(trials) == 2
+    # Throughput spreads 40% between A's trials; p99 does not spread at all.
+    for trial, rps in zip(trials, (1000.0, 1400.0), strict=True):
+        trial["rps"] = rps
+        trial["latency_ms"]["p99"] = 10.0
+    run_b = copy.deepcopy(run_a)
+    for phase in run_b["phases"]:
+        if (phase["target"], phase["variant"], phase["scenario"], phase["users"]) == cell:
+            phase["rps"] *= 1.1
+            phase["latency_ms"]["p99"] *= 1.1
+    rows = {row["metric"]: row for row in compare.changes(run_a, run_b) if row["cell"] == cell}
+    assert rows["rps"]["change"] == pytest.approx(0.1)
+    assert rows["rps"]["noise"] == pytest.approx(400 / 1200)
+    assert not rows["rps"]["significant"]
+    assert rows["p99"]["change"] == pytest.approx(0.1)
+    assert rows["p99"]["noise"] == compare.MIN_EFFECT
+    assert rows["p99"]["significant"]
+    assert not rows["cpu"]["significant"]
+    assert {row["metric"] for row in compare.changes(run_a, run_b)} == set(compare.METRICS)

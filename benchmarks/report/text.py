@@ -107,7 +107,10 @@ def security(checks: list[SecurityCheck]) -> str:
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
-    """Return a plain-text table of the changes, marking those beyond the noise."""
+    """Return a plain-text table of the changes, marking those beyond each metric's noise.
+
+    Raises ``compare.Incomparable`` when the runs did not measure alike.
+    """
     rows = comparison.changes(a, b)
     lines = [
         f"A: {a['run_id']} ({a['mode']}, {a['environment'].get('git_commit', '?')[:12]})",
@@ -127,7 +130,13 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
     if not rows:
         lines.append("The two runs share no measured cell.")
     significant = sum(row["significant"] for row in rows)
-    lines += ["", f"{significant} of {len(rows)} figures changed by more than the noise."]
+    lines += [
+        "",
+        f"{significant} of {len(rows)} figures changed by more than the noise.",
+        "noise: how far that metric spread over the cell's trials, (max - min) / median, in the "
+        f"run that spread more, and at least {comparison.MIN_EFFECT:.0%}; a cell measured once "
+        "has no spread, so only that floor applies to it.",
+    ]
     return "\n".join(lines)
 
 
