@@ -52,19 +52,23 @@ def run(
     show_progress: bool = True,
 ) -> Path:
     """Run the whole comparison; return the run directory."""
+    # Split before pinning: the default split halves the CPUs this thread may use.
+    server_cpus, load_cpus = split_cpus(cpus)
     # The runner and every thread and child it starts run on the load CPUs unless pinned
     # elsewhere (gunicorn is, to the server's): its sampling must not take the server's CPU.
-    with pinned(split_cpus(cpus)[1]):
-        return _run(mode, out, cpus, locust_workers, show_progress)
+    with pinned(load_cpus):
+        return _run(mode, out, (server_cpus, load_cpus), locust_workers, show_progress)
 
 
-def _run(mode: str, out: Path, cpus: str | None, locust_workers: int, show_progress: bool) -> Path:
-    """Run the whole comparison from the load CPUs."""
+def _run(
+    mode: str, out: Path, cpus: tuple[str, str], locust_workers: int, show_progress: bool
+) -> Path:
+    """Run the whole comparison from the load CPUs; ``cpus`` is (server CPUs, load CPUs)."""
     the_plan = build(mode)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out / run_id
     run_dir.mkdir(parents=True)
-    server_cpus, load_cpus = split_cpus(cpus)
+    server_cpus, load_cpus = cpus
     setup = Setup(
         run_dir, server_cpus, load_cpus, locust_workers, payloads.write(run_dir / "payloads.json")
     )

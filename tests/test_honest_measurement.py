@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import run
 from benchmarks.analysis import compare
 from benchmarks.load import locust, payloads
 from benchmarks.measure import phases
@@ -184,6 +185,23 @@ def test_pinned_moves_the_caller_and_the_threads_it_starts() -> None:
     assert seen == {"caller": {int(target)}, "thread": {int(target)}}
     assert sorted(os.sched_getaffinity(0)) == available
     assert processes.cpu_set("0,2-4") == {0, 2, 3, 4}
+
+
+def test_the_run_splits_the_cpus_before_pinning_itself(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen = {}
+
+    def record(mode: str, out: Path, cpus: tuple[str, str], *args: object) -> Path:
+        seen.update(cpus=cpus, affinity=os.sched_getaffinity(0))
+        return out
+
+    monkeypatch.setattr(run, "_run", record)
+    run.run("quick", out=tmp_path)
+    server_cpus, load_cpus = processes.split_cpus()
+    assert seen == {"cpus": (server_cpus, load_cpus), "affinity": processes.cpu_set(load_cpus)}
+    if len(os.sched_getaffinity(0)) > 1:
+        assert not processes.cpu_set(server_cpus) & processes.cpu_set(load_cpus)
 
 
 @pytest.mark.server
