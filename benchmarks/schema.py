@@ -38,7 +38,7 @@ class Phase(TypedDict):
     """One Locust measurement of one target (after a discarded warm-up).
 
     The window is Locust's: from the reset of its statistics after the warm-up until its users
-    stopped; the runner's CPU samples are taken at those two edges (``benchmarks.measure.phases``).
+    stopped; CPU times are read at those two edges in the same step (``measure/phases.py``).
     Memory is in MiB (2**20 bytes), summed over the gunicorn master and its workers.
     """
 
@@ -54,7 +54,6 @@ class Phase(TypedDict):
     rps: float  # successful requests (requests - failures) per second: served throughput
     latency_ms: Latency
     server_cpu_us_per_request: float  # CPU of the gunicorn tree over the window / requests
-    window_lag_ms: float  # how late after Locust's markers the runner sampled (the larger edge)
     model_ms_mean: float | None  # mean of Server-Timing model;dur (predict scenarios only)
     generator_cpu_util: float  # the busiest Locust process's CPU, as a share of ONE core
     generator_cpu_util_by_process: dict[str, float]  # "local", or "master" and "worker-N"

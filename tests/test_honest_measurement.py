@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import namedtuple
 from pathlib import Path
 
 import pytest
@@ -22,22 +21,21 @@ from benchmarks.plan import Cell, Plan, Setup
 from benchmarks.serving import gunicorn, processes
 
 SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
-Times = namedtuple("Times", "user system idle iowait")
 
 
-def edge(wall: float, server_cpu: float, locust_cpu: dict[str, float], busy: float) -> phases.Edge:
-    """Return a synthetic window edge: four CPUs, each ``busy`` of the time up to ``wall``."""
-    cpus = [Times(busy * wall, 0.0, (1 - busy) * wall, 0.0)] * 4
-    return phases.Edge(wall, 0.002, server_cpu, locust_cpu, cpus)
+def mark(at: float, process_cpu: float, server_cpu: float = 0.0, busy: float = 0.0) -> dict:
+    """Return one edge as a Locust process writes it; its load CPUs count ``at`` s each of two."""
+    return {
+        "time": at,
+        "server_cpu_s": server_cpu,
+        "process_cpu_s": process_cpu,
+        "load_cpus_busy_s": busy,
+        "load_cpus_total_s": 2 * at,
+    }
 
 
-def figures(
-    load_cpus: str,
-    window: tuple[phases.Edge, phases.Edge],
-    requests: int = 1000,
-    failures: int = 0,
-) -> dict:
-    """Return the phase record the runner would write from synthetic samples."""
+def figures(load_cpus: str, edges: dict, requests: int = 1000, failures: int = 0) -> dict:
+    """Return the phase record the runner would write from synthetic edges."""
     setup = Setup(Path("/run"), "0", load_cpus, 0, Path("/run/payloads.json"))
     server = gunicorn.Server("flask", 0, None, Path("/run/server.log"))  # type: ignore[arg-type]
     total = {
@@ -47,9 +45,7 @@ def figures(
     }
     summary = {"seconds": 10.0, "total": total, "errors": [], "model_ms": 0.0, "model_count": 0}
     cell = Cell("light", "predict_one", 8, 1)
-    return phases.phase_figures(
-        setup, server, cell, 0, [summary], Path("/run/raw/x"), window, memory=[]
-    )
+    return phases.phase_figures(setup, server, cell, 0, [summary], Path("/run/raw/x"), edges, [])
 
 
 # -- the generator-bound flag -----------------------------------------------------------------
@@ -57,8 +53,7 @@ def figures(
 
 def test_one_locust_process_at_95_percent_of_one_core_is_bound_with_two_load_cpus() -> None:
     # Locust used 9.5 s of CPU in 10 s; the two load CPUs were half busy on average.
-    window = edge(0.0, 0.0, {"local": 0.0}, 0.5), edge(10.0, 5.0, {"local": 9.5}, 0.5)
-    phase = figures("1,2", window)
+    phase = figures("1,2", {"local": (mark(0.0, 0.0), mark(10.0, 9.5, 5.0, busy=10.0))})
     assert phase["generator_cpu_util"] == pytest.approx(0.95)
     assert phase["generator_cpu_util_by_process"] == {"local": pytest.approx(0.95)}
     assert phase["load_cpus_busy"] == pytest.approx(0.5)
@@ -67,33 +62,41 @@ def test_one_locust_process_at_95_percent_of_one_core_is_bound_with_two_load_cpu
 
 
 def test_any_distributed_locust_process_at_the_threshold_makes_the_phase_bound() -> None:
-    before = {"master": 0.0, "worker-0": 0.0, "worker-1": 0.0}
-    busy_worker = {"master": 0.3, "worker-0": 4.0, "worker-1": 9.2}
-    window = edge(0.0, 0.0, before, 0.3), edge(10.0, 5.0, busy_worker, 0.3)
-    phase = figures("1,2,3", window)
-    assert phase["generator_cpu_util_by_process"] == pytest.approx(
+    def phase(worker_cpu: tuple[float, float]) -> dict:
+        return figures(
+            "1,2,3",
+            {
+                "master": (mark(0.0, 1.0), mark(10.0, 1.3, busy=6.0)),
+                "worker-0": (mark(0.1, 2.0), mark(10.1, 2.0 + worker_cpu[0])),
+                "worker-1": (mark(0.1, 3.0), mark(10.1, 3.0 + worker_cpu[1])),
+            },
+        )
+
+    bound = phase((4.0, 9.2))
+    assert bound["generator_cpu_util_by_process"] == pytest.approx(
         {"master": 0.03, "worker-0": 0.4, "worker-1": 0.92}
     )
-    assert phase["generator_cpu_util"] == pytest.approx(0.92)
-    assert phase["generator_bound"]
-    relaxed = {"master": 0.3, "worker-0": 8.0, "worker-1": 8.5}
-    window = edge(0.0, 0.0, before, 0.3), edge(10.0, 5.0, relaxed, 0.3)
-    assert not figures("1,2,3", window)["generator_bound"]
+    assert bound["generator_cpu_util"] == pytest.approx(0.92)
+    assert bound["generator_bound"]
+    assert not phase((8.0, 8.5))["generator_bound"]
 
 
 # -- the server-CPU window and served throughput ----------------------------------------------
 
 
-def test_server_cpu_per_request_is_the_window_s_cpu_over_its_requests() -> None:
-    window = edge(100.0, 40.0, {"local": 1.0}, 0.2), edge(110.0, 40.5, {"local": 6.0}, 0.2)
-    phase = figures("1", window, requests=1000)
+def test_server_cpu_is_taken_from_the_first_reset_to_the_last_stop() -> None:
+    edges = {
+        "master": (mark(100.0, 0.0, server_cpu=40.0), mark(110.0, 0.1, server_cpu=40.4)),
+        # The last worker stops a little after the master: its users' last requests count.
+        "worker-0": (mark(100.01, 0.0, server_cpu=40.001), mark(110.02, 5.0, server_cpu=40.5)),
+        "worker-1": (mark(100.02, 0.0, server_cpu=40.002), mark(110.01, 5.0, server_cpu=40.45)),
+    }
+    phase = figures("1", edges, requests=1000)
     assert phase["server_cpu_us_per_request"] == pytest.approx(500.0)
-    assert phase["window_lag_ms"] == pytest.approx(2.0)
 
 
 def test_failed_requests_are_not_counted_as_served_throughput() -> None:
-    window = edge(0.0, 0.0, {"local": 0.0}, 0.2), edge(10.0, 1.0, {"local": 5.0}, 0.2)
-    phase = figures("1", window, requests=1000, failures=250)
+    phase = figures("1", {"local": (mark(0.0, 0.0), mark(10.0, 5.0, 1.0))}, 1000, 250)
     assert (phase["requests"], phase["failures"]) == (1000, 250)
     assert phase["rps"] == pytest.approx(75.0)  # 750 successful requests in 10 s
     # Every answered request cost the server CPU, failed or not.
@@ -112,23 +115,27 @@ def fake_locust(tmp_path: Path, count: int) -> locust.Phase:
 
 def test_the_window_closes_when_every_locust_process_has_stopped_counting(tmp_path: Path) -> None:
     load = fake_locust(tmp_path, 3)
-    moments = {}
+    written = {}
 
     def stop_one_by_one() -> None:
-        for process in load.processes:
+        for index, process in enumerate(load.processes):
+            (tmp_path / f"measuring-{process.pid}").write_text(json.dumps(mark(index, 0.0)))
+        for index, process in enumerate(load.processes):
             time.sleep(0.2)
-            moments[process.pid] = time.time()
-            (tmp_path / f"stopped-{process.pid}").write_text(repr(moments[process.pid]))
+            written[process.pid] = time.monotonic()
+            (tmp_path / f"stopped-{process.pid}").write_text(json.dumps(mark(9 + index, 1.0)))
 
     try:
         writer = threading.Thread(target=stop_one_by_one)
         writer.start()
-        closed = load.wait_stopped(expected_in_s=0.0)
-        noticed = time.time()
+        load.wait_stopped()
+        noticed = time.monotonic()
         writer.join()
-        assert len(moments) == 3
-        assert closed == max(moments.values())
-        assert 0 <= noticed - closed < 0.1
+        assert len(written) == 3
+        assert 0 <= noticed - max(written.values()) < 0.5
+        edges = load.edges()
+        assert list(edges) == ["master", "worker-0", "worker-1"]
+        assert [stop["time"] for _, stop in edges.values()] == [9, 10, 11]
     finally:
         for process in load.processes:
             process.kill()
@@ -139,10 +146,10 @@ def test_the_window_fails_when_a_locust_process_exits_without_stopping(tmp_path:
     load = fake_locust(tmp_path, 2)
     load.processes[1].kill()
     load.processes[1].wait()
-    (tmp_path / f"stopped-{load.processes[0].pid}").write_text(repr(time.time()))
+    (tmp_path / f"stopped-{load.processes[0].pid}").write_text(json.dumps(mark(1.0, 0.0)))
     try:
         with pytest.raises(RuntimeError, match="did not stop counting"):
-            load.wait_stopped(expected_in_s=0.0)
+            load.wait_stopped()
     finally:
         load.processes[0].wait()
 
@@ -209,6 +216,10 @@ def test_pss_and_uss_of_a_preloading_server_include_the_master(tmp_path: Path) -
     env = {"WEB_CONCURRENCY": "2", "GUNICORN_PRELOAD": "true"}
     with gunicorn.start("flask", tmp_path / "flask.log", env=env) as server:
         server.wait_ready()
+        deadline = time.monotonic() + 10
+        while len(processes.worker_pids(server.pid)) < 2:  # one worker may answer before both run
+            assert time.monotonic() < deadline, server.log()
+            time.sleep(0.05)
         with processes.ServerMemory(server.pid, interval_s=0.1) as memory:
             time.sleep(0.5)
         workers = processes.worker_pids(server.pid)
@@ -241,17 +252,17 @@ def test_the_server_is_idle_once_locust_stops_counting(tmp_path: Path) -> None:
         server.wait_ready()
         tree = processes.ProcessTree(server.pid)
         with processes.pinned(load_cpus):
-            load = locust.Phase(setup, server.url, cell, tmp_path / "raw", (1.0, 3))
-            started = load.wait_measuring()
-            start = phases.Edge.read(tree, load, started)
-            end = phases.Edge.read(tree, load, load.wait_stopped(2.0))
+            load = locust.Phase(setup, server.url, cell, tmp_path / "raw", (1.0, 3), server.pid)
+            load.wait_measuring()
+            load.wait_stopped()
             load.wait_done()
         after = tree.cpu_seconds()
+    ((opened, closed),) = load.edges().values()
     requests = load.summaries()[0]["total"]["requests"]
-    per_request = (end.server_cpu_s - start.server_cpu_s) / requests
+    per_request = (closed["server_cpu_s"] - opened["server_cpu_s"]) / requests
     assert requests > 8
     # Without the stop timeout, the seven queued requests were served after the window closed.
-    drained = after - end.server_cpu_s
+    drained = after - closed["server_cpu_s"]
     assert drained < max(per_request, 0.03), (drained, per_request)
 
 
@@ -268,9 +279,9 @@ def test_a_distributed_phase_records_each_locust_process(tmp_path: Path) -> None
     assert phase["generator_cpu_util"] == max(phase["generator_cpu_util_by_process"].values())
     assert 0 < phase["generator_cpu_util"] < 1.2
     (workdir,) = (tmp_path / "raw").iterdir()
-    assert len(list(workdir.glob("stopped-*"))) == 3
+    assert len(list(workdir.glob("measuring-*"))) == len(list(workdir.glob("stopped-*"))) == 3
     assert phase["rps"] == pytest.approx((phase["requests"] - phase["failures"]) / phase["seconds"])
-    assert 0 <= phase["window_lag_ms"] < 1000
+    assert 0 < phase["server_cpu_us_per_request"] < 1e5
     assert 0 < phase["pss_mib_steady"] < phase["rss_mib_steady"]
 
 

@@ -1,13 +1,16 @@
 """Run Locust for one phase (local, or a master and N workers) and read back what it counted.
 
-The locustfile writes ``measuring`` into the phase's directory when its warm-up ends,
-``stopped-<pid>`` when each process stops counting, and one JSON summary per process; this module
-starts the processes, waits for those moments, reads each process's CPU, and returns Locust's own
-figures. What the server did meanwhile is the caller's to measure.
+Each Locust process writes into the phase's directory the two edges of the window it counts
+(``measuring-<pid>`` when its warm-up ends and it resets its statistics, ``stopped-<pid>`` when its
+users have stopped) and one JSON summary; this module starts the processes, waits for those
+moments, and returns Locust's own figures and edges. Each edge holds what the Locust process read
+in the same step as its reset or stop: the time, its own CPU seconds, the load CPUs' busy time
+and, given the server's PID, the server's CPU seconds. So the edges are exact to that step, however
+late this runner, which shares the load CPUs, gets to look at them.
 
 Locust runs with a stop timeout: at the end of the run time each user finishes the request it has
 in flight, and that request is counted, instead of being killed with its request still queued at
-the server. So once every process has written its ``stopped`` marker, the server has been sent no
+the server. So once every process has written its ``stopped`` edge, the server has been sent no
 request that Locust did not count.
 """
 
@@ -23,12 +26,11 @@ from typing import Any
 from benchmarks import REPO
 from benchmarks.plan import Cell, Setup
 from benchmarks.serving.gunicorn import HOST, free_port
-from benchmarks.serving.processes import process_cpu_seconds
 
 LOCUSTFILE = REPO / "benchmarks" / "load" / "locustfile.py"
 START_GRACE_S = 60  # Locust's own start-up is not part of the run time; give it generous room
 STOP_TIMEOUT_S = 10  # how long a user may take to finish its last request; it is then counted
-POLL_S = 0.002  # how often the window's edges are looked for, near them (the lag is recorded)
+POLL_S = 0.02  # how often the runner looks for the edges: they carry their own readings
 
 
 def command(
@@ -39,16 +41,18 @@ def command(
     timing: tuple[float, int],
     role: str = "local",
     port: int = 0,
+    server_pid: int = 0,
 ) -> list[str]:
     """Return the Locust command line for one phase (local, master or worker).
 
-    ``timing`` is (warm-up seconds, total run seconds).
+    ``timing`` is (warm-up seconds, total run seconds); ``server_pid``, if given, is the process
+    whose tree's CPU time the edges of the window record.
     """
     warmup, seconds = timing
     line = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
     line += ["--scenario", cell.scenario, "--warmup-seconds", str(warmup)]
     line += ["--summary-dir", str(workdir), "--payloads", str(setup.payloads_path)]
-    line += ["--loglevel", "WARNING"]
+    line += ["--loglevel", "WARNING", "--server-pid", str(server_pid)]
     if role == "worker":
         line += ["--worker", "--master-host", HOST, "--master-port", str(port)]
     else:
@@ -64,17 +68,23 @@ def command(
 
 
 class Phase:
-    """One Locust run against one URL: start it, wait for its window, read its summaries."""
+    """One Locust run against one server: start it, wait for its window, read what it wrote."""
 
     def __init__(
-        self, setup: Setup, url: str, cell: Cell, workdir: Path, timing: tuple[float, int]
+        self,
+        setup: Setup,
+        url: str,
+        cell: Cell,
+        workdir: Path,
+        timing: tuple[float, int],
+        server_pid: int = 0,
     ) -> None:
         self.label = workdir.name
         self.workdir = workdir
         self.deadline = time.monotonic() + timing[1] + START_GRACE_S
 
         def launch(role: str, log_name: str, port: int = 0) -> subprocess.Popen:
-            line = command(setup, url, cell, workdir, timing, role, port)
+            line = command(setup, url, cell, workdir, timing, role, port, server_pid)
             with (workdir / log_name).open("wb") as log:
                 return subprocess.Popen(line, cwd=REPO, stdout=log, stderr=log)
 
@@ -90,46 +100,42 @@ class Phase:
             self.processes = [launch("local", "locust.log")]
             self.names = ["local"]
 
-    def process_cpu(self) -> dict[str, float | None]:
-        """Return each Locust process's own CPU seconds so far, by name (None if it is gone)."""
-        # taskset execs Locust, so each PID is Locust's own interpreter.
-        return {
-            n: process_cpu_seconds(p.pid) for n, p in zip(self.names, self.processes, strict=True)
-        }
-
     def _fail(self, what: str) -> None:
         for process in self.processes:
             process.kill()
         log = "\n".join(p.read_text() for p in self.workdir.glob("*.log"))
         raise RuntimeError(f"Locust {what} {self.label}:\n{log[-2000:]}")
 
-    def wait_measuring(self) -> float:
-        """Wait until the warm-up is over; return when Locust reset its statistics (epoch s)."""
-        marker = self.workdir / "measuring"
-        while not marker.exists():
-            if time.monotonic() > self.deadline or self.processes[0].poll() is not None:
-                self._fail("did not start measuring")
-            time.sleep(POLL_S)
-        return float(marker.read_text())
-
-    def wait_stopped(self, expected_in_s: float) -> float:
-        """Wait until every Locust process has stopped counting; return the last one's time.
-
-        Looks for the markers every 20 ms until ``expected_in_s`` from now (less a margin), then
-        every ``POLL_S``: the runner, which shares the load CPUs, stays out of Locust's way for
-        most of the window and still notices an early end within 20 ms.
-        """
-        close = time.monotonic() + expected_in_s - 0.3
-        markers = [self.workdir / f"stopped-{p.pid}" for p in self.processes]
+    def _wait_for(self, edge: str, processes: list[subprocess.Popen], what: str) -> None:
+        # taskset execs Locust, so each PID is the Locust interpreter that writes the file.
+        markers = [self.workdir / f"{edge}-{p.pid}" for p in processes]
         while not all(m.exists() for m in markers):
             exited = any(
                 p.poll() is not None and not m.exists()
-                for p, m in zip(self.processes, markers, strict=True)
+                for p, m in zip(processes, markers, strict=True)
             )
             if time.monotonic() > self.deadline or exited:
-                self._fail("did not stop counting")
-            time.sleep(POLL_S if time.monotonic() > close else 0.02)
-        return max(float(m.read_text()) for m in markers)
+                self._fail(what)
+            time.sleep(POLL_S)
+
+    def wait_measuring(self) -> None:
+        """Wait until the warm-up is over (the local or master process has opened its window)."""
+        self._wait_for("measuring", self.processes[:1], "did not start measuring")
+
+    def wait_stopped(self) -> None:
+        """Wait until every Locust process has stopped counting."""
+        self._wait_for("stopped", self.processes, "did not stop counting")
+
+    def edges(self) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        """Return each process's window edges (opened, closed), by name; local or master first."""
+
+        def read(edge: str, pid: int) -> dict[str, Any]:
+            return json.loads((self.workdir / f"{edge}-{pid}").read_text())
+
+        return {
+            name: (read("measuring", p.pid), read("stopped", p.pid))
+            for name, p in zip(self.names, self.processes, strict=True)
+        }
 
     def wait_done(self) -> None:
         """Wait for every Locust process to exit (after writing its summary)."""

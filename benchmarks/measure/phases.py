@@ -1,20 +1,21 @@
 """One Locust phase against one target: Locust's figures plus the server's CPU and memory.
 
 The window. Locust counts the requests that complete between two moments: the reset of its
-statistics when the warm-up ends (the locustfile writes ``measuring``) and the moment its users
-have stopped (each Locust process writes ``stopped-<pid>``). Its users finish the request they have
-in flight before stopping (``benchmarks.load.locust``), so the server is sent nothing Locust does
-not count. The runner polls for the two markers and samples, at each, the server's CPU (the
-gunicorn process tree), each Locust process's CPU and the load CPUs' busy time. Server CPU per
-request is the difference over exactly that window divided by the requests Locust counted in it.
-What is left inexact, and recorded: the runner samples a few milliseconds after each marker
-(``window_lag_ms``), and the requests in flight when the window opens are counted whole although
-part of their work came before it (at most one per user: under 0.2% of a default phase).
+statistics when the warm-up ends and the moment its users have stopped. Its users finish the
+request they have in flight before stopping (``benchmarks.load.locust``), so the server is sent
+nothing Locust does not count. At each of the two moments, in the same step as the reset or the
+stop, each Locust process writes down the time, its own CPU seconds, the load CPUs' busy time and
+the CPU seconds of the gunicorn process tree. Server CPU per request is the tree's CPU between the
+local (or master) process's reset and the last process's stop, divided by the requests Locust
+counted in that window: the same window, read by the process that opens and closes it rather
+than by this runner some milliseconds later. What is left inexact: the requests in flight when
+the window opens are counted whole although part of their work came before it (at most one per
+user: under 0.2% of a default phase), and distributed workers reset a few milliseconds apart.
 
 The generator. Locust is one gevent loop per process, so it can use one core, however many load
-CPUs it has: each Locust process's CPU over the window is taken as its share of one core, and the
-phase is generator-bound when any process (the local one, or the master or any worker) reached
-the threshold, or when the load CPUs were that busy by anything.
+CPUs it has: each Locust process's CPU over its own window is taken as its share of one core, and
+the phase is generator-bound when any process (the local one, or the master or any worker)
+reached the threshold, or when the load CPUs were that busy by anything.
 
 Memory. RSS, PSS and USS of the gunicorn master and of every worker, sampled from a thread of the
 runner twice a second over the window. Totals are over the master and its workers; steady is the
@@ -24,13 +25,9 @@ median over the samples. The runner, thread included, runs pinned to the load CP
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 from benchmarks.load import locust
 from benchmarks.plan import Cell, Plan, Setup
@@ -40,7 +37,6 @@ from benchmarks.serving.processes import (
     MemorySample,
     ProcessTree,
     ServerMemory,
-    busy_fraction,
     pinned,
 )
 
@@ -48,62 +44,50 @@ GENERATOR_BOUND = 0.9  # a Locust process this busy (share of one core) is measu
 MEMORY_INTERVAL_S = 0.5  # memory_full_info reads smaps_rollup: about 1 ms per process
 
 
-@dataclass(frozen=True)
-class Edge:
-    """What the runner read at one edge of the measured window."""
-
-    wall: float  # time.monotonic()
-    lag_s: float  # how long after Locust's marker the runner read it
-    server_cpu_s: float  # the gunicorn process tree
-    locust_cpu_s: Mapping[str, float | None]  # each Locust process's own CPU, by name
-    cpu_times: Sequence[Any]  # psutil.cpu_times(percpu=True)
-
-    @classmethod
-    def read(cls, server: ProcessTree, load: locust.Phase, marked_at: float) -> Edge:
-        """Read the server's and Locust's CPU now, Locust's marker being ``marked_at``."""
-        server_cpu = server.cpu_seconds()  # first: the edge is for the server's CPU
-        return cls(
-            wall=time.monotonic(),
-            lag_s=max(time.time() - marked_at, 0.0),
-            server_cpu_s=server_cpu,
-            locust_cpu_s=load.process_cpu(),
-            cpu_times=psutil.cpu_times(percpu=True),
-        )
-
-
 def run_phase(setup: Setup, the_plan: Plan, server: Server, cell: Cell, trial: int) -> Phase:
     """Load one target with one cell's traffic and return the phase's figures."""
     label = f"{cell.variant}-{cell.scenario}-u{cell.users}-{server.name}-t{trial}"
     workdir = setup.run_dir / "raw" / label
     workdir.mkdir(parents=True)
-    run_time = round(the_plan.warmup_s + the_plan.measure_s)
+    timing = (the_plan.warmup_s, round(the_plan.warmup_s + the_plan.measure_s))
     # The runner's polling and the memory thread must not take CPU from the server.
     with pinned(setup.load_cpus):
-        tree = ProcessTree(server.pid)
-        load = locust.Phase(setup, server.url, cell, workdir, (the_plan.warmup_s, run_time))
-        started = load.wait_measuring()
-        start = Edge.read(tree, load, started)
+        family = ProcessTree(server.pid)
+        load = locust.Phase(setup, server.url, cell, workdir, timing, server_pid=server.pid)
+        load.wait_measuring()
         with ServerMemory(server.pid, interval_s=MEMORY_INTERVAL_S) as memory:
-            stopped = load.wait_stopped(started + run_time - the_plan.warmup_s - time.time())
-            end = Edge.read(tree, load, stopped)
+            load.wait_stopped()
         load.wait_done()
-    if tree.changed():
+    if family.changed():
+        # A worker that died mid-window took its CPU time with it: the figure would be wrong.
         raise RuntimeError(
-            f"{server.name}'s gunicorn workers changed during {label}:\n{server.log()[-2000:]}"
+            f"{server.name}'s workers changed during {label}:\n{server.log()[-2000:]}"
         )
     return phase_figures(
-        setup, server, cell, trial, load.summaries(), workdir, (start, end), memory.samples
+        setup, server, cell, trial, load.summaries(), workdir, load.edges(), memory.samples
     )
 
 
-def generator_utilisation(start: Edge, end: Edge) -> dict[str, float]:
-    """Return each Locust process's CPU over the window as a share of one core."""
-    wall = max(end.wall - start.wall, 1e-9)
-    shares = {}
-    for name, before in start.locust_cpu_s.items():
-        after = end.locust_cpu_s.get(name)
-        shares[name] = (after - before) / wall if before is not None and after is not None else 0.0
-    return shares
+Edges = Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any]]]  # name -> (opened, closed)
+
+
+def window_figures(edges: Edges) -> dict[str, Any]:
+    """Return server CPU seconds, each Locust's share of a core and the load CPUs' busy share."""
+    # The window opens with the first process's reset and closes with the last process's stop.
+    opened = next(iter(edges.values()))[0]  # local or master: it reset the counted statistics
+    closed = max((stop for _, stop in edges.values()), key=lambda edge: edge["time"])
+    shares = {
+        name: (stop["process_cpu_s"] - start["process_cpu_s"])
+        / max(stop["time"] - start["time"], 1e-9)
+        for name, (start, stop) in edges.items()
+    }
+    total = closed["load_cpus_total_s"] - opened["load_cpus_total_s"]
+    busy = closed["load_cpus_busy_s"] - opened["load_cpus_busy_s"]
+    return {
+        "server_cpu_s": closed["server_cpu_s"] - opened["server_cpu_s"],
+        "generator_cpu_util_by_process": shares,
+        "load_cpus_busy": busy / total if total > 0 else 0.0,
+    }
 
 
 def memory_figures(samples: Sequence[MemorySample]) -> dict[str, Any]:
@@ -146,19 +130,18 @@ def phase_figures(
     trial: int,
     summaries: list[dict[str, Any]],
     workdir: Path,
-    window: tuple[Edge, Edge],
+    edges: Edges,
     memory: Sequence[MemorySample],
 ) -> Phase:
-    """Combine Locust's summaries with the runner's own samples into one phase record."""
+    """Combine Locust's summaries and edges with the runner's memory samples into one record."""
     main = next(s for s in summaries if "total" in s)
     total = main["total"]
-    start, end = window
     model_count = sum(s["model_count"] for s in summaries)
     model_ms = sum(s["model_ms"] for s in summaries)
-    by_process = generator_utilisation(start, end)
+    window = window_figures(edges)
+    by_process = window["generator_cpu_util_by_process"]
     utilisation = max(by_process.values(), default=0.0)
-    load_cpus_busy = busy_fraction(start.cpu_times, end.cpu_times, setup.load_cpus)
-    server_cpu = end.server_cpu_s - start.server_cpu_s
+    load_cpus_busy = window["load_cpus_busy"]
     return {
         "target": server.name,
         "variant": cell.variant,
@@ -172,8 +155,7 @@ def phase_figures(
         # Served throughput: a failed request (wrong status or body, or no answer) is not served.
         "rps": (total["requests"] - total["failures"]) / main["seconds"],
         "latency_ms": total["latency_ms"],
-        "server_cpu_us_per_request": server_cpu / max(total["requests"], 1) * 1e6,
-        "window_lag_ms": max(start.lag_s, end.lag_s) * 1000,
+        "server_cpu_us_per_request": window["server_cpu_s"] / max(total["requests"], 1) * 1e6,
         "model_ms_mean": model_ms / model_count if model_count else None,
         "generator_cpu_util": utilisation,
         "generator_cpu_util_by_process": by_process,

@@ -369,13 +369,13 @@ def _cpu(run: Run) -> Section:
         blocks.append(
             Para(
                 "CPU is the CPU time of the whole gunicorn process tree over Locust's measured "
-                "window (sampled when Locust reset its statistics after the warm-up and when its "
-                "users, having finished the requests they had in flight, stopped) divided by the "
-                "requests Locust counted in that window, failed or not; the model's share is "
-                "the mean model duration each app reports in its Server-Timing header; the "
-                "framework's share is the rest: everything a request costs the server outside "
-                "the model. Users: the level every target was measured at with the most trials "
-                "(the highest on a tie)."
+                "window (read by Locust itself as it reset its statistics after the warm-up and "
+                "as its users, having finished the requests they had in flight, stopped) divided "
+                "by the requests Locust counted in that window, failed or not; the model's "
+                "share is the mean model duration each app reports in its Server-Timing "
+                "header; the framework's share is the rest: everything a request costs the "
+                "server outside the model. Users: the level every target was measured at with "
+                "the most trials (the highest on a tie)."
             )
         )
     return Section("CPU per request", [*blocks, *_in_process(run)])

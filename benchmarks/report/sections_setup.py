@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,13 +76,6 @@ def _methodology(run: Run) -> Section:
         facts.append(
             f"The runner{sampling} ran pinned to CPUs {fmt_value(config['runner_cpus'])}, off "
             "the server's."
-        )
-    lags = [p["window_lag_ms"] for p in run.results.get("phases") or []]
-    if lags:
-        facts.append(
-            "Server CPU was read at the edges of Locust's measured window, at worst "
-            f"{max(lags):.0f} ms after Locust marked them "
-            f"(median {statistics.median(lags):.0f} ms)."
         )
     levels = sorted({c[3] for c in run.cells})
     if levels:

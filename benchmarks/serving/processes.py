@@ -154,19 +154,17 @@ def cpu_seconds(pids: Iterable[int]) -> float:
     return sum(tree_cpu_seconds(pid) for pid in pids)
 
 
-def busy_fraction(before: list, after: list, cpus: str) -> float:
-    """Return how busy the given CPUs were between two ``psutil.cpu_times(percpu=True)``."""
+def cpu_busy_seconds(cpus: Iterable[int]) -> tuple[float, float]:
+    """Return the seconds the given CPUs have been busy, and in all, since boot."""
+    times = psutil.cpu_times(percpu=True)
     busy = total = 0.0
-    for index in sorted(cpu_set(cpus)):
-        spent = {
-            field: getattr(after[index], field) - getattr(before[index], field)
-            for field in after[index]._fields
-        }
+    for index in cpus:
+        spent = times[index]._asdict()
         # Linux counts guest time inside user time already.
         counted = sum(spent.values()) - spent.get("guest", 0.0) - spent.get("guest_nice", 0.0)
         total += counted
         busy += counted - spent.get("idle", 0.0) - spent.get("iowait", 0.0)
-    return busy / total if total else 0.0
+    return busy, total
 
 
 class WorkerMemory:
