@@ -119,15 +119,6 @@ class ProcessTree:
         return {p.pid for p in now} != {p.pid for p in self.processes}
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """Return the CPU seconds one process (not its children) has used; None if it is gone."""
-    try:
-        times = psutil.Process(pid).cpu_times()
-    except psutil.NoSuchProcess:
-        return None
-    return times.user + times.system
-
-
 def worker_pids(pid: int) -> set[int]:
     """Return the PIDs of the children (gunicorn workers) of ``pid``."""
     try:
