@@ -59,10 +59,14 @@ def report(args: argparse.Namespace) -> int:
 
 def compare(args: argparse.Namespace) -> int:
     """Compare two stored runs."""
-    from benchmarks.analysis.compare import load_results
+    from benchmarks.analysis.compare import Incomparable, load_results
     from benchmarks.report import text
 
-    print(text.compare(load_results(args.a), load_results(args.b)))
+    try:
+        print(text.compare(load_results(args.a), load_results(args.b)))
+    except Incomparable as exc:
+        print(f"compare: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -249,7 +253,9 @@ def parser() -> argparse.ArgumentParser:
     soak_.add_argument("--out", type=Path, default=REPORTS)
     soak_.set_defaults(handler=soak)
 
-    compare_ = commands.add_parser("compare", help="compare two runs against their noise")
+    compare_ = commands.add_parser(
+        "compare", help="compare two like runs, each metric against its noise"
+    )
     compare_.add_argument("a", type=Path)
     compare_.add_argument("b", type=Path)
     compare_.set_defaults(handler=compare)

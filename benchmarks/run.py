@@ -2,8 +2,9 @@
 
 One run writes ``reports/<UTC timestamp>/`` (``results.json``, ``report.md``, ``report.html``
 and the raw Locust CSVs under ``raw/``) and points ``reports/latest`` at it. Every target runs
-under the same gunicorn settings on the same CPUs; Locust and wrk run on the other CPUs; the
-targets are interleaved trial by trial so slow drift of the machine spreads over all of them.
+under the same gunicorn settings on the same CPUs; Locust, wrk and the runner itself (with its
+sampling threads) run on the other CPUs; the targets are interleaved trial by trial so slow drift
+of the machine spreads over all of them.
 The measurements are in ``benchmarks.measure``; this module only puts them in order.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from benchmarks import REPORTS, report
 from benchmarks.analysis import claims, decision
-from benchmarks.load import payloads
+from benchmarks.load import locust, payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import (
     calibration,
@@ -37,7 +38,7 @@ from benchmarks.plan import Setup, build
 from benchmarks.progress import Progress
 from benchmarks.schema import SCHEMA_VERSION
 from benchmarks.serving import gunicorn
-from benchmarks.serving.processes import split_cpus
+from benchmarks.serving.processes import pinned, split_cpus
 from benchmarks.targets import APPS
 
 # -- the whole run -----------------------------------------------------------------------------
@@ -57,11 +58,31 @@ def run(
     ``count_instructions=False`` skips the callgrind step (``--no-cost``), for machines without
     valgrind and for the tests, which count instructions on their own.
     """
+    # Split before pinning: the default split halves the CPUs this thread may use.
+    server_cpus, load_cpus = split_cpus(cpus)
+    # The runner and every thread and child it starts run on the load CPUs unless pinned
+    # elsewhere (gunicorn is, to the server's; the callgrind step, to every CPU): its sampling
+    # must not take the server's CPU.
+    with pinned(load_cpus):
+        return _run(
+            mode, out, (server_cpus, load_cpus), locust_workers, show_progress, count_instructions
+        )
+
+
+def _run(
+    mode: str,
+    out: Path,
+    cpus: tuple[str, str],
+    locust_workers: int,
+    show_progress: bool,
+    count_instructions: bool,
+) -> Path:
+    """Run the whole comparison from the load CPUs; ``cpus`` is (server CPUs, load CPUs)."""
     the_plan = build(mode)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out / run_id
     run_dir.mkdir(parents=True)
-    server_cpus, load_cpus = split_cpus(cpus)
+    server_cpus, load_cpus = cpus
     setup = Setup(
         run_dir, server_cpus, load_cpus, locust_workers, payloads.write(run_dir / "payloads.json")
     )
@@ -87,6 +108,9 @@ def run(
             "interleaving": "trial by trial, light and heavy cells alternating, every target "
             "in turn, the targets' order rotated by one place per trial",
             "generator_bound_threshold": phases.GENERATOR_BOUND,
+            "locust_stop_timeout_s": locust.STOP_TIMEOUT_S,
+            "memory_sample_interval_s": phases.MEMORY_INTERVAL_S,
+            "runner_cpus": load_cpus,
         },
         "parity": {
             "ok": True,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict, get_args
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: PSS/USS in MiB, per-process generator CPU, successful rps
 
 # The benchmark's vocabulary, each defined here once; the tuples keep the conventional order in
 # which reports list them. ``Target`` names what a run's phases measure (the registry in
@@ -42,26 +42,36 @@ class Latency(TypedDict):
 
 
 class Phase(TypedDict):
-    """One Locust measurement of one target (after a discarded warm-up)."""
+    """One Locust measurement of one target (after a discarded warm-up).
+
+    The window is Locust's: from the reset of its statistics after the warm-up until its users
+    stopped; CPU times are read at those two edges in the same step (``measure/phases.py``).
+    Memory is in MiB (2**20 bytes), summed over the gunicorn master and its workers.
+    """
 
     target: Target
     variant: Variant
     scenario: Scenario
     users: int
     trial: int
-    seconds: float
-    requests: int
+    seconds: float  # the window's length, by Locust's clock
+    requests: int  # every request Locust counted in the window, failed or not
     failures: int  # responses that were not what the scenario expects (status or body)
     errors: list[dict]  # Locust's error report: name, error, count
-    rps: float
+    rps: float  # successful requests (requests - failures) per second: served throughput
     latency_ms: Latency
-    server_cpu_us_per_request: float  # CPU of the gunicorn process tree / requests
+    server_cpu_us_per_request: float  # CPU of the gunicorn tree over the window / requests
     model_ms_mean: float | None  # mean of Server-Timing model;dur (predict scenarios only)
-    generator_cpu_util: float  # Locust's CPU seconds / wall seconds / CPUs given to it
+    generator_cpu_util: float  # the busiest Locust process's CPU, as a share of ONE core
+    generator_cpu_util_by_process: dict[str, float]  # "local", or "master" and "worker-N"
     load_cpus_busy: float  # how busy the load generator's CPUs were, by anything
     generator_bound: bool  # either of the two >= 0.9: a floor, not the server's capacity
-    rss_mb_steady: float  # median RSS per worker while measuring
-    rss_mb_peak: float  # highest RSS of any worker while measuring
+    pss_mib_steady: float  # median over samples of PSS summed over master and workers
+    pss_mib_peak: float  # highest such sum
+    uss_mib_steady: float  # median over samples of USS summed over master and workers
+    rss_mib_steady: float  # median of RSS summed likewise: shared pages counted per process
+    pss_mib_master: float  # median PSS of the gunicorn master
+    pss_mib_workers: list[float]  # median PSS of each worker, by PID
     csv_prefix: str  # raw Locust CSVs, relative to the run directory
 
 
@@ -206,6 +216,7 @@ class Results(TypedDict):
     decision_rule: str  # the rule every verdict followed, in words (analysis/decision.py)
     aa: AACheck | None  # None when the run measured no light predict_one cell
     reliability: dict  # {"inputs": [{probe, method, path, answers: {app: {status, code}}}],
-    # "soak_s": float, "soak": [per app: capacity, held rate, requests, failures, latency,
-    # worker killed/replaced, RSS start/end/trend, rss_samples, history] (benchmarks/soak.py)
+    # "soak_s": float, "soak": [per app: capacity, held rate (successful req/s), requests,
+    # failures, latency, worker killed/replaced, rss_mib_start/end, rss_trend_mib_per_min,
+    # rss_samples, history] (benchmarks/measure/soak.py)
     duration_s: float

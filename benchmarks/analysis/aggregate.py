@@ -78,11 +78,28 @@ def summarise(trials: list[Phase]) -> dict:
         "model_ms_mean": model_ms,
         # What a request costs the server besides the model: parsing, routing, serialising, ...
         "framework_us": None if model_ms is None or cpu_us is None else cpu_us - model_ms * 1000,
-        "rss_mb_steady": statistics.median(phase["rss_mb_steady"] for phase in trials),
-        "rss_mb_peak": max(phase["rss_mb_peak"] for phase in trials),
+        # Memory in MiB, summed over the gunicorn master and its workers (PSS: shared pages
+        # shared out; USS: private pages only; RSS: shared pages counted once per process).
+        "pss_mib_steady": statistics.median(phase["pss_mib_steady"] for phase in trials),
+        "pss_mib_peak": max(phase["pss_mib_peak"] for phase in trials),
+        "uss_mib_steady": statistics.median(phase["uss_mib_steady"] for phase in trials),
+        "rss_mib_steady": statistics.median(phase["rss_mib_steady"] for phase in trials),
+        "pss_mib_master": statistics.median(phase["pss_mib_master"] for phase in trials),
+        "pss_mib_worker": _median(
+            statistics.median(phase["pss_mib_workers"]) if phase["pss_mib_workers"] else None
+            for phase in trials
+        ),
         "trials": len(trials),
         "requests": sum(phase["requests"] for phase in trials),
         "failures": sum(phase["failures"] for phase in trials),
+        # The generator's figures are the worst trial's, as the flag is any trial's.
+        "generator_cpu_util": max(phase["generator_cpu_util"] for phase in trials),
+        "generator_cpu_util_by_process": {
+            name: max(p["generator_cpu_util_by_process"].get(name, 0.0) for p in trials)
+            for phase in trials
+            for name in phase["generator_cpu_util_by_process"]
+        },
+        "load_cpus_busy": max(phase["load_cpus_busy"] for phase in trials),
         "generator_bound": any(phase["generator_bound"] for phase in trials),
     }
 

@@ -162,7 +162,7 @@ def lighter(results: dict[str, Any], cells: dict) -> dict[str, str]:
         return _claim(
             "lighter",
             "Flask is lighter: less memory and faster start-up.",
-            "memory of the server's processes; start to ready",
+            "PSS of the server (master and workers); start to ready",
             "-",
             "-",
             "not measurable here",

@@ -1,21 +1,47 @@
-"""Compare two benchmark runs metric by metric, against the noise measured in the runs."""
+"""Compare two benchmark runs metric by metric, each against its own noise measured in the runs.
+
+Two runs compare only when they measured the same way on the same class of machine: the same
+schema version (this code's), the same mode, and the same CPU model, core count and split of
+CPUs between server and load generator; otherwise ``Incomparable`` says why.
+
+A metric's noise in a cell is how far that metric spread over the cell's trials, (max - min) /
+median, in whichever run spread more, and at least ``MIN_EFFECT``; its change counts only when
+larger. Latency percentiles and CPU per request spread differently from throughput, so each is
+judged against its own spread. A cell measured once has no spread: only the floor applies.
+"""
 
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
-from benchmarks.analysis.aggregate import cell_spread
-from benchmarks.analysis.aggregate import cells as aggregate_cells
+from benchmarks.analysis.aggregate import group, relative_spread, value
 from benchmarks.analysis.decision import MIN_EFFECT
+from benchmarks.schema import SCHEMA_VERSION
 
+# metric -> (label, the phase's field: a dotted key reaches inside)
 METRICS = {
-    "rps": ("req/s", lambda c: c["rps"]),
-    "p50": ("p50 ms", lambda c: c["latency_ms"]["p50"]),
-    "p99": ("p99 ms", lambda c: c["latency_ms"]["p99"]),
-    "cpu": ("CPU us/req", lambda c: c["server_cpu_us_per_request"]),
+    "rps": ("req/s", "rps"),
+    "p50": ("p50 ms", "latency_ms.p50"),
+    "p99": ("p99 ms", "latency_ms.p99"),
+    "cpu": ("CPU us/req", "server_cpu_us_per_request"),
+    "pss": ("PSS MiB", "pss_mib_steady"),
 }
+# What must match for two runs' figures to mean the same thing: (where, key, name).
+SAME = (
+    (None, "schema_version", "schema version"),
+    (None, "mode", "mode"),
+    ("environment", "cpu_model", "CPU model"),
+    ("environment", "cores", "core count"),
+    ("environment", "server_cpus", "server CPUs"),
+    ("environment", "load_cpus", "load CPUs"),
+)
+
+
+class Incomparable(ValueError):
+    """Two runs that did not measure the same way on the same class of machine."""
 
 
 def load_results(path: Path) -> dict[str, Any]:
@@ -24,14 +50,44 @@ def load_results(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def check_comparable(a: dict[str, Any], b: dict[str, Any]) -> None:
+    """Raise ``Incomparable`` unless both runs can be compared figure by figure."""
+    differences = []
+    for where, key, name in SAME:
+        old = (a.get(where) or {}).get(key) if where else a.get(key)
+        new = (b.get(where) or {}).get(key) if where else b.get(key)
+        if old != new:
+            differences.append(f"{name}: {old!r} in A, {new!r} in B")
+    if differences:
+        raise Incomparable("the runs are not comparable; " + "; ".join(differences))
+    if a.get("schema_version") != SCHEMA_VERSION:
+        raise Incomparable(
+            f"both runs have schema version {a.get('schema_version')!r}; this compare reads "
+            f"{SCHEMA_VERSION}"
+        )
+
+
+def spread(trials: list[dict[str, Any]], key: str) -> tuple[float | None, float]:
+    """Return the median of one metric over a cell's trials and its relative spread."""
+    values = [v for v in (value(trial, key) for trial in trials) if v is not None]
+    if not values:
+        return None, 0.0
+    middle = statistics.median(values)
+    return middle, relative_spread(min(values), max(values), middle)
+
+
 def changes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     """Return, for every cell both runs measured, each metric's relative change from a to b."""
-    before, after = aggregate_cells(a["phases"]), aggregate_cells(b["phases"])
+    check_comparable(a, b)
+    before, after = group(a["phases"]), group(b["phases"])
     rows = []
-    for key in sorted(set(before) & set(after)):
-        noise = max(cell_spread(before[key]), cell_spread(after[key]), MIN_EFFECT)
-        for metric, (label, get) in METRICS.items():
-            old, new = get(before[key]), get(after[key])
+    for key in [cell for cell in before if cell in after]:
+        for metric, (label, field) in METRICS.items():
+            old, old_spread = spread(before[key], field)
+            new, new_spread = spread(after[key], field)
+            if old is None or new is None:
+                continue
+            noise = max(old_spread, new_spread, MIN_EFFECT)
             change = (new - old) / old if old else 0.0
             rows.append(
                 {
@@ -42,6 +98,7 @@ def changes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
                     "after": new,
                     "change": change,
                     "noise": noise,
+                    "trials": (len(before[key]), len(after[key])),
                     "significant": abs(change) > noise,
                 }
             )

@@ -11,7 +11,12 @@ checked: a wrong status or body counts as a failure.
 
 For the runner, ``--warmup-seconds`` discards the statistics of the first seconds and
 ``--summary-dir`` receives a JSON summary per process with sub-millisecond percentiles (Locust's
-own CSVs round response times under 100 ms to whole milliseconds).
+own CSVs round response times under 100 ms to whole milliseconds). Into the same directory each
+process writes the two edges of the window it counts, as JSON: ``measuring-<pid>`` the moment it
+reset its statistics after the warm-up, and ``stopped-<pid>`` once its users have stopped and it
+counts no more requests. Each edge is read in the same step as the reset or the stop, with no
+other greenlet running in between: the time, this process's own CPU seconds, the load CPUs'
+busy and total seconds, and, given ``--server-pid``, the CPU seconds of the server's process tree.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from locust.runners import WorkerRunner
 
 from benchmarks.load.payloads import load as load_payloads
 from benchmarks.schema import SCENARIOS
+from benchmarks.serving.processes import ProcessTree, cpu_busy_seconds
 
 MIXED_WEIGHTS = {"predict_one": 70, "predict_batch": 10, "health": 10, "invalid": 10}
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999, "max": 1.0}
@@ -56,6 +62,7 @@ class Window:
     model_ms = 0.0
     model_count = 0
     environment: Any = None
+    server: ProcessTree | None = None
 
     @classmethod
     def reset(cls) -> None:
@@ -92,6 +99,12 @@ def add_options(parser: Any) -> None:
         default=0.0,
         help="total requests per second to aim for (0: as fast as possible)",
     )
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        default=0,
+        help="read the CPU time of this process and its children at the window's edges",
+    )
 
 
 @events.test_start.add_listener
@@ -100,25 +113,48 @@ def start_warmup(environment: Any, **kwargs: Any) -> None:
     warmup = environment.parsed_options.warmup_seconds
     Window.environment = environment
     Window.reset()
+    if environment.parsed_options.server_pid:
+        # Listed now: listing a process's children scans /proc, too slow for an edge.
+        Window.server = ProcessTree(environment.parsed_options.server_pid)
     if warmup > 0:
         gevent.spawn_later(warmup, end_warmup, environment)
 
 
 def end_warmup(environment: Any) -> None:
-    """Discard everything measured so far; tell the runner when the measurement starts."""
+    """Discard everything measured so far, and write down the moment the window opens."""
     environment.runner.stats.reset_all()
     Window.reset()
-    summary_dir = environment.parsed_options.summary_dir
-    if summary_dir and not isinstance(environment.runner, WorkerRunner):
-        Path(summary_dir, "measuring").write_text(str(Window.started))
+    write_edge(environment, "measuring", Window.started)
 
 
 @events.test_stop.add_listener
 def stop_window(environment: Any, **kwargs: Any) -> None:
-    """Note when the load stopped; a worker writes its model time now."""
+    """Write down the moment the window closes; a worker writes its model time now."""
+    # test_stop fires once this process's users have stopped: nothing more is counted here.
     Window.stopped = time.time()
+    write_edge(environment, "stopped", Window.stopped)
     if isinstance(environment.runner, WorkerRunner):
         write_summary(environment)
+
+
+def write_edge(environment: Any, name: str, moment: float) -> None:
+    """Write one edge of this process's window for the runner, whole at once."""
+    summary_dir = environment.parsed_options.summary_dir
+    if not summary_dir:
+        return
+    # The server first: it is what the edge is most precisely for.
+    server_cpu_s = Window.server.cpu_seconds() if Window.server else None
+    busy_s, total_s = cpu_busy_seconds(os.sched_getaffinity(0))
+    edge = {
+        "time": moment,
+        "server_cpu_s": server_cpu_s,
+        "process_cpu_s": time.process_time(),
+        "load_cpus_busy_s": busy_s,
+        "load_cpus_total_s": total_s,
+    }
+    partial = Path(summary_dir, f".{name}-{os.getpid()}.partial")
+    partial.write_text(json.dumps(edge))
+    partial.replace(Path(summary_dir, f"{name}-{os.getpid()}"))
 
 
 @events.quit.add_listener
@@ -153,16 +189,19 @@ def write_summary(environment: Any) -> None:
 
 def entry_summary(entry: Any) -> dict[str, Any]:
     """Return one statistics entry with sub-millisecond percentiles."""
+    top = entry.max_response_time or 0.0
+    # A percentile is a bucket's value, which above 100 ms is rounded to three digits and may
+    # round above the slowest response; no percentile is slower than the slowest response.
     return {
         "name": entry.name,
         "method": entry.method,
         "requests": entry.num_requests,
         "failures": entry.num_failures,
         "latency_ms": {
-            key: (entry.get_response_time_percentile(p) if entry.num_requests else 0.0)
+            key: (min(entry.get_response_time_percentile(p), top) if entry.num_requests else 0.0)
             for key, p in PERCENTILES.items()
         }
-        | {"max": entry.max_response_time or 0.0},
+        | {"max": top},
     }
 
 

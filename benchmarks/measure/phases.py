@@ -1,25 +1,47 @@
 """One Locust phase against one target: Locust's figures plus the server's CPU and memory.
 
-The server's CPU is counted over the measured window (from the end of Locust's warm-up until
-Locust exits); every worker's RSS is sampled each quarter second meanwhile.
+The window. Locust counts the requests that complete between two moments: the reset of its
+statistics when the warm-up ends and the moment its users have stopped. Its users finish the
+request they have in flight before stopping (``benchmarks.load.locust``), so the server is sent
+nothing Locust does not count. At each of the two moments, in the same step as the reset or the
+stop, each Locust process writes down the time, its own CPU seconds, the load CPUs' busy time and
+the CPU seconds of the gunicorn process tree. Server CPU per request is the tree's CPU between the
+local (or master) process's reset and the last process's stop, divided by the requests Locust
+counted in that window: the same window, read by the process that opens and closes it rather
+than by this runner some milliseconds later. What is left inexact: the requests in flight when
+the window opens are counted whole although part of their work came before it (at most one per
+user: under 0.2% of a default phase), and distributed workers reset a few milliseconds apart.
+
+The generator. Locust is one gevent loop per process, so it can use one core, however many load
+CPUs it has: each Locust process's CPU over its own window is taken as its share of one core, and
+the phase is generator-bound when any process (the local one, or the master or any worker)
+reached the threshold, or when the load CPUs were that busy by anything.
+
+Memory. RSS, PSS and USS of the gunicorn master and of every worker, sampled from a thread of the
+runner twice a second over the window. Totals are over the master and its workers; steady is the
+median over the samples. The runner, thread included, runs pinned to the load CPUs meanwhile.
 """
 
 from __future__ import annotations
 
 import statistics
-import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 from benchmarks.load import locust
 from benchmarks.plan import Cell, Plan, Setup
 from benchmarks.schema import Phase
 from benchmarks.serving.gunicorn import Server
-from benchmarks.serving.processes import WorkerMemory, busy_fraction, tree_cpu_seconds
+from benchmarks.serving.processes import (
+    MemorySample,
+    ProcessTree,
+    ServerMemory,
+    pinned,
+)
 
-GENERATOR_BOUND = 0.9  # Locust busier than this is measuring itself, not the server
+GENERATOR_BOUND = 0.9  # a Locust process this busy (share of one core) is measuring itself
+MEMORY_INTERVAL_S = 0.5  # memory_full_info reads smaps_rollup: about 1 ms per process
 
 
 def run_phase(setup: Setup, the_plan: Plan, server: Server, cell: Cell, trial: int) -> Phase:
@@ -28,29 +50,77 @@ def run_phase(setup: Setup, the_plan: Plan, server: Server, cell: Cell, trial: i
     workdir = setup.run_dir / "raw" / label
     workdir.mkdir(parents=True)
     timing = (the_plan.warmup_s, round(the_plan.warmup_s + the_plan.measure_s))
-    load = locust.Phase(setup, server.url, cell, workdir, timing)
-    load.wait_measuring()
-    server_cpu = tree_cpu_seconds(server.pid)
-    load_cpu = load.cpu_seconds()
-    cpus_before = psutil.cpu_times(percpu=True)
-    window_start = time.monotonic()
-    with WorkerMemory(server.pid, interval_s=0.25) as memory:
-        load_cpu_end = load.wait_done()
-        wall = time.monotonic() - window_start
-        busy = busy_fraction(cpus_before, psutil.cpu_times(percpu=True), setup.load_cpus)
-        server_cpu = tree_cpu_seconds(server.pid) - server_cpu
-    generator = (load_cpu_end - load_cpu) / max(wall, 1e-9) / setup.load_cpu_count
+    # The runner's polling and the memory thread must not take CPU from the server.
+    with pinned(setup.load_cpus):
+        family = ProcessTree(server.pid)
+        load = locust.Phase(setup, server.url, cell, workdir, timing, server_pid=server.pid)
+        load.wait_measuring()
+        with ServerMemory(server.pid, interval_s=MEMORY_INTERVAL_S) as memory:
+            load.wait_stopped()
+        load.wait_done()
+    if family.changed():
+        # A worker that died mid-window took its CPU time with it: the figure would be wrong.
+        raise RuntimeError(
+            f"{server.name}'s workers changed during {label}:\n{server.log()[-2000:]}"
+        )
     return phase_figures(
-        setup,
-        server,
-        cell,
-        trial,
-        load.summaries(),
-        workdir,
-        server_cpu,
-        (generator, busy),
-        memory.rss_mb,
+        setup, server, cell, trial, load.summaries(), workdir, load.edges(), memory.samples
     )
+
+
+Edges = Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any]]]  # name -> (opened, closed)
+
+
+def window_figures(edges: Edges) -> dict[str, Any]:
+    """Return server CPU seconds, each Locust's share of a core and the load CPUs' busy share."""
+    # The window opens with the first process's reset and closes with the last process's stop.
+    opened = next(iter(edges.values()))[0]  # local or master: it reset the counted statistics
+    closed = max((stop for _, stop in edges.values()), key=lambda edge: edge["time"])
+    shares = {
+        name: (stop["process_cpu_s"] - start["process_cpu_s"])
+        / max(stop["time"] - start["time"], 1e-9)
+        for name, (start, stop) in edges.items()
+    }
+    total = closed["load_cpus_total_s"] - opened["load_cpus_total_s"]
+    busy = closed["load_cpus_busy_s"] - opened["load_cpus_busy_s"]
+    return {
+        "server_cpu_s": closed["server_cpu_s"] - opened["server_cpu_s"],
+        "generator_cpu_util_by_process": shares,
+        "load_cpus_busy": busy / total if total > 0 else 0.0,
+    }
+
+
+def memory_figures(samples: Sequence[MemorySample]) -> dict[str, Any]:
+    """Return the server's memory over the window, in MiB, from every sampling round."""
+    rounds: dict[int, list[MemorySample]] = {}
+    for sample in samples:
+        rounds.setdefault(sample.round, []).append(sample)
+    if not rounds:
+        return {
+            "pss_mib_steady": 0.0,
+            "pss_mib_peak": 0.0,
+            "uss_mib_steady": 0.0,
+            "rss_mib_steady": 0.0,
+            "pss_mib_master": 0.0,
+            "pss_mib_workers": [],
+        }
+    totals = {
+        field: [sum(getattr(s, field) for s in found) for found in rounds.values()]
+        for field in ("rss", "pss", "uss")
+    }
+    workers: dict[int, list[float]] = {}
+    for sample in samples:
+        if sample.role == "worker":
+            workers.setdefault(sample.pid, []).append(sample.pss)
+    master = [s.pss for s in samples if s.role == "master"]
+    return {
+        "pss_mib_steady": statistics.median(totals["pss"]),
+        "pss_mib_peak": max(totals["pss"]),
+        "uss_mib_steady": statistics.median(totals["uss"]),
+        "rss_mib_steady": statistics.median(totals["rss"]),
+        "pss_mib_master": statistics.median(master) if master else 0.0,
+        "pss_mib_workers": [statistics.median(workers[pid]) for pid in sorted(workers)],
+    }
 
 
 def phase_figures(
@@ -60,17 +130,18 @@ def phase_figures(
     trial: int,
     summaries: list[dict[str, Any]],
     workdir: Path,
-    server_cpu: float,
-    generator: tuple[float, float],
-    rss: list[float],
+    edges: Edges,
+    memory: Sequence[MemorySample],
 ) -> Phase:
-    """Combine Locust's summaries with the runner's own samples into one phase record."""
+    """Combine Locust's summaries and edges with the runner's memory samples into one record."""
     main = next(s for s in summaries if "total" in s)
     total = main["total"]
-    requests = max(total["requests"], 1)
     model_count = sum(s["model_count"] for s in summaries)
     model_ms = sum(s["model_ms"] for s in summaries)
-    utilisation, load_cpus_busy = generator
+    window = window_figures(edges)
+    by_process = window["generator_cpu_util_by_process"]
+    utilisation = max(by_process.values(), default=0.0)
+    load_cpus_busy = window["load_cpus_busy"]
     return {
         "target": server.name,
         "variant": cell.variant,
@@ -81,16 +152,17 @@ def phase_figures(
         "requests": total["requests"],
         "failures": total["failures"],
         "errors": main["errors"],
-        "rps": total["requests"] / main["seconds"],
+        # Served throughput: a failed request (wrong status or body, or no answer) is not served.
+        "rps": (total["requests"] - total["failures"]) / main["seconds"],
         "latency_ms": total["latency_ms"],
-        "server_cpu_us_per_request": server_cpu / requests * 1e6,
+        "server_cpu_us_per_request": window["server_cpu_s"] / max(total["requests"], 1) * 1e6,
         "model_ms_mean": model_ms / model_count if model_count else None,
         "generator_cpu_util": utilisation,
+        "generator_cpu_util_by_process": by_process,
         "load_cpus_busy": load_cpus_busy,
-        # Bound when the generator's CPUs were saturated, whether by Locust or by anything
+        # Bound when a Locust process was saturated, or when its CPUs were busy with anything
         # else: either way Locust could not have sent more, so this is a floor.
         "generator_bound": max(utilisation, load_cpus_busy) >= GENERATOR_BOUND,
-        "rss_mb_steady": statistics.median(rss) if rss else 0.0,
-        "rss_mb_peak": max(rss) if rss else 0.0,
+        **memory_figures(memory),
         "csv_prefix": str((workdir / "locust").relative_to(setup.run_dir)),
     }

@@ -27,7 +27,7 @@ from benchmarks import REPO, REPORTS
 from benchmarks.load import locust, payloads, wrk
 from benchmarks.plan import Cell, Setup
 from benchmarks.serving import gunicorn
-from benchmarks.serving.processes import WorkerMemory, split_cpus, worker_pids
+from benchmarks.serving.processes import WorkerMemory, pinned, split_cpus, worker_pids
 from benchmarks.targets import APPS
 
 WARMUP_S = 2.0
@@ -121,7 +121,7 @@ def soak_app(
             second_half.setdefault(pid, []).append((t, rss))
     slopes = [slope_per_minute(points) for points in second_half.values() if len(points) >= 3]
     trend = max(slopes, default=0.0)
-    rss_values = memory.rss_mb
+    rss_values = memory.rss_mib
     return {
         "app": name,
         "seconds": summary["seconds"],
@@ -129,14 +129,14 @@ def soak_app(
         "target_rps": rate,
         "requests": total["requests"],
         "failures": total["failures"],
-        "rps": total["requests"] / summary["seconds"],
+        "rps": (total["requests"] - total["failures"]) / summary["seconds"],
         "latency_ms": total["latency_ms"],
         "errors": summary["errors"],
         "worker_killed": killed is not None,
         "worker_replaced": replaced and workers_after == 2,
-        "rss_mb_start": rss_values[0] if rss_values else 0.0,
-        "rss_mb_end": rss_values[-1] if rss_values else 0.0,
-        "rss_trend_mb_per_min": trend,
+        "rss_mib_start": rss_values[0] if rss_values else 0.0,
+        "rss_mib_end": rss_values[-1] if rss_values else 0.0,
+        "rss_trend_mib_per_min": trend,
         "rss_samples": samples,
         "history": history(workdir / "locust_stats_history.csv"),
     }
@@ -153,11 +153,10 @@ def run(
     run_dir.mkdir(parents=True)
     server_cpus, load_cpus = split_cpus()
     setup = Setup(run_dir, server_cpus, load_cpus, 0, payloads.write(run_dir / "payloads.json"))
-    results = {
-        "seconds": seconds,
-        "fraction": fraction,
-        "apps": [soak_app(setup, name, seconds, fraction) for name in apps],
-    }
+    # The runner's memory sampling stays off the server's CPUs.
+    with pinned(load_cpus):
+        soaked = [soak_app(setup, name, seconds, fraction) for name in apps]
+    results = {"seconds": seconds, "fraction": fraction, "apps": soaked}
     (run_dir / "soak.json").write_text(json.dumps(results, indent=2) + "\n")
     results["run_dir"] = str(run_dir)
     return results

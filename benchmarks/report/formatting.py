@@ -44,7 +44,12 @@ def fmt_us(value: float | None, decimals: int = 0) -> str:
 
 
 def fmt_mb(value: float | None, decimals: int = 1) -> str:
-    """Format megabytes."""
+    """Format megabytes (10**6 bytes: sizes on disk)."""
+    return MISSING if value is None else f"{value:,.{decimals}f}"
+
+
+def fmt_mib(value: float | None, decimals: int = 1) -> str:
+    """Format mebibytes (2**20 bytes: memory)."""
     return MISSING if value is None else f"{value:,.{decimals}f}"
 
 

@@ -7,7 +7,7 @@ from benchmarks.report.formatting import (
     MISSING,
     NOT_MEASURED,
     colour,
-    fmt_mb,
+    fmt_mib,
     fmt_ms,
     fmt_rps,
     fmt_value,
@@ -81,8 +81,8 @@ def _reliability(run: Run) -> Section:
                         "✓ replaced" if survived else "✗ not survived",
                         "pass" if survived else "fail",
                     ),
-                    f"{fmt_mb(soak['rss_mb_start'])} → {fmt_mb(soak['rss_mb_end'])}",
-                    f"{soak['rss_trend_mb_per_min']:+.2f}",
+                    f"{fmt_mib(soak['rss_mib_start'])} → {fmt_mib(soak['rss_mib_end'])}",
+                    f"{soak['rss_trend_mib_per_min']:+.2f}",
                 ]
             )
         blocks.append(

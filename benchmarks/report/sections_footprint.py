@@ -10,6 +10,7 @@ from benchmarks.report.formatting import (
     NOT_MEASURED,
     colour,
     fmt_mb,
+    fmt_mib,
     fmt_seconds,
     fmt_value,
     label,
@@ -29,6 +30,20 @@ from benchmarks.report.view import (
     table_or_missing,
 )
 
+# A cell's memory figures the table shows, as medians over the target's cells; then the peak.
+MEMORY_COLUMNS = {
+    "pss_mib_steady": "PSS MiB",
+    "uss_mib_steady": "USS MiB",
+    "pss_mib_master": "Master PSS MiB",
+    "pss_mib_worker": "PSS per worker MiB",
+    "rss_mib_steady": "Summed RSS MiB",
+}
+
+
+def _median(cells: list[dict], key: str) -> float | None:
+    found = [c[key] for c in cells if c[key] is not None]
+    return statistics.median(found) if found else None
+
 
 def _memory(run: Run) -> Section:
     rows: list[list[Inline]] = []
@@ -36,16 +51,23 @@ def _memory(run: Run) -> Section:
         for variant in run.variants:
             mine = [c for k, c in run.cells.items() if k[0] == target and k[1] == variant]
             if mine:
-                steady = statistics.median(c["rss_mb_steady"] for c in mine)
-                peak = max(c["rss_mb_peak"] for c in mine)
-                rows.append([label(target), variant, fmt_mb(steady), fmt_mb(peak)])
-    headers = ["Target", "Variant", "Steady RSS per worker (MB)", "Peak RSS of a worker (MB)"]
-    blocks: list[Block] = [table_or_missing(headers, rows, (2, 3))]
+                medians = [fmt_mib(_median(mine, key)) for key in MEMORY_COLUMNS]
+                peak = fmt_mib(max(c["pss_mib_peak"] for c in mine))
+                rows.append([label(target), variant, *medians, peak])
+    headers = ["Target", "Variant", *MEMORY_COLUMNS.values(), "Peak PSS MiB"]
+    blocks: list[Block] = [table_or_missing(headers, rows, range(2, 8))]
     if rows:
         blocks.append(
             Para(
-                "Steady: the median over this target's cells of each cell's median RSS per "
-                "worker while measuring. Peak: the highest RSS any worker reached in any cell."
+                "The whole server, gunicorn's master and its workers, sampled twice a second "
+                "while measuring; MiB are 2^20 bytes. PSS (proportional set size) charges each "
+                "page shared between processes (the app and model the master loaded before "
+                "forking) to its sharers in equal parts, so the sum is the memory the server "
+                "holds. USS counts only the pages no other process shares: what exiting would "
+                "free. Summed RSS counts a shared page once per process, so it overstates the "
+                "total; it is shown for comparison with tools that report RSS. Each figure is "
+                "the median over this target's cells of each cell's median over the samples; "
+                "peak PSS is the highest sum in any sample of any cell."
             )
         )
     return Section("Memory", blocks)

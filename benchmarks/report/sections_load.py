@@ -8,6 +8,7 @@ from benchmarks.report.formatting import (
     EN_DASH,
     GENERATOR_BOUND,
     GENERATOR_LIMITED,
+    MISSING,
     MODEL_COLOUR,
     NOT_MEASURED,
     OTHER_COLOUR,
@@ -175,7 +176,7 @@ def _throughput(run: Run) -> Section:
         section.blocks.append(Para(NOT_MEASURED))
         return section
     section.blocks += _throughput_charts(run)
-    headers = ["Scenario", "Users", "Target", "req/s median", f"min{EN_DASH}max"]
+    headers = ["Scenario", "Users", "Target", "Successful req/s median", f"min{EN_DASH}max"]
     headers += [f"{PERCENTILE_LABELS[p]} ms" for p in aggregate.PERCENTILES]
     headers += ["Failures", "Trials", "Flag"]
     for variant in run.variants:
@@ -202,16 +203,44 @@ def _throughput(run: Run) -> Section:
     section.blocks.append(
         Para(
             (
+                "Successful req/s counts only the responses that were what the scenario "
+                "expects, per second of the measured window; failures are counted apart. ",
                 Span(GENERATOR_BOUND, "flag"),
-                f" marks a cell where the CPUs given to Locust were {fmt_share(threshold)} or more "
-                "busy (with Locust or anything else): the load generator, not the server, was "
+                f" marks a cell where, in some trial, a Locust process used {fmt_share(threshold)} "
+                "or more of one core (each Locust process is a single gevent loop: one core is "
+                "all it can use, however many CPUs it was given), or where the CPUs given to "
+                "Locust were that busy with anything: the load generator, not the server, was "
                 "the limit, so that req/s "
                 f"figure is a floor of the server's capacity. Min{EN_DASH}max: the lowest and "
                 "highest trial, when there were several.",
             )
         )
     )
+    section.blocks += _generator(run)
     return section
+
+
+def _generator(run: Run) -> list[Block]:
+    rows: list[list[Inline]] = []
+    for (target, variant, scenario, users), c in run.cells.items():
+        shares = ", ".join(
+            f"{name} {fmt_share(share)}"
+            for name, share in c["generator_cpu_util_by_process"].items()
+        )
+        flag: Inline = Span(GENERATOR_BOUND, "flag") if c["generator_bound"] else ""
+        row = [label(target), variant, code(scenario), str(users), shares or MISSING]
+        rows.append([*row, fmt_share(c["load_cpus_busy"]), flag])
+    if not rows:
+        return []
+    headers = ["Target", "Variant", "Scenario", "Users", "Locust CPU by process (of one core)"]
+    headers += ["Load CPUs busy", "Flag"]
+    note = (
+        "Each Locust process's CPU time over the measured window divided by the window's "
+        "length: its share of one core (local: a single process; master and worker-N: "
+        "distributed Locust). Load CPUs busy: how busy all the CPUs given to the load "
+        "generator and the runner were, with anything. Both are the busiest trial's."
+    )
+    return [Heading("The load generator"), Table(headers, rows, frozenset({3, 5})), Para(note)]
 
 
 def _throughput_charts(run: Run) -> list[Block]:
@@ -380,11 +409,14 @@ def _cpu(run: Run) -> Section:
     if rows:
         blocks.append(
             Para(
-                "CPU is the CPU time of the whole gunicorn process tree divided by the requests "
-                "served; the model's share is the mean model duration each app reports in its "
-                "Server-Timing header; the framework's share is the rest: everything a request "
-                "costs the server outside the model. Users: the level every target was measured "
-                "at with the most trials (the highest on a tie)."
+                "CPU is the CPU time of the whole gunicorn process tree over Locust's measured "
+                "window (read by Locust itself as it reset its statistics after the warm-up and "
+                "as its users, having finished the requests they had in flight, stopped) divided "
+                "by the requests Locust counted in that window, failed or not; the model's "
+                "share is the mean model duration each app reports in its Server-Timing "
+                "header; the framework's share is the rest: everything a request costs the "
+                "server outside the model. Users: the level every target was measured at with "
+                "the most trials (the highest on a tie)."
             )
         )
     return Section("CPU per request", [*blocks, *_in_process(run)])

@@ -70,6 +70,13 @@ def _methodology(run: Run) -> Section:
             f"gunicorn ran pinned to CPUs {fmt_value(server_cpus)} and the load generator to "
             f"CPUs {fmt_value(load_cpus)}."
         )
+    if config.get("runner_cpus") is not None:
+        interval = config.get("memory_sample_interval_s")
+        sampling = f", sampling memory every {fmt_value(interval)} s," if interval else ""
+        facts.append(
+            f"The runner{sampling} ran pinned to CPUs {fmt_value(config['runner_cpus'])}, off "
+            "the server's."
+        )
     levels = sorted({c[3] for c in run.cells})
     if levels:
         facts.append(f"Concurrent users measured: {', '.join(map(str, levels))}.")

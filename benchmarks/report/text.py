@@ -109,8 +109,8 @@ def soak(results: dict[str, Any]) -> str:
             f"req/s, {app['requests']} requests, {app['failures']} failures, p50 "
             f"{app['latency_ms']['p50']:.2f} ms, p99 {app['latency_ms']['p99']:.2f} ms, worker "
             f"{'replaced' if app['worker_replaced'] else 'NOT replaced'}, RSS "
-            f"{app['rss_mb_start']:.1f} -> {app['rss_mb_end']:.1f} MiB "
-            f"(trend {app['rss_trend_mb_per_min']:+.2f} MiB/min)"
+            f"{app['rss_mib_start']:.1f} -> {app['rss_mib_end']:.1f} MiB "
+            f"(trend {app['rss_trend_mib_per_min']:+.2f} MiB/min)"
         )
     return "\n".join(lines)
 
@@ -127,7 +127,10 @@ def security(checks: list[SecurityCheck]) -> str:
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
-    """Return a plain-text table of the changes, marking those beyond the noise."""
+    """Return a plain-text table of the changes, marking those beyond each metric's noise.
+
+    Raises ``compare.Incomparable`` when the runs did not measure alike.
+    """
     rows = comparison.changes(a, b)
     lines = [
         f"A: {a['run_id']} ({a['mode']}, {a['environment'].get('git_commit', '?')[:12]})",
@@ -147,7 +150,13 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
     if not rows:
         lines.append("The two runs share no measured cell.")
     significant = sum(row["significant"] for row in rows)
-    lines += ["", f"{significant} of {len(rows)} figures changed by more than the noise."]
+    lines += [
+        "",
+        f"{significant} of {len(rows)} figures changed by more than the noise.",
+        "noise: how far that metric spread over the cell's trials, (max - min) / median, in the "
+        f"run that spread more, and at least {comparison.MIN_EFFECT:.0%}; a cell measured once "
+        "has no spread, so only that floor applies to it.",
+    ]
     return "\n".join(lines)
 
 

@@ -1,14 +1,25 @@
-"""Processes by PID: stop, pin to CPUs, and sample the CPU time and memory of a process tree."""
+"""Processes by PID: stop, pin to CPUs, and sample the CPU time and memory of a process tree.
+
+Memory is counted in MiB (2**20 bytes). A gunicorn master that preloads the app forks workers that
+share its pages copy-on-write, so RSS counts each shared page once per process: summed over the
+workers it overstates the server's memory, and it leaves the master out. PSS charges each shared
+page to its sharers in proportion, so PSS summed over the master and its workers is the memory the
+server holds; USS is what each process holds alone (freed if it exited).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import psutil
+
+MIB = 2**20
 
 
 def stop_process(process: subprocess.Popen, sig: int, timeout: float) -> int:
@@ -21,6 +32,30 @@ def stop_process(process: subprocess.Popen, sig: int, timeout: float) -> int:
             process.kill()
             process.wait(5)
     return process.returncode
+
+
+def cpu_set(cpus: str) -> set[int]:
+    """Return the CPUs of a taskset-style list such as '0', '2,3' or '4-7'."""
+    chosen: set[int] = set()
+    for part in cpus.split(","):
+        low, _, high = part.partition("-")
+        chosen.update(range(int(low), int(high or low) + 1))
+    return chosen
+
+
+@contextlib.contextmanager
+def pinned(cpus: str) -> Iterator[None]:
+    """Run the calling thread, and the threads and children it starts meanwhile, on ``cpus``.
+
+    Linux's affinity is per thread and inherited at creation, so a sampler thread started inside
+    stays off the server's CPUs; the previous affinity is restored on leaving.
+    """
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpu_set(cpus))
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def split_cpus(spec: str | None = None) -> tuple[str, str]:
@@ -52,6 +87,38 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+class ProcessTree:
+    """A process and its descendants, listed once so that their CPU time reads fast.
+
+    Listing descendants scans all of /proc (milliseconds on a busy machine); reading the CPU
+    time of known processes takes microseconds each, which is what a sample at a precise moment
+    needs. ``changed`` tells whether the family is still the one listed.
+    """
+
+    def __init__(self, pid: int) -> None:
+        parent = psutil.Process(pid)
+        self.processes = [parent, *parent.children(recursive=True)]
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU seconds the listed processes have used so far (the gone count 0)."""
+        total = 0.0
+        for process in self.processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    def changed(self) -> bool:
+        """Return whether a process of the family exited or a new one joined since listing."""
+        try:
+            now = ProcessTree(self.processes[0].pid).processes
+        except psutil.NoSuchProcess:
+            return True
+        return {p.pid for p in now} != {p.pid for p in self.processes}
+
+
 def worker_pids(pid: int) -> set[int]:
     """Return the PIDs of the children (gunicorn workers) of ``pid``."""
     try:
@@ -60,17 +127,17 @@ def worker_pids(pid: int) -> set[int]:
         return set()
 
 
-def process_rss_mb(pid: int) -> float:
+def process_rss_mib(pid: int) -> float:
     """Return a process's resident memory in MiB (0 if it is gone)."""
     try:
-        return psutil.Process(pid).memory_info().rss / 2**20
+        return psutil.Process(pid).memory_info().rss / MIB
     except psutil.NoSuchProcess:
         return 0.0
 
 
-def worker_rss_mb(pid: int) -> list[float]:
+def worker_rss_mib(pid: int) -> list[float]:
     """Return the resident memory of each child (gunicorn worker) of ``pid``, in MiB."""
-    return [rss for rss in map(process_rss_mb, worker_pids(pid)) if rss]
+    return [rss for rss in map(process_rss_mib, worker_pids(pid)) if rss]
 
 
 def cpu_seconds(pids: Iterable[int]) -> float:
@@ -78,19 +145,17 @@ def cpu_seconds(pids: Iterable[int]) -> float:
     return sum(tree_cpu_seconds(pid) for pid in pids)
 
 
-def busy_fraction(before: list, after: list, cpus: str) -> float:
-    """Return how busy the given CPUs were between two ``psutil.cpu_times(percpu=True)``."""
+def cpu_busy_seconds(cpus: Iterable[int]) -> tuple[float, float]:
+    """Return the seconds the given CPUs have been busy, and in all, since boot."""
+    times = psutil.cpu_times(percpu=True)
     busy = total = 0.0
-    for index in (int(cpu) for cpu in cpus.split(",")):
-        spent = {
-            field: getattr(after[index], field) - getattr(before[index], field)
-            for field in after[index]._fields
-        }
+    for index in cpus:
+        spent = times[index]._asdict()
         # Linux counts guest time inside user time already.
         counted = sum(spent.values()) - spent.get("guest", 0.0) - spent.get("guest_nice", 0.0)
         total += counted
         busy += counted - spent.get("idle", 0.0) - spent.get("iowait", 0.0)
-    return busy / total if total else 0.0
+    return busy, total
 
 
 class WorkerMemory:
@@ -111,7 +176,7 @@ class WorkerMemory:
         while not self._stop.wait(self.interval_s):
             now = time.monotonic() - self._started
             for worker in worker_pids(self.pid):
-                rss = process_rss_mb(worker)
+                rss = process_rss_mib(worker)
                 if rss:
                     self.samples.append((now, worker, rss))
 
@@ -125,6 +190,64 @@ class WorkerMemory:
         self._thread.join()
 
     @property
-    def rss_mb(self) -> list[float]:
+    def rss_mib(self) -> list[float]:
         """Return every RSS sample, in MiB."""
         return [rss for _, _, rss in self.samples]
+
+
+class MemorySample(NamedTuple):
+    """One process's memory at one sampling round, in MiB."""
+
+    round: int
+    pid: int
+    role: str  # "master" or "worker"
+    rss: float
+    pss: float
+    uss: float
+
+
+class ServerMemory:
+    """Sample RSS, PSS and USS of a gunicorn master and each of its workers, in a thread.
+
+    One round reads every process (``memory_full_info``, /proc/PID/smaps_rollup: slower than RSS
+    alone, about a millisecond per process); the first round is taken on entering, so even a
+    short window has one. Start it on the load generator's CPUs (``pinned``): the thread inherits
+    its creator's affinity and must not take CPU from the server it measures.
+    """
+
+    def __init__(self, pid: int, interval_s: float) -> None:
+        self.pid = pid
+        self.interval_s = interval_s
+        self.samples: list[MemorySample] = []
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def sample_round(self) -> None:
+        """Read the memory of the master and of every worker once."""
+        try:
+            master = psutil.Process(self.pid)
+            family = [(master, "master")] + [(c, "worker") for c in master.children()]
+        except psutil.NoSuchProcess:
+            return
+        for process, role in family:
+            try:
+                info = process.memory_full_info()
+            except psutil.NoSuchProcess:
+                continue
+            sizes = (info.rss / MIB, info.pss / MIB, info.uss / MIB)
+            self.samples.append(MemorySample(self.rounds, process.pid, role, *sizes))
+        self.rounds += 1
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample_round()
+
+    def __enter__(self) -> ServerMemory:
+        self.sample_round()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

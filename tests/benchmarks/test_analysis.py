@@ -25,9 +25,15 @@ def phase(rps: float, trial: int = 1, **changes: object) -> dict:
         "server_cpu_us_per_request": 300.0,
         "model_ms_mean": 0.1,
         "generator_cpu_util": 0.5,
+        "generator_cpu_util_by_process": {"local": 0.5},
+        "load_cpus_busy": 0.5,
         "generator_bound": False,
-        "rss_mb_steady": 100.0,
-        "rss_mb_peak": 110.0,
+        "pss_mib_steady": 100.0,
+        "pss_mib_peak": 110.0,
+        "uss_mib_steady": 60.0,
+        "rss_mib_steady": 180.0,
+        "pss_mib_master": 30.0,
+        "pss_mib_workers": [70.0],
         "csv_prefix": f"locust/t{trial}",
     }
     return base | changes
@@ -35,7 +41,7 @@ def phase(rps: float, trial: int = 1, **changes: object) -> dict:
 
 def test_cells_take_medians_extremes_and_sums_over_trials() -> None:
     trials = [
-        phase(100.0, 1, requests=500, failures=1, model_ms_mean=0.1, rss_mb_peak=120.0),
+        phase(100.0, 1, requests=500, failures=1, model_ms_mean=0.1, pss_mib_peak=120.0),
         phase(120.0, 2, requests=600, server_cpu_us_per_request=340.0, model_ms_mean=None),
         phase(
             90.0,
@@ -45,7 +51,7 @@ def test_cells_take_medians_extremes_and_sums_over_trials() -> None:
             server_cpu_us_per_request=320.0,
             model_ms_mean=0.2,
             generator_bound=True,
-            rss_mb_steady=104.0,
+            pss_mib_steady=104.0,
             latency_ms={"p50": 1.4, "p90": 2.2, "p99": 9.0, "p999": 9.5, "max": 12.0},
         ),
     ]
@@ -56,8 +62,8 @@ def test_cells_take_medians_extremes_and_sums_over_trials() -> None:
     assert cell["server_cpu_us_per_request"] == 320.0
     assert cell["model_ms_mean"] == pytest.approx(0.15)  # the trial without a figure is left out
     assert cell["framework_us"] == pytest.approx(320.0 - 150.0)
-    assert cell["rss_mb_steady"] == 100.0
-    assert cell["rss_mb_peak"] == 120.0
+    assert cell["pss_mib_steady"] == 100.0
+    assert cell["pss_mib_peak"] == 120.0
     assert cell["trials"] == 3
     assert cell["requests"] == 1550
     assert cell["failures"] == 3

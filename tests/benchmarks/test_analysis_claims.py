@@ -29,8 +29,15 @@ def phase(target: str, variant: str, trial: int, rps: float, **extra: Any) -> di
         "generator_bound": False,
         "failures": 0,
         "requests": int(rps * 3),
-        "rss_mb_steady": 100.0,
-        "rss_mb_peak": 100.0,
+        "pss_mib_steady": 150.0,
+        "pss_mib_peak": 160.0,
+        "uss_mib_steady": 60.0,
+        "rss_mib_steady": 250.0,
+        "pss_mib_master": 50.0,
+        "pss_mib_workers": [100.0],
+        "generator_cpu_util": 0.5,
+        "generator_cpu_util_by_process": {"local": 0.5},
+        "load_cpus_busy": 0.5,
         **extra,
     }
 

@@ -33,5 +33,5 @@ def test_short_soak_of_both_apps(tmp_path: Path) -> None:
         assert app["target_rps"] < app["capacity_rps"]
         assert app["history"]
         assert len(app["rss_samples"]) >= 10
-        assert abs(app["rss_trend_mb_per_min"]) < 50
+        assert abs(app["rss_trend_mib_per_min"]) < 50
     assert "worker replaced" in text.soak(results)
