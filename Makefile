@@ -59,10 +59,10 @@ lint: $(TEST_READY) ## Run ruff and the import contracts only
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
 
-bench: $(BENCH_READY) $(ARTIFACTS) ## Set up, then run the comparison benchmark (about 12 minutes)
+bench: $(BENCH_READY) $(ARTIFACTS) ## Set up, then run the comparison benchmark (about 10 minutes)
 	$(PY) -m benchmarks run
 
-bench-quick: $(BENCH_READY) $(ARTIFACTS) ## The same pipeline with short phases (about 3 minutes)
+bench-quick: $(BENCH_READY) $(ARTIFACTS) ## The same pipeline with short phases (about 5 minutes)
 	$(PY) -m benchmarks run --quick
 
 throughput: $(BENCH_READY) $(ARTIFACTS) ## wrk: baseline, each framework's floor, Flask, Django; one-row predictions

@@ -219,7 +219,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_const",
         dest="mode",
         const="quick",
-        help="short phases, about 3 minutes (the tests run it with --no-cost)",
+        help="short phases, about 5 minutes (the tests run it with --no-cost)",
     )
     modes.add_argument(
         "--full",

@@ -103,3 +103,35 @@ def changes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def verdicts(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return each claim's verdict in both runs, and whether it held."""
+    before = {c["id"]: c["verdict"] for c in a.get("claims", [])}
+    after = {c["id"]: c["verdict"] for c in b.get("claims", [])}
+    return [
+        {"id": claim, "before": before.get(claim), "after": after.get(claim)}
+        | {"held": before.get(claim) == after.get(claim)}
+        for claim in dict.fromkeys([*before, *after])
+    ]
+
+
+def counts(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the instruction counts both runs made, with their relative difference."""
+
+    def rows(results: dict[str, Any]) -> dict[tuple[str, str, str], float]:
+        cost = results.get("cost") or {}
+        found = {
+            (r["target"], r["variant"], r["scenario"]): r["instructions"]
+            for r in cost.get("rows", [])
+        }
+        found |= {(t, "light", "start-up"): n for t, n in cost.get("startup", {}).items()}
+        return found
+
+    before, after = rows(a), rows(b)
+    return [
+        {"key": key, "before": before[key], "after": after[key]}
+        | {"difference": (after[key] - before[key]) / before[key] if before[key] else 0.0}
+        for key in before
+        if key in after
+    ]

@@ -75,11 +75,11 @@ def plan(mode: str) -> dict[str, Any]:
         "targets": names(),
         "scenarios": tuple(SCENARIOS),
         "requests": {
-            "health": 20,
-            "predict_one": 20,
-            "predict_batch": 2,
-            "invalid": 20,
-            "predict_one_heavy": 5,
+            "health": 100,
+            "predict_one": 50,
+            "predict_batch": 5,
+            "invalid": 50,
+            "predict_one_heavy": 10,
         },
     }
 

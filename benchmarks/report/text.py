@@ -157,6 +157,23 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
         f"run that spread more, and at least {comparison.MIN_EFFECT:.0%}; a cell measured once "
         "has no spread, so only that floor applies to it.",
     ]
+    held = comparison.verdicts(a, b)
+    if held:
+        lines += ["", f"{'claim':<20}{'A':<28}{'B':<28}held"]
+        lines += [
+            f"{v['id']:<20}{v['before'] or '-':<28}{v['after'] or '-':<28}"
+            f"{'yes' if v['held'] else 'NO'}"
+            for v in held
+        ]
+        lines.append(f"{sum(v['held'] for v in held)} of {len(held)} verdicts held.")
+    counted = comparison.counts(a, b)
+    if counted:
+        worst = max(counted, key=lambda c: abs(c["difference"]))
+        lines += [
+            "",
+            f"Instruction counts (callgrind): {len(counted)} figures in both runs; the largest "
+            f"difference {worst['difference']:+.3%} ({' '.join(worst['key'])}).",
+        ]
     return "\n".join(lines)
 
 

@@ -256,3 +256,24 @@ def render_sample(results: dict[str, Any]) -> str:
     base |= {k: results[k] for k in ("aa", "claims", "decision_rule")}
     assert cells(base["phases"])
     return render.render_markdown(base)
+
+
+# -- compare: verdicts and counts across two runs --------------------------------------------
+
+
+def test_compare_lists_which_verdicts_held_and_how_far_the_counts_moved() -> None:
+    from benchmarks.analysis import compare
+
+    flask, django = faster_by(1.15)
+    first = run(flask, django)
+    second = run(flask, django, instructions=(2.5e6, 3.1e6 * 1.004))
+    reversed_ = run(*faster_by(1 / 1.2), instructions=(3.2e6, 2.5e6))
+    for results in (first, second, reversed_):
+        results["claims"] = claims.evaluate(results)
+    held = {v["id"]: v["held"] for v in compare.verdicts(first, second)}
+    assert all(held.values())
+    assert not {v["id"]: v["held"] for v in compare.verdicts(first, reversed_)}["faster"]
+    moved = {c["key"]: c["difference"] for c in compare.counts(first, second)}
+    assert moved["django", "light", "predict_one"] == pytest.approx(0.004)
+    assert moved["flask", "light", "predict_one"] == 0
+    assert moved["flask", "light", "start-up"] == 0

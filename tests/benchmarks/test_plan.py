@@ -55,6 +55,6 @@ def test_rotate_moves_the_first_items_to_the_end() -> None:
 
 
 def test_the_modes_fit_their_time_budgets() -> None:
-    # The promises the README makes: --quick in about 4 minutes, the default run within 10.
+    # The promises the README makes: --quick in about 5 minutes, the default run within 10.
     assert build("quick").estimate_s() < 240
     assert build("default").estimate_s() < 600
