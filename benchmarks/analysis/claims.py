@@ -76,9 +76,9 @@ def _instructions(results: dict[str, Any], target: str, variant: str, scenario: 
     return None
 
 
-def _memory_mib(phase: dict[str, Any]) -> float | None:
-    """Return a phase's memory figure: PSS of the server's processes where measured, else RSS."""
-    return phase.get("pss_mib_steady") or phase.get("rss_mb_steady")
+def _memory_mib(phase: dict[str, Any]) -> float:
+    """Return a phase's memory figure: the PSS of the server's processes, master and workers."""
+    return phase["pss_mib_steady"]
 
 
 def fewer_lines(results: dict[str, Any]) -> dict[str, str]:
@@ -137,19 +137,14 @@ def _memory_part(results: dict[str, Any], cells: dict) -> tuple[int | None, str,
         results["phases"], "django", "flask", ("light", "predict_one", users), _memory_mib
     )
     found = decision.interval(ratios)
-    memory = {
-        t: [
-            _memory_mib(p)
-            for p in results["phases"]
-            if (p["target"], p["variant"], p["scenario"], p["users"])
-            == (t, "light", "predict_one", users)
-        ]
-        for t in ("flask", "django")
-    }
-    medians = {t: sorted(v)[len(v) // 2] if v else None for t, v in memory.items()}
+    # The cells already hold each target's median over its trials.
+    medians = {t: _cell(cells, t, "light", "predict_one", users) for t in ("flask", "django")}
     words = ""
     if medians["flask"] and medians["django"]:
-        words = f"{medians['flask']:.0f} vs {medians['django']:.0f} MiB per server"
+        words = (
+            f"{medians['flask']['pss_mib_steady']:.0f} vs "
+            f"{medians['django']['pss_mib_steady']:.0f} MiB per server"
+        )
     part = decision.interval_direction(found)
     return part, words, decision.describe(found, "Django/Flask memory")
 

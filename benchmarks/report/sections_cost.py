@@ -7,6 +7,7 @@ from typing import Any
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     ALL_TARGETS,
+    MISSING,
     MODEL_COLOUR,
     colour,
     fmt_ratio,
@@ -18,7 +19,7 @@ from benchmarks.report.view import Block, Bullets, Chart, Inline, Para, Run, Sec
 
 def fmt_count(value: float | None) -> str:
     """Return an instruction count in millions, e.g. 2.53 M."""
-    return "\u2013" if value is None else f"{value / 1e6:,.2f} M"
+    return MISSING if value is None else f"{value / 1e6:,.2f} M"
 
 
 def _rows(cost: dict[str, Any]) -> list[list[Inline]]:
