@@ -14,6 +14,7 @@ import pytest
 from benchmarks import targets
 from benchmarks.__main__ import main
 from benchmarks.load import wrk
+from benchmarks.report import text
 
 
 @pytest.mark.server
@@ -78,6 +79,13 @@ def test_throughput_cli_measures_the_floors(tmp_path: Path) -> None:
             str(figures),
         ]
     )
-    summary = json.loads(figures.read_text())["summary"]
+    result = json.loads(figures.read_text())
+    summary = result["summary"]
     assert list(summary) == list(targets.names())
-    assert all(row["errors"] == 0 and row["rps"] > 50 for row in summary.values())
+    for row in summary.values():
+        assert row["errors"] == 0
+        assert row["rps"] > 50
+        assert row["cpu_us_per_request"] > 0
+    table = text.throughput(result)
+    assert "1.00x" in table  # the baseline against itself
+    assert "django-floor" in table

@@ -283,6 +283,14 @@ def test_a_distributed_phase_records_each_locust_process(tmp_path: Path) -> None
     assert phase["rps"] == pytest.approx((phase["requests"] - phase["failures"]) / phase["seconds"])
     assert 0 < phase["server_cpu_us_per_request"] < 1e5
     assert 0 < phase["pss_mib_steady"] < phase["rss_mib_steady"]
+    assert phase["requests"] > 0
+    assert phase["failures"] == 0
+    logs = sorted(p.name for p in workdir.glob("*.log"))
+    assert logs == ["master.log", "worker-0.log", "worker-1.log"]
+    roles = sorted(json.loads(p.read_text())["role"] for p in workdir.glob("*Runner-*.json"))
+    assert roles == ["MasterRunner", "WorkerRunner", "WorkerRunner"]
+    # Model time comes from the workers, which saw the responses.
+    assert phase["model_ms_mean"] > 0
 
 
 # -- compare ----------------------------------------------------------------------------------

