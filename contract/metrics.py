@@ -17,7 +17,14 @@ import os
 from dataclasses import dataclass
 from time import perf_counter
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -34,6 +41,10 @@ METHODS = frozenset(
 # Seconds. A one-row prediction takes about a millisecond in the model, a few over HTTP.
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MODEL_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+# Multiprocess mode exports no *_created series; without them in one process too, an app exports
+# the same families however it is served.
+disable_created_metrics()
 
 
 def multiprocess() -> bool:
