@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from threading import Lock
 from time import perf_counter
 
 from prometheus_client import (
@@ -129,6 +130,7 @@ class Metrics:
         self._model = model
         self._series: _Series | None = None
         self._pid = 0
+        self._lock = Lock()
 
     def _current(self) -> _Series:
         # The collectors are made in the process that records, on its first request, not where
@@ -136,7 +138,9 @@ class Metrics:
         # server hooks have prepared the directory, and it never answers a request itself.
         pid = os.getpid()
         if self._series is None or self._pid != pid:
-            self._series, self._pid = _Series.create(self._model), pid
+            with self._lock:  # threaded workers: one set of collectors per process
+                if self._series is None or self._pid != pid:
+                    self._series, self._pid = _Series.create(self._model), pid
         return self._series
 
     def request_started(self) -> float:
