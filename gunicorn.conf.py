@@ -4,7 +4,10 @@ One file, so every app runs with identical server settings; each value can be se
 environment. https://docs.gunicorn.org/en/stable/settings.html
 """
 
+import glob
 import os
+import shutil
+import tempfile
 
 
 def _cpus() -> int:
@@ -37,3 +40,40 @@ proc_name = os.environ.get("GUNICORN_PROC_NAME")
 # Recent gunicorn opens a control socket at one fixed path per user; several servers side by side
 # (as the benchmark runs them) would fight over it, and nothing here uses it.
 control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "off") == "off"
+
+# -- Metrics: prometheus_client's multiprocess mode ---------------------------------------------
+# Each worker writes its metrics to files in one directory, and GET /metrics sums the files, so a
+# scrape counts every worker's requests, a dead worker's included
+# (https://prometheus.github.io/client_python/multiprocess/). prometheus_client reads the variable
+# when it is first imported, which with preload_app is in the master, before any server hook runs:
+# raw_env sets it first. Each server gets a directory of its own (the benchmark runs several side
+# by side), named after the master's pid (this file is read in the master), unless the variable is
+# set; nothing is created or removed while this file is read.
+_OWN_METRICS_DIR = os.path.join(tempfile.gettempdir(), f"gunicorn-{os.getpid()}-metrics")
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or _OWN_METRICS_DIR
+raw_env = [f"PROMETHEUS_MULTIPROC_DIR={_metrics_dir}"]
+
+
+def on_starting(server) -> None:
+    """Create the metrics directory, or empty it of an earlier run's files, before any fork."""
+    # The apps make their metrics on a worker's first request, never in the master, so an empty
+    # directory now is an empty directory when the first worker starts.
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for stale in glob.glob(os.path.join(_metrics_dir, "*.db")):
+        os.remove(stale)
+    server.log.info("Metrics directory: %s", _metrics_dir)
+
+
+def child_exit(server, worker) -> None:
+    """Drop a dead worker's live gauges; its counters and histograms stay in the sums."""
+    # Imported here: imported while gunicorn reads this file, before raw_env is applied,
+    # prometheus_client would settle on single-process mode in the master and every worker.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, _metrics_dir)
+
+
+def on_exit(server) -> None:
+    """Remove the metrics directory if this server made it; a directory given is left as it is."""
+    if _metrics_dir == _OWN_METRICS_DIR and os.path.isdir(_metrics_dir):
+        shutil.rmtree(_metrics_dir)

@@ -54,7 +54,11 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "MAX_BATCH_SIZE": DEFAULT_MAX_BATCH_SIZE,
     "MAX_BODY_BYTES": DEFAULT_MAX_BODY_BYTES,
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    # GET /metrics and the recording behind it (contract/metrics.py); off, /metrics answers 404.
+    "METRICS_ENABLED": True,
 }
+_ON = frozenset({"1", "true", "yes", "on"})
+_OFF = frozenset({"0", "false", "no", "off"})
 
 # The envelope around the instances: {"instances": [...]} and nothing else.
 ENVELOPE_FIELD = "instances"
@@ -110,6 +114,16 @@ def code_for_status(status: int) -> str:
 def setting(name: str) -> str:
     """Return the MLAPI_<name> environment variable, or its default, as a string."""
     return os.environ.get(f"{ENV_PREFIX}_{name}", str(SETTINGS_DEFAULTS[name]))
+
+
+def flag(value: object) -> bool:
+    """Read an on/off setting (a bool, 1/0, true/false, yes/no or on/off); refuse anything else."""
+    text = str(value).strip().lower()
+    if text in _ON:
+        return True
+    if text in _OFF:
+        return False
+    raise ValueError(f"{value!r} is not an on/off setting; use true or false")
 
 
 def host_list(value: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""The Django app's configuration: where the model is loaded, once per process."""
+"""The Django app's configuration: where the model is loaded, once per process, and its metrics."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from django.conf import settings
 
 import model
 from contract import model_dir
+from contract.metrics import Metrics
 
 
 class ApiConfig(AppConfig):
-    """The API app; holds the loaded model."""
+    """The API app; holds the loaded model and its metrics."""
 
     name = "django_app"
     label = "api"
     model: model.Model | None = None
+    metrics: Metrics | None = None
 
     def ready(self) -> None:
         """Load the model at start-up: a broken artifact stops the process before it serves."""
@@ -22,3 +24,5 @@ class ApiConfig(AppConfig):
             model_dir(settings.MODEL_VARIANT, settings.MODEL_DIR),
             max_batch_size=settings.MAX_BATCH_SIZE,
         )
+        if settings.METRICS_ENABLED:
+            self.metrics = Metrics(self.model)

@@ -9,7 +9,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from contract import host_list, setting
+from contract import flag, host_list, setting
 
 # ------------------------------------------------------------------------------------------
 # Core
@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 # messages, which a stateless JSON API never uses.
 # ------------------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # First, so that it times and counts every answer, those of the middleware below included.
+    "django_app.middleware.MetricsMiddleware",
     "django_app.middleware.ContractHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before CommonMiddleware, so a request it refuses (a disallowed Host) still gets the header.
@@ -71,6 +73,8 @@ MODEL_DIR = setting("MODEL_DIR")
 MAX_BATCH_SIZE = int(setting("MAX_BATCH_SIZE"))
 MAX_BODY_BYTES = int(setting("MAX_BODY_BYTES"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# GET /metrics and the recording behind it; off, MetricsMiddleware is unused and /metrics is a 404.
+METRICS_ENABLED = flag(setting("METRICS_ENABLED"))
 
 # ------------------------------------------------------------------------------------------
 # Django REST framework (https://www.django-rest-framework.org/api-guide/settings/)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("health/ready", views.ReadyView.as_view()),
     path("v1/model", views.ModelCardView.as_view()),
     path("v1/predict", views.PredictView.as_view()),
+    path("metrics", views.MetricsView.as_view()),
     path("openapi.json", views.OpenAPIView.as_view()),
 ]
 

@@ -1,4 +1,4 @@
-"""The API views: health, model card, predictions and the contract itself."""
+"""The API views: health, model card, predictions, metrics and the contract itself."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from time import perf_counter
 from typing import ClassVar
 
 from django.apps import apps
+from django.http import Http404, HttpResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +18,7 @@ from contract import (
     ready_body,
     server_timing,
 )
+from contract.metrics import CONTENT_TYPE, Metrics
 from django_app.codec import json_body
 from django_app.exceptions import NotReady
 from django_app.serializers import PredictRequestSerializer
@@ -44,6 +46,11 @@ def loaded_model() -> Model:
     if model is None:
         raise NotReady()
     return model
+
+
+def app_metrics() -> Metrics | None:
+    """Return the app's metrics, or None when METRICS_ENABLED is off."""
+    return apps.get_app_config("api").metrics
 
 
 class LiveView(ContractView):
@@ -81,9 +88,22 @@ class PredictView(ContractView):
         started = perf_counter()
         predictions = model.predict(serializer.validated_data["instances"])
         elapsed = perf_counter() - started
+        if (recorder := app_metrics()) is not None:
+            recorder.predicted(len(predictions), elapsed)
         return Response(
             predict_body(model, predictions), headers={"Server-Timing": server_timing(elapsed)}
         )
+
+
+class MetricsView(ContractView):
+    """Return the app's metrics in Prometheus' text format, or 404 when they are off."""
+
+    def get(self, request: Request) -> HttpResponse:
+        """Answer the metrics of every worker."""
+        recorder = app_metrics()
+        if recorder is None:
+            raise Http404()
+        return HttpResponse(recorder.exposition(), content_type=CONTENT_TYPE)
 
 
 class OpenAPIView(ContractView):

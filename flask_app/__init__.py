@@ -13,7 +13,7 @@ from contract import ENV_PREFIX, SETTINGS_DEFAULTS, host_list, model_dir
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app: defaults, then MLAPI_* and FLASK_* environment, then test overrides."""
-    from flask_app import api, codec, errors, headers
+    from flask_app import api, codec, errors, headers, metrics
 
     app = Flask(__name__)
     app.json = codec.ContractJSONProvider(app)
@@ -35,5 +35,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     errors.register_error_handlers(app)
     headers.register_headers(app)
+    metrics.register_metrics(app)
     app.register_blueprint(api.bp)
     return app

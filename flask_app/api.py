@@ -1,11 +1,11 @@
-"""The API blueprint: health, model card, predictions and the contract itself."""
+"""The API blueprint: health, model card, predictions, metrics and the contract itself."""
 
 from __future__ import annotations
 
 from time import perf_counter
 from typing import Any
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 
 from contract import (
     live_body,
@@ -14,6 +14,7 @@ from contract import (
     ready_body,
     server_timing,
 )
+from contract.metrics import CONTENT_TYPE, Metrics
 from flask_app.schemas import predict_instances
 from model import Model
 
@@ -26,6 +27,11 @@ def loaded_model() -> Model:
     if model is None:
         abort(503)
     return model
+
+
+def app_metrics() -> Metrics | None:
+    """Return the app's metrics, or None when METRICS_ENABLED is off."""
+    return current_app.extensions["metrics"]
 
 
 @bp.get("/health/live")
@@ -54,7 +60,18 @@ def predict() -> tuple[dict[str, Any], int, dict[str, str]]:
     started = perf_counter()
     predictions = model.predict(instances)
     elapsed = perf_counter() - started
+    if (recorder := app_metrics()) is not None:
+        recorder.predicted(len(predictions), elapsed)
     return predict_body(model, predictions), 200, {"Server-Timing": server_timing(elapsed)}
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Return the app's metrics in Prometheus' text format, or 404 when they are off."""
+    recorder = app_metrics()
+    if recorder is None:
+        abort(404)
+    return Response(recorder.exposition(), content_type=CONTENT_TYPE)
 
 
 @bp.get("/openapi.json")

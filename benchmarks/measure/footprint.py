@@ -36,7 +36,11 @@ CONCERNS: dict[str, dict[str, list[str]]] = {
     "request envelope": {"flask": ["schemas.py"], "django": ["serializers.py"]},
     "endpoints": {"flask": ["api.py"], "django": ["views.py"]},
     "error mapping": {"flask": ["errors.py"], "django": ["exceptions.py"]},
-    "response headers": {"flask": ["headers.py"], "django": ["middleware.py"]},
+    # Django's middleware.py holds both: the contract's headers and the metrics of every request.
+    "request hooks (headers, metrics)": {
+        "flask": ["headers.py", "metrics.py"],
+        "django": ["middleware.py"],
+    },
     "server entry": {"flask": ["wsgi.py"], "django": ["wsgi.py"]},
 }
 
