@@ -4,7 +4,8 @@ set -o errexit -o nounset -o pipefail
 
 # command-name:debian-package
 wanted=(wrk:wrk taskset:util-linux setarch:util-linux pgrep:procps chromium:chromium
-  chromedriver:chromium-driver nginx:nginx valgrind:valgrind gcc:gcc)
+  chromedriver:chromium-driver nginx:nginx valgrind:valgrind gcc:gcc
+  kubectl:kubernetes-client)
 missing=()
 for pair in "${wanted[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
