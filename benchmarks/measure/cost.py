@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import REPO
-from benchmarks.targets import TARGETS, names
+from benchmarks.targets import TARGETS, ladder, names
 
 # scenario -> (variant, method, path, body kind in benchmarks.load.payloads, expected status)
 SCENARIOS: dict[str, tuple[str, str, str, str | None, int]] = {
@@ -64,12 +64,14 @@ REQUESTS_SOURCE = Path(__file__).with_name("callgrind_requests.c")
 
 
 def plan(mode: str) -> dict[str, Any]:
-    """Return what a mode counts: targets, scenarios and requests per scenario."""
+    """Return what a mode counts: targets, scenarios and requests per scenario, and the
+    ladders' rungs (one-row predictions only: what a feature adds to the same request)."""
     if mode == "quick":
         return {
             "targets": names("run"),
             "scenarios": ("predict_one", "predict_one_heavy"),
             "requests": {"predict_one": 10, "predict_one_heavy": 5},
+            "ladders": (),
         }
     return {
         "targets": names(),
@@ -81,6 +83,8 @@ def plan(mode: str) -> dict[str, Any]:
             "invalid": 50,
             "predict_one_heavy": 10,
         },
+        # The floors and the apps are counted above; the ladders add their rungs.
+        "ladders": tuple(name for name in ladder() if name not in names()),
     }
 
 
@@ -147,9 +151,14 @@ def worker(spec_path: Path) -> None:
         block(library, f"{name}/startup", start, 1)
         library.instrumentation_off()
 
+        # A header the target needs (the ladders' token rungs), as gunicorn would pass it.
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in TARGETS[target].headers}
+
         def request(scenario: str) -> int:
             _, method, path, kind, _ = SCENARIOS[scenario]
-            status, _, _ = call(app[0], environ(method, path, bodies[kind] if kind else b""))
+            status, _, _ = call(
+                app[0], environ(method, path, bodies[kind] if kind else b"") | extra
+            )
             return int(status.split()[0])
 
         for scenario in scenarios:
@@ -286,15 +295,14 @@ def measure(
     if requests:
         the_plan |= {"scenarios": tuple(requests), "requests": requests}
     requests = the_plan["requests"]
+    scenarios = {target: the_plan["scenarios"] for target in targets or the_plan["targets"]}
+    if targets is None and "predict_one" in requests:
+        scenarios |= {rung: ("predict_one",) for rung in the_plan["ladders"]}
     jobs = [
         (target, variant, chosen)
         for variant in ("heavy", "light")  # the slowest first, so the CPUs finish together
-        for target in targets or the_plan["targets"]
-        if (
-            chosen := [
-                s for s in scenarios_of(target, the_plan["scenarios"]) if SCENARIOS[s][0] == variant
-            ]
-        )
+        for target, wanted in scenarios.items()
+        if (chosen := [s for s in scenarios_of(target, wanted) if SCENARIOS[s][0] == variant])
     ]
     calls_model = [s for s in the_plan["scenarios"] if SCENARIOS[s][3] in ("one", "batch")]
     started = time.monotonic()
