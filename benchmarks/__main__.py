@@ -6,7 +6,7 @@ python -m benchmarks report reports/latest
 python -m benchmarks compare reports/A reports/B
 python -m benchmarks soak [--seconds 180]
 python -m benchmarks throughput [--floors] [--scenario health] [--cpus 0,1/0,1]
-python -m benchmarks cost [--quick] [--targets flask,django]
+python -m benchmarks cost [--quick | --full] [--targets flask,django]
 python -m benchmarks ladders [--full]
 python -m benchmarks overhead | micro | security | footprint
 
@@ -143,7 +143,8 @@ def cost(args: argparse.Namespace) -> int:
     from benchmarks.report import text
 
     chosen = args.targets.split(",") if args.targets else None
-    result = counting.measure("quick" if args.quick else "default", targets=chosen, keep=args.keep)
+    mode = "quick" if args.quick else "full" if args.full else "default"
+    result = counting.measure(mode, targets=chosen, keep=args.keep)
     print(text.cost(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
@@ -311,7 +312,9 @@ def parser() -> argparse.ArgumentParser:
     cost_ = commands.add_parser(
         "cost", help="callgrind: instructions per request of every target (deterministic)"
     )
-    cost_.add_argument("--quick", action="store_true", help="the apps and baseline, one row only")
+    sizes = cost_.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="the apps and baseline, one row only")
+    sizes.add_argument("--full", action="store_true", help="the ladders' start-ups counted too")
     cost_.add_argument("--targets", help="comma-separated targets (default: every target)")
     cost_.add_argument("--json", type=Path, help="also write the figures here")
     cost_.add_argument("--keep", type=Path, help="keep callgrind's dumps in this directory")

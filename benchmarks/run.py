@@ -201,7 +201,7 @@ def _run(
     finally:
         gunicorn.stop_all(started.values())
     if the_plan.ladders:
-        progress.start("the ladders: the rungs the claims need, under load (wrk)")
+        progress.start(f"the ladders ({the_plan.ladders})")
         results["ladders"] = ladders.measure(
             the_plan.ladders, workdir=run_dir / "raw", cpus=f"{server_cpus}/{load_cpus}"
         )

@@ -14,6 +14,7 @@ Instructions per request and per start-up are counted with every other target by
 ``measure.cost``; the report puts them beside these figures.
 
     python -m benchmarks ladders              # the default rungs under load
+    python -m benchmarks run                  # the rungs described; their counts by measure.cost
     python -m benchmarks ladders --full       # every rung under load
 """
 
@@ -101,7 +102,10 @@ def measure(
     trials: int | None = None,
     seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Describe every rung and measure the mode's rungs under load (wrk, one-row predictions)."""
+    """Describe every rung and measure the mode's rungs under load (wrk, one-row predictions);
+    mode "static" describes the rungs only."""
+    if mode == "static":
+        return {"rungs": rungs(), "built_in": BUILT_IN, "load": None}
     chosen = ladder() if mode == "full" else DEFAULT_LOAD
     trials = trials or (5 if mode == "full" else 2)
     seconds = seconds or (5.0 if mode == "full" else 2.0)

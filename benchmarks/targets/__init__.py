@@ -27,6 +27,7 @@ class Target:
     tags: frozenset[str]
     floor: str | None = None  # the name of this app's framework floor, for an app
     headers: tuple[tuple[str, str], ...] = ()  # sent with every request to it, besides the body's
+    prepare: bool = False  # its module has prepare(attribute): one-off set-up, run uncounted
 
 
 # The token the ladders' token rungs accept: a fixed benchmark value, not a secret.
@@ -139,6 +140,7 @@ TARGETS: dict[str, Target] = {
                 f"benchmarks.targets.ladder_{framework}:{rung.feature}",
                 frozenset({"ladder"}),
                 headers=TOKEN_HEADER if rung.feature == "token" else (),
+                prepare=framework == "django",
             )
             for framework, rungs in LADDERS.items()
             for rung in rungs

@@ -186,6 +186,16 @@ def _migrate(rung: str) -> None:
         Token.objects.create(user=user, key=os.environ.get("LADDER_TOKEN", LADDER_TOKEN))
 
 
+def prepare(rung: str) -> None:
+    """Configure Django for ``rung`` and make its database, as a deployment migrates before it
+    serves (the benchmark runs it uncounted, in a process of its own)."""
+    from django.conf import settings
+
+    settings.configure(**settings_of(rung))
+    django.setup()
+    _database(rung)
+
+
 def build(rung: str) -> Any:
     """Configure Django for ``rung`` and return its WSGI application."""
     from django.conf import settings
