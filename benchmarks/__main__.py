@@ -6,7 +6,8 @@ python -m benchmarks report reports/latest
 python -m benchmarks compare reports/A reports/B
 python -m benchmarks soak [--seconds 180]
 python -m benchmarks throughput [--floors] [--scenario health] [--cpus 0,1/0,1]
-python -m benchmarks cost [--quick] [--targets flask,django]
+python -m benchmarks cost [--quick | --full] [--targets flask,django]
+python -m benchmarks ladders [--full]
 python -m benchmarks overhead | micro | security | footprint
 
 Each command imports what it needs only when it runs: ``overhead``, ``micro`` and ``security``
@@ -142,8 +143,24 @@ def cost(args: argparse.Namespace) -> int:
     from benchmarks.report import text
 
     chosen = args.targets.split(",") if args.targets else None
-    result = counting.measure("quick" if args.quick else "default", targets=chosen, keep=args.keep)
+    mode = "quick" if args.quick else "full" if args.full else "default"
+    result = counting.measure(mode, targets=chosen, keep=args.keep)
     print(text.cost(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def ladders(args: argparse.Namespace) -> int:
+    """Measure the ladders' rungs: what they add, and the chosen rungs under load."""
+    from benchmarks.measure import ladders as measuring
+    from benchmarks.report import text
+
+    with tempfile.TemporaryDirectory(prefix="ladders-") as scratch:
+        result = measuring.measure(
+            "full" if args.full else "default", workdir=Path(scratch), cpus=args.cpus
+        )
+    print(text.ladders(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
@@ -295,12 +312,22 @@ def parser() -> argparse.ArgumentParser:
     cost_ = commands.add_parser(
         "cost", help="callgrind: instructions per request of every target (deterministic)"
     )
-    cost_.add_argument("--quick", action="store_true", help="the apps and baseline, one row only")
+    sizes = cost_.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="the apps and baseline, one row only")
+    sizes.add_argument("--full", action="store_true", help="the ladders' start-ups counted too")
     cost_.add_argument("--targets", help="comma-separated targets (default: every target)")
     cost_.add_argument("--json", type=Path, help="also write the figures here")
     cost_.add_argument("--keep", type=Path, help="keep callgrind's dumps in this directory")
     cost_.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     cost_.set_defaults(handler=cost)
+
+    ladders_ = commands.add_parser(
+        "ladders", help="each production feature's rung: what it adds, and rungs under load"
+    )
+    ladders_.add_argument("--full", action="store_true", help="every rung under load")
+    ladders_.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
+    ladders_.add_argument("--json", type=Path, help="also write the figures here")
+    ladders_.set_defaults(handler=ladders)
 
     micro_ = commands.add_parser("micro", help="time the model runtime against scikit-learn")
     micro_.add_argument("--host", choices=("none", "flask", "django", "all"), default="all")

@@ -75,6 +75,11 @@ class Plan:
     overhead_budget_s: float = 1.0  # per case of measure.overhead (in process, per target)
     cost: str = "default"  # the plan of measure.cost (instructions under callgrind)
     cost_s: float = 180.0  # its expected wall time, both CPUs at once
+    # The plan of measure.ladders: "static" (what each rung adds to the install and the code;
+    # the verdicts use the instruction counts of the cost step), "default" or "full" (rungs
+    # under load too), None (not measured).
+    ladders: str | None = "static"
+    ladders_s: float = 2.0  # its expected wall time
 
     @property
     def variants(self) -> list[str]:
@@ -127,6 +132,7 @@ class Plan:
             + 10.0
             + self.overhead_estimate_s()
             + self.cost_s
+            + (self.ladders_s if self.ladders else 0.0)
             + self.soak_estimate_s()
         )
 
@@ -159,6 +165,7 @@ def build(mode: str) -> Plan:
             overhead_budget_s=0.05,
             cost="quick",
             cost_s=90.0,
+            ladders=None,  # the quick cost plan counts no rung either
         )
     if mode == "default":
         # The two compared cells get five paired trials each (the decision rule's intervals),
@@ -196,5 +203,9 @@ def build(mode: str) -> Plan:
             ],
             calibrate_s=8.0,
             overhead_budget_s=3.0,
+            ladders="full",
+            cost="full",  # the ladders' start-ups counted too
+            cost_s=900.0,
+            ladders_s=16 * (2 + 5 * 6.5) + 40,
         )
     raise ValueError(f"unknown mode {mode!r}")

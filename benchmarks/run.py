@@ -27,6 +27,7 @@ from benchmarks.measure import (
     cost,
     environment,
     footprint,
+    ladders,
     overhead,
     parity,
     phases,
@@ -198,8 +199,13 @@ def _run(
                 )
             )
     finally:
-        for server in started.values():
-            server.stop()
+        gunicorn.stop_all(started.values())
+    if the_plan.ladders:
+        progress.start(f"the ladders ({the_plan.ladders})")
+        results["ladders"] = ladders.measure(
+            the_plan.ladders, workdir=run_dir / "raw", cpus=f"{server_cpus}/{load_cpus}"
+        )
+        progress.advance(the_plan.ladders_s)
     progress.start(f"soak: each app at 70% of capacity for {the_plan.soak_s:.0f} s")
     results["reliability"]["soak_s"] = the_plan.soak_s
     results["reliability"]["soak"] = [

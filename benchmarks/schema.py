@@ -135,6 +135,28 @@ class Cost(TypedDict):
     seconds: float
 
 
+class Rung(TypedDict):
+    """One rung of a framework's ladder and what it adds (benchmarks/measure/ladders.py)."""
+
+    framework: str  # "flask" or "django"
+    target: str  # its registered target, e.g. "flask+cors"
+    feature: str  # e.g. "cors"
+    title: str  # the feature in words
+    how: str  # how the framework's community adds it
+    extension: str | None  # the third-party distribution it needs, if any
+    distributions_added: list[str]  # installed by it, not by the rung below
+    bytes_added: int
+    lines_added: int  # code lines of the function that adds the feature
+
+
+class Ladders(TypedDict):
+    """The ladders: every rung, the features built in instead, and the rungs under load."""
+
+    rungs: list[Rung]
+    built_in: dict[str, dict[str, str]]  # framework -> feature -> where the app has it built in
+    load: dict | None  # benchmarks/measure/throughput.py's result for the rungs under load
+
+
 class LinesOfCode(TypedDict):
     """Code lines (no comments, no blank lines) of one app's own package."""
 
@@ -208,6 +230,7 @@ class Results(TypedDict):
     startup: dict[str, Startup]
     overhead: NotRequired[list[Overhead]]  # absent from runs made before it was measured
     cost: NotRequired[Cost]  # absent from runs made before it was counted
+    ladders: NotRequired[Ladders]  # absent from runs made before the ladders were measured
     loc: dict[str, LinesOfCode]
     dependencies: dict[str, Dependencies]
     framework_footprint: dict[str, Dependencies]  # "flask" / "django": the framework alone

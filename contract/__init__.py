@@ -36,10 +36,14 @@ ERRORS: dict[str, tuple[int, str]] = {
     "bad_request": (400, "The request is malformed."),
     "malformed_json": (400, "The request body is not valid JSON."),
     "not_found": (404, "Nothing is served at this path."),
+    "unauthorized": (401, "The request needs valid credentials."),
     "method_not_allowed": (405, "This method is not allowed on this path."),
     "payload_too_large": (413, "The request body is larger than the limit."),
     "unsupported_media_type": (415, "The request body must be application/json."),
     "validation_error": (422, "The request does not fit the contract; see details."),
+    # The reference apps need no credentials and set no limit; a deployment that adds them
+    # (the benchmark's ladders do) answers these.
+    "too_many_requests": (429, "Too many requests; try again later."),
     "internal_error": (500, "The server failed to answer; the error was logged."),
     "not_ready": (503, "The model is not loaded yet."),
 }

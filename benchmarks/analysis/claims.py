@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.analysis import decision
+from benchmarks.analysis import decision, ladders
 from benchmarks.analysis.aggregate import cells as aggregate_cells
 
 AA_TARGET = "flask-twin"  # the Flask app again, measured as a separate target: the A/A check
@@ -268,26 +268,33 @@ def scales(results: dict[str, Any], cells: dict) -> dict[str, str]:
 
 def extensions_slow(results: dict[str, Any]) -> dict[str, str]:
     """Adding extensions to Flask slows its responses."""
-    used = results["dependencies"]["flask"]["extensions"]
-    if not used:
+    claim = "Adding extensions to Flask slows its responses."
+    verdict, f = ladders.extensions_verdict(results)
+    if verdict == "not measurable here":
         return _claim(
             "extensions-slow",
-            "Adding extensions to Flask slows its responses.",
-            "Flask with and without the extensions this project uses",
-            "no extension used",
+            claim,
+            "instructions per request along each framework's ladder",
             "-",
-            "not measurable here",
-            "The Flask app reaches the whole contract with plain Flask and the shared "
-            "runtime: there is no extension to add or remove.",
+            "-",
+            verdict,
+            "This run counted no ladder (the ladders need `python -m benchmarks cost` and "
+            "`python -m benchmarks ladders`, both part of the default run).",
         )
+    share = f["flask_all"] / f["flask_reference"]
     return _claim(
         "extensions-slow",
-        "Adding extensions to Flask slows its responses.",
-        "Flask with and without its extensions",
-        ", ".join(used),
-        "-",
-        "not measurable here",
-        "Not measured in this run.",
+        claim,
+        "instructions per one-row prediction each rung adds (light model, callgrind)",
+        f"{f['flask_all'] / 1e6:+.3f} M (+{share:.1%}) for its six extensions; "
+        f"{f['flask_shared'] / 1e6:+.3f} M for CORS, rate limit, metrics, token",
+        f"{f['django_shared'] / 1e6:+.3f} M for CORS, throttling, metrics, token",
+        verdict,
+        f"Flask's extensions add {share:.1%} to its request; the four features both ladders add "
+        f"cost Flask {f['flask_shared'] / f['django_shared']:.2f}x what they cost Django. "
+        "Rule: supported when the extensions add at least "
+        f"{decision.MIN_EFFECT:.0%} and the shared features cost Flask at least "
+        f"{decision.MIN_EFFECT:.0%} more than Django. Deterministic.",
     )
 
 
@@ -328,24 +335,42 @@ def secure_by_default(results: dict[str, Any]) -> dict[str, str]:
 
 def batteries(results: dict[str, Any]) -> dict[str, str]:
     """Django is batteries-included while Flask needs extensions."""
-    flask = results["dependencies"]["flask"]["extensions"]
-    django = results["dependencies"]["django"]["extensions"]
-    verdict = (
-        "contradicted"
-        if len(flask) < len(django)
-        else "supported"
-        if len(flask) > len(django)
-        else "inconclusive"
+    claim = "Django is batteries-included while Flask needs extensions."
+    verdict, f = ladders.batteries_verdict(results)
+    if verdict == "not measurable here":
+        flask = results["dependencies"]["flask"]["extensions"]
+        django = results["dependencies"]["django"]["extensions"]
+        return _claim(
+            "batteries",
+            claim,
+            "third-party add-ons each app needs to reach the same contract",
+            ", ".join(flask) or "none",
+            ", ".join(django) or "none",
+            "inconclusive",
+            "This run measured no ladder, so only the contract's features are compared: for a "
+            "JSON API Django's batteries go unused and it needs Django REST framework; Flask "
+            "needs no extension.",
+        )
+    extensions = f["extensions"]
+    unused, reference = f["django_unused_batteries"], f["django_reference"]
+    cost = (
+        f" Switched on and unused, startproject's defaults and DRF's default authentication "
+        f"add {unused / 1e6:+.3f} M instructions ({unused / reference:+.1%}) to Django's request."
+        if unused is not None and reference
+        else ""
     )
     return _claim(
         "batteries",
-        "Django is batteries-included while Flask needs extensions.",
-        "third-party add-ons each app needs to reach the same contract",
-        ", ".join(flask) or "none",
-        ", ".join(django) or "none",
+        claim,
+        "third-party extensions needed for the contract and the ladder's production features",
+        f"{len(extensions['flask'])}: " + (", ".join(extensions["flask"]) or "none"),
+        f"{len(extensions['django'])}: " + (", ".join(extensions["django"]) or "none"),
         verdict,
-        "For a JSON API Django's batteries (ORM, admin, sessions, templates) go "
-        "unused and it needs Django REST framework; Flask needs no extension.",
+        "Built in on Django's side: "
+        + (", ".join(f["built_in"]["django"]) or "none")
+        + "; security headers and request validation are in its reference app. Rule: supported "
+        "when Flask needs more extensions for the same features, contradicted when fewer. "
+        "Deterministic." + cost,
     )
 
 

@@ -71,8 +71,10 @@ def run(
     connections: int = 8,
     seconds: float = 10.0,
     cpus: str | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
 ) -> WrkResult:
-    """Load ``url`` with one wrk thread and ``connections`` connections for ``seconds``."""
+    """Load ``url`` with one wrk thread and ``connections`` connections for ``seconds``
+    (``headers``: sent with every request besides the JSON content type)."""
     with tempfile.TemporaryDirectory(prefix="wrk-") as scratch:
         body_path = ""
         if body is not None:
@@ -92,6 +94,7 @@ def run(
             "10s",
             "--script",
             str(script),
+            *(option for name, value in headers for option in ("--header", f"{name}: {value}")),
             url,
         ]
         if cpus:

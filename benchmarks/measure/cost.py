@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import REPO
-from benchmarks.targets import TARGETS, names
+from benchmarks.targets import TARGETS, ladder, names
 
 # scenario -> (variant, method, path, body kind in benchmarks.load.payloads, expected status)
 SCENARIOS: dict[str, tuple[str, str, str, str | None, int]] = {
@@ -64,12 +64,15 @@ REQUESTS_SOURCE = Path(__file__).with_name("callgrind_requests.c")
 
 
 def plan(mode: str) -> dict[str, Any]:
-    """Return what a mode counts: targets, scenarios and requests per scenario."""
+    """Return what a mode counts: targets, scenarios and requests per scenario, and the
+    ladders' rungs (one-row predictions only: what a feature adds to the same request)."""
     if mode == "quick":
         return {
             "targets": names("run"),
             "scenarios": ("predict_one", "predict_one_heavy"),
             "requests": {"predict_one": 10, "predict_one_heavy": 5},
+            "ladders": (),
+            "ladder_startup": False,
         }
     return {
         "targets": names(),
@@ -81,6 +84,10 @@ def plan(mode: str) -> dict[str, Any]:
             "invalid": 50,
             "predict_one_heavy": 10,
         },
+        # The floors and the apps are counted above; the ladders add their rungs. Counting a
+        # start-up is the slow part (every import instrumented): the rungs' only in "full".
+        "ladders": tuple(name for name in ladder() if name not in names()),
+        "ladder_startup": mode == "full",
     }
 
 
@@ -138,7 +145,7 @@ def worker(spec_path: Path) -> None:
         name = f"{target}/{variant}"
         module, _, attribute = TARGETS[target].wsgi.partition(":")
         app: list[Any] = []
-        if variant == "light":
+        if variant == "light" and target in spec["startup"]:
             library.instrumentation_on()
 
         def start() -> None:
@@ -147,9 +154,14 @@ def worker(spec_path: Path) -> None:
         block(library, f"{name}/startup", start, 1)
         library.instrumentation_off()
 
+        # A header the target needs (the ladders' token rungs), as gunicorn would pass it.
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in TARGETS[target].headers}
+
         def request(scenario: str) -> int:
             _, method, path, kind, _ = SCENARIOS[scenario]
-            status, _, _ = call(app[0], environ(method, path, bodies[kind] if kind else b""))
+            status, _, _ = call(
+                app[0], environ(method, path, bodies[kind] if kind else b"") | extra
+            )
             return int(status.split()[0])
 
         for scenario in scenarios:
@@ -257,12 +269,27 @@ def read_blocks(out: Path) -> dict[tuple[str, str, str], dict[str, int]]:
     """Return every dumped block by (target, variant, block): instructions, and in collections."""
     blocks = {}
     for path in out.glob("callgrind.*.*"):
+        # The thread that forked each counted child and serves its requests is thread 1.
+        if "-" in path.name and not path.name.endswith("-01"):
+            continue
         name, total = read_dump(path)
         if name.count("/") == 2:
             target, variant, what = name.split("/")
             gc = inclusive(path, "gc_collect_main") if what.startswith("request-") else 0
             blocks[target, variant, what] = {"total": total, "gc": gc}
     return blocks
+
+
+def prepare(target: str) -> None:
+    """Run a target's one-off set-up (its migrations, say) in a process of its own, so no count
+    depends on whether an earlier run left it done."""
+    if not TARGETS[target].prepare:
+        return
+    module, _, attribute = TARGETS[target].wsgi.partition(":")
+    code = f"import {module} as m; m.prepare({attribute!r})"
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=os.environ | ENV, check=True, timeout=300
+    )
 
 
 def valgrind_version() -> str:
@@ -286,17 +313,23 @@ def measure(
     if requests:
         the_plan |= {"scenarios": tuple(requests), "requests": requests}
     requests = the_plan["requests"]
+    scenarios = {target: the_plan["scenarios"] for target in targets or the_plan["targets"]}
+    if targets is None and "predict_one" in requests:
+        scenarios |= {rung: ("predict_one",) for rung in the_plan["ladders"]}
     jobs = [
         (target, variant, chosen)
         for variant in ("heavy", "light")  # the slowest first, so the CPUs finish together
-        for target in targets or the_plan["targets"]
-        if (
-            chosen := [
-                s for s in scenarios_of(target, the_plan["scenarios"]) if SCENARIOS[s][0] == variant
-            ]
-        )
+        for target, wanted in scenarios.items()
+        if (chosen := [s for s in scenarios_of(target, wanted) if SCENARIOS[s][0] == variant])
+    ]
+    counted_startup = [
+        target
+        for target, variant, _ in jobs
+        if variant == "light" and (target not in the_plan["ladders"] or the_plan["ladder_startup"])
     ]
     calls_model = [s for s in the_plan["scenarios"] if SCENARIOS[s][3] in ("one", "batch")]
+    for target, _, _ in jobs:
+        prepare(target)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="callgrind-") as tmp:
         out = keep or Path(tmp)
@@ -307,10 +340,14 @@ def measure(
             "requests": requests,
             "model": calls_model,
             "jobs": jobs,
+            "startup": counted_startup,
         }
         (out / "spec.json").write_text(json.dumps(spec))
         command = ["taskset", "--cpu-list", ",".join(cpus), "setarch", "-R", "valgrind"]
         command += ["--tool=callgrind", "--instr-atstart=no", "--log-file=/dev/null"]
+        # One dump per thread: a request's cost is what its own thread executes, not what a
+        # background thread (an extension's timer, say) happens to run meanwhile.
+        command += ["--separate-threads=yes"]
         command += [f"--callgrind-out-file={out}/callgrind.%p"]
         command += [sys.executable, "-m", "benchmarks", "cost", "--worker", str(out / "spec.json")]
         done = subprocess.run(
@@ -329,8 +366,7 @@ def measure(
         "startup": {
             target: blocks[target, "light", "startup"]["total"]
             - blocks[target, "light", "empty"]["total"]
-            for target, variant, _ in jobs
-            if variant == "light"
+            for target in counted_startup
         },
         "seconds": round(time.monotonic() - started, 1),
     }

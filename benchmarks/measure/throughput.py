@@ -24,9 +24,10 @@ from pathlib import Path
 
 from benchmarks import targets as registry
 from benchmarks.load import wrk
+from benchmarks.measure.phases import memory_figures
 from benchmarks.plan import interleave
 from benchmarks.serving import gunicorn, nginx
-from benchmarks.serving.processes import cpu_seconds, split_cpus
+from benchmarks.serving.processes import ServerMemory, cpu_seconds, split_cpus
 from model.data import holdout_instances
 
 
@@ -57,10 +58,17 @@ def measure(
     }
     proxies = []
     runs: dict[str, list[dict]] = {}
+    memory: dict[str, dict] = {}
 
-    def load(url: str, seconds: float) -> wrk.WrkResult:
+    def load(url: str, seconds: float, name: str) -> wrk.WrkResult:
         return wrk.run(
-            url, method=method, body=body, connections=connections, seconds=seconds, cpus=load_cpus
+            url,
+            method=method,
+            body=body,
+            connections=connections,
+            seconds=seconds,
+            cpus=load_cpus,
+            headers=registry.TARGETS[name.removesuffix("+nginx")].headers,
         )
 
     try:
@@ -76,13 +84,13 @@ def measure(
                     [server.pid, front.process.pid],
                 )
         runs = {name: [] for name in entries}
-        for url, _ in entries.values():
+        for name, (url, _) in entries.items():
             # Warm-up, discarded: imports, first requests, CPU frequency.
-            load(url + path, seconds=2)
+            load(url + path, seconds=2, name=name)
         for _, name in interleave(trials, list(entries)):
             url, pids = entries[name]
             before = cpu_seconds(pids)
-            result = load(url + path, seconds=seconds)
+            result = load(url + path, seconds=seconds, name=name)
             used = cpu_seconds(pids) - before
             runs[name].append(
                 {
@@ -93,16 +101,25 @@ def measure(
                     "cpu_us_per_request": used / max(result.requests, 1) * 1e6,
                 }
             )
+        # Each server's memory once it has served every trial: master and workers, PSS.
+        for name, server in started.items():
+            sampler = ServerMemory(server.pid, interval_s=1.0)
+            sampler.sample_round()
+            memory[name] = memory_figures(sampler.samples)
     finally:
         for front in proxies:
             front.stop()
-        for server in started.values():
-            server.stop()
+        gunicorn.stop_all(started.values())
     summary = {
         name: {key: statistics.median(run[key] for run in trials_) for key in trials_[0]}
         | {"rps_min": min(r["rps"] for r in trials_), "rps_max": max(r["rps"] for r in trials_)}
         for name, trials_ in runs.items()
     }
+    for name, figures in memory.items():
+        summary[name] |= {
+            "pss_mib": figures["pss_mib_steady"],
+            "pss_mib_workers": figures["pss_mib_workers"],
+        }
     return {
         "scenario": scenario,
         "variant": variant,

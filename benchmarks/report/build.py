@@ -11,6 +11,7 @@ from benchmarks.report import (
     sections_checks,
     sections_cost,
     sections_footprint,
+    sections_ladders,
     sections_load,
     sections_setup,
 )
@@ -21,6 +22,7 @@ from benchmarks.schema import SCHEMA_VERSION, Results
 SECTIONS = (
     *sections_load.SECTIONS,
     *sections_cost.SECTIONS,
+    *sections_ladders.SECTIONS,
     *sections_footprint.SECTIONS,
     *sections_checks.SECTIONS,
     *sections_setup.SECTIONS,

@@ -25,7 +25,8 @@ def fmt_count(value: float | None) -> str:
 def _rows(cost: dict[str, Any]) -> list[list[Inline]]:
     base = {(r["variant"], r["scenario"]): r for r in cost["rows"] if r["target"] == "baseline"}
     rows: list[list[Inline]] = []
-    for row in cost["rows"]:
+    # The ladders' rungs have their own section (sections_ladders.py).
+    for row in (r for r in cost["rows"] if "+" not in r["target"]):
         reference = base.get((row["variant"], row["scenario"]))
         ratio = row["instructions"] / reference["instructions"] if reference else None
         rows.append(
@@ -47,7 +48,7 @@ def _chart(cost: dict[str, Any]) -> list[Block]:
     found = {
         r["target"]: r
         for r in cost["rows"]
-        if (r["variant"], r["scenario"]) == ("light", "predict_one")
+        if (r["variant"], r["scenario"]) == ("light", "predict_one") and "+" not in r["target"]
     }
     names = ordered(found, ALL_TARGETS)
     if not names:
@@ -104,7 +105,7 @@ def _cost(run: Run) -> Section:
     if startup:
         items: list[Inline] = [
             f"{label(name)}: {fmt_count(startup[name])} instructions"
-            for name in ordered(startup, ALL_TARGETS)
+            for name in ordered((n for n in startup if "+" not in n), ALL_TARGETS)
         ]
         blocks.append(
             Para(

@@ -18,7 +18,7 @@ def throughput(result: dict) -> str:
         f"{result['scenario']} ({result['variant']} model), {result['trials']} trials x "
         f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
         f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}",
-        f"{'target':<13} {'req/s':>8} {'(min-max)':>15} {'vs base':>8} {'vs floor':>8} "
+        f"{'target':<21} {'req/s':>8} {'(min-max)':>15} {'vs base':>8} {'vs floor':>8} "
         f"{'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} {'errors':>6}",
     ]
     for name, row in summary.items():
@@ -27,7 +27,7 @@ def throughput(result: dict) -> str:
         to_floor = f"{row['rps'] / floor:.2f}x" if floor else "-"
         spread = f"{row['rps_min']:.0f}-{row['rps_max']:.0f}"
         lines.append(
-            f"{name:<13} {row['rps']:>8.0f} {spread:>15} {ratio:>8} {to_floor:>8} "
+            f"{name:<21} {row['rps']:>8.0f} {spread:>15} {ratio:>8} {to_floor:>8} "
             f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['cpu_us_per_request']:>10.0f} "
             f"{row['errors']:>6.0f}"
         )
@@ -65,18 +65,34 @@ def cost(result: dict[str, Any]) -> str:
     lines = [
         f"{result['tool']}; per request, after {result['warmup_requests']} warm-up requests; "
         f"gc {result['gc']}",
-        f"{'target':<13} {'variant':<6} {'scenario':<14} {'requests':>8} {'instructions':>13} "
+        f"{'target':<21} {'variant':<6} {'scenario':<14} {'requests':>8} {'instructions':>13} "
         f"{'model':>11} {'rest':>11} {'gc':>9}",
     ]
     for row in result["rows"]:
         lines.append(
-            f"{row['target']:<13} {row['variant']:<6} {row['scenario']:<14} "
+            f"{row['target']:<21} {row['variant']:<6} {row['scenario']:<14} "
             f"{row['requests']:>8} {row['instructions']:>13,} {row['model_instructions']:>11,} "
             f"{row['rest_instructions']:>11,} {row['gc_instructions']:>9,}"
         )
     for target, instructions in result["startup"].items():
         lines.append(f"start-up {target}: {instructions:,} instructions after the shared stack")
     lines.append(f"counted in {result['seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+def ladders(result: dict[str, Any]) -> str:
+    """Return a plain-text table of the rungs, and the rungs measured under load."""
+    lines = [
+        f"{'rung':<21} {'adds':<44} {'distributions added':<38} {'KB':>6} {'lines':>5}",
+    ]
+    for rung in result["rungs"]:
+        lines.append(
+            f"{rung['target']:<21} {rung['how'][:44]:<44} "
+            f"{', '.join(rung['distributions_added'])[:38]:<38} "
+            f"{rung['bytes_added'] / 1e3:>6.0f} {rung['lines_added']:>5}"
+        )
+    if result.get("load"):
+        lines += ["", throughput(result["load"])]
     return "\n".join(lines)
 
 

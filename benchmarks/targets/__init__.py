@@ -7,11 +7,14 @@ Tags: ``app`` (one of the two apps that implement the contract), ``baseline`` (b
 framework), ``floor`` (a framework's smallest app serving the same prediction), ``run`` (measured
 by ``python -m benchmarks run``; the floors are measured by ``python -m benchmarks throughput``),
 ``aa`` (the Flask app under a second name, which every run measures as a separate target: two
-measurements of one app must agree, and how closely they do is the run's noise floor).
+measurements of one app must agree, and how closely they do is the run's noise floor),
+``ladder`` (a rung of a framework's ladder: the reference app plus production features, one
+added per rung; ``LADDERS`` lists each framework's rungs from its floor up).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -23,6 +26,95 @@ class Target:
     wsgi: str  # what gunicorn imports, "module:callable"
     tags: frozenset[str]
     floor: str | None = None  # the name of this app's framework floor, for an app
+    headers: tuple[tuple[str, str], ...] = ()  # sent with every request to it, besides the body's
+    prepare: bool = False  # its module has prepare(attribute): one-off set-up, run uncounted
+
+
+# The token the ladders' token rungs accept: a fixed benchmark value, not a secret.
+LADDER_TOKEN = "ladder-benchmark-token-not-a-secret-0001"  # noqa: S105
+TOKEN_HEADER = (("Authorization", f"Token {LADDER_TOKEN}"),)
+
+
+def ladder_rate() -> int:
+    """Return the ladders' rate limit per client and minute (``LADDER_RATE``): by default far
+    above what a benchmark sends, so the limit is checked on every request but never met."""
+    return int(os.environ.get("LADDER_RATE", "100000000"))
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One rung of a framework's ladder: the feature it adds to the rung below, and how."""
+
+    target: str  # its name in TARGETS
+    feature: str  # a key of FEATURES
+    how: str  # how the framework's community adds the feature
+    extension: str | None  # the third-party distribution it needs, if any
+
+
+# The features, in the order the ladders add them; a ladder skips a feature it has built in.
+FEATURES: dict[str, str] = {
+    "floor": "the framework's floor",
+    "app": "the reference app (the whole contract)",
+    "defaults": "what a new project enables by default",
+    "auth_defaults": "the API toolkit's default authentication and permissions",
+    "cors": "CORS",
+    "headers": "security headers and HTTPS policy",
+    "validation": "request-schema validation",
+    "limits": "rate limiting",
+    "metrics": "Prometheus metrics",
+    "token": "token authentication",
+}
+
+LADDERS: dict[str, tuple[Rung, ...]] = {
+    "flask": (
+        Rung("flask-floor", "floor", "Flask alone, its defaults", None),
+        Rung("flask", "app", "flask_app/", None),
+        Rung("flask+cors", "cors", "flask-cors: CORS(app)", "flask-cors"),
+        Rung("flask+headers", "headers", "flask-talisman: Talisman(app)", "flask-talisman"),
+        Rung("flask+validation", "validation", "webargs + marshmallow: @use_args", "webargs"),
+        Rung("flask+limits", "limits", "Flask-Limiter, in-memory storage", "Flask-Limiter"),
+        Rung(
+            "flask+metrics",
+            "metrics",
+            "prometheus-flask-exporter, multiprocess",
+            "prometheus-flask-exporter",
+        ),
+        Rung("flask+token", "token", "Flask-HTTPAuth: HTTPTokenAuth", "Flask-HTTPAuth"),
+    ),
+    "django": (
+        Rung("django-floor", "floor", "Django + DRF, settings in code", None),
+        Rung("django", "app", "django_app/", None),
+        Rung(
+            "django+defaults",
+            "defaults",
+            "startproject's apps, middleware and SQLite",
+            None,
+        ),
+        Rung(
+            "django+auth_defaults",
+            "auth_defaults",
+            "DRF's defaults: session and basic authentication",
+            None,
+        ),
+        Rung("django+cors", "cors", "django-cors-headers: CorsMiddleware", "django-cors-headers"),
+        Rung("django+limits", "limits", "DRF's AnonRateThrottle, local-memory cache", None),
+        Rung(
+            "django+metrics",
+            "metrics",
+            "django-prometheus, multiprocess",
+            "django-prometheus",
+        ),
+        Rung("django+token", "token", "DRF's TokenAuthentication (SQLite)", None),
+    ),
+}
+# Built into the reference app on one side, a rung on the other.
+BUILT_IN: dict[str, dict[str, str]] = {
+    "django": {
+        "headers": "SecurityMiddleware and XFrameOptionsMiddleware, in the reference app",
+        "validation": "a DRF Serializer, in the reference app",
+    },
+    "flask": {},
+}
 
 
 TARGETS: dict[str, Target] = {
@@ -42,17 +134,40 @@ TARGETS: dict[str, Target] = {
             frozenset({"app", "run"}),
             floor="django-floor",
         ),
+        *(
+            Target(
+                rung.target,
+                f"benchmarks.targets.ladder_{framework}:{rung.feature}",
+                frozenset({"ladder"}),
+                headers=TOKEN_HEADER if rung.feature == "token" else (),
+                prepare=framework == "django",
+            )
+            for framework, rungs in LADDERS.items()
+            for rung in rungs
+            if "+" in rung.target
+        ),
     )
 }
 
 
 def names(tag: str | None = None) -> tuple[str, ...]:
     """Return the targets' names in registry order: those with ``tag`` if given, else every
-    distinct target (all but the A/A twin, which is the Flask app again)."""
+    distinct target but the ladders' rungs (all but the A/A twin, which is the Flask app
+    again, and the rungs, which ``ladder()`` lists)."""
     return tuple(
         name
         for name, target in TARGETS.items()
-        if (tag in target.tags if tag else "aa" not in target.tags)
+        if (tag in target.tags if tag else not target.tags & {"aa", "ladder"})
+    )
+
+
+def ladder(framework: str | None = None) -> tuple[str, ...]:
+    """Return the ladders' targets from the floor up: one framework's, or Flask's then Django's."""
+    return tuple(
+        rung.target
+        for name, rungs in LADDERS.items()
+        if framework in (None, name)
+        for rung in rungs
     )
 
 

@@ -1,0 +1,158 @@
+"""The section on the ladders: what each production feature adds to a request, per framework."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.analysis import ladders
+from benchmarks.report import charts
+from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_rps, fmt_us
+from benchmarks.report.sections_cost import fmt_count
+from benchmarks.report.view import Block, Chart, Inline, Para, Run, Section, Table, code
+
+FRAMEWORK_LABELS = {"flask": "Flask", "django": "Django"}
+
+
+def fmt_added(value: float | None, below: float | None) -> str:
+    """Return what a rung adds: instructions, and the share of the rung below."""
+    if value is None:
+        return MISSING
+    share = f" ({value / below:+.1%})" if below else ""
+    return f"{value / 1e6:+,.3f} M{share}"
+
+
+def _rung_label(step: dict[str, Any]) -> str:
+    if step["feature"] in ("floor", "app"):
+        return {"floor": "floor", "app": "app"}[step["feature"]]
+    return "+" + step["feature"].replace("_", " ")
+
+
+def _chart(framework: str, found: list[dict[str, Any]]) -> list[Block]:
+    mine = [s for s in found if s["framework"] == framework and s["instructions"] is not None]
+    if not mine:
+        return []
+    title = f"{FRAMEWORK_LABELS[framework]}'s ladder: instructions per one-row prediction"
+    svg = charts.bar_chart(
+        title,
+        [_rung_label(s) for s in mine],
+        [s["instructions"] / 1e6 for s in mine],
+        [colour(framework)] * len(mine),
+        y_label="million instructions",
+        x_label="rung (each adds one feature to the one before)",
+        unit="M",
+    )
+    return [Chart(svg, title + ", counted by callgrind (light model).")]
+
+
+def _features(found: list[dict[str, Any]], built_in: dict[str, dict[str, str]]) -> Table:
+    by = {(s["framework"], s["feature"]): s for s in found}
+    features = [s["feature"] for s in found if s["feature"] not in ("floor", "app")]
+    order = list(
+        dict.fromkeys([*features, *built_in.get("django", {}), *built_in.get("flask", {})])
+    )
+    titles = {s["feature"]: s["title"] for s in found}
+    rows: list[list[Inline]] = []
+    for feature in order:
+        row: list[Inline] = [titles.get(feature, feature)]
+        for framework in ("flask", "django"):
+            step = by.get((framework, feature))
+            if step:
+                below = (
+                    step["instructions"] - step["added"]
+                    if step["instructions"] is not None and step["added"] is not None
+                    else None
+                )
+                way = step["how"] + ("" if step["extension"] else " (built in)")
+                row += [way, fmt_added(step["added"], below)]
+            elif feature in built_in.get(framework, {}):
+                row += [built_in[framework][feature] + " (built in)", "in the app"]
+            else:
+                row += ["none", MISSING]
+        rows.append(row)
+    headers = ["Feature", "Flask's way", "Flask: adds", "Django's way", "Django: adds"]
+    return Table(headers, rows, frozenset({2, 4}))
+
+
+def _rungs(found: list[dict[str, Any]]) -> Table:
+    rows: list[list[Inline]] = []
+    for step in found:
+        load = step["load"] or {}
+        rows.append(
+            [
+                code(step["target"]),
+                fmt_count(step["instructions"]),
+                fmt_added(step["added"], None),
+                fmt_count(step["startup_instructions"]),
+                ", ".join(step["distributions_added"]) or MISSING,
+                f"{step['bytes_added'] / 1e3:,.0f} kB" if step["bytes_added"] else MISSING,
+                str(step["lines_added"]) if step["lines_added"] else MISSING,
+                fmt_rps(load.get("rps")),
+                fmt_us(load.get("cpu_us_per_request")),
+                fmt_mib(load.get("pss_mib")),
+            ]
+        )
+    headers = [
+        "Rung",
+        "Instructions",
+        "Adds",
+        "Start-up",
+        "Distributions added",
+        "Installed",
+        "Lines",
+        "req/s",
+        "CPU us/req",
+        "PSS",
+    ]
+    return Table(headers, rows, frozenset({1, 2, 3, 5, 6, 7, 8, 9}))
+
+
+def _ladders(run: Run) -> Section:
+    title = "Extensions and batteries, priced"
+    results = run.results
+    data = results.get("ladders")
+    if not data:
+        return Section(title, [Para("Not measured in this run.")])
+    found = ladders.steps(results)
+    load = data.get("load") or {}
+    blocks: list[Block] = [
+        Para(
+            (
+                "Each framework's ladder starts at its floor and the reference app, then adds "
+                "one production feature per rung, the way its community adds it (",
+                code("benchmarks/targets/ladder_flask.py"),
+                ", ",
+                code("benchmarks/targets/ladder_django.py"),
+                "). Every rung answers the same one-row prediction with the same body. A "
+                "rung's cost is what it adds to the rung below it, in instructions per request "
+                "counted by callgrind (deterministic; ",
+                code("python -m benchmarks cost"),
+                ").",
+            )
+        ),
+        *_chart("flask", found),
+        *_chart("django", found),
+        _features(found, data.get("built_in") or {}),
+        _rungs(found),
+        Para(
+            (
+                "Start-up: instructions from the shared stack to the rung's WSGI callable. "
+                "Distributions added, installed size and lines: what the rung's extension "
+                "installs beyond the rung below, and the code lines of the function that adds "
+                "the feature. req/s, CPU us/req and PSS (master and workers, after the load): "
+                "wrk against the rungs the claims need",
+                (
+                    f", {load['trials']} interleaved trials of {load['seconds']:.0f} s, "
+                    f"{load['connections']} connections, server on CPU {load['server_cpus']}"
+                    if load
+                    else " (not measured in this run)"
+                ),
+                " (",
+                code("python -m benchmarks ladders"),
+                "; timed, so as noisy as this machine: the verdicts use the instruction counts).",
+            )
+        ),
+    ]
+    return Section(title, blocks)
+
+
+SECTIONS = (_ladders,)

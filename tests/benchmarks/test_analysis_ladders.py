@@ -1,0 +1,108 @@
+"""The ladders read from results: each rung's cost, and the two claims' rules on synthetic runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.analysis import claims, ladders
+from benchmarks.report import render
+from benchmarks.schema import Results
+
+
+def _set(results: Results, target: str, instructions: int) -> None:
+    """Set a rung's count, moving every rung above it on its ladder by as much."""
+    framework = target.split("+")[0].removesuffix("-floor")
+    order = [r["target"] for r in results["ladders"]["rungs"] if r["framework"] == framework]
+    counts = {r["target"]: r for r in results["cost"]["rows"] if r["scenario"] == "predict_one"}
+    moved = instructions - counts[target]["instructions"]
+    for name in order[order.index(target) :]:
+        if (counts[name]["variant"]) == "light":
+            counts[name]["instructions"] += moved
+
+
+def _claim(results: Results, claim_id: str) -> dict:
+    return next(c for c in claims.evaluate(results) if c["id"] == claim_id)
+
+
+def test_each_rung_adds_what_it_costs_over_the_rung_below(results: Results) -> None:
+    found = {s["target"]: s for s in ladders.steps(results)}
+    assert found["flask-floor"]["added"] is None  # nothing below a floor
+    assert found["flask"]["added"] == found["flask"]["instructions"] - 2_300_000
+    assert found["flask+cors"]["added"] == 60_000
+    assert found["django+token"]["added"] == 260_000
+    assert found["flask+token"]["load"]["rps"] == 820.0
+    assert found["flask+cors"]["load"] is None  # not under load in a default run
+    assert found["flask+cors"]["startup_instructions"] > 0
+
+
+def test_extensions_claim_follows_its_rule(results: Results) -> None:
+    # In the sample the four shared features cost Django more: contradicted.
+    verdict, figures = ladders.extensions_verdict(results)
+    assert figures["flask_shared"] == 490_000
+    assert figures["django_shared"] == 670_000
+    assert verdict == "contradicted"
+    # Flask's token rung far dearer: the shared features now cost Flask more.
+    _set(results, "flask+token", ladders.instructions(results)["flask+token"] + 400_000)
+    assert ladders.extensions_verdict(results)[0] == "supported"
+    assert _claim(results, "extensions-slow")["verdict"] == "supported"
+
+
+def test_extensions_claim_within_the_threshold_is_inconclusive(results: Results) -> None:
+    # Flask's shared features cost 670,000 + 2%: no call either way.
+    _set(results, "flask+token", ladders.instructions(results)["flask+token"] + 193_400)
+    assert ladders.extensions_verdict(results)[0] == "inconclusive"
+
+
+def test_extensions_that_add_almost_nothing_contradict_the_claim(results: Results) -> None:
+    counts = ladders.instructions(results)
+    for name in ("flask+cors", "flask+headers", "flask+validation"):
+        _set(results, name, counts["flask"] + 1_000)
+    for name in ("flask+limits", "flask+metrics", "flask+token"):
+        _set(results, name, counts["flask"] + 2_000)
+    assert ladders.extensions_verdict(results)[0] == "contradicted"
+
+
+def test_without_ladders_the_claims_say_so(results: Results) -> None:
+    del results["ladders"]
+    assert _claim(results, "extensions-slow")["verdict"] == "not measurable here"
+    assert _claim(results, "batteries")["verdict"] == "inconclusive"
+    results["ladders"] = {"rungs": [], "built_in": {}, "load": None}
+    del results["cost"]
+    assert ladders.extensions_verdict(results)[0] == "not measurable here"
+
+
+def test_batteries_claim_counts_extensions_on_each_side(results: Results) -> None:
+    verdict, figures = ladders.batteries_verdict(results)
+    # Flask: an extension per feature; Django: DRF, then CORS and metrics only.
+    assert len(figures["extensions"]["flask"]) == 6
+    assert figures["extensions"]["django"] == [
+        "djangorestframework",
+        "django-cors-headers",
+        "django-prometheus",
+    ]
+    assert verdict == "supported"
+    assert figures["django_unused_batteries"] == 190_000
+    claim = _claim(results, "batteries")
+    assert claim["verdict"] == "supported"
+    assert "+0.190 M" in claim["reason"]
+
+
+@pytest.mark.parametrize("extra", [3, 4])
+def test_batteries_claim_turns_with_the_count(results: Results, extra: int) -> None:
+    results["dependencies"]["django"]["extensions"] += [f"other-{i}" for i in range(extra)]
+    assert ladders.batteries_verdict(results)[0] == (
+        "inconclusive" if extra == 3 else "contradicted"
+    )
+
+
+def test_the_report_shows_both_ladders_and_the_feature_table(results: Results) -> None:
+    results["claims"] = claims.evaluate(results)
+    markdown = render.render_markdown(results)
+    assert "## Extensions and batteries, priced" in markdown
+    for rung in ("flask+cors", "flask+token", "django+defaults", "django+token"):
+        assert f"`{rung}`" in markdown
+    assert "Flask-Limiter, in-memory storage" in markdown
+    assert "+0.060 M" in markdown
+    html = render.render_html(results)
+    assert html.count("ladder: instructions per one-row prediction") >= 2  # a chart each
+    assert "| rate limiting | Flask-Limiter, in-memory storage |" in markdown
