@@ -75,6 +75,12 @@ class Plan:
     overhead_budget_s: float = 1.0  # per case of measure.overhead (in process, per target)
     cost: str = "default"  # the plan of measure.cost (instructions under callgrind)
     cost_s: float = 180.0  # its expected wall time, both CPUs at once
+    # The capacity search of each app (measure.capacity, its "run" settings) on the run's own
+    # light servers: about three short open-loop steps per app, each its run time plus Locust's
+    # start and stop. "" skips it (--no-capacity).
+    capacity: str = "run"
+    capacity_step_s: float = 2.0 + 2.0
+    capacity_steps: int = 3
 
     @property
     def variants(self) -> list[str]:
@@ -128,7 +134,12 @@ class Plan:
             + self.overhead_estimate_s()
             + self.cost_s
             + self.soak_estimate_s()
+            + self.capacity_estimate_s()
         )
+
+    def capacity_estimate_s(self) -> float:
+        """Return the expected wall time of the capacity search of both apps (0 without it)."""
+        return 2 * self.capacity_steps * self.capacity_step_s if self.capacity else 0.0
 
     def overhead_estimate_s(self) -> float:
         """Return the expected wall time of the in-process cost split of every target."""
@@ -175,7 +186,7 @@ def build(mode: str) -> Plan:
                 Cell("light", "invalid", 8, 1),
             ],
             calibrate=[("light", "predict_one", 8)],
-            soak_s=15.0,
+            soak_s=12.0,  # 15 s before the capacity search joined; the run stays under 10 min
             overhead_budget_s=0.3,
         )
     if mode == "full":

@@ -214,6 +214,7 @@ class CapacityStep(TypedDict):
     generator_cpu_util: float  # the Locust process's share of one core
     generator_bound: bool
     passed: bool  # p99 within the target, nothing failed or unanswered
+    retried: NotRequired[list[CapacityStep]]  # a failed first try whose sends ran late
 
 
 class CapacitySearch(TypedDict):

@@ -66,16 +66,16 @@ class Settings:
 
     mode: str
     trials: int = 3
-    start_rps: float = 50.0
+    start_rps: float = 100.0
     growth: float = 2.0
     resolution: float = 0.10  # stop bisecting once failing/passing <= 1 + resolution
-    warmup_s: float = 0.5
-    step_s: int = 2  # Locust's run time per step, whole seconds (warm-up included)
+    warmup_s: float = 1.0  # covers Locust's own start, when its sends run late
+    step_s: int = 3  # Locust's run time per step, whole seconds (warm-up included)
     max_steps: int = 14
     overload: tuple[float, ...] = (1.5, 2.0)  # offered load as multiples of the capacity
     proxied: bool = True  # one step at the capacity through nginx
     workers: str = "1,2"  # worker counts, or "sweep": 1, 2, 4... up to the server's CPUs
-    step_overhead_s: float = 1.3  # starting and stopping Locust, measured here
+    step_overhead_s: float = 2.0  # starting and stopping Locust, measured here (a loaded machine)
     scenario: str = SCENARIO
     arrival: str = ARRIVAL  # the tests use "constant", whose capacity a fixed sleep bounds
 
@@ -98,12 +98,28 @@ class Settings:
         return apps * ((searches + extra) * self.step_seconds() + servers)
 
 
+# "run" is the piece ``python -m benchmarks run`` measures on its own servers: one search per
+# app starting at half the closed-loop throughput the run measured, so its first step passes and
+# its second (the closed-loop throughput itself, offered open-loop) fails; one bisection then
+# leaves the capacity within 45% (a coarse figure: ``python -m benchmarks capacity`` for 10%).
+RUN_STEPS = 3
 SETTINGS = {
+    "run": Settings(
+        "run",
+        trials=1,
+        resolution=0.45,
+        overload=(),
+        proxied=False,
+        workers="1",
+        max_steps=6,
+        warmup_s=0.5,
+        step_s=2,
+    ),
     "quick": Settings(
         "quick", trials=1, resolution=0.2, overload=(2.0,), proxied=False, workers="1"
     ),
     "default": Settings("default"),
-    "full": Settings("full", trials=5, step_s=3, workers="sweep"),
+    "full": Settings("full", trials=5, step_s=5, workers="sweep"),
 }
 
 
@@ -132,6 +148,11 @@ def passes(step: CapacityStep, latency_ms: float) -> bool:
         and step["unanswered"] == 0
         and step["latency_ms"]["p99"] <= latency_ms
     )
+
+
+def late(step: CapacityStep, latency_ms: float) -> bool:
+    """Return whether the generator's own sending lag could explain a failed step."""
+    return step["failures"] == 0 and step["send_lag_ms_p99"] > latency_ms / 2
 
 
 def step_figures(
@@ -293,7 +314,16 @@ def search_app(
     def measure(rate: float) -> CapacityStep:
         count[0] += 1
         workdir = setup.run_dir / "raw" / label / f"step{count[0]:02d}-{rate:.0f}"
-        return run_step(setup, server.url, server.pid, rate, workdir, settings, latency_ms)
+        step = run_step(setup, server.url, server.pid, rate, workdir, settings, latency_ms)
+        if not step["passed"] and late(step, latency_ms):
+            # The generator itself sent late (its CPU was taken): not the server's doing. The
+            # step is measured once more and the second figure stands, the first kept beside it.
+            again = run_step(
+                setup, server.url, server.pid, rate, workdir / "again", settings, latency_ms
+            )
+            again["retried"] = [step]
+            return again
+        return step
 
     found = search(
         measure,
