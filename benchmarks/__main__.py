@@ -1,13 +1,15 @@
 """The benchmark's command line: it parses arguments and calls one function per command.
 
 python -m benchmarks run [--quick | --full] [--out reports] [--cpus 0/1] [--locust-workers N]
-                         [--no-cost]
+                         [--no-cost] [--no-capacity]
 python -m benchmarks report reports/latest
 python -m benchmarks compare reports/A reports/B
 python -m benchmarks soak [--seconds 180]
 python -m benchmarks throughput [--floors] [--scenario health] [--cpus 0,1/0,1]
 python -m benchmarks cost [--quick | --full] [--targets flask,django]
 python -m benchmarks ladders [--full]
+python -m benchmarks capacity [--quick | --full] [--apps flask,django] [--latency-ms 50]
+                              [--vcpu-hour-usd 0.05] [--json PATH]
 python -m benchmarks overhead | micro | security | footprint
 
 Each command imports what it needs only when it runs: ``overhead``, ``micro`` and ``security``
@@ -40,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
             locust_workers=args.locust_workers,
             show_progress=not args.no_progress,
             count_instructions=not args.no_cost,
+            measure_capacity=not args.no_capacity,
         )
     except ParityError as exc:
         print(f"parity gate failed, nothing was measured: {exc}", file=sys.stderr)
@@ -166,6 +169,26 @@ def ladders(args: argparse.Namespace) -> int:
     return 0
 
 
+def capacity(args: argparse.Namespace) -> int:
+    """Search each app's capacity under a p99 target, open-loop, and its cost per million."""
+    from benchmarks.measure import capacity as searching
+    from benchmarks.report import text
+
+    results, path = searching.run(
+        args.mode or "default",
+        apps=tuple(args.apps.split(",")),
+        latency_ms=args.latency_ms,
+        vcpu_hour_usd=args.vcpu_hour_usd,
+        out=args.out,
+        cpus=args.cpus,
+    )
+    print(text.capacity(results))
+    print(f"figures: {path}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
 def micro(args: argparse.Namespace) -> int:
     """Time the model runtime against raw scikit-learn."""
     from benchmarks.measure import micro as measuring
@@ -257,6 +280,9 @@ def parser() -> argparse.ArgumentParser:
     run_.add_argument(
         "--no-cost", action="store_true", help="skip the instruction counts (no valgrind here)"
     )
+    run_.add_argument(
+        "--no-capacity", action="store_true", help="skip the open-loop capacity search"
+    )
     run_.set_defaults(handler=run)
 
     report_ = commands.add_parser("report", help="render report.md and report.html again")
@@ -328,6 +354,40 @@ def parser() -> argparse.ArgumentParser:
     ladders_.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
     ladders_.add_argument("--json", type=Path, help="also write the figures here")
     ladders_.set_defaults(handler=ladders)
+
+    capacity_ = commands.add_parser(
+        "capacity", help="open-loop: each app's req/s at a p99 target, and its cost per million"
+    )
+    sizes = capacity_.add_mutually_exclusive_group()
+    sizes.add_argument(
+        "--quick",
+        action="store_const",
+        dest="mode",
+        const="quick",
+        help="one search per app, one worker (about a minute)",
+    )
+    sizes.add_argument(
+        "--full",
+        action="store_const",
+        dest="mode",
+        const="full",
+        help="five paired trials; 1, 2, 4... workers up to the server's CPUs",
+    )
+    capacity_.add_argument("--apps", default="flask,django")
+    capacity_.add_argument(
+        "--latency-ms", type=float, default=50.0, help="the p99 target (default 50 ms)"
+    )
+    capacity_.add_argument(
+        "--vcpu-hour-usd",
+        type=float,
+        default=0.05,
+        help="price of one vCPU for an hour, USD (default 0.05: an assumed on-demand cloud "
+        "price, see docs/benchmark.md; set your own)",
+    )
+    capacity_.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
+    capacity_.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
+    capacity_.add_argument("--json", type=Path, help="also write the figures here")
+    capacity_.set_defaults(handler=capacity)
 
     micro_ = commands.add_parser("micro", help="time the model runtime against scikit-learn")
     micro_.add_argument("--host", choices=("none", "flask", "django", "all"), default="all")

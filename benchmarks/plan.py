@@ -80,6 +80,12 @@ class Plan:
     # under load too), None (not measured).
     ladders: str | None = "static"
     ladders_s: float = 2.0  # its expected wall time
+    # The capacity search of each app (measure.capacity, its "run" settings) on the run's own
+    # light servers: about three short open-loop steps per app, each its run time plus Locust's
+    # start and stop. "" skips it (--no-capacity).
+    capacity: str = "run"
+    capacity_step_s: float = 2.0 + 2.0
+    capacity_steps: int = 3
 
     @property
     def variants(self) -> list[str]:
@@ -134,7 +140,12 @@ class Plan:
             + self.cost_s
             + (self.ladders_s if self.ladders else 0.0)
             + self.soak_estimate_s()
+            + self.capacity_estimate_s()
         )
+
+    def capacity_estimate_s(self) -> float:
+        """Return the expected wall time of the capacity search of both apps (0 without it)."""
+        return 2 * self.capacity_steps * self.capacity_step_s if self.capacity else 0.0
 
     def overhead_estimate_s(self) -> float:
         """Return the expected wall time of the in-process cost split of every target."""
@@ -182,7 +193,7 @@ def build(mode: str) -> Plan:
                 Cell("light", "invalid", 8, 1),
             ],
             calibrate=[("light", "predict_one", 8)],
-            soak_s=15.0,
+            soak_s=12.0,  # 15 s before the capacity search joined; the run stays under 10 min
             overhead_budget_s=0.3,
         )
     if mode == "full":

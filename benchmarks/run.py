@@ -14,6 +14,7 @@ import io
 import json
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from benchmarks.load import locust, payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import (
     calibration,
+    capacity,
     cost,
     environment,
     footprint,
@@ -53,11 +55,13 @@ def run(
     locust_workers: int = 0,
     show_progress: bool = True,
     count_instructions: bool = True,
+    measure_capacity: bool = True,
 ) -> Path:
     """Run the whole comparison; return the run directory.
 
     ``count_instructions=False`` skips the callgrind step (``--no-cost``), for machines without
     valgrind and for the tests, which count instructions on their own.
+    ``measure_capacity=False`` skips the capacity search (``--no-capacity``).
     """
     # Split before pinning: the default split halves the CPUs this thread may use.
     server_cpus, load_cpus = split_cpus(cpus)
@@ -66,7 +70,12 @@ def run(
     # must not take the server's CPU.
     with pinned(load_cpus):
         return _run(
-            mode, out, (server_cpus, load_cpus), locust_workers, show_progress, count_instructions
+            mode,
+            out,
+            (server_cpus, load_cpus),
+            locust_workers,
+            show_progress,
+            (count_instructions, measure_capacity),
         )
 
 
@@ -76,10 +85,16 @@ def _run(
     cpus: tuple[str, str],
     locust_workers: int,
     show_progress: bool,
-    count_instructions: bool,
+    optional: tuple[bool, bool],
 ) -> Path:
-    """Run the whole comparison from the load CPUs; ``cpus`` is (server CPUs, load CPUs)."""
+    """Run the whole comparison from the load CPUs; ``cpus`` is (server CPUs, load CPUs).
+
+    ``optional`` says whether to count instructions and whether to search the capacity.
+    """
+    count_instructions, measure_capacity = optional
     the_plan = build(mode)
+    if not measure_capacity:
+        the_plan = replace(the_plan, capacity="")
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out / run_id
     run_dir.mkdir(parents=True)
@@ -198,6 +213,21 @@ def _run(
                     if c[0] == variant
                 )
             )
+        if the_plan.capacity and "light" in the_plan.variants:
+            progress.start("capacity: open-loop search of each app's rate at p99 <= 50 ms")
+            settings = replace(
+                capacity.SETTINGS[the_plan.capacity], workers=str(len(server_cpus.split(",")))
+            )
+            closed = {app: capacity.closed_loop_rps(results["phases"], app) for app in APPS}
+            results["capacity"] = capacity.measure_apps(
+                setup,
+                settings,
+                servers={app: started["light", app] for app in APPS},
+                # Half the closed-loop throughput: the search's first step passes, its second
+                # (the whole closed-loop throughput, offered open-loop) fails.
+                start_rps={app: rps / 2 for app, rps in closed.items() if rps},
+            )
+            progress.advance(the_plan.capacity_estimate_s())
     finally:
         gunicorn.stop_all(started.values())
     if the_plan.ladders:

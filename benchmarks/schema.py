@@ -214,6 +214,81 @@ class AACheck(TypedDict):
     differs: bool  # the interval excludes 1: the run's timings are not to be trusted
 
 
+class CapacityStep(TypedDict):
+    """One short open-loop phase at one offered rate (``measure/capacity.py``).
+
+    Latency runs from each request's intended send time (``load/openloop.py``), so queueing at
+    the server or in the client counts. CPU is the server's process tree over Locust's window.
+    """
+
+    offered_rps: float  # the schedule's rate (Poisson arrivals)
+    rps: float  # successful answers per second in the window
+    seconds: float
+    requests: int
+    failures: int  # wrong status or body, timeouts, refused connections
+    unanswered: int  # still open when the generator stopped, counted among the failures
+    errors: list[str]  # each error in words with its count
+    latency_ms: Latency
+    send_lag_ms_p99: float  # how late the generator sent, at the 99th percentile: its own health
+    most_in_flight: int  # open requests at once, at most
+    server_cpu_s: float  # gunicorn's tree (and nginx's, through the proxy) over the window
+    cpu_s_per_million: float
+    generator_cpu_util: float  # the Locust process's share of one core
+    generator_bound: bool
+    passed: bool  # p99 within the target, nothing failed or unanswered
+    retried: NotRequired[list[CapacityStep]]  # a failed first try whose sends ran late
+
+
+class CapacitySearch(TypedDict):
+    """One search of one app's capacity at one worker count, with its cost at that capacity."""
+
+    app: str
+    workers: int
+    trial: int  # searches with the same trial number ran back to back, in rotated order
+    capacity_rps: float | None  # the highest passing rate (None: not even the lowest passed)
+    failed_at_rps: float | None  # the lowest failing rate above it (None: none failed)
+    capped: bool  # the search hit its rate or step limit before the bracket closed
+    p99_ms_at_capacity: float | None
+    cpu_s_per_million: float | None  # server CPU seconds per million requests at the capacity
+    usd_per_million: float | None  # that CPU at the price per vCPU-hour
+    usd_per_million_held: float | None  # the server's vCPUs held at capacity for a million
+    steps: list[CapacityStep]
+
+
+class CapacityPoint(CapacityStep):
+    """A step beside the search: overload (a multiple of the capacity), or through nginx."""
+
+    app: str
+    workers: int
+    factor: float  # offered load / the capacity found
+
+
+class CapacityResults(TypedDict):
+    """The capacity measurement: searches, overload, nginx, and the settings they followed."""
+
+    mode: str
+    scenario: Scenario
+    variant: Variant
+    arrival: str  # "poisson" or "constant"
+    latency_ms: float  # the p99 target
+    vcpu_hour_usd: float  # the price assumed
+    price_source: str  # where the default price comes from, in words
+    server_cpus: str
+    load_cpus: str
+    worker_counts: list[int]
+    trials: int  # paired searches at the first worker count
+    resolution: float  # a search stops once failing/passing <= 1 + resolution
+    growth: float
+    step_s: int  # Locust's run time per step, warm-up included
+    warmup_s: float
+    timeout_s: float  # a request unanswered this long failed
+    max_in_flight: int
+    searches: list[CapacitySearch]
+    overload: list[CapacityPoint]
+    proxied: list[CapacityPoint]
+    duration_s: float
+
+
 class Results(TypedDict):
     """Everything one run measured."""
 
@@ -231,6 +306,7 @@ class Results(TypedDict):
     overhead: NotRequired[list[Overhead]]  # absent from runs made before it was measured
     cost: NotRequired[Cost]  # absent from runs made before it was counted
     ladders: NotRequired[Ladders]  # absent from runs made before the ladders were measured
+    capacity: NotRequired[CapacityResults]  # absent from runs made before it, or --no-capacity
     loc: dict[str, LinesOfCode]
     dependencies: dict[str, Dependencies]
     framework_footprint: dict[str, Dependencies]  # "flask" / "django": the framework alone

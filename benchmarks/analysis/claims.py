@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import decision, ladders
 from benchmarks.analysis.aggregate import cells as aggregate_cells
 
@@ -241,28 +242,113 @@ def faster(results: dict[str, Any], cells: dict) -> dict[str, str]:
     )
 
 
+SCALES_RULE = (
+    "Two parts, each timed. Load: each app's capacity (the highest open-loop Poisson rate "
+    "whose p99 stays within the target) per server CPU, searched in paired trials run back to "
+    "back in rotated order; the Flask/Django ratios' 95% bootstrap interval, widened at each "
+    "end by the search's resolution (a capacity is known only within its last bracket), must "
+    f"lie wholly beyond {decision.MIN_EFFECT:.0%}; fewer than {decision.MIN_TRIALS} paired "
+    "trials decide nothing. Workers: capacity at the most workers over capacity at one, "
+    "Flask's over Django's, must lie beyond the minimum effect times the resolution squared "
+    "(one search per worker count); only with at least two server CPUs, since added workers "
+    "on one CPU share it. Memory per added worker joins as a third part once it is measured. "
+    "The parts combine as any claim's parts do; a part this machine cannot measure is left "
+    "out and said so."
+)
+
+
+def _capacity_part(capacity: dict[str, Any]) -> tuple[int | None, str]:
+    """Return the load part's direction (+1: Flask serves more at the target) and interval."""
+    first = min(capacity.get("worker_counts") or [1])
+    ratios = capacities.paired_ratios(capacity, "flask", "django", first)
+    found = decision.widen(decision.interval(ratios), 1 + capacity["resolution"])
+    return decision.interval_direction(found), decision.describe(
+        found, f"Flask/Django capacity at {first} worker(s), widened by the resolution"
+    )
+
+
+def _workers_part(capacity: dict[str, Any], server_cpus: int) -> tuple[int | None, str]:
+    """Return the workers part's direction (+1: Flask gains more per added worker) in words."""
+    gains = {app: capacities.gain_per_worker(capacity, app) for app in ("flask", "django")}
+    if server_cpus < 2:
+        return None, (
+            f"workers: not measurable here ({server_cpus} server CPU: added workers share it)"
+        )
+    if gains["flask"] is None or gains["django"] is None:
+        return None, "workers: fewer than two worker counts measured"
+    counts = sorted(capacity["worker_counts"])
+    scale = (1 + gains["flask"] * (counts[-1] - 1)) / (1 + gains["django"] * (counts[-1] - 1))
+    threshold = (1 + decision.MIN_EFFECT) * (1 + capacity["resolution"]) ** 2
+    part = 1 if scale > threshold else -1 if scale < 1 / threshold else 0
+    return part, (
+        f"workers: Flask/Django scaling from {counts[0]} to {counts[-1]} workers {scale:.2f}x "
+        f"(decides beyond {threshold:.2f}x)"
+    )
+
+
+def _memory_per_worker_part(results: dict[str, Any]) -> tuple[int | None, str]:
+    """Return the memory-per-added-worker part: not measured yet.
+
+    The hook for the memory each added worker costs (measured elsewhere): return +1 when
+    Flask's is smaller beyond the minimum effect, -1 when Django's is, 0 for no difference.
+    """
+    return None, ""
+
+
 def scales(results: dict[str, Any], cells: dict) -> dict[str, str]:
     """Flask scales more easily with added load."""
+    claim = "Flask scales more easily with added load."
+    metric = (
+        "open-loop capacity at the p99 target per server CPU (paired trials), and the capacity "
+        "gained per added gunicorn worker (light model, one row). Rule: " + SCALES_RULE
+    )
     server_cpus = len(str(results["environment"].get("server_cpus", "0")).split(","))
-    levels = {}
-    for target in ("flask", "django"):
-        found = sorted(
-            (k[3], v["rps"]) for k, v in cells.items() if k[:3] == (target, "light", "predict_one")
+    capacity = results.get("capacity")
+    if not capacity or not capacity.get("searches"):
+        return _claim(
+            "scales",
+            claim,
+            metric,
+            "-",
+            "-",
+            "not measurable here",
+            "This run searched no capacity (--no-capacity, or a run made before it).",
         )
-        levels[target] = ", ".join(f"{rps:.0f} req/s at {users}" for users, rps in found)
+    found = capacities.summary(capacity)
+    figures = {}
+    for app in ("flask", "django"):
+        parts = []
+        for (name, workers), row in sorted(found.items(), key=lambda kv: kv[0][1]):
+            if name == app and row["capacity_rps"]:
+                per_cpu = row["capacity_rps"] / server_cpus
+                parts.append(f"{per_cpu:,.0f} req/s per CPU at {workers} worker(s)")
+        figures[app] = "; ".join(parts) or "no rate passed"
+    load, load_words = _capacity_part(capacity)
+    workers, workers_words = _workers_part(capacity, server_cpus)
+    memory, memory_words = _memory_per_worker_part(results)
+    directions = [load]
+    if server_cpus >= 2:
+        directions.append(workers)
+    if memory is not None:
+        directions.append(memory)
+    verdict = decision.parts(directions, _quick(results))
+    named = {1: "Flask ahead", -1: "Django ahead", 0: "no difference", None: "undecided"}
     reason = (
-        f"The servers had {server_cpus} CPU(s) (the others ran the load generator), so "
-        "adding workers cannot add throughput here; the figures show throughput as "
-        "concurrent users are added, which a saturated single CPU also caps."
+        f"Load: {named[load]} at p99 <= {capacity['latency_ms']:g} ms. "
+        + workers_words[0].upper()
+        + workers_words[1:]
+        + "."
+        + (f" {memory_words}." if memory_words else " Memory per worker: not measured yet.")
     )
     return _claim(
         "scales",
-        "Flask scales more easily with added load.",
-        "req/s as users are added (light model, one row)",
-        levels["flask"] or "-",
-        levels["django"] or "-",
-        "not measurable here" if server_cpus < 2 else "inconclusive",
-        reason if server_cpus < 2 else "No decision rule for scaling is measured yet.",
+        claim,
+        metric,
+        figures["flask"],
+        figures["django"],
+        verdict,
+        reason,
+        load_words,
     )
 
 

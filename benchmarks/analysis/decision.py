@@ -73,6 +73,17 @@ def interval(ratios: Sequence[float]) -> Interval | None:
     }
 
 
+def widen(found: Interval | None, factor: float) -> Interval | None:
+    """Return the interval with each end moved out by ``factor`` (a figure's own resolution).
+
+    A capacity found by a search is only known within its last bracket: a ratio of two of them
+    is known within that factor either way, whatever the trials' spread.
+    """
+    if found is None:
+        return None
+    return {**found, "low": found["low"] / factor, "high": found["high"] * factor}
+
+
 def interval_direction(found: Interval | None) -> int | None:
     """Return +1 or -1 when the whole interval lies beyond the minimum effect, else 0 (or None)."""
     if found is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from benchmarks.analysis import aggregate
 from benchmarks.report import (
+    sections_capacity,
     sections_checks,
     sections_cost,
     sections_footprint,
@@ -23,6 +24,7 @@ SECTIONS = (
     *sections_load.SECTIONS,
     *sections_cost.SECTIONS,
     *sections_ladders.SECTIONS,
+    *sections_capacity.SECTIONS,
     *sections_footprint.SECTIONS,
     *sections_checks.SECTIONS,
     *sections_setup.SECTIONS,

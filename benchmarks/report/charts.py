@@ -355,3 +355,91 @@ def line_chart(
     parts.append(_x_label(frame, height, x_label))
     parts.append("</svg>")
     return _svg(parts)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One series of (x, y) points with its own x values, and a marked x (e.g. a capacity)."""
+
+    name: str
+    colour: str
+    points: Sequence[tuple[float, float]]
+    mark: float | None = None
+
+
+def latency_curves(
+    title: str,
+    curves: Sequence[Curve],
+    *,
+    target: float,
+    y_label: str,
+    x_label: str,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> Markup:
+    """Draw latency against offered load: one line per curve, a log y axis (latency spans
+    milliseconds to seconds once queueing starts), the target as a dashed line and each
+    curve's mark as a dashed vertical line in its colour."""
+    xs = [x for c in curves for x, _ in c.points] or [1.0]
+    ys = [y for c in curves for _, y in c.points if y > 0] + [target]
+    low = 10 ** math.floor(math.log10(min(ys)))
+    high = 10 ** math.ceil(math.log10(max(ys)))
+    left, right = MARGIN_LEFT + 10, width - MARGIN_RIGHT - 10
+    top, bottom = MARGIN_TOP, height - MARGIN_BOTTOM
+    x_max = nice_ticks(max(xs))[-1]
+
+    def x_of(v: float) -> float:
+        return left + (right - left) * v / x_max
+
+    def y_of(v: float) -> float:
+        share = (math.log10(max(v, low)) - math.log10(low)) / (math.log10(high / low) or 1)
+        return bottom - (bottom - top) * share
+
+    parts = _open(title, width, height)
+    parts += _legend([(c.name, c.colour) for c in curves], MARGIN_LEFT)
+    decade = low
+    while decade <= high:
+        y = y_of(decade)
+        parts.append(
+            f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+        )
+        parts.append(_text(left - 8, y + 4, number(decade), text_anchor="end", fill=AXIS))
+        decade *= 10
+    for tick in nice_ticks(max(xs)):
+        parts.append(_text(x_of(tick), bottom + 18, number(tick), text_anchor="middle"))
+    middle = (top + bottom) / 2
+    parts.append(
+        _text(16, middle, y_label, text_anchor="middle", transform=f"rotate(-90 16 {middle:.1f})")
+    )
+    parts.append(
+        f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{bottom:.1f}" y2="{bottom:.1f}" '
+        f'stroke="{AXIS}"/>'
+    )
+    y = y_of(target)
+    parts.append(
+        f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{INK}" '
+        f'stroke-dasharray="6 4"><title>{escape(f"target {number(target)}")}</title></line>'
+    )
+    for curve in curves:
+        points = sorted(curve.points)
+        path = " ".join(f"{x_of(x):.1f},{y_of(v):.1f}" for x, v in points)
+        parts.append(
+            f'<polyline points="{path}" fill="none" stroke="{curve.colour}" stroke-width="2"/>'
+        )
+        for x, v in points:
+            tip = f"{curve.name}: {number(x)} offered, {number(v)}"
+            parts.append(
+                f'<circle cx="{x_of(x):.1f}" cy="{y_of(v):.1f}" r="4" fill="{curve.colour}" '
+                f'stroke="#fff" stroke-width="1.2"><title>{escape(tip)}</title></circle>'
+            )
+        if curve.mark:
+            x = x_of(curve.mark)
+            tip = f"{curve.name}: capacity {number(curve.mark)}"
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" '
+                f'stroke="{curve.colour}" stroke-dasharray="3 3" stroke-width="1.5">'
+                f"<title>{escape(tip)}</title></line>"
+            )
+    parts.append(_x_label(_Frame(left, top, right, bottom, 1.0), height, x_label))
+    parts.append("</svg>")
+    return _svg(parts)

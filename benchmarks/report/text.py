@@ -7,6 +7,7 @@ from typing import Any
 
 from benchmarks.analysis import aggregate
 from benchmarks.analysis import compare as comparison
+from benchmarks.analysis.capacity import summary as capacity_summary
 from benchmarks.schema import Dependencies, LinesOfCode, SecurityCheck
 
 
@@ -229,4 +230,35 @@ def footprint(
         lines += _dependencies(f"{app} app beyond the shared core", deps)
     for framework, deps in frameworks.items():
         lines += _dependencies(f"{framework} alone", deps)
+    return "\n".join(lines)
+
+
+def capacity(results: dict[str, Any]) -> str:
+    """Return each app's capacity at the p99 target and its cost per million, one line each."""
+    lines = [
+        f"capacity at p99 <= {results['latency_ms']:g} ms, open-loop {results['arrival']} "
+        f"arrivals, {results['variant']} model, {results['scenario']}; server CPUs "
+        f"{results['server_cpus']}; ${results['vcpu_hour_usd']:g} per vCPU-hour "
+        f"({results['price_source']})"
+    ]
+    for (app, workers), found in capacity_summary(results).items():
+        rps = found["capacity_rps"]
+        trials = ", ".join("-" if t is None else f"{t:.0f}" for t in found["trials"])
+        cpu = found["cpu_s_per_million"]
+        usd = found["usd_per_million"]
+        lines.append(
+            f"{app:7} {workers} worker(s): "
+            + (f"{rps:,.0f} req/s" if rps else "none passed")
+            + (" (capped)" if found["capped"] else "")
+            + f" [trials {trials}]"
+            + (f", {cpu:,.0f} CPU-s per million, ${usd:.4f} per million" if cpu and usd else "")
+        )
+    for point in results.get("overload", []) + results.get("proxied", []):
+        where = "through nginx" if point in results.get("proxied", []) else "overload"
+        lines.append(
+            f"{point['app']:7} {where} at {point['offered_rps']:,.0f} req/s offered "
+            f"({point['factor']:g}x): served {point['rps']:,.0f} req/s, p99 "
+            f"{point['latency_ms']['p99']:,.1f} ms, {point['failures']} failed"
+        )
+    lines.append(f"{results['duration_s']:.0f} s")
     return "\n".join(lines)

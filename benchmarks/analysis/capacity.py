@@ -1,0 +1,71 @@
+"""Capacity figures summarised: per app and worker count, the median over the paired searches.
+
+Reads the ``capacity`` key of the results (``benchmarks.measure.capacity`` wrote it); the report,
+the command line's text and the claims all summarise it here, the same way.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    found = [v for v in values if v is not None]
+    return statistics.median(found) if found else None
+
+
+def summary(capacity: Mapping[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
+    """Return (app, workers) -> median capacity and cost over its searches, and each trial's."""
+    grouped: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
+    for found in capacity.get("searches", []):
+        grouped.setdefault((found["app"], found["workers"]), []).append(found)
+    return {
+        key: {
+            "capacity_rps": _median([s["capacity_rps"] for s in searches]),
+            "trials": [s["capacity_rps"] for s in searches],
+            "capped": any(s["capped"] for s in searches),
+            "p99_ms_at_capacity": _median([s["p99_ms_at_capacity"] for s in searches]),
+            "cpu_s_per_million": _median([s["cpu_s_per_million"] for s in searches]),
+            "usd_per_million": _median([s["usd_per_million"] for s in searches]),
+            "usd_per_million_held": _median([s["usd_per_million_held"] for s in searches]),
+        }
+        for key, searches in grouped.items()
+    }
+
+
+def paired_ratios(capacity: Mapping[str, Any], a: str, b: str, workers: int) -> list[float]:
+    """Return capacity(a) / capacity(b) trial by trial at one worker count (searches paired by
+    trial number ran back to back); a trial without both capacities, or capped, is left out."""
+    found: dict[str, dict[int, Mapping[str, Any]]] = {a: {}, b: {}}
+    for search in capacity.get("searches", []):
+        if search["app"] in found and search["workers"] == workers:
+            found[search["app"]][search["trial"]] = search
+    ratios = []
+    for trial in sorted(set(found[a]) & set(found[b])):
+        first, second = found[a][trial], found[b][trial]
+        if first["capped"] or second["capped"]:
+            continue
+        if first["capacity_rps"] and second["capacity_rps"]:
+            ratios.append(first["capacity_rps"] / second["capacity_rps"])
+    return ratios
+
+
+def gain_per_worker(capacity: Mapping[str, Any], app: str) -> float | None:
+    """Return the capacity each added worker brought, as a share of one worker's capacity.
+
+    From the fewest to the most workers measured: (C(w) / C(1) - 1) / (w - 1). 1.0 is perfect
+    scaling, 0 none; None without two worker counts.
+    """
+    figures = {w: s["capacity_rps"] for (name, w), s in summary(capacity).items() if name == app}
+    counts = sorted(w for w, c in figures.items() if c)
+    if len(counts) < 2:
+        return None
+    low, high = counts[0], counts[-1]
+    return (figures[high] / figures[low] - 1) / ((high - low) / low)
+
+
+def apps(capacity: Mapping[str, Any]) -> list[str]:
+    """Return the apps searched, in the order first searched."""
+    return list(dict.fromkeys(s["app"] for s in capacity.get("searches", [])))

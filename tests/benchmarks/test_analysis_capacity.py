@@ -1,0 +1,105 @@
+"""The capacity summary and the "scales" claim, on synthetic results (no server, no timing)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from benchmarks.analysis import capacity as capacities
+from benchmarks.analysis import claims
+from benchmarks.analysis.aggregate import cells
+from benchmarks.schema import Results
+
+
+def _scales(results: Results) -> dict[str, str]:
+    return claims.scales(results, cells(results["phases"]))
+
+
+def _set_capacities(results: Results, figures: dict[str, list[float]], workers: int = 1) -> None:
+    for search in results["capacity"]["searches"]:
+        if search["workers"] == workers:
+            search["capacity_rps"] = figures[search["app"]][search["trial"]]
+
+
+def test_summary_takes_the_median_over_trials(results: Results) -> None:
+    """Three trials of each app at one worker: the median, with every trial listed."""
+    found = capacities.summary(results["capacity"])
+    assert found["flask", 1]["capacity_rps"] == 620
+    assert found["flask", 1]["trials"] == [620, 640, 600]
+    assert capacities.paired_ratios(results["capacity"], "flask", "django", 1) == pytest.approx(
+        [620 / 540, 640 / 560, 600 / 530]
+    )
+
+
+def test_gain_per_worker() -> None:
+    """(C(w)/C(1) - 1) / (w - 1): 1.0 when each worker adds a whole worker's capacity."""
+    capacity: dict[str, Any] = {
+        "searches": [
+            {"app": "a", "workers": 1, "capacity_rps": 100.0, "trial": 0, "capped": False},
+            {"app": "a", "workers": 4, "capacity_rps": 400.0, "trial": 0, "capped": False},
+        ]
+    }
+    for search in capacity["searches"]:
+        search |= {"p99_ms_at_capacity": 1, "cpu_s_per_million": 1}
+        search |= {"usd_per_million": 1, "usd_per_million_held": 1}
+    assert capacities.gain_per_worker(capacity, "a") == pytest.approx(1.0)
+    capacity["searches"][1]["capacity_rps"] = 100.0
+    assert capacities.gain_per_worker(capacity, "a") == pytest.approx(0.0)
+
+
+def test_scales_is_decided_by_the_paired_capacities(results: Results) -> None:
+    """Flask ~30% ahead in every paired trial, resolution 10%: the widened interval decides."""
+    results["environment"]["server_cpus"] = "0"
+    _set_capacities(results, {"flask": [700, 720, 690], "django": [540, 560, 530]})
+    claim = _scales(results)
+    assert claim["verdict"] == "supported"
+    assert "widened by the resolution" in claim["interval"]
+    assert "not measurable here" in claim["reason"]  # one server CPU: no workers part
+
+
+def test_scales_is_inconclusive_within_the_resolution(results: Results) -> None:
+    """A ~15% lead in every trial is within the resolution-widened interval: no direction."""
+    results["environment"]["server_cpus"] = "0"
+    # The synthetic sample's own figures: Flask/Django 1.13-1.15 in each trial.
+    assert _scales(results)["verdict"] == "inconclusive"
+
+
+def test_scales_contradicted_when_django_serves_more(results: Results) -> None:
+    """Django ahead well beyond resolution and minimum effect in every trial: contradicted."""
+    results["environment"]["server_cpus"] = "0"
+    _set_capacities(results, {"flask": [400, 410, 390], "django": [560, 570, 550]})
+    assert _scales(results)["verdict"] == "contradicted"
+
+
+def test_scales_needs_three_paired_trials(results: Results) -> None:
+    """One trial per app (the default run's piece) gives no interval: inconclusive."""
+    results["environment"]["server_cpus"] = "0"
+    results["mode"] = "default"
+    results["capacity"]["searches"] = [
+        s for s in results["capacity"]["searches"] if s["trial"] == 0
+    ]
+    claim = _scales(results)
+    assert claim["verdict"] == "inconclusive"
+    assert "too few paired trials" in claim["interval"]
+
+
+def test_scales_with_two_server_cpus_weighs_the_workers_part(results: Results) -> None:
+    """With two server CPUs the worker part counts: here both gain alike, so the parts differ."""
+    results["environment"]["server_cpus"] = "0,1"
+    _set_capacities(results, {"flask": [700, 720, 690], "django": [540, 560, 530]})
+    claim = _scales(results)
+    assert "Workers: Flask/Django scaling" in claim["reason"]
+    assert claim["verdict"] == "inconclusive"  # load says Flask, workers say no difference
+
+
+def test_scales_without_capacity_is_not_measurable(results: Results) -> None:
+    """A run with --no-capacity (or from before it) says so."""
+    del results["capacity"]
+    assert _scales(results)["verdict"] == "not measurable here"
+
+
+def test_the_claim_states_its_rule(results: Results) -> None:
+    """The rule is written down in the claim itself, fixed before any measurement."""
+    assert claims.SCALES_RULE in _scales(copy.deepcopy(results))["metric"]
