@@ -60,6 +60,17 @@ def steps(results: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def metrics_cost(results: dict[str, Any]) -> dict[str, float]:
+    """Return what each app's built-in ``/metrics`` recording adds to a one-row prediction:
+    the app's count minus the count of the same app with it switched off."""
+    counted = instructions(results)
+    return {
+        app: counted[app] - counted[f"{app}-no-metrics"]
+        for app in ("flask", "django")
+        if app in counted and f"{app}-no-metrics" in counted
+    }
+
+
 def _added(found: list[dict[str, Any]], framework: str, features: tuple[str, ...]) -> float | None:
     values = [s["added"] for s in found if s["framework"] == framework and s["feature"] in features]
     if len(values) != len(features) or None in values:

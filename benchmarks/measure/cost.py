@@ -86,7 +86,10 @@ def plan(mode: str) -> dict[str, Any]:
         },
         # The floors and the apps are counted above; the ladders add their rungs. Counting a
         # start-up is the slow part (every import instrumented): the rungs' only in "full".
-        "ladders": tuple(name for name in ladder() if name not in names()),
+        "ladders": (
+            *(name for name in ladder() if name not in names()),
+            *names("metrics-off"),
+        ),
         "ladder_startup": mode == "full",
     }
 
@@ -142,6 +145,7 @@ def worker(spec_path: Path) -> None:
 
     def child(target: str, variant: str, scenarios: list[str]) -> None:
         os.environ["MLAPI_MODEL_VARIANT"] = variant
+        os.environ.update(TARGETS[target].env)
         name = f"{target}/{variant}"
         module, _, attribute = TARGETS[target].wsgi.partition(":")
         app: list[Any] = []

@@ -152,6 +152,26 @@ def _ladders(run: Run) -> Section:
             )
         ),
     ]
+    recording = ladders.metrics_cost(results)
+    if recording:
+        counted = ladders.instructions(results)
+        blocks.append(
+            Para(
+                (
+                    "Every rung keeps the reference apps' own ",
+                    code("/metrics"),
+                    " (docs/metrics.md); the metrics rung adds each community's exporter besides. "
+                    "What the built-in recording costs a request, the app against itself with ",
+                    code("MLAPI_METRICS_ENABLED=false"),
+                    ": "
+                    + "; ".join(
+                        f"{FRAMEWORK_LABELS[app]} {fmt_added(value, counted[app] - value)}"
+                        for app, value in recording.items()
+                    )
+                    + ".",
+                )
+            )
+        )
     return Section(title, blocks)
 
 

@@ -146,6 +146,7 @@ def start(
         **os.environ,
         "GUNICORN_BIND": f"{HOST}:{port}",
         "DJANGO_ENV": os.environ.get("DJANGO_ENV", "local"),
+        **dict(TARGETS[name].env if name in TARGETS else ()),
         **(env or {}),
     }
     command = [

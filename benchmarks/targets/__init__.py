@@ -8,6 +8,7 @@ framework), ``floor`` (a framework's smallest app serving the same prediction), 
 by ``python -m benchmarks run``; the floors are measured by ``python -m benchmarks throughput``),
 ``aa`` (the Flask app under a second name, which every run measures as a separate target: two
 measurements of one app must agree, and how closely they do is the run's noise floor),
+``metrics-off`` (an app with its built-in ``/metrics`` switched off, for what recording costs),
 ``ladder`` (a rung of a framework's ladder: the reference app plus production features, one
 added per rung; ``LADDERS`` lists each framework's rungs from its floor up).
 """
@@ -28,6 +29,7 @@ class Target:
     floor: str | None = None  # the name of this app's framework floor, for an app
     headers: tuple[tuple[str, str], ...] = ()  # sent with every request to it, besides the body's
     prepare: bool = False  # its module has prepare(attribute): one-off set-up, run uncounted
+    env: tuple[tuple[str, str], ...] = ()  # settings of its own, over the environment
 
 
 # The token the ladders' token rungs accept: a fixed benchmark value, not a secret.
@@ -134,6 +136,19 @@ TARGETS: dict[str, Target] = {
             frozenset({"app", "run"}),
             floor="django-floor",
         ),
+        # Each app with its built-in /metrics switched off: what recording costs a request.
+        Target(
+            "flask-no-metrics",
+            "flask_app.wsgi:app",
+            frozenset({"metrics-off"}),
+            env=(("MLAPI_METRICS_ENABLED", "false"),),
+        ),
+        Target(
+            "django-no-metrics",
+            "django_app.wsgi:application",
+            frozenset({"metrics-off"}),
+            env=(("MLAPI_METRICS_ENABLED", "false"),),
+        ),
         *(
             Target(
                 rung.target,
@@ -153,11 +168,11 @@ TARGETS: dict[str, Target] = {
 def names(tag: str | None = None) -> tuple[str, ...]:
     """Return the targets' names in registry order: those with ``tag`` if given, else every
     distinct target but the ladders' rungs (all but the A/A twin, which is the Flask app
-    again, and the rungs, which ``ladder()`` lists)."""
+    again, the rungs, which ``ladder()`` lists, and the apps with metrics off)."""
     return tuple(
         name
         for name, target in TARGETS.items()
-        if (tag in target.tags if tag else not target.tags & {"aa", "ladder"})
+        if (tag in target.tags if tag else not target.tags & {"aa", "ladder", "metrics-off"})
     )
 
 

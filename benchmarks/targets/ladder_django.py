@@ -111,7 +111,11 @@ def _limits(s: dict[str, Any]) -> None:
 def _metrics(s: dict[str, Any]) -> None:
     # prometheus_client reads PROMETHEUS_MULTIPROC_DIR when imported: set it first, so the
     # workers of one server share their counts (gunicorn's multiprocess mode).
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ladder-metrics-"))
+    # (gunicorn.conf.py names one per server, but creates it only after a preloaded app.)
+    directory = os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ladder-metrics-")
+    )
+    os.makedirs(directory, exist_ok=True)
     s["INSTALLED_APPS"] = [*s["INSTALLED_APPS"], "django_prometheus"]
     s["MIDDLEWARE"] = [
         "django_prometheus.middleware.PrometheusBeforeMiddleware",

@@ -101,7 +101,11 @@ def _limits(app: Flask) -> None:
 def _metrics(app: Flask) -> None:
     # prometheus_client reads PROMETHEUS_MULTIPROC_DIR when imported: set it first, so the
     # workers of one server share their counts (gunicorn's multiprocess mode).
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ladder-metrics-"))
+    # (gunicorn.conf.py names one per server, but creates it only after a preloaded app.)
+    directory = os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ladder-metrics-")
+    )
+    os.makedirs(directory, exist_ok=True)
     from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 
     GunicornInternalPrometheusMetrics(app)

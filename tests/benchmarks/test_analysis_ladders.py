@@ -103,6 +103,12 @@ def test_the_report_shows_both_ladders_and_the_feature_table(results: Results) -
         assert f"`{rung}`" in markdown
     assert "Flask-Limiter, in-memory storage" in markdown
     assert "+0.060 M" in markdown
+    # The built-in /metrics: each app against itself with it switched off.
+    assert ladders.metrics_cost(results) == {
+        "flask": 2534376 - 2_480_000,
+        "django": 3127080 - 3_060_000,
+    }
+    assert "Flask +0.054 M (+2.2%)" in markdown
     html = render.render_html(results)
     assert html.count("ladder: instructions per one-row prediction") >= 2  # a chart each
     assert "| rate limiting | Flask-Limiter, in-memory storage |" in markdown

@@ -15,6 +15,7 @@ from model import Model
 
 RATE = 6  # the rate limit these servers get, per client and minute
 RUNGS = [name for name in targets.ladder() if "+" in name]
+METRICS_OFF = list(targets.names("metrics-off"))
 JSON = {"Content-Type": "application/json"}
 
 
@@ -51,7 +52,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory, artifacts_root: Path) -> I
         "WEB_CONCURRENCY": "1",
         "LADDER_RATE": str(RATE),
     }
-    started = {name: gunicorn.start(name, logs / f"{name}.log", env=env) for name in RUNGS}
+    started = {
+        name: gunicorn.start(name, logs / f"{name}.log", env=env) for name in RUNGS + METRICS_OFF
+    }
     try:
         for server in started.values():
             server.wait_ready(timeout=90)
@@ -77,6 +80,10 @@ def test_every_rung_answers_the_prediction_and_its_feature_acts(
         assert status == 200, (name, answer)
         assert json.loads(answer) == expected, name
         assert int(headers["Content-Length"]) == len(answer), name
+        if name in METRICS_OFF:
+            status, _, _ = gunicorn.get(server.port, "/metrics")
+            assert status == 404, name  # the app's own setting, from the target's env
+            continue
         feature = name.partition("+")[2]
         check = FEATURE_CHECKS.get(feature)
         if check:
