@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from benchmarks.schema import SCENARIOS, VARIANTS
-from benchmarks.targets import AA, RUN
+from benchmarks.targets import AA, APPS, RUN
 
 LEVELS = (1, 8, 32)
 T = TypeVar("T")
@@ -59,6 +59,44 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class WorkersPlan:
+    """What measure.workers runs: memory of each app as gunicorn workers are added.
+
+    One server per app, variant, preload and freeze setting starts with the fewest workers and
+    gains the others one by one (gunicorn's SIGTTIN); ``rounds`` repeats the whole matrix, so the
+    figures' spread between rounds says how noisy they are. A freeze setting of None leaves
+    ``GUNICORN_GC_FREEZE`` unset: gunicorn.conf.py's default.
+    """
+
+    counts: tuple[int, ...]
+    variants: tuple[str, ...] = VARIANTS
+    preload: tuple[bool, ...] = (True,)
+    freeze: tuple[bool | None, ...] = (False, True)
+    rounds: int = 1
+    warmup_requests: int = 10  # one-row predictions per worker and batch, until all served
+
+    @property
+    def servers(self) -> int:
+        """Return how many servers the plan starts, over all its rounds."""
+        return self.rounds * len(APPS) * len(self.variants) * len(self.preload) * len(self.freeze)
+
+    def estimate_s(self) -> float:
+        """Return the expected wall time: start-up, then warming up and reading each count."""
+        return self.servers * (4.0 + 1.5 * len(self.counts))
+
+
+# ``python -m benchmarks workers`` runs quick, default or full; ``run`` is the piece of the
+# default ``python -m benchmarks run``, which has about 15 s left in its 10 minutes: the light
+# model and the server settings as configured (the command's default plan compares them).
+WORKERS = {
+    "quick": WorkersPlan((1, 2), variants=("light",), freeze=(None,)),
+    "run": WorkersPlan((1, 2, 4), variants=("light",), freeze=(None,)),
+    "default": WorkersPlan((1, 2, 4), rounds=2),
+    "full": WorkersPlan((1, 2, 4, 8), preload=(True, False), rounds=3),
+}
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything one mode runs."""
 
@@ -75,6 +113,7 @@ class Plan:
     overhead_budget_s: float = 1.0  # per case of measure.overhead (in process, per target)
     cost: str = "default"  # the plan of measure.cost (instructions under callgrind)
     cost_s: float = 180.0  # its expected wall time, both CPUs at once
+    workers: WorkersPlan = WORKERS["run"]  # memory as gunicorn workers are added
 
     @property
     def variants(self) -> list[str]:
@@ -128,6 +167,7 @@ class Plan:
             + self.overhead_estimate_s()
             + self.cost_s
             + self.soak_estimate_s()
+            + self.workers.estimate_s()
         )
 
     def overhead_estimate_s(self) -> float:
@@ -159,6 +199,7 @@ def build(mode: str) -> Plan:
             overhead_budget_s=0.05,
             cost="quick",
             cost_s=90.0,
+            workers=WORKERS["quick"],
         )
     if mode == "default":
         # The two compared cells get five paired trials each (the decision rule's intervals),
@@ -196,5 +237,6 @@ def build(mode: str) -> Plan:
             ],
             calibrate_s=8.0,
             overhead_budget_s=3.0,
+            workers=WORKERS["full"],
         )
     raise ValueError(f"unknown mode {mode!r}")
