@@ -1,12 +1,13 @@
 """The benchmark's command line: it parses arguments and calls one function per command.
 
 python -m benchmarks run [--quick | --full] [--out reports] [--cpus 0/1] [--locust-workers N]
-                         [--no-cost]
+                         [--no-cost] [--no-workers]
 python -m benchmarks report reports/latest
 python -m benchmarks compare reports/A reports/B
 python -m benchmarks soak [--seconds 180]
 python -m benchmarks throughput [--floors] [--scenario health] [--cpus 0,1/0,1]
 python -m benchmarks cost [--quick] [--targets flask,django]
+python -m benchmarks workers [--quick | --full] [--apps flask,django] [--json PATH]
 python -m benchmarks overhead | micro | security | footprint
 
 Each command imports what it needs only when it runs: ``overhead``, ``micro`` and ``security``
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
             locust_workers=args.locust_workers,
             show_progress=not args.no_progress,
             count_instructions=not args.no_cost,
+            measure_workers=not args.no_workers,
         )
     except ParityError as exc:
         print(f"parity gate failed, nothing was measured: {exc}", file=sys.stderr)
@@ -149,6 +151,18 @@ def cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def workers(args: argparse.Namespace) -> int:
+    """Measure each app's memory as gunicorn workers are added."""
+    from benchmarks.measure import workers as measuring
+    from benchmarks.report import sections_workers
+
+    result = measuring.run(args.mode or "default", apps=tuple(args.apps.split(",")))
+    print(sections_workers.text(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
 def micro(args: argparse.Namespace) -> int:
     """Time the model runtime against raw scikit-learn."""
     from benchmarks.measure import micro as measuring
@@ -240,6 +254,11 @@ def parser() -> argparse.ArgumentParser:
     run_.add_argument(
         "--no-cost", action="store_true", help="skip the instruction counts (no valgrind here)"
     )
+    run_.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="skip the memory of 1, 2 and 4 gunicorn workers (python -m benchmarks workers)",
+    )
     run_.set_defaults(handler=run)
 
     report_ = commands.add_parser("report", help="render report.md and report.html again")
@@ -301,6 +320,28 @@ def parser() -> argparse.ArgumentParser:
     cost_.add_argument("--keep", type=Path, help="keep callgrind's dumps in this directory")
     cost_.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     cost_.set_defaults(handler=cost)
+
+    workers_ = commands.add_parser(
+        "workers", help="PSS and USS of the master and each worker as gunicorn workers are added"
+    )
+    sizes = workers_.add_mutually_exclusive_group()
+    sizes.add_argument(
+        "--quick",
+        action="store_const",
+        dest="mode",
+        const="quick",
+        help="the light model, 1 and 2 workers, the configured gc.freeze() only",
+    )
+    sizes.add_argument(
+        "--full",
+        action="store_const",
+        dest="mode",
+        const="full",
+        help="1, 2, 4 and 8 workers, preload on and off, three rounds",
+    )
+    workers_.add_argument("--apps", default=",".join(targets.APPS))
+    workers_.add_argument("--json", type=Path, help="also write the figures here")
+    workers_.set_defaults(handler=workers)
 
     micro_ = commands.add_parser("micro", help="time the model runtime against scikit-learn")
     micro_.add_argument("--host", choices=("none", "flask", "django", "all"), default="all")

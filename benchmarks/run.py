@@ -33,6 +33,7 @@ from benchmarks.measure import (
     security,
     soak,
     startup,
+    workers,
 )
 from benchmarks.plan import Setup, build
 from benchmarks.progress import Progress
@@ -52,11 +53,13 @@ def run(
     locust_workers: int = 0,
     show_progress: bool = True,
     count_instructions: bool = True,
+    measure_workers: bool = True,
 ) -> Path:
     """Run the whole comparison; return the run directory.
 
     ``count_instructions=False`` skips the callgrind step (``--no-cost``), for machines without
-    valgrind and for the tests, which count instructions on their own.
+    valgrind and for the tests, which count instructions on their own; ``measure_workers=False``
+    skips the memory of added workers (``--no-workers``).
     """
     # Split before pinning: the default split halves the CPUs this thread may use.
     server_cpus, load_cpus = split_cpus(cpus)
@@ -65,7 +68,13 @@ def run(
     # must not take the server's CPU.
     with pinned(load_cpus):
         return _run(
-            mode, out, (server_cpus, load_cpus), locust_workers, show_progress, count_instructions
+            mode,
+            out,
+            (server_cpus, load_cpus),
+            locust_workers,
+            show_progress,
+            count_instructions,
+            measure_workers,
         )
 
 
@@ -76,6 +85,7 @@ def _run(
     locust_workers: int,
     show_progress: bool,
     count_instructions: bool,
+    measure_workers: bool = True,
 ) -> Path:
     """Run the whole comparison from the load CPUs; ``cpus`` is (server CPUs, load CPUs)."""
     the_plan = build(mode)
@@ -87,6 +97,7 @@ def _run(
         run_dir, server_cpus, load_cpus, locust_workers, payloads.write(run_dir / "payloads.json")
     )
     estimate = the_plan.estimate_s() - (0 if count_instructions else the_plan.cost_s)
+    estimate -= 0 if measure_workers else the_plan.workers.estimate_s()
     progress = Progress(estimate, sys.stderr if show_progress else io.StringIO())
     started_at = time.monotonic()
     results: dict[str, Any] = {
@@ -141,6 +152,17 @@ def _run(
     progress.start("start-up times")
     results["startup"] = startup.measure_startup(setup, the_plan.distinct, the_plan.startup_samples)
     progress.advance((the_plan.startup_samples + 1) * len(the_plan.distinct) * 2.0)
+
+    if measure_workers:
+        progress.start("memory as gunicorn workers are added (python -m benchmarks workers)")
+        results["workers"] = workers.measure(
+            the_plan.workers,
+            log_dir=run_dir / "raw" / "workers",
+            payloads_path=setup.payloads_path,
+            server_cpus=server_cpus,
+            mode="run" if mode == "default" else mode,
+        )
+        progress.advance(the_plan.workers.estimate_s())
 
     progress.start("in-process cost split (python -m benchmarks overhead)")
     # One server CPU: each target's interpreter runs alone on it, as its worker would.
