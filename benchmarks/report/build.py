@@ -13,6 +13,7 @@ from benchmarks.report import (
     sections_footprint,
     sections_load,
     sections_setup,
+    sections_workers,
 )
 from benchmarks.report.formatting import MISSING
 from benchmarks.report.view import Document, Run
@@ -22,6 +23,7 @@ SECTIONS = (
     *sections_load.SECTIONS,
     *sections_cost.SECTIONS,
     *sections_footprint.SECTIONS,
+    *sections_workers.SECTIONS,
     *sections_checks.SECTIONS,
     *sections_setup.SECTIONS,
 )
