@@ -337,7 +337,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_const",
         dest="mode",
         const="full",
-        help="1, 2, 4 and 8 workers, preload on and off, three rounds",
+        help="1, 2, 4 and 8 workers, preload on and off, two rounds",
     )
     workers_.add_argument("--apps", default=",".join(targets.APPS))
     workers_.add_argument("--json", type=Path, help="also write the figures here")

@@ -105,7 +105,7 @@ def test_the_freeze_hook_runs_in_the_master_before_each_fork(freeze: bool, tmp_p
 
 @pytest.mark.server
 def test_memory_of_every_process_at_every_worker_count(tmp_path: Path) -> None:
-    plan = WorkersPlan((1, 2), variants=("light",), freeze=(True,))
+    plan = WorkersPlan((1, 2), variants=("light",), freeze=(True,), warmup_requests=10)
     result = workers.measure(plan, apps=("flask",), log_dir=tmp_path)
     rows = result["rows"]
     assert [r["workers"] for r in rows] == [1, 2]
