@@ -81,3 +81,11 @@ def test_throughput_cli_measures_the_floors(tmp_path: Path) -> None:
     summary = json.loads(figures.read_text())["summary"]
     assert list(summary) == list(targets.names())
     assert all(row["errors"] == 0 and row["rps"] > 50 for row in summary.values())
+
+
+def test_workers_command_takes_a_plan_and_apps() -> None:
+    from benchmarks.__main__ import parser
+
+    args = parser().parse_args(["workers", "--quick", "--apps", "flask"])
+    assert (args.mode, args.apps, args.handler.__name__) == ("quick", "flask", "workers")
+    assert parser().parse_args(["run", "--no-workers"]).no_workers
