@@ -125,30 +125,38 @@ def freeze_savings(workers: dict[str, Any]) -> list[tuple[str, str, float, float
 
 
 def _chart(workers: dict[str, Any]) -> list[Block]:
-    shown = fits(workers)
-    counts = sorted({n for f in shown for n in f["counts"]})
-    if len(counts) < 2:
-        return []
-    series = [
-        charts.Series(
-            name(f),
-            _colour(f),
-            [dict(zip(f["counts"], f["total_pss_mib"], strict=True)).get(n) for n in counts],
+    """Return one chart per model variant: a line per app and gc.freeze() setting, preloaded.
+
+    The servers without preload (``--full``) are in the table only: one chart keeps to four
+    lines, so its legend fits on one row.
+    """
+    blocks: list[Block] = []
+    for variant in ordered({f["variant"] for f in fits(workers)}, VARIANTS):
+        shown = [f for f in fits(workers) if f["variant"] == variant and f["preload"]]
+        counts = sorted({n for f in shown for n in f["counts"]})
+        if len(counts) < 2:
+            continue
+        series = [
+            charts.Series(
+                f"{label(f['app'])}, {'gc.freeze()' if f['freeze'] else 'no freeze'}",
+                _colour(f),
+                [dict(zip(f["counts"], f["total_pss_mib"], strict=True)).get(n) for n in counts],
+            )
+            for f in shown
+        ]
+        title = f"Total PSS of the server against gunicorn workers ({variant} model, preloaded)"
+        svg = charts.line_chart(
+            title,
+            counts,
+            series,
+            y_label="MiB (master and workers)",
+            x_label="gunicorn workers",
+            unit="MiB",
+            log_x=False,
         )
-        for f in shown
-    ]
-    title = "Total PSS of the server (master and workers) against gunicorn workers"
-    svg = charts.line_chart(
-        title,
-        counts,
-        series,
-        y_label="MiB",
-        x_label="gunicorn workers",
-        unit="MiB",
-        log_x=False,
-        height=charts.HEIGHT + 18 * max(0, len(series) // 3),
-    )
-    return [Chart(svg, title + "; the slope of each line is what one more worker costs.")]
+        caption = "; the slope of each line is what one more worker costs."
+        blocks.append(Chart(svg, title + caption))
+    return blocks
 
 
 def _rows(workers: dict[str, Any]) -> tuple[list[str], list[list[Inline]]]:
