@@ -172,7 +172,8 @@ class WorkersFit(TypedDict):
     marginal_mib: float  # least-squares slope of the total PSS: MiB one more worker costs
     marginal_mib_rounds: list[float]  # the same slope fitted to each round alone
     base_mib: float  # the fit's intercept: the master and the pages every worker shares
-    workers_per_gib: float | None  # 1024 / marginal_mib (None when the slope is not positive)
+    workers_per_gib: float | None  # 1024 / marginal_anon_mib (marginal_mib where not split);
+    # None when the slope is not positive
     total_pss_anon_mib: list[float] | None  # per count: the same over anonymous pages only
     marginal_anon_mib: float | None  # the slope of the anonymous pages' PSS alone
     marginal_anon_mib_rounds: list[float] | None

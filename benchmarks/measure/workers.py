@@ -17,7 +17,9 @@ process at every count. At each count, once every worker has finished booting:
   /proc/PID/smaps_rollup), ``READ_GAP_S`` apart; each process's figure is its median.
 
 Derived per server: the total PSS at each count (master and workers), the memory one more worker
-costs (the least-squares slope of the total over the counts) and how many workers a GiB holds.
+costs (the least-squares slope of the total over the counts) and how many workers a GiB holds
+(by the slope over anonymous pages, which only the server's own processes share: the share of
+the file pages, the libraries every Python process maps, moves with what else runs).
 Memory does not depend on timing, but it is not exact either (a worker's allocator, its caches,
 file pages shared with other processes on the machine), so the plan may repeat the whole matrix
 (``rounds``) and each fit carries the spread of its totals between rounds.
@@ -116,6 +118,9 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         pss = figures["total_pss_mib"]
         anon = figures.get("total_pss_anon_mib")
+        # What one more worker costs, as far as this machine can tell: over anonymous pages,
+        # whose share does not move with the machine's other processes, where measured.
+        per_worker = anon["slope"] if anon else pss["slope"]
         fits.append(
             {
                 "app": app,
@@ -127,7 +132,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "marginal_mib": pss["slope"],
                 "marginal_mib_rounds": pss["slopes"],
                 "base_mib": pss["intercept"],
-                "workers_per_gib": 1024 / pss["slope"] if pss["slope"] > 0 else None,
+                "workers_per_gib": 1024 / per_worker if per_worker > 0 else None,
                 "total_pss_anon_mib": anon["totals"] if anon else None,
                 "marginal_anon_mib": anon["slope"] if anon else None,
                 "marginal_anon_mib_rounds": anon["slopes"] if anon else None,

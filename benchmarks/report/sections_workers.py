@@ -100,18 +100,18 @@ def marginal(fit: dict[str, Any]) -> float:
     return fit["marginal_anon_mib"] if _anonymous(fit) else fit["marginal_mib"]
 
 
-def _slope_range(fit: dict[str, Any]) -> float:
+def _slope_range(fit: dict[str, Any]) -> float | None:
     slopes = fit.get("marginal_anon_mib_rounds" if _anonymous(fit) else "marginal_mib_rounds")
-    return max(slopes) - min(slopes) if slopes else 0.0
+    return max(slopes) - min(slopes) if slopes and len(slopes) > 1 else None
 
 
-def freeze_savings(workers: dict[str, Any]) -> list[tuple[str, str, float, float]]:
+def freeze_savings(workers: dict[str, Any]) -> list[tuple[str, str, float, float | None]]:
     """Return (app, variant, MiB per added worker saved by gc.freeze(), noise MiB) where both
     settings ran (preloaded).
 
     The saving is the difference of the slopes over anonymous pages (over all of PSS where the
     kernel does not split it); the noise is the larger of the two slopes' range between rounds
-    (0 with one round): a saving smaller than it is not told apart from chance.
+    (None with one round): a saving smaller than it is not told apart from chance.
     """
     found = []
     by = {(f["app"], f["variant"], f["preload"], f["freeze"]): f for f in fits(workers)}
@@ -119,9 +119,14 @@ def freeze_savings(workers: dict[str, Any]) -> list[tuple[str, str, float, float
         on = by.get((app, variant, preload, True))
         if freeze or not preload or on is None:
             continue
-        noise = max(_slope_range(off), _slope_range(on))
+        ranges = [r for r in (_slope_range(off), _slope_range(on)) if r is not None]
+        noise = max(ranges) if ranges else None
         found.append((app, variant, marginal(off) - marginal(on), noise))
     return found
+
+
+def _noise(noise: float | None) -> str:
+    return "one round: no noise figure" if noise is None else f"noise {noise:.2f} MiB"
 
 
 def _chart(workers: dict[str, Any]) -> list[Block]:
@@ -168,8 +173,8 @@ def _rows(workers: dict[str, Any]) -> tuple[list[str], list[list[Inline]]]:
         "Setting",
         *(f"PSS {n} w MiB" for n in counts),
         "MiB per added worker",
-        "Workers per GiB",
         "Anonymous MiB per added worker",
+        "Workers per GiB",
         "USS per worker MiB",
         "Spread between rounds",
     ]
@@ -183,8 +188,8 @@ def _rows(workers: dict[str, Any]) -> tuple[list[str], list[list[Inline]]]:
                 setting(f),
                 *(fmt_mib(totals.get(n)) for n in counts),
                 fmt_mib(f["marginal_mib"]),
-                _per_gib(f["workers_per_gib"]),
                 fmt_mib(f.get("marginal_anon_mib")),
+                _per_gib(f["workers_per_gib"]),
                 fmt_mib(worker_uss(workers, f)),
                 _spread(f),
             ]
@@ -214,11 +219,12 @@ def _workers(run: Run) -> Section:
                 "time had moved), then the PSS and USS of "
                 "the master and of every worker were read three times and their medians kept. "
                 "PSS at n workers is the sum over the master and the workers; MiB per added "
-                "worker is the least-squares slope of that sum over the counts; workers per "
-                "GiB is 1024 divided by it. Anonymous: the same slope over anonymous pages "
-                "only (Pss_Anon), which only the server's own processes share; the file pages "
-                "(the shared libraries) are shared with every process on the machine that maps "
-                "them, so their share, and the total PSS, moves with what else runs. USS per "
+                "worker is the least-squares slope of that sum over the counts. Anonymous: "
+                "the same slope over anonymous pages only (Pss_Anon), which only the server's "
+                "own processes share; the file pages (the shared libraries) are shared with "
+                "every process on the machine that maps them, so their share, and the total "
+                "PSS, moves with what else runs. Workers per GiB is 1024 divided by the "
+                "anonymous slope. USS per "
                 "worker is what one worker holds alone at the largest count. The spread is the "
                 "largest (max - min) / median of a total between rounds (PSS; anonymous).",
             )
@@ -231,7 +237,7 @@ def _workers(run: Run) -> Section:
                 "gc.freeze() before forking (GUNICORN_GC_FREEZE) saves, per added worker "
                 "(anonymous pages; the noise is the slope's range between rounds): "
                 + "; ".join(
-                    f"{label(app)} {variant} {saved:+.2f} MiB (noise {noise:.2f} MiB)"
+                    f"{label(app)} {variant} {saved:+.2f} MiB ({_noise(noise)})"
                     for app, variant, saved, noise in savings
                 )
                 + "."
@@ -261,8 +267,8 @@ def text(workers: dict[str, Any]) -> str:
         lines.append("  ".join(padded))
     for app, variant, saved, noise in freeze_savings(workers):
         lines.append(
-            f"gc.freeze() saves {label(app)} {variant} {saved:+.2f} MiB per added worker "
-            f"(noise {noise:.2f} MiB)"
+            f"gc.freeze() saves {label(app)} {variant} {saved:+.2f} MiB per added worker, "
+            f"anonymous pages ({_noise(noise)})"
         )
     return "\n".join(lines)
 
