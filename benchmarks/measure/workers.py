@@ -1,7 +1,7 @@
 """Memory as gunicorn workers are added: PSS and USS of the master and of every worker.
 
     python -m benchmarks workers             # both apps, both models, 1, 2 and 4 workers
-    python -m benchmarks workers --quick     # the light model, 1 and 2 workers, frozen only
+    python -m benchmarks workers --quick     # the light model, 1 and 2 workers, as configured
 
 For each app, model variant, ``preload_app`` setting and ``gc.freeze()`` setting
 (``GUNICORN_PRELOAD`` and ``GUNICORN_GC_FREEZE``, read by the shared gunicorn.conf.py), one server
@@ -9,10 +9,11 @@ starts on the server CPUs with the plan's fewest workers and gains the others on
 (SIGTTIN, gunicorn's signal for one more worker), so the master, and what it shares, is the same
 process at every count. At each count, once every worker has finished booting:
 
-- one-row predictions over twice as many connections as workers, in batches, until every worker
-  has served: each worker's CPU time must have moved by ``SERVED_CPU_S`` since it settled (an
-  idle sync worker uses none), so no worker's memory is read before its first requests have
-  touched, and copied, the pages they write to;
+- one-row predictions over twice as many connections as workers, in batches of the plan's
+  ``warmup_requests`` per worker, until every worker has served: each worker's CPU time must
+  have moved by ``SERVED_CPU_S`` since it settled (an idle sync worker uses none), so no
+  worker's memory is read before its requests have touched, and copied, the pages they write
+  to (with 300 requests, also past a Django worker's first full garbage collection);
 - ``READS`` readings of every process's PSS and USS (psutil's ``memory_full_info``, from
   /proc/PID/smaps_rollup), ``READ_GAP_S`` apart; each process's figure is its median.
 
