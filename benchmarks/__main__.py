@@ -1,7 +1,7 @@
 """The benchmark's command line: it parses arguments and calls one function per command.
 
 python -m benchmarks run [--quick | --full] [--out reports] [--cpus 0/1] [--locust-workers N]
-                         [--no-cost] [--no-capacity]
+                         [--no-cost] [--no-capacity] [--no-workers]
 python -m benchmarks report reports/latest
 python -m benchmarks compare reports/A reports/B
 python -m benchmarks soak [--seconds 180]
@@ -10,6 +10,7 @@ python -m benchmarks cost [--quick | --full] [--targets flask,django]
 python -m benchmarks ladders [--full]
 python -m benchmarks capacity [--quick | --full] [--apps flask,django] [--latency-ms 50]
                               [--vcpu-hour-usd 0.05] [--json PATH]
+python -m benchmarks workers [--quick | --full] [--apps flask,django] [--json PATH]
 python -m benchmarks overhead | micro | security | footprint
 
 Each command imports what it needs only when it runs: ``overhead``, ``micro`` and ``security``
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
             show_progress=not args.no_progress,
             count_instructions=not args.no_cost,
             measure_capacity=not args.no_capacity,
+            measure_workers=not args.no_workers,
         )
     except ParityError as exc:
         print(f"parity gate failed, nothing was measured: {exc}", file=sys.stderr)
@@ -189,6 +191,18 @@ def capacity(args: argparse.Namespace) -> int:
     return 0
 
 
+def workers(args: argparse.Namespace) -> int:
+    """Measure each app's memory as gunicorn workers are added."""
+    from benchmarks.measure import workers as measuring
+    from benchmarks.report import sections_workers
+
+    result = measuring.run(args.mode or "default", apps=tuple(args.apps.split(",")))
+    print(sections_workers.text(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
 def micro(args: argparse.Namespace) -> int:
     """Time the model runtime against raw scikit-learn."""
     from benchmarks.measure import micro as measuring
@@ -283,6 +297,11 @@ def parser() -> argparse.ArgumentParser:
     run_.add_argument(
         "--no-capacity", action="store_true", help="skip the open-loop capacity search"
     )
+    run_.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="skip the memory of 1, 2 and 4 gunicorn workers (python -m benchmarks workers)",
+    )
     run_.set_defaults(handler=run)
 
     report_ = commands.add_parser("report", help="render report.md and report.html again")
@@ -346,6 +365,28 @@ def parser() -> argparse.ArgumentParser:
     cost_.add_argument("--keep", type=Path, help="keep callgrind's dumps in this directory")
     cost_.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     cost_.set_defaults(handler=cost)
+
+    workers_ = commands.add_parser(
+        "workers", help="PSS and USS of the master and each worker as gunicorn workers are added"
+    )
+    sizes = workers_.add_mutually_exclusive_group()
+    sizes.add_argument(
+        "--quick",
+        action="store_const",
+        dest="mode",
+        const="quick",
+        help="the light model, 1 and 2 workers, the configured gc.freeze() only",
+    )
+    sizes.add_argument(
+        "--full",
+        action="store_const",
+        dest="mode",
+        const="full",
+        help="1, 2, 4 and 8 workers, preload on and off, two rounds",
+    )
+    workers_.add_argument("--apps", default=",".join(targets.APPS))
+    workers_.add_argument("--json", type=Path, help="also write the figures here")
+    workers_.set_defaults(handler=workers)
 
     ladders_ = commands.add_parser(
         "ladders", help="each production feature's rung: what it adds, and rungs under load"

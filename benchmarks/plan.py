@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from benchmarks.schema import SCENARIOS, VARIANTS
-from benchmarks.targets import AA, RUN
+from benchmarks.targets import AA, APPS, RUN
 
 LEVELS = (1, 8, 32)
 T = TypeVar("T")
@@ -59,6 +59,56 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class WorkersPlan:
+    """What measure.workers runs: memory of each app as gunicorn workers are added.
+
+    One server per app, variant, preload and freeze setting starts with the fewest workers and
+    gains the others one by one (gunicorn's SIGTTIN); ``rounds`` repeats the whole matrix, so the
+    figures' spread between rounds says how noisy they are. A freeze setting of None leaves
+    ``GUNICORN_GC_FREEZE`` unset: gunicorn.conf.py's default.
+    """
+
+    counts: tuple[int, ...]
+    variants: tuple[str, ...] = VARIANTS
+    preload: tuple[bool, ...] = (True,)
+    freeze: tuple[bool | None, ...] = (False, True)
+    rounds: int = 1
+    # One-row predictions per worker and batch, batches until every worker served. A Django
+    # worker's first full garbage collection, which copies the master's pages unless they are
+    # frozen, came between its 100th and 200th request: 300 reach that steady state; 10 only
+    # the first requests (within 1 MiB of 3,000 with gc.freeze(), the configured default).
+    warmup_requests: int = 300
+
+    @property
+    def servers(self) -> int:
+        """Return how many servers the plan starts, over all its rounds."""
+        return self.rounds * len(APPS) * len(self.variants) * len(self.preload) * len(self.freeze)
+
+    def estimate_s(self) -> float:
+        """Return the expected wall time: start-up, then warming up and reading each count."""
+        per_server = 4.0 + 1.5 * len(self.counts)
+        # A one-row prediction takes about 4 ms with the light model and 15 ms with the heavy one
+        # on one server CPU; every count sends warmup_requests to each of its workers.
+        requests = self.warmup_requests * sum(self.counts)
+        seconds = sum(per_server + requests * REQUEST_S[v] for v in self.variants)
+        return self.rounds * len(APPS) * len(self.preload) * len(self.freeze) * seconds
+
+
+REQUEST_S = {"light": 0.004, "heavy": 0.015}
+
+# ``python -m benchmarks workers`` runs quick, default or full; ``run`` is the piece of the
+# default ``python -m benchmarks run``, which has under 20 s left in its 10 minutes: the light
+# model, the server settings as configured, the first requests (the command's plans compare
+# the settings at the steady state).
+WORKERS = {
+    "quick": WorkersPlan((1, 2), variants=("light",), freeze=(None,), warmup_requests=10),
+    "run": WorkersPlan((1, 2, 4), variants=("light",), freeze=(None,), warmup_requests=10),
+    "default": WorkersPlan((1, 2, 4)),
+    "full": WorkersPlan((1, 2, 4, 8), preload=(True, False), rounds=2),
+}
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything one mode runs."""
 
@@ -86,6 +136,7 @@ class Plan:
     capacity: str = "run"
     capacity_step_s: float = 2.0 + 2.0
     capacity_steps: int = 3
+    workers: WorkersPlan = WORKERS["run"]  # memory as gunicorn workers are added
 
     @property
     def variants(self) -> list[str]:
@@ -98,8 +149,8 @@ class Plan:
         Trial by trial, every cell in the plan's order (light and heavy cells alternate there),
         every target in turn, the order of the targets rotated by one place from trial to
         trial, so no target always runs first or always follows the same one. The A/A twin
-        runs the first cell (the one its check compares) and every repeated cell; a cell
-        measured once elsewhere is measured on the distinct targets only.
+        runs the first cell's variant and scenario (what its check compares), at every number
+        of users; the other cells are measured on the distinct targets only.
         """
         return [
             (trial, cell, target)
@@ -110,7 +161,8 @@ class Plan:
 
     def measuring(self, cell: Cell) -> tuple[str, ...]:
         """Return the targets that measure a cell."""
-        if cell.trials > 1 or cell == self.cells[0]:
+        first = self.cells[0]
+        if (cell.variant, cell.scenario) == (first.variant, first.scenario):
             return self.targets
         return self.distinct
 
@@ -141,6 +193,7 @@ class Plan:
             + (self.ladders_s if self.ladders else 0.0)
             + self.soak_estimate_s()
             + self.capacity_estimate_s()
+            + self.workers.estimate_s()
         )
 
     def capacity_estimate_s(self) -> float:
@@ -177,6 +230,7 @@ def build(mode: str) -> Plan:
             cost="quick",
             cost_s=90.0,
             ladders=None,  # the quick cost plan counts no rung either
+            workers=WORKERS["quick"],
         )
     if mode == "default":
         # The two compared cells get five paired trials each (the decision rule's intervals),
@@ -184,7 +238,9 @@ def build(mode: str) -> Plan:
         return Plan(
             mode,
             warmup_s=1.0,
-            measure_s=3.0,
+            # 2 s windows: the verdicts lean on the instruction counts; five trials of each
+            # compared cell give the timed figures their intervals.
+            measure_s=2.0,
             cells=[
                 Cell("light", "predict_one", 8, 5),
                 Cell("heavy", "predict_one", 8, 5),
@@ -193,8 +249,10 @@ def build(mode: str) -> Plan:
                 Cell("light", "invalid", 8, 1),
             ],
             calibrate=[("light", "predict_one", 8)],
-            soak_s=12.0,  # 15 s before the capacity search joined; the run stays under 10 min
+            startup_samples=3,
+            soak_s=8.0,  # short: the run's 10 minutes hold the ladders, capacity and workers
             overhead_budget_s=0.3,
+            cost_s=270.0,  # with the ladders' rungs, measured on a quiet machine (results.md)
         )
     if mode == "full":
         return Plan(
@@ -218,5 +276,6 @@ def build(mode: str) -> Plan:
             cost="full",  # the ladders' start-ups counted too
             cost_s=900.0,
             ladders_s=16 * (2 + 5 * 6.5) + 40,
+            workers=WORKERS["full"],
         )
     raise ValueError(f"unknown mode {mode!r}")

@@ -36,6 +36,7 @@ from benchmarks.measure import (
     security,
     soak,
     startup,
+    workers,
 )
 from benchmarks.plan import Setup, build
 from benchmarks.progress import Progress
@@ -56,12 +57,14 @@ def run(
     show_progress: bool = True,
     count_instructions: bool = True,
     measure_capacity: bool = True,
+    measure_workers: bool = True,
 ) -> Path:
     """Run the whole comparison; return the run directory.
 
     ``count_instructions=False`` skips the callgrind step (``--no-cost``), for machines without
     valgrind and for the tests, which count instructions on their own.
-    ``measure_capacity=False`` skips the capacity search (``--no-capacity``).
+    ``measure_capacity=False`` skips the capacity search (``--no-capacity``);
+    ``measure_workers=False`` the memory of added workers (``--no-workers``).
     """
     # Split before pinning: the default split halves the CPUs this thread may use.
     server_cpus, load_cpus = split_cpus(cpus)
@@ -75,7 +78,7 @@ def run(
             (server_cpus, load_cpus),
             locust_workers,
             show_progress,
-            (count_instructions, measure_capacity),
+            (count_instructions, measure_capacity, measure_workers),
         )
 
 
@@ -85,13 +88,14 @@ def _run(
     cpus: tuple[str, str],
     locust_workers: int,
     show_progress: bool,
-    optional: tuple[bool, bool],
+    optional: tuple[bool, bool, bool],
 ) -> Path:
     """Run the whole comparison from the load CPUs; ``cpus`` is (server CPUs, load CPUs).
 
-    ``optional`` says whether to count instructions and whether to search the capacity.
+    ``optional`` says whether to count instructions, search the capacity and measure the
+    memory of added workers.
     """
-    count_instructions, measure_capacity = optional
+    count_instructions, measure_capacity, measure_workers = optional
     the_plan = build(mode)
     if not measure_capacity:
         the_plan = replace(the_plan, capacity="")
@@ -103,6 +107,7 @@ def _run(
         run_dir, server_cpus, load_cpus, locust_workers, payloads.write(run_dir / "payloads.json")
     )
     estimate = the_plan.estimate_s() - (0 if count_instructions else the_plan.cost_s)
+    estimate -= 0 if measure_workers else the_plan.workers.estimate_s()
     progress = Progress(estimate, sys.stderr if show_progress else io.StringIO())
     started_at = time.monotonic()
     results: dict[str, Any] = {
@@ -157,6 +162,17 @@ def _run(
     progress.start("start-up times")
     results["startup"] = startup.measure_startup(setup, the_plan.distinct, the_plan.startup_samples)
     progress.advance((the_plan.startup_samples + 1) * len(the_plan.distinct) * 2.0)
+
+    if measure_workers:
+        progress.start("memory as gunicorn workers are added (python -m benchmarks workers)")
+        results["workers"] = workers.measure(
+            the_plan.workers,
+            log_dir=run_dir / "raw" / "workers",
+            payloads_path=setup.payloads_path,
+            server_cpus=server_cpus,
+            mode="run" if mode == "default" else mode,
+        )
+        progress.advance(the_plan.workers.estimate_s())
 
     progress.start("in-process cost split (python -m benchmarks overhead)")
     # One server CPU: each target's interpreter runs alone on it, as its worker would.

@@ -157,6 +157,68 @@ class Ladders(TypedDict):
     load: dict | None  # benchmarks/measure/throughput.py's result for the rungs under load
 
 
+class WorkersRow(TypedDict):
+    """One server's memory at one worker count (benchmarks/measure/workers.py), in MiB.
+
+    Each process's figure is the median of three readings taken after every worker served
+    one-row predictions; the lists hold one entry per worker, by PID.
+    """
+
+    app: str  # "flask" or "django"
+    variant: Variant
+    workers: int
+    preload: bool  # GUNICORN_PRELOAD: the app loaded in the master before forking
+    freeze: bool  # GUNICORN_GC_FREEZE: gc.collect() and gc.freeze() in the master before a fork
+    round: int
+    master_pss_mib: float
+    master_uss_mib: float
+    worker_pss_mib: list[float]
+    worker_uss_mib: list[float]
+    total_pss_mib: float  # the master's PSS plus every worker's
+    total_uss_mib: float
+    total_pss_anon_mib: float | None  # the same sum over anonymous pages only (Pss_Anon)
+    warmup_requests: int  # one-row predictions sent at this count before the reading
+    served: list[bool]  # per worker: its CPU time moved during the warm-up
+    frozen_objects: int | None  # the count the master logged at its last gc.freeze()
+
+
+class WorkersFit(TypedDict):
+    """One server setting's memory against its worker count, fitted over the counts."""
+
+    app: str
+    variant: Variant
+    preload: bool
+    freeze: bool
+    counts: list[int]
+    total_pss_mib: list[float]  # per count: the median over rounds of the total PSS
+    marginal_mib: float  # least-squares slope of the total PSS: MiB one more worker costs
+    marginal_mib_rounds: list[float]  # the same slope fitted to each round alone
+    base_mib: float  # the fit's intercept: the master and the pages every worker shares
+    workers_per_gib: float | None  # 1024 / marginal_anon_mib (marginal_mib where not split);
+    # None when the slope is not positive
+    total_pss_anon_mib: list[float] | None  # per count: the same over anonymous pages only
+    marginal_anon_mib: float | None  # the slope of the anonymous pages' PSS alone
+    marginal_anon_mib_rounds: list[float] | None
+    rounds: int
+    spread: float | None  # largest (max - min) / median of a count's totals between rounds
+    spread_anon: float | None  # the same over anonymous pages only
+
+
+class Workers(TypedDict):
+    """Memory as gunicorn workers are added (``python -m benchmarks workers``)."""
+
+    mode: str  # the plan: "quick", "run" (the default run's piece), "default" or "full"
+    counts: list[int]
+    default_workers: int  # what gunicorn.conf.py starts on the server CPUs (one per CPU)
+    rounds: int
+    warmup_requests_per_worker: int  # per worker and batch, batches until every worker served
+    served_cpu_s: float  # CPU a worker must have used during the warm-up to count as served
+    server_cpus: str | None
+    rows: list[WorkersRow]
+    fits: list[WorkersFit]
+    seconds: float
+
+
 class LinesOfCode(TypedDict):
     """Code lines (no comments, no blank lines) of one app's own package."""
 
@@ -307,6 +369,7 @@ class Results(TypedDict):
     cost: NotRequired[Cost]  # absent from runs made before it was counted
     ladders: NotRequired[Ladders]  # absent from runs made before the ladders were measured
     capacity: NotRequired[CapacityResults]  # absent from runs made before it, or --no-capacity
+    workers: NotRequired[Workers]  # absent from runs made before it was measured (--no-workers)
     loc: dict[str, LinesOfCode]
     dependencies: dict[str, Dependencies]
     framework_footprint: dict[str, Dependencies]  # "flask" / "django": the framework alone

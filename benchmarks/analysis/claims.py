@@ -150,9 +150,79 @@ def _memory_part(results: dict[str, Any], cells: dict) -> tuple[int | None, str,
     return part, words, decision.describe(found, "Django/Flask memory")
 
 
+def _workers_fits(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return each app's fit of memory over worker counts: light model, preloaded, and gc.freeze()
+    as the run's gunicorn settings had it (where the measurement has that setting)."""
+    fits = [
+        f
+        for f in (results.get("workers") or {}).get("fits", [])
+        if f["variant"] == "light" and f["preload"]
+    ]
+    configured = (results.get("environment") or {}).get("gunicorn", {}).get("gc_freeze")
+    if any(f["freeze"] == configured for f in fits):
+        fits = [f for f in fits if f["freeze"] == configured]
+    found: dict[str, dict[str, Any]] = {}
+    for f in sorted(fits, key=lambda f: f["freeze"]):  # without the freeze first, if both
+        found.setdefault(f["app"], f)
+    return found
+
+
+def at_count(fit: dict[str, Any], count: int, anonymous: bool) -> float:
+    """Return a fit's total PSS at ``count`` workers: measured, or on the fitted line."""
+    totals = fit["total_pss_anon_mib"] if anonymous else fit["total_pss_mib"]
+    if count in fit["counts"]:
+        return totals[fit["counts"].index(count)]
+    slope = fit["marginal_anon_mib"] if anonymous else fit["marginal_mib"]
+    mean_n = sum(fit["counts"]) / len(fit["counts"])
+    return sum(totals) / len(totals) + slope * (count - mean_n)
+
+
+def _workers_memory_part(results: dict[str, Any]) -> tuple[int | None, str, str] | None:
+    """Return memory's direction from ``python -m benchmarks workers`` (None where not measured).
+
+    Memory is measured, not timed: it decides on the minimum effect like a deterministic figure,
+    on the PSS of anonymous pages (the file pages' share moves with what else runs on the
+    machine), at the run's default worker count; the memory one more worker costs must not
+    point the other way, and the spread between rounds must stay below the minimum effect.
+    """
+    fits = _workers_fits(results)
+    if set(fits) < {"flask", "django"}:
+        return None
+    count = results["workers"].get("default_workers") or 1
+    anonymous = all(fits[a].get("total_pss_anon_mib") for a in ("flask", "django"))
+    total = {a: at_count(fits[a], count, anonymous) for a in fits}
+    per_worker = {
+        a: fits[a]["marginal_anon_mib"] if anonymous else fits[a]["marginal_mib"] for a in fits
+    }
+    spread = "spread_anon" if anonymous else "spread"
+    spreads = [fits[a][spread] for a in ("flask", "django") if fits[a].get(spread) is not None]
+    kind = "anonymous PSS" if anonymous else "PSS"
+    words = (
+        f"{total['flask']:.0f} vs {total['django']:.0f} MiB {kind} at {count} worker(s), "
+        f"{per_worker['flask']:.1f} vs {per_worker['django']:.1f} MiB per added worker"
+    )
+    servers = decision.direction(total["django"] / total["flask"])
+    added = (
+        decision.direction(per_worker["django"] / per_worker["flask"])
+        if per_worker["flask"] > 0 and per_worker["django"] > 0
+        else None
+    )
+    noise = f"spread between rounds up to {max(spreads):.1%}" if spreads else "one round"
+    evidence = f"memory: measured, not timed (python -m benchmarks workers, {noise})"
+    if spreads and max(spreads) > decision.MIN_EFFECT:
+        return None, words + "; rounds spread beyond the minimum effect", evidence
+    if servers and added == -servers:
+        return None, words + "; the added worker points the other way", evidence
+    return servers, words, evidence
+
+
 def lighter(results: dict[str, Any], cells: dict) -> dict[str, str]:
     """Flask is lighter: less memory and faster start-up."""
-    memory, memory_words, memory_interval = _memory_part(results, cells)
+    workers_part = _workers_memory_part(results)
+    if workers_part is None:
+        memory, memory_words, memory_interval = _memory_part(results, cells)
+    else:
+        memory, memory_words, memory_interval = workers_part
     boot, boot_words, boot_interval = _startup_part(results)
     if not memory_words and not boot_words:
         return _claim(
@@ -174,8 +244,14 @@ def lighter(results: dict[str, Any], cells: dict) -> dict[str, str]:
     return _claim(
         "lighter",
         "Flask is lighter: less memory and faster start-up.",
-        "memory of the server's processes while serving (light model, predict_one); start-up "
-        "instructions from the shared stack, and seconds from process start to ready",
+        (
+            "memory of the server at the default worker count and per added worker (light "
+            "model, after serving one-row predictions)"
+            if workers_part
+            else "memory of the server's processes while serving (light model, predict_one)"
+        )
+        + "; start-up instructions from the shared stack, and seconds from process start to "
+        "ready",
         "see reason",
         "see reason",
         verdict,

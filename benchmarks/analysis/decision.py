@@ -13,6 +13,9 @@
   where the deterministic figure shows no difference (or is missing), the interval decides, and
   without an interval the verdict is "inconclusive" ("inconclusive (quick run)" in a quick run).
   So a quick run may be less sure than a default run, but it cannot say the opposite.
+- Memory measured as workers are added (``python -m benchmarks workers``) is not timed: it
+  counts as a deterministic figure on the same threshold, provided its own spread between
+  rounds stays below ``MIN_EFFECT`` (``claims.lighter`` applies this).
 - A claim made of parts (less memory and faster start-up) is "supported" when every part
   supports it, "contradicted" when every part contradicts it, "mixed" when parts point different
   ways, and "inconclusive" otherwise.

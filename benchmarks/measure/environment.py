@@ -96,6 +96,8 @@ def gunicorn_settings(server_cpus: str) -> dict[str, Any]:
         "graceful_timeout",
         "max_requests",
         "accesslog",
+        "preload_app",
+        "gc_freeze",
     )
     return {key: values.get(key) for key in keys}
 

@@ -15,6 +15,7 @@ from benchmarks.report import (
     sections_ladders,
     sections_load,
     sections_setup,
+    sections_workers,
 )
 from benchmarks.report.formatting import MISSING
 from benchmarks.report.view import Document, Run
@@ -26,6 +27,7 @@ SECTIONS = (
     *sections_ladders.SECTIONS,
     *sections_capacity.SECTIONS,
     *sections_footprint.SECTIONS,
+    *sections_workers.SECTIONS,
     *sections_checks.SECTIONS,
     *sections_setup.SECTIONS,
 )

@@ -277,3 +277,79 @@ def test_compare_lists_which_verdicts_held_and_how_far_the_counts_moved() -> Non
     assert moved["django", "light", "predict_one"] == pytest.approx(0.004)
     assert moved["flask", "light", "predict_one"] == 0
     assert moved["flask", "light", "start-up"] == 0
+
+
+# -- memory from the workers measurement ---------------------------------------------------------
+
+
+def workers_fit(app: str, totals: list[float], **extra: Any) -> dict[str, Any]:
+    """Return one app's fit of memory over 1, 2 and 4 workers (light model, preloaded)."""
+    slope = (totals[-1] - totals[0]) / 3
+    return {
+        "app": app,
+        "variant": "light",
+        "preload": True,
+        "freeze": False,
+        "counts": [1, 2, 4],
+        "total_pss_mib": totals,
+        "total_pss_anon_mib": [t - 10 for t in totals],
+        "marginal_mib": slope,
+        "marginal_anon_mib": slope,
+        "base_mib": totals[0] - slope,
+        "workers_per_gib": 1024 / slope,
+        "rounds": 2,
+        "spread": 0.1,  # the file pages' share moves with the machine's other processes
+        "spread_anon": 0.004,
+        **extra,
+    }
+
+
+def with_workers(results: dict[str, Any], flask: list[float], django: list[float], **extra: Any):
+    """Return the results with a workers measurement of both apps."""
+    results["workers"] = {
+        "default_workers": 1,
+        "fits": [workers_fit("flask", flask, **extra), workers_fit("django", django, **extra)],
+    }
+    return results
+
+
+def lighter_claim(results: dict[str, Any]) -> dict[str, str]:
+    return next(c for c in claims.evaluate(results) if c["id"] == "lighter")
+
+
+def test_the_workers_measurement_decides_memory_when_present() -> None:
+    # The phases say Django holds more; the workers measurement says Flask does, and wins.
+    results = with_workers(run(*faster_by(1.1)), [130.0, 142.0, 166.0], [110.0, 120.0, 140.0])
+    claim = lighter_claim(results)
+    assert claim["verdict"] == "mixed"
+    assert "120 vs 100 MiB anonymous PSS at 1 worker(s)" in claim["reason"]
+    assert "measured, not timed" in claim["interval"]
+    agreeing = with_workers(run(*faster_by(1.1)), [110.0, 120.0, 140.0], [130.0, 142.0, 166.0])
+    assert verdict(agreeing, "lighter") == "supported"
+
+
+def test_memory_is_undecided_when_rounds_spread_or_an_added_worker_disagrees() -> None:
+    noisy = with_workers(
+        run(*faster_by(1.1)), [110.0, 120.0, 140.0], [130.0, 142.0, 166.0], spread_anon=0.08
+    )
+    assert verdict(noisy, "lighter") == "inconclusive"
+    assert "rounds spread" in lighter_claim(noisy)["reason"]
+    # Django's server is larger, but each added Flask worker costs more than a Django one.
+    crossing = with_workers(run(*faster_by(1.1)), [110.0, 150.0, 230.0], [130.0, 135.0, 145.0])
+    assert verdict(crossing, "lighter") == "inconclusive"
+
+
+def test_the_default_count_off_the_measured_ones_is_read_on_the_fitted_line() -> None:
+    fit = workers_fit("flask", [110.0, 120.0, 140.0])
+    assert claims.at_count(fit, 2, anonymous=False) == 120.0
+    assert claims.at_count(fit, 8, anonymous=False) == pytest.approx(
+        (110 + 120 + 140) / 3 + 10 * (8 - 7 / 3)
+    )
+
+
+def test_without_the_workers_measurement_memory_comes_from_the_phases() -> None:
+    results = run(*faster_by(1.1))
+    assert "workers" not in results
+    claim = lighter_claim(results)
+    assert "MiB per server" in claim["reason"]
+    assert claim["verdict"] == "supported"

@@ -89,3 +89,11 @@ def test_throughput_cli_measures_the_floors(tmp_path: Path) -> None:
     table = text.throughput(result)
     assert "1.00x" in table  # the baseline against itself
     assert "django-floor" in table
+
+
+def test_workers_command_takes_a_plan_and_apps() -> None:
+    from benchmarks.__main__ import parser
+
+    args = parser().parse_args(["workers", "--quick", "--apps", "flask"])
+    assert (args.mode, args.apps, args.handler.__name__) == ("quick", "flask", "workers")
+    assert parser().parse_args(["run", "--no-workers"]).no_workers

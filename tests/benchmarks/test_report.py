@@ -272,3 +272,37 @@ def test_throughput_table_gives_each_app_its_ratio_to_its_floor() -> None:
     assert lines["flask"][3:5] == ["0.60x", "0.75x"]  # 1200/2000 and 1200/1600
     assert lines["flask-floor"][3:5] == ["0.80x", "-"]
     assert lines["baseline"][3:5] == ["1.00x", "-"]
+
+
+def test_memory_per_worker_section_draws_each_setting_and_tabulates_the_slopes(
+    results: Results,
+) -> None:
+    from benchmarks.report import sections_workers
+
+    workers = results["workers"]
+    for record in workers["rows"]:
+        assert set(record) == set(get_type_hints(schema.WorkersRow))
+    for fit in workers["fits"]:
+        assert set(fit) == set(get_type_hints(schema.WorkersFit))
+    assert set(workers) == set(get_type_hints(schema.Workers))
+    markdown = render.render_markdown(results)
+    section = markdown.split("\n## Memory per worker\n")[1].split("\n## ")[0]
+    (table,) = markdown_tables(section)
+    assert len(table) == 2 + len(workers["fits"])
+    flask = next(f for f in workers["fits"] if f["app"] == "flask" and not f["freeze"])
+    assert formatting.fmt_mib(flask["marginal_mib"]) in table[2]
+    assert f"{flask['workers_per_gib']:,.0f}" in table[2]
+    assert "gc.freeze() before forking" in section
+    html = render.render_html(results)
+    chart = html.split("<h2>Memory per worker</h2>")[1].split("<h2>")[0]
+    assert "<polyline" in chart
+    assert chart.count("<polyline") == len(workers["fits"])
+    assert "gunicorn workers" in chart
+    assert "MiB per added worker" in sections_workers.text(workers)
+
+
+def test_a_run_without_the_workers_measurement_still_renders(results: Results) -> None:
+    del results["workers"]
+    markdown = render.render_markdown(results)
+    section = markdown.split("\n## Memory per worker\n")[1].split("\n## ")[0]
+    assert formatting.NOT_MEASURED in section

@@ -47,6 +47,12 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     # Run with --no-cost: everything but the instruction counts, which it must leave out.
     assert set(get_type_hints(schema.Results)) - {"cost"} <= set(results)
     assert "cost" not in results
+    # Memory as workers are added: every app, every count of the quick plan, every worker.
+    found = {(r["app"], r["workers"]) for r in results["workers"]["rows"]}
+    assert found == {(a, n) for a in ("flask", "django") for n in plan.workers.counts}
+    for reading in results["workers"]["rows"]:
+        assert len(reading["worker_pss_mib"]) == reading["workers"]
+        assert all(reading["served"])
     for phase in results["phases"]:
         assert set(phase) == set(get_type_hints(schema.Phase))
         assert phase["failures"] == 0, phase["errors"]
