@@ -27,7 +27,7 @@ from benchmarks.load.probes import probes
 from benchmarks.measure import parity
 from benchmarks.measure.phases import GENERATOR_BOUND, window_figures
 from benchmarks.plan import Cell, Plan, Setup
-from benchmarks.serving.gunicorn import free_port
+from benchmarks.serving.gunicorn import free_port, send
 
 # What the local runner measures on the server's side, and why it cannot be measured from here.
 NOT_MEASURED = {
@@ -64,6 +64,20 @@ def parse_bind(text: str) -> tuple[str, int]:
     return host, int(port) or free_port()
 
 
+def refusals(urls: Mapping[str, str]) -> list[str]:
+    """Return each target that does not serve a prediction (say, it refuses this Host name).
+
+    Two deployments that both refuse every request would pass the gate alike.
+    """
+    probe = next(p for p in probes() if p.name == "predict-one")
+    found = []
+    for name, url in urls.items():
+        status, _, body = send(url, probe.method, probe.path, probe.body, probe.headers, timeout=10)
+        if status != 200:
+            found.append(f"{name} ({url}) answered a valid prediction {status} {body[:160]!r}")
+    return found
+
+
 def plan(names: Sequence[str], *, users: int, trials: int, seconds: float, warmup_s: float) -> Plan:
     """Return the remote plan: one-row predictions and liveness, every target, ``trials`` each."""
     return Plan(
@@ -93,7 +107,7 @@ def measure(
     if expected < locust_workers:
         raise ValueError(f"--expect-workers {expected} is below --locust-workers {locust_workers}")
     started_at = time.monotonic()
-    differences = parity.disagreements(urls)
+    differences = refusals(urls) or parity.disagreements(urls)
     gate = {
         "ok": not differences,
         "probes": len(probes()),

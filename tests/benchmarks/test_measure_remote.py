@@ -127,6 +127,16 @@ def test_the_gate_stops_a_divergent_target(apps: dict[str, str], tmp_path: Path)
     assert not (tmp_path / "raw").exists()  # nothing was loaded
 
 
+def test_the_gate_stops_targets_that_refuse_alike(apps: dict[str, str], tmp_path: Path) -> None:
+    # Both apps refuse a Host name they were not given: alike, but nothing would be measured.
+    urls = {
+        name: apps[name].replace(apps[name].split("/")[2].split(":")[0], "localhost")
+        for name in ("flask", "django")
+    }
+    with pytest.raises(ParityError, match="answered a valid prediction 400"):
+        remote.measure(urls, tiny_plan(list(urls), ("health",)), tmp_path)
+
+
 def test_remote_with_local_workers(apps: dict[str, str], tmp_path: Path) -> None:
     urls = {"flask": apps["flask"], "django": apps["django"]}
     scenarios = ("predict_one", "health")
