@@ -11,6 +11,9 @@ python -m benchmarks ladders [--full]
 python -m benchmarks capacity [--quick | --full] [--apps flask,django] [--latency-ms 50]
                               [--vcpu-hour-usd 0.05] [--json PATH]
 python -m benchmarks workers [--quick | --full] [--apps flask,django] [--json PATH]
+python -m benchmarks remote --target flask=URL --target django=URL [--locust-workers N]
+                           [--expect-workers N] [--master-bind HOST:PORT] [--seconds S]
+                           [--users U] [--trials T] [--json PATH]
 python -m benchmarks overhead | micro | security | footprint
 
 Each command imports what it needs only when it runs: ``overhead``, ``micro`` and ``security``
@@ -198,6 +201,40 @@ def workers(args: argparse.Namespace) -> int:
 
     result = measuring.run(args.mode or "default", apps=tuple(args.apps.split(",")))
     print(sections_workers.text(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def remote(args: argparse.Namespace) -> int:
+    """Gate and load deployments this command did not start, from their URLs."""
+    from benchmarks.measure import remote as measuring
+    from benchmarks.measure.parity import ParityError
+    from benchmarks.report import text
+
+    try:
+        urls = measuring.parse_targets(args.target)
+        bind = measuring.parse_bind(args.master_bind)
+    except ValueError as exc:
+        print(f"remote: {exc}", file=sys.stderr)
+        return 2
+    the_plan = measuring.plan(
+        list(urls), users=args.users, trials=args.trials, seconds=args.seconds, warmup_s=1.0
+    )
+    with tempfile.TemporaryDirectory(prefix="remote-") as scratch:
+        try:
+            result = measuring.measure(
+                urls,
+                the_plan,
+                Path(scratch),
+                locust_workers=args.locust_workers,
+                expect_workers=args.expect_workers,
+                master_bind=bind,
+            )
+        except (ParityError, ValueError) as exc:
+            print(f"remote: {exc}", file=sys.stderr)
+            return 2
+    print(text.remote(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
@@ -429,6 +466,38 @@ def parser() -> argparse.ArgumentParser:
     capacity_.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
     capacity_.add_argument("--json", type=Path, help="also write the figures here")
     capacity_.set_defaults(handler=capacity)
+
+    remote_ = commands.add_parser(
+        "remote", help="the parity gate and Locust against running deployments, by URL"
+    )
+    remote_.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="a deployment's base URL, e.g. flask=http://10.0.0.5:8001 (two or more)",
+    )
+    remote_.add_argument(
+        "--locust-workers", type=int, default=0, help="Locust workers to start on this machine"
+    )
+    remote_.add_argument(
+        "--expect-workers",
+        type=int,
+        help="workers the master waits for before it starts, those started elsewhere included "
+        "(default: --locust-workers)",
+    )
+    remote_.add_argument(
+        "--master-bind",
+        default="127.0.0.1:0",
+        metavar="HOST:PORT",
+        help="where the Locust master listens for workers, e.g. 0.0.0.0:5557 (default: "
+        "127.0.0.1, a free port)",
+    )
+    remote_.add_argument("--seconds", type=float, default=10.0, help="measured per phase")
+    remote_.add_argument("--users", type=int, default=8, help="Locust users (closed loop)")
+    remote_.add_argument("--trials", type=int, default=3, help="rounds over every target")
+    remote_.add_argument("--json", type=Path, help="also write the figures here")
+    remote_.set_defaults(handler=remote)
 
     micro_ = commands.add_parser("micro", help="time the model runtime against scikit-learn")
     micro_.add_argument("--host", choices=("none", "flask", "django", "all"), default="all")

@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,26 @@ LOCUSTFILE = REPO / "benchmarks" / "load" / "locustfile.py"
 START_GRACE_S = 60  # Locust's own start-up is not part of the run time; give it generous room
 STOP_TIMEOUT_S = 10  # how long a user may take to finish its last request; it is then counted
 POLL_S = 0.02  # how often the runner looks for the edges: they carry their own readings
+# A master bound to any address is found on 127.0.0.1 from this machine (compared, not bound).
+ANY_ADDRESS = ("0.0.0.0", "*", "")  # noqa: S104
+
+
+@dataclass(frozen=True)
+class Master:
+    """Where a distributed Locust master listens, and how many workers it waits for.
+
+    The master starts its users only once ``expect_workers`` workers have connected: those this
+    runner starts and any started on other machines (``docs/benchmark.md``).
+    """
+
+    bind_host: str
+    bind_port: int
+    expect_workers: int
+
+    @property
+    def local_host(self) -> str:
+        """Return the address a worker on this machine connects to."""
+        return HOST if self.bind_host in ANY_ADDRESS else self.bind_host
 
 
 def command(
@@ -40,35 +61,41 @@ def command(
     workdir: Path,
     timing: tuple[float, int],
     role: str = "local",
-    port: int = 0,
+    master: Master | None = None,
     server_pid: int = 0,
 ) -> list[str]:
     """Return the Locust command line for one phase (local, master or worker).
 
-    ``timing`` is (warm-up seconds, total run seconds); ``server_pid``, if given, is the process
-    whose tree's CPU time the edges of the window record.
+    ``timing`` is (warm-up seconds, total run seconds); ``master`` is required by the master and
+    worker roles; ``server_pid``, if given, is the process whose tree's CPU time the edges of the
+    window record.
     """
     warmup, seconds = timing
     line = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
     line += ["--scenario", cell.scenario, "--warmup-seconds", str(warmup)]
     line += ["--summary-dir", str(workdir), "--payloads", str(setup.payloads_path)]
     line += ["--loglevel", "WARNING", "--server-pid", str(server_pid)]
-    if role == "worker":
-        line += ["--worker", "--master-host", HOST, "--master-port", str(port)]
+    if role == "worker" and master:
+        line += ["--worker", "--master-host", master.local_host]
+        line += ["--master-port", str(master.bind_port)]
     else:
         line += ["--host", url, "--users", str(cell.users), "--spawn-rate", str(cell.users)]
         line += ["--run-time", f"{seconds}s", "--csv", str(workdir / "locust")]
         line += ["--only-summary", "--exit-code-on-error", "0"]
         line += ["--stop-timeout", str(STOP_TIMEOUT_S)]
-    if role == "master":
-        line += ["--master", "--master-bind-host", HOST]
-        line += ["--master-bind-port", str(port)]
-        line += ["--expect-workers", str(setup.locust_workers)]
+    if role == "master" and master:
+        line += ["--master", "--master-bind-host", master.bind_host]
+        line += ["--master-bind-port", str(master.bind_port)]
+        line += ["--expect-workers", str(master.expect_workers)]
     return ["taskset", "--cpu-list", setup.load_cpus, *line]
 
 
 class Phase:
-    """One Locust run against one server: start it, wait for its window, read what it wrote."""
+    """One Locust run against one server: start it, wait for its window, read what it wrote.
+
+    Distributed when the set-up asks for local workers or when ``master`` is given (it may wait
+    for workers this runner does not start); the local workers connect to that master.
+    """
 
     def __init__(
         self,
@@ -78,22 +105,23 @@ class Phase:
         workdir: Path,
         timing: tuple[float, int],
         server_pid: int = 0,
+        master: Master | None = None,
     ) -> None:
         self.label = workdir.name
         self.workdir = workdir
         self.deadline = time.monotonic() + timing[1] + START_GRACE_S
+        if master is None and setup.locust_workers:
+            master = Master(HOST, free_port(), setup.locust_workers)
 
-        def launch(role: str, log_name: str, port: int = 0) -> subprocess.Popen:
-            line = command(setup, url, cell, workdir, timing, role, port, server_pid)
+        def launch(role: str, log_name: str) -> subprocess.Popen:
+            line = command(setup, url, cell, workdir, timing, role, master, server_pid)
             with (workdir / log_name).open("wb") as log:
                 return subprocess.Popen(line, cwd=REPO, stdout=log, stderr=log)
 
-        if setup.locust_workers:
-            port = free_port()
-            self.processes = [launch("master", "master.log", port)]
+        if master:
+            self.processes = [launch("master", "master.log")]
             self.processes += [
-                launch("worker", f"worker-{index}.log", port)
-                for index in range(setup.locust_workers)
+                launch("worker", f"worker-{index}.log") for index in range(setup.locust_workers)
             ]
             self.names = ["master", *(f"worker-{i}" for i in range(setup.locust_workers))]
         else:

@@ -31,7 +31,7 @@ from typing import Any
 import gevent
 import locust.stats
 from locust import FastHttpUser, constant_throughput, events, task
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 from benchmarks.load.payloads import load as load_payloads
 from benchmarks.schema import SCENARIOS
@@ -140,7 +140,9 @@ def stop_window(environment: Any, **kwargs: Any) -> None:
 def write_edge(environment: Any, name: str, moment: float) -> None:
     """Write one edge of this process's window for the runner, whole at once."""
     summary_dir = environment.parsed_options.summary_dir
-    if not summary_dir:
+    # A worker on another machine is sent the master's options, this directory among them,
+    # which it does not have: its counts reach the master through Locust's own reports.
+    if not summary_dir or not Path(summary_dir).is_dir():
         return
     # The server first: it is what the edge is most precisely for.
     server_cpu_s = Window.server.cpu_seconds() if Window.server else None
@@ -152,6 +154,9 @@ def write_edge(environment: Any, name: str, moment: float) -> None:
         "load_cpus_busy_s": busy_s,
         "load_cpus_total_s": total_s,
     }
+    if isinstance(environment.runner, MasterRunner):
+        # The workers it counts from, wherever they run (it waited for --expect-workers).
+        edge["workers"] = environment.runner.worker_count
     partial = Path(summary_dir, f".{name}-{os.getpid()}.partial")
     partial.write_text(json.dumps(edge))
     partial.replace(Path(summary_dir, f"{name}-{os.getpid()}"))
@@ -167,7 +172,7 @@ def write_final_summary(exit_code: int, **kwargs: Any) -> None:
 def write_summary(environment: Any) -> None:
     """Write this process's summary: model time always, request statistics where they live."""
     summary_dir = environment.parsed_options.summary_dir
-    if not summary_dir:
+    if not summary_dir or not Path(summary_dir).is_dir():
         return
     summary: dict[str, Any] = {
         "role": type(environment.runner).__name__,
@@ -218,6 +223,10 @@ class ContractUser(FastHttpUser):
         """Load the request bodies and pick this user's scenario."""
         options = self.environment.parsed_options
         path = Path(options.payloads) if options.payloads else None
+        if path and not path.exists() and isinstance(self.environment.runner, WorkerRunner):
+            # A worker on another machine is sent the master's path: it builds the same bodies
+            # (the same held-out rows) in its own default place.
+            path = None
         self.bodies = load_payloads(path) if path else load_payloads()
         self.scenario = options.scenario
         if options.rate > 0:

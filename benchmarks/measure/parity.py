@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from benchmarks.load.probes import probes
-from benchmarks.serving.gunicorn import Server, request
+from benchmarks.serving.gunicorn import Server, request, send
 
 
 class ParityError(RuntimeError):
@@ -15,13 +16,16 @@ class ParityError(RuntimeError):
 
 def parity_gate(started: dict[str, Server]) -> list[str]:
     """Send every probe to every target; return a description of each disagreement."""
+    return disagreements({name: server.url for name, server in started.items()})
+
+
+def disagreements(urls: Mapping[str, str]) -> list[str]:
+    """Send every probe to every base URL, by name; return a description of each disagreement."""
     differences = []
     for probe in probes():
         answers = {
-            name: request(
-                server.port, probe.method, probe.path, probe.body, probe.headers, timeout=10
-            )
-            for name, server in started.items()
+            name: send(url, probe.method, probe.path, probe.body, probe.headers, timeout=10)
+            for name, url in urls.items()
             if probe.baseline or name != "baseline"
         }
         reference_name, (status, _, body) = next(iter(answers.items()))

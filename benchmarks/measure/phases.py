@@ -84,7 +84,10 @@ def window_figures(edges: Edges) -> dict[str, Any]:
     total = closed["load_cpus_total_s"] - opened["load_cpus_total_s"]
     busy = closed["load_cpus_busy_s"] - opened["load_cpus_busy_s"]
     return {
-        "server_cpu_s": closed["server_cpu_s"] - opened["server_cpu_s"],
+        # None when no server process was given to read (a deployment on another machine).
+        "server_cpu_s": None
+        if opened["server_cpu_s"] is None
+        else closed["server_cpu_s"] - opened["server_cpu_s"],
         "generator_cpu_util_by_process": shares,
         "load_cpus_busy": busy / total if total > 0 else 0.0,
     }

@@ -262,3 +262,34 @@ def capacity(results: dict[str, Any]) -> str:
         )
     lines.append(f"{results['duration_s']:.0f} s")
     return "\n".join(lines)
+
+
+def remote(results: dict[str, Any]) -> str:
+    """Return a plain-text table of each target's phases, and what was not measured, and why."""
+    config = results["config"]
+    gate = results["parity"]
+    locust_line = (
+        f"Locust: a master on {config['master_bind']} that waited for "
+        f"{config['expect_workers']} worker(s), {config['locust_workers']} started here"
+        if config["expect_workers"]
+        else "Locust: one local process"
+    )
+    unmeasured = "not measurable remotely"
+    lines = [
+        f"against deployments this command did not start: {', '.join(results['targets'])}",
+        f"parity gate: {'passed' if gate['ok'] else 'FAILED'} ({gate['probes']} probes); "
+        f"{locust_line}; {config['warmup_s']:g} s warm-up + {config['measure_s']:g} s per phase",
+        f"{'target':<10} {'scenario':<12} {'trial':>5} {'users':>5} {'req/s':>8} {'p50 ms':>7} "
+        f"{'p90 ms':>7} {'p99 ms':>7} {'failures':>8} {'workers':>7}  "
+        f"{'server CPU us/req':<23}  {'server memory MiB':<23}",
+    ]
+    for phase in results["phases"]:
+        latency = phase["latency_ms"]
+        lines.append(
+            f"{phase['target']:<10} {phase['scenario']:<12} {phase['trial'] + 1:>5} "
+            f"{phase['users']:>5} {phase['rps']:>8.0f} {latency['p50']:>7.2f} "
+            f"{latency['p90']:>7.2f} {latency['p99']:>7.2f} {phase['failures']:>8} "
+            f"{phase['workers']:>7}  {unmeasured:<23}  {unmeasured:<23}"
+        )
+    lines += [f"{field}: null, {reason}" for field, reason in results["not_measured"].items()]
+    return "\n".join(lines)

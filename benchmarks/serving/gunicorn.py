@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,12 +55,29 @@ def request(
     timeout: float = 5.0,
 ) -> tuple[int, dict[str, str], bytes]:
     """Make one HTTP request to 127.0.0.1 and return status, headers and body."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    return send(f"http://{HOST}:{port}", method, path, body, headers, timeout)
+
+
+def send(
+    url: str,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 5.0,
+) -> tuple[int, dict[str, str], bytes]:
+    """Make one HTTP request to the server at base URL ``url``; return status, headers, body."""
+    parts = urllib.parse.urlsplit(url)
+    https = parts.scheme == "https"
+    kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    connection = kind(parts.hostname or HOST, parts.port, timeout=timeout)
     try:
         # The server may answer (say, 413) and close before reading the whole body; its answer
         # is still waiting to be read.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            connection.request(method, path, body=body, headers=headers or {})
+            connection.request(
+                method, parts.path.rstrip("/") + path, body=body, headers=headers or {}
+            )
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
