@@ -120,7 +120,7 @@ class Plan:
     startup_samples: int = 4  # after one discarded cold start per target
     calibrate: list[tuple[str, str, int]] = field(default_factory=list)  # variant, scenario, users
     calibrate_s: float = 5.0
-    locust_overhead_s: float = 1.5  # starting Locust and stopping it, measured here
+    locust_overhead_s: float = 1.0  # starting Locust and stopping it, measured here
     soak_s: float = 30.0  # per app, at 70% of capacity, one worker killed halfway
     overhead_budget_s: float = 1.0  # per case of measure.overhead (in process, per target)
     cost: str = "default"  # the plan of measure.cost (instructions under callgrind)
@@ -134,7 +134,7 @@ class Plan:
     # light servers: about three short open-loop steps per app, each its run time plus Locust's
     # start and stop. "" skips it (--no-capacity).
     capacity: str = "run"
-    capacity_step_s: float = 2.0 + 2.0
+    capacity_step_s: float = 2.0 + 6.0  # Locust's start and stop: about 6 s, measured here
     capacity_steps: int = 3
     workers: WorkersPlan = WORKERS["run"]  # memory as gunicorn workers are added
 
@@ -180,8 +180,10 @@ class Plan:
         """Return the expected wall time of the whole run."""
         phases = len(self.phases())
         calibration = len(self.calibrate) * len(self.distinct) * (self.calibrate_s + 1.5)
-        startup = (self.startup_samples + 1) * len(self.distinct) * 2.0
-        servers = len(self.variants) * 4.0
+        # Measured here (an Intel Xeon @ 2.00GHz): about 4.5 s a start-up sample, 15 s to start
+        # every target's server of one variant.
+        startup = (self.startup_samples + 1) * len(self.distinct) * 4.5
+        servers = len(self.variants) * 15.0
         return (
             phases * self.phase_seconds()
             + calibration
@@ -206,8 +208,8 @@ class Plan:
         return len(self.distinct) * (5 * (self.overhead_budget_s + 0.3) + 3.0)
 
     def soak_estimate_s(self) -> float:
-        """Return the expected wall time of the soak of both apps."""
-        return 2 * (self.soak_s + 8.0)
+        """Return the expected wall time of the soak of both apps (0 s: no soak)."""
+        return 2 * (self.soak_s + 8.0) if self.soak_s else 0.0
 
 
 def build(mode: str) -> Plan:
@@ -250,10 +252,12 @@ def build(mode: str) -> Plan:
             ],
             calibrate=[("light", "predict_one", 8)],
             calibrate_s=4.0,
-            startup_samples=3,
-            soak_s=8.0,  # short: the run's 10 minutes hold the ladders, capacity and workers
+            startup_samples=2,
+            # No soak: its own command (python -m benchmarks soak) runs it for minutes, and the
+            # run's 10 minutes hold the ladders, the capacity search and the workers instead.
+            soak_s=0.0,
             overhead_budget_s=0.2,
-            cost_s=250.0,  # with the ladders' rungs: 273 s measured beside other work
+            cost_s=235.0,  # with the ladders' rungs: 231 s measured (docs/results.md)
         )
     if mode == "full":
         return Plan(

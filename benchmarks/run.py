@@ -252,13 +252,14 @@ def _run(
             the_plan.ladders, workdir=run_dir / "raw", cpus=f"{server_cpus}/{load_cpus}"
         )
         progress.advance(the_plan.ladders_s)
-    progress.start(f"soak: each app at 70% of capacity for {the_plan.soak_s:.0f} s")
-    results["reliability"]["soak_s"] = the_plan.soak_s
-    results["reliability"]["soak"] = [
-        soak.soak_app(setup, name, the_plan.soak_s, 0.7, capacity_s=min(3.0, the_plan.soak_s))
-        for name in APPS
-    ]
-    progress.advance(the_plan.soak_estimate_s())
+    if the_plan.soak_s:
+        progress.start(f"soak: each app at 70% of capacity for {the_plan.soak_s:.0f} s")
+        results["reliability"]["soak_s"] = the_plan.soak_s
+        results["reliability"]["soak"] = [
+            soak.soak_app(setup, name, the_plan.soak_s, 0.7, capacity_s=min(3.0, the_plan.soak_s))
+            for name in APPS
+        ]
+        progress.advance(the_plan.soak_estimate_s())
     results["duration_s"] = time.monotonic() - started_at
     # Render from exactly what results.json holds, so `report DIR` gives the same bytes later.
     results = json.loads(json.dumps(results))

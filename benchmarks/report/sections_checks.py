@@ -135,7 +135,15 @@ def _reliability(run: Run) -> Section:
                 )
             )
     else:
-        blocks.append(Para(NOT_MEASURED))
+        blocks.append(
+            Para(
+                (
+                    "Not measured in this run: the default run leaves it to ",
+                    code("python -m benchmarks soak"),
+                    " (minutes per app); the quick and full runs include a soak.",
+                )
+            )
+        )
     blocks.append(Heading("Hostile and malformed inputs"))
     rows = []
     for entry in inputs:
