@@ -73,7 +73,8 @@ def measure(
 
     try:
         for name, server in started.items():
-            server.wait_ready()
+            # Every target starts at once on the server CPUs: more targets, longer to be ready.
+            server.wait_ready(timeout=max(30.0, 8.0 * len(started)))
             if proxied:
                 # The proxy is part of the server side: it runs on the server's CPUs.
                 front = nginx.start(server.port, workdir / f"nginx-{name}", cpus=server_cpus)
