@@ -231,7 +231,7 @@ def build(mode: str) -> Plan:
             overhead_budget_s=0.05,
             cost="quick",
             cost_s=90.0,
-            ladders=None,  # the quick cost plan counts no rung either
+            ladders="static",  # what each rung adds to the install and the code (no load)
             workers=WORKERS["quick"],
         )
     if mode == "default":
