@@ -147,6 +147,20 @@ def request_id(incoming: str | None) -> str:
     return uuid.uuid4().hex
 
 
+# The order of the methods in an Allow header: DRF's (``APIView.http_method_names``), which
+# Flask's 405 matches through ``allow``; Werkzeug keeps the allowed methods in a set, whose
+# order changes with the process's hash seed.
+METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+
+
+def allow(methods: Iterable[str]) -> str:
+    """Return the Allow header of a 405 answer: the methods in the contract's order."""
+    upper = {method.upper() for method in methods}
+    return ", ".join(
+        sorted(upper, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else 99, m))
+    )
+
+
 def server_timing(seconds: float) -> str:
     """Return the Server-Timing value for time spent in the model."""
     return f"model;dur={seconds * 1000:.3f}"

@@ -54,9 +54,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if not isinstance(exc, InvalidInput | APIException | Http404 | RequestDataTooBig):
         return None
     code, details = _error_code(exc)
-    headers = {"Allow": context["view"].allowed_methods} if code == "method_not_allowed" else None
-    if headers:
-        headers["Allow"] = ", ".join(headers["Allow"])
+    headers = (
+        {"Allow": contract.allow(context["view"].allowed_methods)}
+        if code == "method_not_allowed"
+        else None
+    )
     return Response(
         contract.error_body(code, details), status=contract.status_of(code), headers=headers
     )

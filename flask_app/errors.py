@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 
-from contract import code_for_status, error_body, status_of
+from contract import allow, code_for_status, error_body, status_of
 from model import InvalidInput
 
 ErrorResponse = tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
@@ -21,7 +21,7 @@ def handle_http_error(exc: HTTPException) -> ErrorResponse:
     """Answer an HTTP error (routing, body limit, media type, an unhandled exception's 500)."""
     code = "malformed_json" if isinstance(exc, MalformedJSON) else code_for_status(exc.code or 500)
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        return error_body(code), status_of(code), {"Allow": ", ".join(exc.valid_methods)}
+        return error_body(code), status_of(code), {"Allow": allow(exc.valid_methods)}
     return error_body(code), status_of(code)
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+import contract
 from benchmarks.load.probes import Probe, probes
 from tests.conftest import Target, comparable_headers
 from tests.openapi import assert_conforms
@@ -46,3 +52,34 @@ def test_corpus_covers_every_error_code(both: tuple[Target, Target]) -> None:
     flask, _ = both
     seen = {answer(flask, probe)[0] for probe in PROBES}
     assert {200, 400, 404, 405, 413, 415, 422} <= seen
+
+
+def test_allow_header_does_not_depend_on_the_hash_seed(artifacts_root: Path) -> None:
+    """Werkzeug keeps a route's methods in a set, whose order moves with PYTHONHASHSEED."""
+    program = (
+        "from flask_app import create_app\n"
+        "client = create_app().test_client()\n"
+        "print(client.post('/health/live').headers['Allow'])\n"
+    )
+    seen = set()
+    for seed in ("1", "2", "3", "4"):
+        result = subprocess.run(
+            [sys.executable, "-c", program],
+            env={
+                **os.environ,
+                "PYTHONHASHSEED": seed,
+                "MLAPI_MODEL_DIR": str(artifacts_root / "light"),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        seen.add(result.stdout.strip())
+    assert seen == {"GET, HEAD"}
+
+
+def test_allow_lists_the_methods_in_the_contract_order() -> None:
+    assert contract.allow(["head", "GET"]) == "GET, HEAD"
+    assert contract.allow({"OPTIONS", "POST", "GET"}) == "GET, POST, OPTIONS"
+    assert contract.allow(["PROPFIND", "GET"]) == "GET, PROPFIND"

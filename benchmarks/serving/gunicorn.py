@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import IO
 
 from benchmarks import REPO
-from benchmarks.serving.processes import stop_process
+from benchmarks.serving.processes import stop_process, worker_pids
 from benchmarks.targets import TARGETS
 
 GUNICORN_CONF = REPO / "gunicorn.conf.py"
 HOST = "127.0.0.1"
+RESIGNAL_S = 1.0  # see Server.stop
 
 
 class ServerError(RuntimeError):
@@ -128,8 +129,22 @@ class Server:
         raise ServerError(f"{self.name} was not ready after {timeout:.0f} s:\n{self.log()[-3000:]}")
 
     def stop(self, timeout: float = 20.0) -> int:
-        """Stop gracefully with SIGTERM (SIGKILL after ``timeout``); return the exit code."""
-        return stop_process(self.process, signal.SIGTERM, timeout)
+        """Stop gracefully with SIGTERM (SIGKILL after ``timeout``); return the exit code.
+
+        A worker forked as the master's SIGTERM arrives can lose the master's signal to it: the
+        signal lands in the copy of the master's handler, and the worker then installs its own
+        handlers. The master would wait its graceful timeout (30 s) for that worker; so after
+        ``RESIGNAL_S`` the workers still running are sent SIGTERM themselves, by PID.
+        """
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(RESIGNAL_S)
+            except subprocess.TimeoutExpired:
+                for pid in worker_pids(self.pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
+        return stop_process(self.process, signal.SIGTERM, max(timeout - RESIGNAL_S, 1.0))
 
     def __enter__(self) -> Server:
         return self

@@ -14,9 +14,12 @@ def test_overhead_measures_every_target_in_its_own_process() -> None:
     results = [overhead.run_in_subprocess(name, budget_s=0.2) for name in overhead.TARGETS]
     assert [r["target"] for r in results] == list(overhead.TARGETS)
     for r in results:
-        # Every case was timed, and the figures hang together.
+        # Every case was timed. A health check does no model work (a 1-row prediction costs
+        # tens of times more). The model's share of a request (a median of its Server-Timing
+        # header) and the request (the fastest loop's CPU time per call) are two statistics of
+        # timings, which this test does not order; the benchmark reports both.
         assert 0 < r["health_us"] < r["predict_us"]
-        assert 0 < r["model_in_request_us"] < r["predict_us"]
+        assert r["model_in_request_us"] > 0
         assert r["model_alone_us"] > 0
         # The prediction with the model's answer computed beforehand was timed too. How much
         # cheaper it is, is a timing and belongs to the benchmark, not to this test.
