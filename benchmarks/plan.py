@@ -32,6 +32,29 @@ def rotate(items: Sequence[T], by: int) -> list[T]:
     return [*items[by:], *items[:by]]
 
 
+def balanced(items: Sequence[T], trial: int) -> list[T]:
+    """Return the order of ``items`` in ``trial`` from a Williams design.
+
+    Over n trials (2n for an odd n) every item comes first once and follows every other item
+    exactly once (twice for an odd n): a rotation keeps the same neighbours trial after trial,
+    so what one target leaves behind (a warm cache, a draining queue) would always fall on the
+    same next target. Trial 0 keeps the given order's first item first.
+    """
+    n = len(items)
+    if not n:
+        return []
+    sequence, low, high = [0], 1, n - 1
+    while len(sequence) < n:
+        sequence.append(low)
+        low += 1
+        if len(sequence) < n:
+            sequence.append(high)
+            high -= 1
+    if n % 2 and (trial // n) % 2:
+        sequence.reverse()
+    return [items[(index + trial) % n] for index in sequence]
+
+
 @dataclass(frozen=True)
 class Setup:
     """Where things run in this run: its directory, CPUs, Locust processes, request bodies."""
@@ -147,8 +170,8 @@ class Plan:
         """Return (trial, cell, target) in run order.
 
         Trial by trial, every cell in the plan's order (light and heavy cells alternate there),
-        every target in turn, the order of the targets rotated by one place from trial to
-        trial, so no target always runs first or always follows the same one. The A/A twin
+        every target in turn, the targets in the order of a Williams design (``balanced``), so
+        no target always runs first or always follows the same one. The A/A twin
         runs the first cell's variant and scenario (what its check compares), at every number
         of users; the other cells are measured on the distinct targets only.
         """
@@ -156,7 +179,7 @@ class Plan:
             (trial, cell, target)
             for trial, cell in interleave(max(cell.trials for cell in self.cells), self.cells)
             if trial < cell.trials
-            for target in rotate(self.measuring(cell), trial)
+            for target in balanced(self.measuring(cell), trial)
         ]
 
     def measuring(self, cell: Cell) -> tuple[str, ...]:

@@ -127,7 +127,7 @@ def _run(
             "locust_workers": locust_workers,
             "locust_user": "FastHttpUser, no wait time (closed loop)",
             "interleaving": "trial by trial, light and heavy cells alternating, every target "
-            "in turn, the targets' order rotated by one place per trial",
+            "in turn, the targets' order from a Williams design (plan.balanced)",
             "generator_bound_threshold": phases.GENERATOR_BOUND,
             "locust_stop_timeout_s": locust.STOP_TIMEOUT_S,
             "memory_sample_interval_s": phases.MEMORY_INTERVAL_S,

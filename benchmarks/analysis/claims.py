@@ -327,7 +327,8 @@ SCALES_RULE = (
     "trials decide nothing. Workers: capacity at the most workers over capacity at one, "
     "Flask's over Django's, must lie beyond the minimum effect times the resolution squared "
     "(one search per worker count); only with at least two server CPUs, since added workers "
-    "on one CPU share it. Memory per added worker joins as a third part once it is measured. "
+    "on one CPU share it. Memory: the memory one more worker costs (measured, not timed: "
+    "decides on the minimum effect), when the run measured it. "
     "The parts combine as any claim's parts do; a part this machine cannot measure is left "
     "out and said so."
 )
@@ -363,12 +364,27 @@ def _workers_part(capacity: dict[str, Any], server_cpus: int) -> tuple[int | Non
 
 
 def _memory_per_worker_part(results: dict[str, Any]) -> tuple[int | None, str]:
-    """Return the memory-per-added-worker part: not measured yet.
+    """Return the memory-per-added-worker part: +1 when Flask's added worker costs less beyond
+    the minimum effect, -1 when Django's does, 0 for no difference, None where not measured.
 
-    The hook for the memory each added worker costs (measured elsewhere): return +1 when
-    Flask's is smaller beyond the minimum effect, -1 when Django's is, 0 for no difference.
+    Measured, not timed (``python -m benchmarks workers``): it decides on the minimum effect
+    like a deterministic figure, on anonymous PSS where the run has it, unless the rounds
+    spread beyond the minimum effect.
     """
-    return None, ""
+    fits = _workers_fits(results)
+    if set(fits) < {"flask", "django"}:
+        return None, ""
+    anonymous = all(fits[a].get("total_pss_anon_mib") for a in ("flask", "django"))
+    key, spread = ("marginal_anon_mib", "spread_anon") if anonymous else ("marginal_mib", "spread")
+    flask, django = fits["flask"][key], fits["django"][key]
+    kind = "anonymous PSS" if anonymous else "PSS"
+    words = f"Memory per added worker: {flask:.1f} vs {django:.1f} MiB {kind}"
+    spreads = [fits[a][spread] for a in ("flask", "django") if fits[a].get(spread) is not None]
+    if spreads and max(spreads) > decision.MIN_EFFECT:
+        return None, words + " (rounds spread beyond the minimum effect)"
+    if flask <= 0 or django <= 0:
+        return None, words + " (not positive: no ratio)"
+    return decision.direction(django / flask), words
 
 
 def scales(results: dict[str, Any], cells: dict) -> dict[str, str]:
@@ -414,7 +430,7 @@ def scales(results: dict[str, Any], cells: dict) -> dict[str, str]:
         + workers_words[0].upper()
         + workers_words[1:]
         + "."
-        + (f" {memory_words}." if memory_words else " Memory per worker: not measured yet.")
+        + (f" {memory_words}." if memory_words else " Memory per worker: not measured in this run.")
     )
     return _claim(
         "scales",

@@ -8,10 +8,11 @@ request, memory) and start-up times cannot be read from here: those fields are n
 its reason, never estimated.
 
 The order is the local runner's (``benchmarks.plan``): trial by trial, every cell, every target
-in turn, the targets' order rotated by one place per trial. Locust runs locally, or as a master
-bound where the user says that starts its users only once the expected workers have connected:
-those this command starts and those started on other machines. A master quits after its phase
-and its workers with it, so a worker started elsewhere runs in a loop (``docs/benchmark.md``).
+in turn, the targets' order from a Williams design (``plan.balanced``). Locust runs locally,
+or as a master bound where the user says that starts its users only once the expected workers
+have connected: those this command starts and those started on other machines. A master quits
+after its phase and its workers with it, so a worker started elsewhere runs in a loop
+(``docs/benchmark.md``).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def measure(
             "load_cpus": load_cpus,
             "locust_user": "FastHttpUser, no wait time (closed loop)",
             "interleaving": "trial by trial, every cell, every target in turn, the targets' "
-            "order rotated by one place per trial",
+            "order from a Williams design (plan.balanced)",
         },
         "parity": gate,
         "phases": phases,

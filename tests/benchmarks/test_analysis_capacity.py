@@ -70,6 +70,7 @@ def test_scales_contradicted_when_django_serves_more(results: Results) -> None:
     """Django ahead well beyond resolution and minimum effect in every trial: contradicted."""
     results["environment"]["server_cpus"] = "0"
     _set_capacities(results, {"flask": [400, 410, 390], "django": [560, 570, 550]})
+    del results["workers"]  # the sample's memory per added worker favours Flask
     assert _scales(results)["verdict"] == "contradicted"
 
 
@@ -103,3 +104,60 @@ def test_scales_without_capacity_is_not_measurable(results: Results) -> None:
 def test_the_claim_states_its_rule(results: Results) -> None:
     """The rule is written down in the claim itself, fixed before any measurement."""
     assert claims.SCALES_RULE in _scales(copy.deepcopy(results))["metric"]
+
+
+def _with_memory_per_worker(results: Results, flask: float, django: float, spread: float) -> None:
+    """Give the results a workers measurement: each app's MiB per added worker."""
+    results["workers"] = {
+        "default_workers": 1,
+        "fits": [
+            {
+                "app": app,
+                "variant": "light",
+                "preload": True,
+                "freeze": True,
+                "total_pss_mib": [100.0 + per],
+                "total_pss_anon_mib": [90.0 + per],
+                "marginal_mib": per,
+                "marginal_anon_mib": per,
+                "spread": 0.2,  # the file pages' share: not what decides
+                "spread_anon": spread,
+            }
+            for app, per in (("flask", flask), ("django", django))
+        ],
+    }
+    results["environment"]["gunicorn"]["gc_freeze"] = True
+
+
+def test_scales_weighs_the_memory_each_added_worker_costs(results: Results) -> None:
+    """Load and memory per added worker both favour Flask: supported; memory against: mixed."""
+    results["environment"]["server_cpus"] = "0"
+    _set_capacities(results, {"flask": [700, 720, 690], "django": [540, 560, 530]})
+    _with_memory_per_worker(results, flask=11.5, django=29.4, spread=0.01)
+    claim = _scales(results)
+    assert claim["verdict"] == "supported"
+    assert "Memory per added worker: 11.5 vs 29.4 MiB anonymous PSS" in claim["reason"]
+    _with_memory_per_worker(results, flask=29.4, django=11.5, spread=0.01)
+    assert _scales(results)["verdict"] == "mixed"
+
+
+def test_memory_alone_does_not_decide_scales(results: Results) -> None:
+    """One trial per app leaves the load part undecided: memory alone gives no verdict."""
+    results["environment"]["server_cpus"] = "0"
+    results["mode"] = "default"
+    results["capacity"]["searches"] = [
+        s for s in results["capacity"]["searches"] if s["trial"] == 0
+    ]
+    _with_memory_per_worker(results, flask=11.5, django=29.4, spread=0.01)
+    assert _scales(results)["verdict"] == "inconclusive"
+
+
+def test_noisy_memory_rounds_leave_the_memory_part_out(results: Results) -> None:
+    """Rounds that spread beyond the minimum effect: the part is named but does not count, so
+    memory pointing against the load part does not make the verdict mixed."""
+    results["environment"]["server_cpus"] = "0"
+    _set_capacities(results, {"flask": [700, 720, 690], "django": [540, 560, 530]})
+    _with_memory_per_worker(results, flask=29.4, django=11.5, spread=0.2)
+    claim = _scales(results)
+    assert claim["verdict"] == "supported"
+    assert "rounds spread beyond the minimum effect" in claim["reason"]

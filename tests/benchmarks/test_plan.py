@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from benchmarks.plan import build, interleave, rotate
+from collections import Counter
+from itertools import pairwise
+
+from benchmarks.plan import balanced, build, interleave, rotate
 from benchmarks.targets import AA
 
 
@@ -17,12 +20,12 @@ def test_phases_interleave_targets_within_each_trial_and_rotate_them() -> None:
     width = len(plan.targets)
     first = [target for _, _, target in order[:width]]
     second = [target for _, _, target in order[width : width + len(plan.distinct)]]
-    assert first == list(plan.targets)
-    # The next cell of the same trial keeps the order (without the A/A twin, which measures the
-    # first cell's kind only); the next trial starts one place later.
-    assert second == list(plan.distinct)
+    assert first == balanced(plan.targets, 0)
+    # The next cell of the same trial is measured on the distinct targets (the A/A twin
+    # measures the first cell's kind only), in the design's order for them.
+    assert second == balanced(plan.distinct, 0)
     trial_one = [t for trial, cell, t in order if trial == 1 and cell == plan.cells[0]]
-    assert trial_one == rotate(plan.targets, 1)
+    assert trial_one == balanced(plan.targets, 1)
     assert trial_one[0] != first[0]
 
 
@@ -49,6 +52,17 @@ def test_light_and_heavy_cells_alternate_and_each_compared_cell_gets_five_trials
         first = plan.cells[0]
         assert (first.variant, first.scenario, first.users) == ("light", "predict_one", 8)
         assert AA in [t for _, c, t in plan.phases() if c == plan.cells[0]]
+
+
+def test_balanced_order_puts_every_item_first_once_and_after_every_other_alike() -> None:
+    for items, trials, times in (("abcd", 4, 1), ("abc", 6, 2), ("abcde", 10, 2), ("ab", 2, 1)):
+        orders = [balanced(items, trial) for trial in range(trials)]
+        assert all(sorted(order) == sorted(items) for order in orders)
+        assert Counter(order[0] for order in orders) == {item: times for item in items}
+        follows = Counter(pair for order in orders for pair in pairwise(order))
+        assert follows == {(a, b): times for a in items for b in items if a != b}
+    assert balanced("abcd", 0)[0] == "a"
+    assert balanced("", 3) == []
 
 
 def test_rotate_moves_the_first_items_to_the_end() -> None:
