@@ -29,13 +29,14 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benchmarks import REPORTS
 from benchmarks.load import openloop, payloads
+from benchmarks.measure.capacity_search import cost, search
 from benchmarks.measure.phases import GENERATOR_BOUND, window_figures
 from benchmarks.plan import Setup, rotate
 from benchmarks.schema import CapacityResults, CapacitySearch, CapacityStep
@@ -57,7 +58,6 @@ PRICE_SOURCE = (
 SCENARIO = "predict_one"
 VARIANT = "light"
 ARRIVAL = "poisson"
-MAX_RPS = 4000.0  # one Locust process's open-loop ceiling here; a search reaching it is capped
 
 
 @dataclass(frozen=True)
@@ -226,73 +226,6 @@ def run_step(
         # Read around the whole phase, warm-up included: scaled to the window's share of it.
         window["server_cpu_s"] += extra * settings.measure_share()
     return step_figures(rate, summary, schedule, window, latency_ms)
-
-
-# -- the search --------------------------------------------------------------------------------
-
-
-def search(
-    measure: Callable[[float], CapacityStep],
-    *,
-    start_rps: float,
-    growth: float,
-    resolution: float,
-    max_steps: int,
-    max_rps: float = MAX_RPS,
-    min_rps: float = 1.0,
-) -> dict[str, Any]:
-    """Find the highest passing rate: grow by ``growth`` until a step fails, then bisect.
-
-    Returns the steps in order, the capacity (the highest passing rate, None if none passed),
-    the lowest failing rate above it (None if none failed) and whether the search was capped
-    (it reached ``max_rps`` still passing, or ``max_steps`` before the bracket closed).
-    """
-    steps: list[CapacityStep] = []
-    passing: float | None = None
-    failing: float | None = None
-    rate = min(start_rps, max_rps)
-    capped = False
-    while True:
-        if len(steps) >= max_steps:
-            capped = True
-            break
-        step = measure(rate)
-        steps.append(step)
-        if step["passed"]:
-            passing = rate if passing is None else max(passing, rate)
-        else:
-            failing = rate if failing is None else min(failing, rate)
-        if failing is None:
-            if rate >= max_rps:
-                capped = True
-                break
-            rate = min(rate * growth, max_rps)
-        elif passing is None:
-            if rate <= min_rps:
-                break
-            rate = max(rate / growth, min_rps)
-        elif failing / passing <= 1 + resolution:
-            break
-        else:
-            rate = math.sqrt(passing * failing)
-    return {"capacity_rps": passing, "failed_at_rps": failing, "capped": capped, "steps": steps}
-
-
-def cost(
-    cpu_s_per_million: float | None,
-    capacity_rps: float | None,
-    server_cpus: int,
-    vcpu_hour_usd: float,
-) -> dict[str, float | None]:
-    """Return the money per million predictions: CPU consumed, and vCPUs held at capacity.
-
-    Consumed: the server's CPU seconds per million requests, priced per vCPU-second. Held: a
-    server of ``server_cpus`` vCPUs kept at its capacity for the million requests' duration.
-    """
-    per_second = vcpu_hour_usd / 3600
-    consumed = None if cpu_s_per_million is None else cpu_s_per_million * per_second
-    held = None if not capacity_rps else server_cpus * (1e6 / capacity_rps) * per_second
-    return {"usd_per_million": consumed, "usd_per_million_held": held}
 
 
 def search_app(

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from benchmarks.analysis import capacity as capacities
-from benchmarks.analysis import claims
+from benchmarks.analysis import claims_resources
 from benchmarks.analysis.aggregate import cells
 from benchmarks.schema import Results
 
 
 def _scales(results: Results) -> dict[str, str]:
-    return claims.scales(results, cells(results["phases"]))
+    return claims_resources.scales(results, cells(results["phases"]))
 
 
 def _set_capacities(results: Results, figures: dict[str, list[float]], workers: int = 1) -> None:
@@ -103,7 +103,7 @@ def test_scales_without_capacity_is_not_measurable(results: Results) -> None:
 
 def test_the_claim_states_its_rule(results: Results) -> None:
     """The rule is written down in the claim itself, fixed before any measurement."""
-    assert claims.SCALES_RULE in _scales(copy.deepcopy(results))["metric"]
+    assert claims_resources.SCALES_RULE in _scales(copy.deepcopy(results))["metric"]
 
 
 def _with_memory_per_worker(results: Results, flask: float, django: float, spread: float) -> None:

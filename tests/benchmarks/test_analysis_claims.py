@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.analysis import claims, decision
+from benchmarks.analysis import claims, claims_resources, decision
 from benchmarks.analysis.aggregate import cells
 from benchmarks.report import render
 
@@ -341,8 +341,8 @@ def test_memory_is_undecided_when_rounds_spread_or_an_added_worker_disagrees() -
 
 def test_the_default_count_off_the_measured_ones_is_read_on_the_fitted_line() -> None:
     fit = workers_fit("flask", [110.0, 120.0, 140.0])
-    assert claims.at_count(fit, 2, anonymous=False) == 120.0
-    assert claims.at_count(fit, 8, anonymous=False) == pytest.approx(
+    assert claims_resources.at_count(fit, 2, anonymous=False) == 120.0
+    assert claims_resources.at_count(fit, 8, anonymous=False) == pytest.approx(
         (110 + 120 + 140) / 3 + 10 * (8 - 7 / 3)
     )
 

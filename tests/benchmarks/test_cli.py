@@ -92,8 +92,8 @@ def test_throughput_cli_measures_the_floors(tmp_path: Path) -> None:
 
 
 def test_workers_command_takes_a_plan_and_apps() -> None:
-    from benchmarks.__main__ import parser
+    from benchmarks.__main__ import COMMANDS, parser
 
     args = parser().parse_args(["workers", "--quick", "--apps", "flask"])
-    assert (args.mode, args.apps, args.handler.__name__) == ("quick", "flask", "workers")
+    assert (args.mode, args.apps, COMMANDS[args.command].__name__) == ("quick", "flask", "workers")
     assert parser().parse_args(["run", "--no-workers"]).no_workers

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.load import openloop, payloads
-from benchmarks.measure import capacity, phases
+from benchmarks.measure import capacity, capacity_search, phases
 from benchmarks.plan import Cell, Plan, Setup
 from benchmarks.serving import gunicorn
 from benchmarks.serving.processes import split_cpus
@@ -105,7 +105,7 @@ def _step(rate: float, passed: bool) -> dict:
 @pytest.mark.parametrize("true_capacity", [7.0, 130.0, 900.0, 3500.0])
 def test_search_brackets_the_capacity_within_its_resolution(true_capacity: float) -> None:
     """On a model whose steps pass up to a known rate, the bracket closes around it."""
-    found = capacity.search(
+    found = capacity_search.search(
         lambda rate: _step(rate, rate <= true_capacity),
         start_rps=50.0,
         growth=2.0,
@@ -120,13 +120,13 @@ def test_search_brackets_the_capacity_within_its_resolution(true_capacity: float
 
 def test_search_reports_a_capped_search() -> None:
     """A search still passing at the generator's ceiling says so instead of naming a capacity."""
-    found = capacity.search(
+    found = capacity_search.search(
         lambda rate: _step(rate, True), start_rps=50, growth=2, resolution=0.1, max_steps=20
     )
     assert found["capped"]
     assert found["failed_at_rps"] is None
-    assert found["capacity_rps"] == capacity.MAX_RPS
-    nothing = capacity.search(
+    assert found["capacity_rps"] == capacity_search.MAX_RPS
+    nothing = capacity_search.search(
         lambda rate: _step(rate, False), start_rps=4, growth=2, resolution=0.1, max_steps=20
     )
     assert nothing["capacity_rps"] is None
@@ -135,11 +135,11 @@ def test_search_reports_a_capped_search() -> None:
 def test_cost_per_million() -> None:
     """CPU seconds priced per vCPU-hour; vCPUs held at capacity for a million requests."""
     # 360 CPU-seconds per million at $0.05 per vCPU-hour: 0.1 h of CPU, half a cent.
-    found = capacity.cost(360.0, 500.0, 1, 0.05)
+    found = capacity_search.cost(360.0, 500.0, 1, 0.05)
     assert math.isclose(found["usd_per_million"], 0.005)
     # A million requests at 500 req/s take 2,000 s on one vCPU: 2000/3600 h at $0.05.
     assert math.isclose(found["usd_per_million_held"], 2000 / 3600 * 0.05)
-    assert capacity.cost(None, None, 1, 0.05) == {
+    assert capacity_search.cost(None, None, 1, 0.05) == {
         "usd_per_million": None,
         "usd_per_million_held": None,
     }
