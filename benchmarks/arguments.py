@@ -27,26 +27,23 @@ from benchmarks.load.wrk import SCENARIOS as WRK_SCENARIOS
 from benchmarks.schema import VARIANTS
 
 
+def modes(command: argparse.ArgumentParser, *, quick: str, full: str) -> None:
+    """Give a command its --quick and --full, which set ``args.mode`` (None: the default)."""
+    group = command.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_const", dest="mode", const="quick", help=quick)
+    group.add_argument("--full", action="store_const", dest="mode", const="full", help=full)
+
+
 def parser() -> argparse.ArgumentParser:
     """Return the command line's parser: one subcommand per command, named ``args.command``."""
     top = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
 
     run_ = commands.add_parser("run", help="run the comparison and write a report")
-    modes = run_.add_mutually_exclusive_group()
-    modes.add_argument(
-        "--quick",
-        action="store_const",
-        dest="mode",
-        const="quick",
-        help="short phases, about 5 minutes (the tests run it with --no-cost)",
-    )
-    modes.add_argument(
-        "--full",
-        action="store_const",
-        dest="mode",
-        const="full",
-        help="every scenario at every concurrency, both variants (over an hour)",
+    modes(
+        run_,
+        quick="short phases, about 5 minutes (the tests run it with --no-cost)",
+        full="every scenario at every concurrency, both variants (over an hour)",
     )
     run_.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
     run_.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
@@ -128,20 +125,10 @@ def parser() -> argparse.ArgumentParser:
     workers_ = commands.add_parser(
         "workers", help="PSS and USS of the master and each worker as gunicorn workers are added"
     )
-    sizes = workers_.add_mutually_exclusive_group()
-    sizes.add_argument(
-        "--quick",
-        action="store_const",
-        dest="mode",
-        const="quick",
-        help="the light model, 1 and 2 workers, the configured gc.freeze() only",
-    )
-    sizes.add_argument(
-        "--full",
-        action="store_const",
-        dest="mode",
-        const="full",
-        help="1, 2, 4 and 8 workers, preload on and off, two rounds",
+    modes(
+        workers_,
+        quick="the light model, 1 and 2 workers, the configured gc.freeze() only",
+        full="1, 2, 4 and 8 workers, preload on and off, two rounds",
     )
     workers_.add_argument("--apps", default=",".join(targets.APPS))
     workers_.add_argument("--json", type=Path, help="also write the figures here")
@@ -156,20 +143,10 @@ def parser() -> argparse.ArgumentParser:
     capacity_ = commands.add_parser(
         "capacity", help="open-loop: each app's req/s at a p99 target, and its cost per million"
     )
-    sizes = capacity_.add_mutually_exclusive_group()
-    sizes.add_argument(
-        "--quick",
-        action="store_const",
-        dest="mode",
-        const="quick",
-        help="one search per app, one worker (about a minute)",
-    )
-    sizes.add_argument(
-        "--full",
-        action="store_const",
-        dest="mode",
-        const="full",
-        help="five paired trials; 1, 2, 4... workers up to the server's CPUs",
+    modes(
+        capacity_,
+        quick="one search per app, one worker (about a minute)",
+        full="five paired trials; 1, 2, 4... workers up to the server's CPUs",
     )
     capacity_.add_argument("--apps", default="flask,django")
     capacity_.add_argument(

@@ -157,7 +157,10 @@ def allow(methods: Iterable[str]) -> str:
     """Return the Allow header of a 405 answer: the methods in the contract's order."""
     upper = {method.upper() for method in methods}
     return ", ".join(
-        sorted(upper, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else 99, m))
+        sorted(
+            upper,
+            key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m),
+        )
     )
 
 

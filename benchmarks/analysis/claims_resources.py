@@ -85,6 +85,28 @@ def at_count(fit: dict[str, Any], count: int, anonymous: bool) -> float:
     return sum(totals) / len(totals) + slope * (count - mean_n)
 
 
+def _per_added_worker(
+    fits: dict[str, dict[str, Any]],
+) -> tuple[bool, dict[str, float], float | None]:
+    """Return whether the fits are read in anonymous PSS (where both apps have it), each app's
+    MiB per added worker, and the largest spread between rounds (None for a single round)."""
+    anonymous = all(fits[a].get("total_pss_anon_mib") for a in ("flask", "django"))
+    marginal, spread = (
+        ("marginal_anon_mib", "spread_anon") if anonymous else ("marginal_mib", "spread")
+    )
+    per_worker = {a: fits[a][marginal] for a in ("flask", "django")}
+    spreads = [fits[a][spread] for a in ("flask", "django") if fits[a].get(spread) is not None]
+    return anonymous, per_worker, max(spreads, default=None)
+
+
+def _added_direction(per_worker: dict[str, float]) -> int | None:
+    """Return +1 when Flask's added worker costs less beyond the minimum effect, -1 when
+    Django's does, 0 for no difference, None when a figure is not positive."""
+    if per_worker["flask"] <= 0 or per_worker["django"] <= 0:
+        return None
+    return decision.direction(per_worker["django"] / per_worker["flask"])
+
+
 def _workers_memory_part(results: dict[str, Any]) -> tuple[int | None, str, str] | None:
     """Return memory's direction from ``python -m benchmarks workers`` (None where not measured).
 
@@ -97,29 +119,19 @@ def _workers_memory_part(results: dict[str, Any]) -> tuple[int | None, str, str]
     if set(fits) < {"flask", "django"}:
         return None
     count = results["workers"].get("default_workers") or 1
-    anonymous = all(fits[a].get("total_pss_anon_mib") for a in ("flask", "django"))
+    anonymous, per_worker, spread = _per_added_worker(fits)
     total = {a: at_count(fits[a], count, anonymous) for a in fits}
-    per_worker = {
-        a: fits[a]["marginal_anon_mib"] if anonymous else fits[a]["marginal_mib"] for a in fits
-    }
-    spread = "spread_anon" if anonymous else "spread"
-    spreads = [fits[a][spread] for a in ("flask", "django") if fits[a].get(spread) is not None]
     kind = "anonymous PSS" if anonymous else "PSS"
     words = (
         f"{total['flask']:.0f} vs {total['django']:.0f} MiB {kind} at {count} worker(s), "
         f"{per_worker['flask']:.1f} vs {per_worker['django']:.1f} MiB per added worker"
     )
     servers = decision.direction(total["django"] / total["flask"])
-    added = (
-        decision.direction(per_worker["django"] / per_worker["flask"])
-        if per_worker["flask"] > 0 and per_worker["django"] > 0
-        else None
-    )
-    noise = f"spread between rounds up to {max(spreads):.1%}" if spreads else "one round"
+    noise = f"spread between rounds up to {spread:.1%}" if spread is not None else "one round"
     evidence = f"memory: measured, not timed (python -m benchmarks workers, {noise})"
-    if spreads and max(spreads) > decision.MIN_EFFECT:
+    if spread is not None and spread > decision.MIN_EFFECT:
         return None, words + "; rounds spread beyond the minimum effect", evidence
-    if servers and added == -servers:
+    if servers and _added_direction(per_worker) == -servers:
         return None, words + "; the added worker points the other way", evidence
     return servers, words, evidence
 
@@ -226,17 +238,16 @@ def _memory_per_worker_part(results: dict[str, Any]) -> tuple[int | None, str]:
     fits = _workers_fits(results)
     if set(fits) < {"flask", "django"}:
         return None, ""
-    anonymous = all(fits[a].get("total_pss_anon_mib") for a in ("flask", "django"))
-    key, spread = ("marginal_anon_mib", "spread_anon") if anonymous else ("marginal_mib", "spread")
-    flask, django = fits["flask"][key], fits["django"][key]
+    anonymous, per_worker, spread = _per_added_worker(fits)
     kind = "anonymous PSS" if anonymous else "PSS"
-    words = f"Memory per added worker: {flask:.1f} vs {django:.1f} MiB {kind}"
-    spreads = [fits[a][spread] for a in ("flask", "django") if fits[a].get(spread) is not None]
-    if spreads and max(spreads) > decision.MIN_EFFECT:
+    words = (
+        f"Memory per added worker: {per_worker['flask']:.1f} vs {per_worker['django']:.1f} "
+        f"MiB {kind}"
+    )
+    if spread is not None and spread > decision.MIN_EFFECT:
         return None, words + " (rounds spread beyond the minimum effect)"
-    if flask <= 0 or django <= 0:
-        return None, words + " (not positive: no ratio)"
-    return decision.direction(django / flask), words
+    direction = _added_direction(per_worker)
+    return direction, words if direction is not None else words + " (not positive: no ratio)"
 
 
 def scales(results: dict[str, Any], cells: dict) -> dict[str, str]:

@@ -23,6 +23,15 @@ def _set_capacities(results: Results, figures: dict[str, list[float]], workers: 
             search["capacity_rps"] = figures[search["app"]][search["trial"]]
 
 
+def _default_run_with_one_search_per_app(results: Results) -> None:
+    """Make the results a default run's piece: one server CPU, one capacity search per app."""
+    results["environment"]["server_cpus"] = "0"
+    results["mode"] = "default"
+    results["capacity"]["searches"] = [
+        s for s in results["capacity"]["searches"] if s["trial"] == 0
+    ]
+
+
 def test_summary_takes_the_median_over_trials(results: Results) -> None:
     """Three trials of each app at one worker: the median, with every trial listed."""
     found = capacities.summary(results["capacity"])
@@ -76,11 +85,7 @@ def test_scales_contradicted_when_django_serves_more(results: Results) -> None:
 
 def test_scales_needs_three_paired_trials(results: Results) -> None:
     """One trial per app (the default run's piece) gives no interval: inconclusive."""
-    results["environment"]["server_cpus"] = "0"
-    results["mode"] = "default"
-    results["capacity"]["searches"] = [
-        s for s in results["capacity"]["searches"] if s["trial"] == 0
-    ]
+    _default_run_with_one_search_per_app(results)
     claim = _scales(results)
     assert claim["verdict"] == "inconclusive"
     assert "too few paired trials" in claim["interval"]
@@ -143,11 +148,7 @@ def test_scales_weighs_the_memory_each_added_worker_costs(results: Results) -> N
 
 def test_memory_alone_does_not_decide_scales(results: Results) -> None:
     """One trial per app leaves the load part undecided: memory alone gives no verdict."""
-    results["environment"]["server_cpus"] = "0"
-    results["mode"] = "default"
-    results["capacity"]["searches"] = [
-        s for s in results["capacity"]["searches"] if s["trial"] == 0
-    ]
+    _default_run_with_one_search_per_app(results)
     _with_memory_per_worker(results, flask=11.5, django=29.4, spread=0.01)
     assert _scales(results)["verdict"] == "inconclusive"
 
