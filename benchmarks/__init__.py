@@ -3,7 +3,7 @@
 The flow runs one way, each layer importing only those below it (checked by import-linter, see
 ``[tool.importlinter]`` in pyproject.toml)::
 
-    __main__ -> run -> report -> analysis -> measure -> load -> serving -> targets -> plan, schema
+    __main__ -> run -> report -> analysis -> measure -> load -> serving -> plan -> targets -> results
 """
 
 from pathlib import Path

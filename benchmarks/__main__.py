@@ -42,22 +42,44 @@ def run(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace) -> int:
     """Render a stored run's report again."""
-    from benchmarks.analysis.compare import load_results
     from benchmarks.report import write_reports
+    from benchmarks.results import store
 
-    md, html = write_reports(load_results(args.run_dir), args.run_dir)
+    try:
+        results = store.load(args.run_dir)
+    except store.ResultsError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
+    md, html = write_reports(results, args.run_dir)
     print(f"{md}\n{html}")
     return 0
 
 
-def compare(args: argparse.Namespace) -> int:
-    """Compare two stored runs."""
-    from benchmarks.analysis.compare import Incomparable, load_results
+def judge(args: argparse.Namespace) -> int:
+    """Judge a stored run again with the current rule; fail where a verdict differs."""
+    from benchmarks.analysis.judge import judge as judging
     from benchmarks.report import text
+    from benchmarks.results import store
 
     try:
-        print(text.compare(load_results(args.a), load_results(args.b)))
-    except Incomparable as exc:
+        results = store.load(args.run_dir)
+    except store.ResultsError as exc:
+        print(f"judge: {exc}", file=sys.stderr)
+        return 2
+    judgement = judging(results)
+    print(text.judgement(results, judgement))
+    return 0 if judgement.holds else 1
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Compare two stored runs."""
+    from benchmarks.analysis.compare import Incomparable
+    from benchmarks.report import text
+    from benchmarks.results import store
+
+    try:
+        print(text.compare(store.load(args.a), store.load(args.b)))
+    except (Incomparable, store.ResultsError) as exc:
         print(f"compare: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -285,6 +307,7 @@ def footprint(args: argparse.Namespace) -> int:
 COMMANDS = {
     "run": run,
     "report": report,
+    "judge": judge,
     "soak": soak,
     "compare": compare,
     "throughput": throughput,

@@ -3,6 +3,7 @@
 python -m benchmarks run [--quick | --full] [--out reports] [--cpus 0/1] [--locust-workers N]
                          [--no-cost] [--no-capacity] [--no-workers]
 python -m benchmarks report reports/latest
+python -m benchmarks judge reports/latest
 python -m benchmarks compare reports/A reports/B
 python -m benchmarks soak [--seconds 180]
 python -m benchmarks throughput [--floors] [--scenario health] [--cpus 0,1/0,1]
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from benchmarks import REPORTS, targets
 from benchmarks.load.wrk import SCENARIOS as WRK_SCENARIOS
-from benchmarks.schema import VARIANTS
+from benchmarks.results.vocabulary import VARIANTS
 
 
 def modes(command: argparse.ArgumentParser, *, quick: str, full: str) -> None:
@@ -68,6 +69,13 @@ def parser() -> argparse.ArgumentParser:
 
     report_ = commands.add_parser("report", help="render report.md and report.html again")
     report_.add_argument("run_dir", type=Path)
+
+    judge_ = commands.add_parser(
+        "judge",
+        help="derive a stored run's verdicts again with the current rule; exit 1 where one "
+        "differs from the stored verdict",
+    )
+    judge_.add_argument("run_dir", type=Path, help="a run directory or its results.json")
 
     soak_ = commands.add_parser("soak", help="hold each app at 70%% of capacity; kill a worker")
     soak_.add_argument("--seconds", type=float, default=180.0, help="per app (default 180)")

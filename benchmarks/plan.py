@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from benchmarks.schema import SCENARIOS, VARIANTS
+from benchmarks.results.vocabulary import SCENARIOS, VARIANTS
 from benchmarks.targets import AA, APPS, RUN
 
 LEVELS = (1, 8, 32)

@@ -17,10 +17,10 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from benchmarks import REPORTS, report
-from benchmarks.analysis import claims, decision
+from benchmarks.analysis import judge
 from benchmarks.load import locust, payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import (
@@ -40,10 +40,11 @@ from benchmarks.measure import (
 )
 from benchmarks.plan import Setup, build
 from benchmarks.progress import Progress
-from benchmarks.schema import SCHEMA_VERSION
+from benchmarks.results import store
+from benchmarks.results.records import Results
 from benchmarks.serving import gunicorn
 from benchmarks.serving.processes import pinned, split_cpus
-from benchmarks.targets import APPS
+from benchmarks.targets import APPS, facts
 
 # -- the whole run -----------------------------------------------------------------------------
 
@@ -111,7 +112,7 @@ def _run(
     progress = Progress(estimate, sys.stderr if show_progress else io.StringIO())
     started_at = time.monotonic()
     results: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": store.SCHEMA_VERSION,
         "run_id": run_id,
         "mode": mode,
         "environment": environment.fingerprint(setup),
@@ -133,6 +134,7 @@ def _run(
             "memory_sample_interval_s": phases.MEMORY_INTERVAL_S,
             "runner_cpus": load_cpus,
         },
+        "targets": facts(),
         "parity": {
             "ok": True,
             "probes": len(probes()),
@@ -261,23 +263,13 @@ def _run(
         ]
         progress.advance(the_plan.soak_estimate_s())
     results["duration_s"] = time.monotonic() - started_at
-    # Render from exactly what results.json holds, so `report DIR` gives the same bytes later.
-    results = json.loads(json.dumps(results))
-    results["decision_rule"] = decision.RULE
-    results["aa"] = claims.aa_check(results)
-    results["claims"] = claims.evaluate(results)
-    save(results, run_dir)
-    report.write_reports(results, run_dir)
+    # Judge and render exactly what results.json holds, so `judge DIR` and `report DIR` agree.
+    unjudged = cast(Results, json.loads(json.dumps(results)))
+    judged = store.load(store.save(judge.apply(unjudged), run_dir))
+    report.write_reports(judged, run_dir)
     point_latest(out, run_dir)
     progress.finish()
     return run_dir
-
-
-def save(results: dict[str, Any], run_dir: Path) -> Path:
-    """Write results.json."""
-    path = run_dir / "results.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    return path
 
 
 def point_latest(out: Path, run_dir: Path) -> None:

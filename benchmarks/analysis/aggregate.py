@@ -12,7 +12,8 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from benchmarks.schema import SCENARIOS, TARGET_NAMES, VARIANTS, Phase
+from benchmarks.results.records import Phase
+from benchmarks.results.vocabulary import SCENARIOS, TARGET_NAMES, VARIANTS
 
 Cell = tuple[str, str, str, int]  # (target, variant, scenario, users)
 

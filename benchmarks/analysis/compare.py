@@ -2,7 +2,10 @@
 
 Two runs compare only when they measured the same way on the same class of machine: the same
 schema version (this code's), the same mode, and the same CPU model, core count and split of
-CPUs between server and load generator; otherwise ``Incomparable`` says why.
+CPUs between server and load generator; otherwise ``Incomparable`` says why. Two runs that
+measured alike but under a different commit, rule, library, model or gunicorn setting compare, and
+``provenance`` names every such difference for the first line of the comparison: a verdict that
+"held" across them held across that change too.
 
 A metric's noise in a cell is how far that metric spread over the cell's trials, (max - min) /
 median, in whichever run spread more, and at least ``MIN_EFFECT``; its change counts only when
@@ -12,14 +15,12 @@ judged against its own spread. A cell measured once has no spread: only the floo
 
 from __future__ import annotations
 
-import json
 import statistics
-from pathlib import Path
 from typing import Any
 
 from benchmarks.analysis.aggregate import group, relative_spread, value
 from benchmarks.analysis.decision import MIN_EFFECT
-from benchmarks.schema import SCHEMA_VERSION
+from benchmarks.results.records import Results
 
 # metric -> (label, the phase's field: a dotted key reaches inside)
 METRICS = {
@@ -38,16 +39,20 @@ SAME = (
     ("environment", "server_cpus", "server CPUs"),
     ("environment", "load_cpus", "load CPUs"),
 )
+# What may differ between two comparable runs, but must be said first: (where, key, name).
+PROVENANCE = (
+    ("environment", "git_commit", "commit"),
+    ("rule", "version", "rule version"),
+    ("rule", "constants", "rule constants"),
+    ("environment", "libraries", "library versions"),
+    ("environment", "models", "model sha256"),
+    ("environment", "gunicorn", "gunicorn settings"),
+)
+UNCOMMITTED = "+uncommitted changes"
 
 
 class Incomparable(ValueError):
     """Two runs that did not measure the same way on the same class of machine."""
-
-
-def load_results(path: Path) -> dict[str, Any]:
-    """Read a run's results.json, given the file or its directory."""
-    path = path / "results.json" if path.is_dir() else path
-    return json.loads(path.read_text())
 
 
 def check_comparable(a: dict[str, Any], b: dict[str, Any]) -> None:
@@ -60,11 +65,24 @@ def check_comparable(a: dict[str, Any], b: dict[str, Any]) -> None:
             differences.append(f"{name}: {old!r} in A, {new!r} in B")
     if differences:
         raise Incomparable("the runs are not comparable; " + "; ".join(differences))
-    if a.get("schema_version") != SCHEMA_VERSION:
-        raise Incomparable(
-            f"both runs have schema version {a.get('schema_version')!r}; this compare reads "
-            f"{SCHEMA_VERSION}"
-        )
+
+
+def provenance(a: Results, b: Results) -> list[str]:
+    """Return what differs between two runs' commit, rule, libraries, models and gunicorn."""
+    found = []
+    for where, key, name in PROVENANCE:
+        old, new = a[where][key], b[where][key]  # type: ignore[literal-required]
+        if isinstance(old, dict) and isinstance(new, dict) and old != new:
+            keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+            found.append(
+                f"{name}: " + ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in keys)
+            )
+        elif old != new:
+            found.append(f"{name}: {old!r} -> {new!r}")
+    commits = (a["environment"]["git_commit"], b["environment"]["git_commit"])
+    if any(commit.endswith(UNCOMMITTED) for commit in commits):
+        found.append("uncommitted changes: the code of a run is not its commit's")
+    return found
 
 
 def spread(trials: list[dict[str, Any]], key: str) -> tuple[float | None, float]:

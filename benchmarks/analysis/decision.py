@@ -30,6 +30,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+# The rule's version: up by one whenever a change to this module, or to how a claim applies it,
+# could turn the same figures into another verdict. results.json records it with the constants.
+VERSION = 1
 MIN_EFFECT = 0.05  # a difference smaller than 5% is not called a difference
 CONFIDENCE = 0.95
 RESAMPLES = 9_999

@@ -34,7 +34,7 @@ from locust import FastHttpUser, constant_throughput, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
 from benchmarks.load.payloads import load as load_payloads
-from benchmarks.schema import SCENARIOS
+from benchmarks.results.vocabulary import SCENARIOS
 from benchmarks.serving.processes import ProcessTree, cpu_busy_seconds
 
 MIXED_WEIGHTS = {"predict_one": 70, "predict_batch": 10, "health": 10, "invalid": 10}

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.schema import CapacityStep
+from benchmarks.results.scaling import CapacityStep
 
 MAX_RPS = 4000.0  # one Locust process's open-loop ceiling here; a search reaching it is capped
 

@@ -17,7 +17,7 @@ from typing import Any
 from benchmarks import REPO
 from benchmarks.load import wrk
 from benchmarks.plan import Setup
-from benchmarks.schema import VARIANTS
+from benchmarks.results.vocabulary import VARIANTS
 from benchmarks.serving.gunicorn import GUNICORN_CONF
 from model.runtime import artifact_dir
 

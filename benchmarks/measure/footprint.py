@@ -22,7 +22,7 @@ except ImportError:  # packaging comes with the dev tools (pytest), not with the
     Requirement = None
 
 from benchmarks import REPO
-from benchmarks.schema import Dependencies, Distribution, LinesOfCode
+from benchmarks.results.records import Dependencies, Distribution, LinesOfCode
 
 PACKAGES = {"flask": "flask_app", "django": "django_app"}
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from benchmarks.load import locust
 from benchmarks.plan import Cell, Plan, Setup
-from benchmarks.schema import Phase
+from benchmarks.results.records import Phase
 from benchmarks.serving.gunicorn import Server
 from benchmarks.serving.processes import (
     MemorySample,

@@ -38,7 +38,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 
 from benchmarks import REPO
-from benchmarks.schema import SecurityCheck
+from benchmarks.results.records import SecurityCheck
 
 APP_NAMES = ("flask-default", "django-default", "flask-app", "django-app")
 IN_PROCESS = "flask-default"

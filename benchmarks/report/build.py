@@ -19,7 +19,8 @@ from benchmarks.report import (
 )
 from benchmarks.report.formatting import MISSING
 from benchmarks.report.view import Document, Run
-from benchmarks.schema import SCHEMA_VERSION, Results
+from benchmarks.results.records import Results
+from benchmarks.results.store import SCHEMA_VERSION
 
 SECTIONS = (
     *sections_load.SECTIONS,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from benchmarks.analysis import aggregate
-from benchmarks.schema import TARGET_NAMES
+from benchmarks.results.vocabulary import TARGET_NAMES
 
 TARGET_LABELS = {"baseline": "baseline", "flask": "Flask", "django": "Django"}
 TARGET_LABELS |= {"flask-floor": "Flask floor", "django-floor": "Django floor"}

@@ -16,7 +16,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from benchmarks.report.build import document
-from benchmarks.schema import Results
+from benchmarks.results.records import Results
 
 _MD_SPECIAL = "\\`*_[]<>|#"
 

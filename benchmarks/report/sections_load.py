@@ -39,7 +39,7 @@ from benchmarks.report.view import (
     table_or_missing,
     verdict,
 )
-from benchmarks.schema import SCENARIOS, VERDICTS
+from benchmarks.results.vocabulary import SCENARIOS, VERDICTS
 
 
 def _summary(run: Run) -> Section:

@@ -26,7 +26,7 @@ from benchmarks.report.view import (
     code,
     table_or_missing,
 )
-from benchmarks.schema import SCENARIOS
+from benchmarks.results.vocabulary import SCENARIOS
 
 
 def _first(mapping: Mapping[str, Any], *keys: str) -> Any:

@@ -21,7 +21,7 @@ from benchmarks.report.formatting import (
     ordered,
 )
 from benchmarks.report.view import Block, Chart, Inline, Para, Run, Section, Table, code
-from benchmarks.schema import VARIANTS
+from benchmarks.results.vocabulary import VARIANTS
 
 # Each app's colour for the light model with gc.freeze(), a lighter tint for the heavy one, and
 # other hues without the freeze; the legend names every line.

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from benchmarks.analysis import aggregate
+from benchmarks.analysis import aggregate, judge
 from benchmarks.analysis import compare as comparison
 from benchmarks.analysis.capacity import summary as capacity_summary
-from benchmarks.schema import Dependencies, LinesOfCode, SecurityCheck
+from benchmarks.analysis.judge import Judgement
+from benchmarks.results.records import Dependencies, LinesOfCode, Results, SecurityCheck
 
 
 def throughput(result: dict) -> str:
@@ -143,13 +144,44 @@ def security(checks: list[SecurityCheck]) -> str:
     return "\n".join(lines)
 
 
+def judgement(results: Results, judged: Judgement) -> str:
+    """Return a stored run's verdicts judged again, and what moved them."""
+    stored = results["rule"]
+    lines = [
+        f"{results['run_id']}: stored under rule version {stored['version']}, judged with "
+        f"version {judge.rule()['version']}",
+        *(f"  rule changed: {change}" for change in judged.rule_changes),
+        "",
+        f"{'claim':<20}{'stored':<28}{'now':<28}",
+    ]
+    before = {claim["id"]: claim["verdict"] for claim in results["claims"]}
+    lines += [
+        f"{claim['id']:<20}{before.get(claim['id'], '-'):<28}{claim['verdict']:<28}"
+        + ("" if before.get(claim["id"]) == claim["verdict"] else "DIFFERS")
+        for claim in judged.claims
+    ]
+    lines += [
+        f"{c.id:<20}{c.stored or '-':<28}{'-':<28}DIFFERS" for c in judged.changes if not c.now
+    ]
+    lines.append(
+        f"All {len(judged.claims)} verdicts hold."
+        if judged.holds
+        else f"{len(judged.changes)} of {len(judged.claims)} verdicts differ from the stored ones."
+    )
+    return "\n".join(lines)
+
+
 def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
     """Return a plain-text table of the changes, marking those beyond each metric's noise.
 
     Raises ``compare.Incomparable`` when the runs did not measure alike.
     """
     rows = comparison.changes(a, b)
+    differs = comparison.provenance(a, b)
     lines = [
+        "NOT LIKE FOR LIKE: the runs differ in " + "; ".join(differs)
+        if differs
+        else "Like for like: the same commit, rule, libraries, models and gunicorn settings.",
         f"A: {a['run_id']} ({a['mode']}, {a['environment'].get('git_commit', '?')[:12]})",
         f"B: {b['run_id']} ({b['mode']}, {b['environment'].get('git_commit', '?')[:12]})",
         "",

@@ -13,7 +13,8 @@ from markupsafe import Markup
 
 from benchmarks.analysis.aggregate import Cell
 from benchmarks.report.formatting import NOT_MEASURED, ordered
-from benchmarks.schema import VARIANTS, Results
+from benchmarks.results.records import Results
+from benchmarks.results.vocabulary import VARIANTS
 
 
 @dataclass(frozen=True)

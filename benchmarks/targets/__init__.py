@@ -18,6 +18,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from benchmarks.results.records import TargetFacts
+from benchmarks.results.vocabulary import Framework, TargetKind
+
 
 @dataclass(frozen=True)
 class Target:
@@ -26,7 +29,9 @@ class Target:
     name: str
     wsgi: str  # what gunicorn imports, "module:callable"
     tags: frozenset[str]
+    framework: Framework | None = None  # None for the bare WSGI baseline
     floor: str | None = None  # the name of this app's framework floor, for an app
+    app: str | None = None  # the product app it is another copy or setting of
     headers: tuple[tuple[str, str], ...] = ()  # sent with every request to it, besides the body's
     prepare: bool = False  # its module has prepare(attribute): one-off set-up, run uncounted
     env: tuple[tuple[str, str], ...] = ()  # settings of its own, over the environment
@@ -125,15 +130,30 @@ TARGETS: dict[str, Target] = {
         Target(
             "baseline", "benchmarks.targets.baseline:application", frozenset({"baseline", "run"})
         ),
-        Target("flask-floor", "benchmarks.targets.floor_flask:app", frozenset({"floor"})),
-        Target("flask", "flask_app.wsgi:app", frozenset({"app", "run"}), floor="flask-floor"),
+        Target("flask-floor", "benchmarks.targets.floor_flask:app", frozenset({"floor"}), "flask"),
+        Target(
+            "flask", "flask_app.wsgi:app", frozenset({"app", "run"}), "flask", floor="flask-floor"
+        ),
         # The same app again under another name: the A/A check of every run's noise.
-        Target("flask-twin", "flask_app.wsgi:app", frozenset({"aa"})),
-        Target("django-floor", "benchmarks.targets.floor_django:application", frozenset({"floor"})),
+        Target(
+            "flask-twin",
+            "flask_app.wsgi:app",
+            frozenset({"aa"}),
+            "flask",
+            floor="flask-floor",
+            app="flask",
+        ),
+        Target(
+            "django-floor",
+            "benchmarks.targets.floor_django:application",
+            frozenset({"floor"}),
+            "django",
+        ),
         Target(
             "django",
             "django_app.wsgi:application",
             frozenset({"app", "run"}),
+            "django",
             floor="django-floor",
         ),
         # Each app with its built-in /metrics switched off: what recording costs a request.
@@ -141,12 +161,18 @@ TARGETS: dict[str, Target] = {
             "flask-no-metrics",
             "flask_app.wsgi:app",
             frozenset({"metrics-off"}),
+            "flask",
+            floor="flask-floor",
+            app="flask",
             env=(("MLAPI_METRICS_ENABLED", "false"),),
         ),
         Target(
             "django-no-metrics",
             "django_app.wsgi:application",
             frozenset({"metrics-off"}),
+            "django",
+            floor="django-floor",
+            app="django",
             env=(("MLAPI_METRICS_ENABLED", "false"),),
         ),
         *(
@@ -154,15 +180,49 @@ TARGETS: dict[str, Target] = {
                 rung.target,
                 f"benchmarks.targets.ladder_{framework}:{rung.feature}",
                 frozenset({"ladder"}),
+                framework,
+                floor=f"{framework}-floor",
+                app=framework,
                 headers=TOKEN_HEADER if rung.feature == "token" else (),
                 prepare=framework == "django",
             )
             for framework, rungs in LADDERS.items()
             for rung in rungs
-            if "+" in rung.target
+            if rung.feature not in ("floor", "app")
         ),
     )
 }
+
+# A target's kind by its tag; the run's own "run" tag says where it is measured, not what it is.
+KINDS: dict[str, TargetKind] = {
+    "baseline": "baseline",
+    "app": "app",
+    "floor": "floor",
+    "aa": "twin",
+    "metrics-off": "metrics-off",
+    "ladder": "rung",
+}
+
+
+def facts() -> dict[str, TargetFacts]:
+    """Return what the registry says of every target, as results.json records it."""
+    placed = {
+        rung.target: (place, rung) for rungs in LADDERS.values() for place, rung in enumerate(rungs)
+    }
+    found: dict[str, TargetFacts] = {}
+    for name, target in TARGETS.items():
+        (kind,) = (KINDS[tag] for tag in target.tags if tag in KINDS)
+        place, rung = placed.get(name, (None, None))
+        found[name] = {
+            "kind": kind,
+            "framework": target.framework,
+            "app": target.app,
+            "floor": target.floor,
+            "rung": place,
+            "feature": rung.feature if rung else None,
+            "extension": rung.extension if rung else None,
+        }
+    return found
 
 
 def names(tag: str | None = None) -> tuple[str, ...]:

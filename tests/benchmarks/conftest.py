@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from benchmarks.schema import Results
+from benchmarks.results import store
+from benchmarks.results.records import Results
 
 SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
 
 
 @pytest.fixture
 def results() -> Results:
-    """Load the synthetic sample results afresh, so a test may change them."""
-    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+    """Load the synthetic sample results afresh (validated), so a test may change them."""
+    return store.load(SAMPLE)
 
 
 # One run for the session: test_run.py and test_cli.py both read it, and it takes minutes.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.analysis import aggregate
-from benchmarks.schema import Results
+from benchmarks.results.records import Results
 
 
 def phase(rps: float, trial: int = 1, **changes: object) -> dict:

@@ -10,7 +10,7 @@ import pytest
 from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import claims_resources
 from benchmarks.analysis.aggregate import cells
-from benchmarks.schema import Results
+from benchmarks.results.records import Results
 
 
 def _scales(results: Results) -> dict[str, str]:

@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks.analysis import claims, ladders
 from benchmarks.report import render
-from benchmarks.schema import Results
+from benchmarks.results.records import Results
 
 
 def _set(results: Results, target: str, instructions: int) -> None:

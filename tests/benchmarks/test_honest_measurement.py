@@ -18,6 +18,7 @@ from benchmarks.analysis import compare
 from benchmarks.load import locust, payloads
 from benchmarks.measure import phases
 from benchmarks.plan import Cell, Plan, Setup
+from benchmarks.report import text
 from benchmarks.serving import gunicorn, processes
 
 SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
@@ -309,8 +310,8 @@ def run_a() -> dict:
         (None, "mode", "default", "mode"),
         ("environment", "cpu_model", "Other CPU", "CPU model"),
         ("environment", "cores", 2, "core count"),
-        ("environment", "server_cpus", [0], "server CPUs"),
-        ("environment", "load_cpus", [1], "load CPUs"),
+        ("environment", "server_cpus", "0", "server CPUs"),
+        ("environment", "load_cpus", "1", "load CPUs"),
     ],
 )
 def test_compare_refuses_runs_that_did_not_measure_alike(
@@ -341,10 +342,50 @@ def test_compare_refuses_runs_that_did_not_measure_alike(
     assert not result.stdout
 
 
-def test_compare_refuses_two_runs_of_an_older_schema(run_a: dict) -> None:
+def test_compare_refuses_two_runs_of_an_older_schema(run_a: dict, tmp_path: Path) -> None:
     run_a["schema_version"] = 1
-    with pytest.raises(compare.Incomparable, match="this compare reads"):
-        compare.changes(run_a, copy.deepcopy(run_a))
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text(json.dumps(run_a))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "compare",
+            *(str(tmp_path / n) for n in ("a.json", "b.json")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "schema version 1; this code reads" in result.stderr
+    assert not result.stdout
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "change", "named"),
+    [
+        ("environment", "git_commit", "0123456789ab", "commit"),
+        ("rule", "version", 99, "rule version"),
+        ("environment", "libraries", {"flask": "9.9.9"}, "library versions: flask"),
+        ("environment", "models", {"light": "f" * 64}, "model sha256: light"),
+        ("environment", "gunicorn", {"keepalive": 75}, "gunicorn settings: keepalive"),
+    ],
+)
+def test_compare_says_first_where_two_runs_were_not_made_alike(
+    run_a: dict, where: str, key: str, change: object, named: str
+) -> None:
+    assert text.compare(run_a, copy.deepcopy(run_a)).startswith("Like for like")
+    run_b = copy.deepcopy(run_a)
+    if isinstance(change, dict):
+        run_b[where][key] = {**run_b[where][key], **change}
+    else:
+        run_b[where][key] = change
+    first = text.compare(run_a, run_b).splitlines()[0]
+    assert first.startswith("NOT LIKE FOR LIKE")
+    assert named in first
 
 
 def test_compare_judges_each_metric_against_its_own_noise(run_a: dict) -> None:

@@ -25,7 +25,7 @@ from benchmarks.measure.footprint import (
     package_files,
     size_bytes,
 )
-from benchmarks.schema import Dependencies
+from benchmarks.results.records import Dependencies
 
 APPS = ("flask", "django")
 PROJECT_PACKAGES = {"model", "contract", "flask_app", "django_app", "benchmarks"}

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.measure import security
 from benchmarks.measure.security import APP_NAMES, CHECKS, KEY_CHECK, Subject, observe
-from benchmarks.schema import SecurityCheck
+from benchmarks.results.records import SecurityCheck
 
 PROJECT_APPS = ("flask-app", "django-app")
 HEADER_CHECKS = (

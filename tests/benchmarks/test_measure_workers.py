@@ -7,9 +7,9 @@ from typing import get_type_hints
 
 import pytest
 
-from benchmarks import schema
 from benchmarks.measure import workers
 from benchmarks.plan import WORKERS, WorkersPlan
+from benchmarks.results import scaling, vocabulary
 from benchmarks.serving import gunicorn
 
 
@@ -58,7 +58,7 @@ def test_marginal_cost_is_the_least_squares_slope_of_the_median_totals() -> None
     assert fit["total_pss_anon_mib"] == [101.0, 111.0, 130.0]
     assert fit["rounds"] == 2
     assert fit["spread"] == pytest.approx(2 / 111)
-    assert set(fit) == set(get_type_hints(schema.WorkersFit))
+    assert set(fit) == set(get_type_hints(scaling.WorkersFit))
 
 
 def test_one_round_has_no_spread_and_a_flat_line_no_workers_per_gib() -> None:
@@ -80,7 +80,7 @@ def test_the_logged_freeze_count_is_read_back() -> None:
 
 def test_every_plan_measures_known_variants_and_at_least_two_counts() -> None:
     for plan in WORKERS.values():
-        assert set(plan.variants) <= set(schema.VARIANTS)
+        assert set(plan.variants) <= set(vocabulary.VARIANTS)
         assert len(set(plan.counts)) >= 2
     assert max(WORKERS["full"].counts) == 8
 
@@ -110,7 +110,7 @@ def test_memory_of_every_process_at_every_worker_count(tmp_path: Path) -> None:
     rows = result["rows"]
     assert [r["workers"] for r in rows] == [1, 2]
     for reading in rows:
-        assert set(reading) == set(get_type_hints(schema.WorkersRow))
+        assert set(reading) == set(get_type_hints(scaling.WorkersRow))
         assert (
             len(reading["worker_pss_mib"]) == len(reading["worker_uss_mib"]) == reading["workers"]
         )
@@ -128,4 +128,4 @@ def test_memory_of_every_process_at_every_worker_count(tmp_path: Path) -> None:
     (fit,) = result["fits"]
     # One more worker costs memory, but less than a whole server: it shares the master's pages.
     assert 0 < fit["marginal_mib"] < rows[0]["total_pss_mib"]
-    assert set(result) == set(get_type_hints(schema.Workers))
+    assert set(result) == set(get_type_hints(scaling.Workers))

@@ -9,10 +9,10 @@ from typing import get_type_hints
 
 import pytest
 
-from benchmarks import schema
 from benchmarks.analysis import aggregate
 from benchmarks.report import build, formatting, render, text, view
-from benchmarks.schema import Results
+from benchmarks.results import records, scaling, vocabulary
+from benchmarks.results.records import Results
 
 HEADLINE = ("flask", "light", "predict_one", 32)
 
@@ -40,11 +40,11 @@ def cell_count(line: str) -> int:
 def test_the_sample_is_complete_and_marked_synthetic(results: Results) -> None:
     assert results["note"] == "synthetic data for tests"
     parts = {
-        "phases": schema.Phase,
-        "calibration": schema.Calibration,
-        "security": schema.SecurityCheck,
-        "claims": schema.Claim,
-        "overhead": schema.Overhead,
+        "phases": records.Phase,
+        "calibration": records.Calibration,
+        "security": records.SecurityCheck,
+        "claims": records.Claim,
+        "overhead": records.Overhead,
     }
     assert set(get_type_hints(Results)) <= set(results)
     for key, kind in parts.items():
@@ -52,13 +52,13 @@ def test_the_sample_is_complete_and_marked_synthetic(results: Results) -> None:
         for record in results[key]:
             assert set(record) == set(get_type_hints(kind)), key
     for startup in results["startup"].values():
-        assert set(startup) == set(get_type_hints(schema.Startup))
-    assert set(results["cost"]) == set(get_type_hints(schema.Cost))
+        assert set(startup) == set(get_type_hints(records.Startup))
+    assert set(results["cost"]) == set(get_type_hints(records.Cost))
     for row in results["cost"]["rows"]:
-        assert set(row) == set(get_type_hints(schema.CostRow))
+        assert set(row) == set(get_type_hints(records.CostRow))
     for deps in results["dependencies"].values():
-        assert set(deps) == set(get_type_hints(schema.Dependencies))
-    assert {c["verdict"] for c in results["claims"]} == set(schema.VERDICTS)
+        assert set(deps) == set(get_type_hints(records.Dependencies))
+    assert {c["verdict"] for c in results["claims"]} == set(vocabulary.VERDICTS)
     assert sum(p["generator_bound"] for p in results["phases"]) == 1
     assert any(c["generator_limited"] for c in results["calibration"])
 
@@ -79,7 +79,7 @@ def test_markdown_shows_figures_computed_from_the_phases(results: Results) -> No
     assert f"| {formatting.fmt_us(flask['framework_us'])} |" in markdown
     assert "**generator-bound**" in markdown
     assert "**generator-limited**" in markdown
-    counts = {v: sum(c["verdict"] == v for c in results["claims"]) for v in schema.VERDICTS}
+    counts = {v: sum(c["verdict"] == v for c in results["claims"]) for v in vocabulary.VERDICTS}
     tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     assert f"tested against these figures: {tally}." in markdown
     for claim in results["claims"]:
@@ -168,7 +168,7 @@ def test_html_shows_the_same_sections_figures_and_badges(results: Results) -> No
     assert "synthetic data for tests" in html
     rps = aggregate.cells(results["phases"])[HEADLINE]["rps"]
     assert f"Flask {formatting.fmt_rps(rps)} req/s" in html
-    for kind in schema.VERDICTS:
+    for kind in vocabulary.VERDICTS:
         assert f'<span class="badge {view.verdict(kind).kind}">' in html
     assert '<span class="flag">generator-bound</span>' in html
 
@@ -281,10 +281,10 @@ def test_memory_per_worker_section_draws_each_setting_and_tabulates_the_slopes(
 
     workers = results["workers"]
     for record in workers["rows"]:
-        assert set(record) == set(get_type_hints(schema.WorkersRow))
+        assert set(record) == set(get_type_hints(scaling.WorkersRow))
     for fit in workers["fits"]:
-        assert set(fit) == set(get_type_hints(schema.WorkersFit))
-    assert set(workers) == set(get_type_hints(schema.Workers))
+        assert set(fit) == set(get_type_hints(scaling.WorkersFit))
+    assert set(workers) == set(get_type_hints(scaling.Workers))
     markdown = render.render_markdown(results)
     section = markdown.split("\n## Memory per worker\n")[1].split("\n## ")[0]
     (table,) = markdown_tables(section)

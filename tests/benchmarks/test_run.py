@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 from typing import get_type_hints
 
+import jsonschema
 import pytest
 
-from benchmarks import schema
+from benchmarks import targets
+from benchmarks.analysis import judge
 from benchmarks.load.probes import probes
 from benchmarks.plan import build
+from benchmarks.results import records, store, vocabulary
 
 pytestmark = pytest.mark.server
 
@@ -19,8 +22,15 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     for name in ("results.json", "report.md", "report.html", "payloads.json"):
         assert (quick_run / name).stat().st_size > 0, name
     assert (quick_run.parent / "latest").is_symlink()
-    results = json.loads((quick_run / "results.json").read_text())
-    assert results["schema_version"] == schema.SCHEMA_VERSION
+    saved = json.loads((quick_run / "results.json").read_text())
+    # Valid for a reader outside Python (the exported JSON Schema) and for this code (the store).
+    jsonschema.validate(saved, json.loads(store.SCHEMA_FILE.read_text()))
+    results = store.load(quick_run)
+    assert results == saved
+    assert judge.judge(results).holds
+    assert results["targets"] == targets.facts()
+    assert results["rule"] == judge.rule()
+    assert results["schema_version"] == store.SCHEMA_VERSION
     assert results["mode"] == "quick"
     assert results["parity"]["ok"]
     env = results["environment"]
@@ -45,7 +55,7 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     plan = build("quick")
     assert cells == {(t, c.variant, c.scenario) for c in plan.cells for t in plan.measuring(c)}
     # Run with --no-cost: everything but the instruction counts, which it must leave out.
-    assert set(get_type_hints(schema.Results)) - {"cost"} <= set(results)
+    assert set(get_type_hints(records.Results)) - {"cost"} <= set(results)
     assert "cost" not in results
     # Memory as workers are added: every app, every count of the quick plan, every worker.
     found = {(r["app"], r["workers"]) for r in results["workers"]["rows"]}
@@ -54,7 +64,7 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
         assert len(reading["worker_pss_mib"]) == reading["workers"]
         assert all(reading["served"])
     for phase in results["phases"]:
-        assert set(phase) == set(get_type_hints(schema.Phase))
+        assert set(phase) == set(get_type_hints(records.Phase))
         assert phase["failures"] == 0, phase["errors"]
         assert phase["requests"] > 20
         latency = phase["latency_ms"]
@@ -68,7 +78,7 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     assert any(p["latency_ms"]["p50"] % 1 for p in results["phases"])
     assert {row["target"] for row in results["calibration"]} == set(plan.distinct)
     for row in results["calibration"]:
-        assert set(row) == set(get_type_hints(schema.Calibration))
+        assert set(row) == set(get_type_hints(records.Calibration))
     assert set(results["startup"]) == set(plan.distinct)
     assert all(len(s["seconds"]) == plan.startup_samples for s in results["startup"].values())
     assert all(s["median"] > 0 for s in results["startup"].values())
@@ -80,7 +90,7 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     assert results["aa"]["interval"] is None
     assert [r["target"] for r in results["overhead"]] == list(plan.distinct)
     for row in results["overhead"]:
-        assert set(row) == set(get_type_hints(schema.Overhead))
+        assert set(row) == set(get_type_hints(records.Overhead))
         assert row["predict_canned_us"] > 0
         assert row["predict_us"] > 0
     assert "In process, without server or network" in (quick_run / "report.md").read_text()
@@ -95,4 +105,4 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
         flask, django = entry["answers"]["flask"], entry["answers"]["django"]
         assert flask == django, entry
         assert flask["status"] < 500
-    assert {c["verdict"] for c in results["claims"]} <= set(schema.VERDICTS)
+    assert {c["verdict"] for c in results["claims"]} <= set(vocabulary.VERDICTS)

@@ -1,0 +1,87 @@
+"""Judge a run: derive its verdicts from its stored figures, and judge a stored run again.
+
+A run's verdicts are made here and nowhere else, once when the run ends and again on demand
+(``python -m benchmarks judge RUN_DIR``), so a stored run judged with the same rule gives the
+same verdicts, and one judged with a changed rule says which verdicts the change moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from benchmarks.analysis import claims, decision
+from benchmarks.results.records import AACheck, Claim, Results, Rule
+
+
+def rule() -> Rule:
+    """Return the rule this code applies: its version and every constant a verdict reads."""
+    return {
+        "version": decision.VERSION,
+        "constants": {
+            "min_effect": decision.MIN_EFFECT,
+            "confidence": decision.CONFIDENCE,
+            "resamples": decision.RESAMPLES,
+            "seed": decision.SEED,
+            "min_trials": decision.MIN_TRIALS,
+            "heavy_model_share": claims.HEAVY_MODEL_SHARE,
+        },
+    }
+
+
+def verdicts(results: Results) -> tuple[AACheck | None, list[Claim]]:
+    """Return the A/A check and every claim's verdict, derived from the figures alone."""
+    return claims.aa_check(results), claims.evaluate(results)
+
+
+def apply(results: Results) -> Results:
+    """Return the results with the current rule's verdicts, A/A check and rule record."""
+    aa, found = verdicts(results)
+    return {**results, "aa": aa, "claims": found, "decision_rule": decision.RULE, "rule": rule()}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A claim whose verdict under the current rule is not the stored one."""
+
+    id: str
+    stored: str | None  # None: the stored run has no such claim
+    now: str | None  # None: the current rule has no such claim
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A stored run judged again with the current rule."""
+
+    rule_changes: list[str]  # how the stored rule differs from the current one, in words
+    changes: list[Change]
+    claims: list[Claim]  # the verdicts under the current rule
+
+    @property
+    def holds(self) -> bool:
+        """Return whether every stored verdict is the current rule's."""
+        return not self.changes
+
+
+def rule_changes(stored: Rule, current: Rule) -> list[str]:
+    """Return how two rule records differ, one phrase per difference."""
+    found = []
+    if stored["version"] != current["version"]:
+        found.append(f"rule version {stored['version']} stored, {current['version']} now")
+    before, after = stored["constants"], current["constants"]
+    for name in dict.fromkeys([*before, *after]):
+        if before.get(name) != after.get(name):
+            found.append(f"{name} {before.get(name)!r} stored, {after.get(name)!r} now")
+    return found
+
+
+def judge(results: Results) -> Judgement:
+    """Judge a stored run again with the current rule."""
+    _, found = verdicts(results)
+    stored = {claim["id"]: claim["verdict"] for claim in results["claims"]}
+    now = {claim["id"]: claim["verdict"] for claim in found}
+    changes = [
+        Change(name, stored.get(name), now.get(name))
+        for name in dict.fromkeys([*stored, *now])
+        if stored.get(name) != now.get(name)
+    ]
+    return Judgement(rule_changes(results["rule"], rule()), changes, found)

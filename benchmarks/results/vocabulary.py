@@ -1,0 +1,52 @@
+"""The benchmark's vocabulary: the names results use, and the two small records every room shares.
+
+Each name is defined here once; the tuples keep the conventional order in which reports list them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from typing_extensions import TypedDict
+
+# ``Target`` names what a run's phases measure (the registry in
+# ``benchmarks.targets`` tags the same three ``run``; a test holds the two together).
+Target = Literal["baseline", "flask", "django", "flask-twin"]
+Variant = Literal["light", "heavy"]
+Scenario = Literal["health", "predict_one", "predict_batch", "invalid", "mixed"]
+Mode = Literal["quick", "default", "full"]
+Verdict = Literal[
+    "supported",
+    "contradicted",
+    "mixed",
+    "inconclusive",
+    "inconclusive (quick run)",
+    "not measurable here",
+]
+# What a target is, as the registry says (``benchmarks.targets``): results carry it so that no
+# reader has to guess a relation from a name.
+TargetKind = Literal["baseline", "app", "floor", "twin", "metrics-off", "rung"]
+Framework = Literal["flask", "django"]
+TARGET_NAMES: tuple[str, ...] = get_args(Target)
+VARIANTS: tuple[str, ...] = get_args(Variant)
+SCENARIOS: tuple[str, ...] = get_args(Scenario)
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+FRAMEWORKS: tuple[str, ...] = get_args(Framework)
+
+
+class Latency(TypedDict):
+    """Response times in milliseconds, with 10-microsecond resolution below 10 ms."""
+
+    p50: float
+    p90: float
+    p99: float
+    p999: float
+    max: float
+
+
+class LocustError(TypedDict):
+    """One line of Locust's error report."""
+
+    name: str
+    error: str
+    count: int
