@@ -13,11 +13,10 @@ judged against its own spread. A cell measured once has no spread: only the floo
 from __future__ import annotations
 
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
-from benchmarks.analysis.aggregate import group, relative_spread, value
+from benchmarks.analysis.aggregate import group, spread
 from benchmarks.analysis.decision import MIN_EFFECT
 from benchmarks.schema import SCHEMA_VERSION
 
@@ -65,15 +64,6 @@ def check_comparable(a: dict[str, Any], b: dict[str, Any]) -> None:
             f"both runs have schema version {a.get('schema_version')!r}; this compare reads "
             f"{SCHEMA_VERSION}"
         )
-
-
-def spread(trials: list[dict[str, Any]], key: str) -> tuple[float | None, float]:
-    """Return the median of one metric over a cell's trials and its relative spread."""
-    values = [v for v in (value(trial, key) for trial in trials) if v is not None]
-    if not values:
-        return None, 0.0
-    middle = statistics.median(values)
-    return middle, relative_spread(min(values), max(values), middle)
 
 
 def changes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
-
+from benchmarks.analysis.aggregate import median
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     MISSING,
@@ -40,18 +39,13 @@ MEMORY_COLUMNS = {
 }
 
 
-def _median(cells: list[dict], key: str) -> float | None:
-    found = [c[key] for c in cells if c[key] is not None]
-    return statistics.median(found) if found else None
-
-
 def _memory(run: Run) -> Section:
     rows: list[list[Inline]] = []
     for target in run.targets:
         for variant in run.variants:
             mine = [c for k, c in run.cells.items() if k[0] == target and k[1] == variant]
             if mine:
-                medians = [fmt_mib(_median(mine, key)) for key in MEMORY_COLUMNS]
+                medians = [fmt_mib(median(c[key] for c in mine)) for key in MEMORY_COLUMNS]
                 peak = fmt_mib(max(c["pss_mib_peak"] for c in mine))
                 rows.append([label(target), variant, *medians, peak])
     headers = ["Target", "Variant", *MEMORY_COLUMNS.values(), "Peak PSS MiB"]

@@ -7,9 +7,9 @@ many workers a GiB holds. ``text`` is the same table for the terminal.
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
+from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     MISSING,
@@ -32,20 +32,6 @@ FREEZE_OFF_COLOURS = {
     ("django", "light"): "#7d3c98",
     ("django", "heavy"): "#c39bd3",
 }
-
-
-def _key(fit: dict[str, Any]) -> tuple:
-    return (
-        ordered(["flask", "django", fit["app"]]).index(fit["app"]),
-        VARIANTS.index(fit["variant"]) if fit["variant"] in VARIANTS else len(VARIANTS),
-        not fit["preload"],
-        fit["freeze"],
-    )
-
-
-def fits(workers: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the fits in report order: app, variant, preload on first, freeze off first."""
-    return sorted(workers.get("fits") or [], key=_key)
 
 
 def setting(fit: dict[str, Any]) -> str:
@@ -76,53 +62,6 @@ def _spread(fit: dict[str, Any]) -> str:
         return MISSING
     anon = fit.get("spread_anon")
     return fmt_share(fit["spread"]) + ("" if anon is None else f"; {anon:.1%}")
-
-
-def worker_uss(workers: dict[str, Any], fit: dict[str, Any]) -> float | None:
-    """Return the median USS of one worker at the fit's largest count, over rounds and workers."""
-    top = max(fit["counts"])
-    found = [
-        uss
-        for row in workers.get("rows", [])
-        if (row["app"], row["variant"], row["preload"], row["freeze"], row["workers"])
-        == (fit["app"], fit["variant"], fit["preload"], fit["freeze"], top)
-        for uss in row["worker_uss_mib"]
-    ]
-    return statistics.median(found) if found else None
-
-
-def _anonymous(fit: dict[str, Any]) -> bool:
-    return fit.get("marginal_anon_mib") is not None
-
-
-def marginal(fit: dict[str, Any]) -> float:
-    """Return what one more worker costs: over anonymous pages where measured, else all PSS."""
-    return fit["marginal_anon_mib"] if _anonymous(fit) else fit["marginal_mib"]
-
-
-def _slope_range(fit: dict[str, Any]) -> float | None:
-    slopes = fit.get("marginal_anon_mib_rounds" if _anonymous(fit) else "marginal_mib_rounds")
-    return max(slopes) - min(slopes) if slopes and len(slopes) > 1 else None
-
-
-def freeze_savings(workers: dict[str, Any]) -> list[tuple[str, str, float, float | None]]:
-    """Return (app, variant, MiB per added worker saved by gc.freeze(), noise MiB) where both
-    settings ran (preloaded).
-
-    The saving is the difference of the slopes over anonymous pages (over all of PSS where the
-    kernel does not split it); the noise is the larger of the two slopes' range between rounds
-    (None with one round): a saving smaller than it is not told apart from chance.
-    """
-    found = []
-    by = {(f["app"], f["variant"], f["preload"], f["freeze"]): f for f in fits(workers)}
-    for (app, variant, preload, freeze), off in by.items():
-        on = by.get((app, variant, preload, True))
-        if freeze or not preload or on is None:
-            continue
-        ranges = [r for r in (_slope_range(off), _slope_range(on)) if r is not None]
-        noise = max(ranges) if ranges else None
-        found.append((app, variant, marginal(off) - marginal(on), noise))
-    return found
 
 
 def _noise(noise: float | None) -> str:
