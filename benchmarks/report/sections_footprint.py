@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from benchmarks.analysis.aggregate import median
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     MISSING,
     NOT_MEASURED,
     colour,
-    fmt_mb,
     fmt_mib,
-    fmt_seconds,
+    fmt_ms,
     fmt_value,
     label,
     ordered,
@@ -73,8 +75,8 @@ def _startup(run: Run) -> Section:
     rows: list[list[Inline]] = [
         [
             label(n),
-            fmt_seconds(startup[n]["median"]),
-            ", ".join(fmt_seconds(s) for s in startup[n]["seconds"]),
+            fmt_ms(startup[n]["median"]),
+            ", ".join(fmt_ms(s) for s in startup[n]["seconds"]),
         ]
         for n in names
     ]
@@ -102,9 +104,12 @@ def _startup(run: Run) -> Section:
 
 def _loc(run: Run) -> Section:
     loc = run.results.get("loc") or {}
+    return Section("Lines of code", lines_of_code(loc) if loc else [Para(NOT_MEASURED)])
+
+
+def lines_of_code(loc: Mapping[str, Any]) -> list[Block]:
+    """Return each app's code lines by concern, then by file."""
     apps = ordered(loc)
-    if not apps:
-        return Section("Lines of code", [Para(NOT_MEASURED)])
     blocks: list[Block] = [
         Para("Code lines of each app's own package, without comments or blank lines.")
     ]
@@ -124,21 +129,27 @@ def _loc(run: Run) -> Section:
             Heading(f"{label(app)}: by file"),
             Table(["File", "Lines"], rows, frozenset({1})),
         ]
-    return Section("Lines of code", blocks)
+    return blocks
 
 
 def _dependencies(run: Run) -> Section:
     deps = run.results.get("dependencies") or {}
+    # Written by the runner beside the schema's keys: each framework on its own, so a reader
+    # can tell the framework's weight from what the app adds to it.
+    alone = run.results.get("framework_footprint") or {}
+    return Section("Dependencies", dependencies(deps, alone) if deps else [Para(NOT_MEASURED)])
+
+
+def dependencies(deps: Mapping[str, Any], alone: Mapping[str, Any]) -> list[Block]:
+    """Return what each app installs beyond the shared core, and each framework alone."""
     apps = ordered(deps)
-    if not apps:
-        return Section("Dependencies", [Para(NOT_MEASURED)])
     rows: list[list[Inline]] = [
         [
             label(a),
             fmt_value(deps[a]["direct"]),
             fmt_value(deps[a]["extensions"]),
             str(len(deps[a]["distributions"])),
-            fmt_mb(deps[a]["total_bytes"] / 1e6, 2),
+            fmt_mib(deps[a]["total_bytes"] / 1e6, 2),
         ]
         for a in apps
     ]
@@ -150,15 +161,12 @@ def _dependencies(run: Run) -> Section:
         ),
         Table(headers, rows, frozenset({3, 4})),
     ]
-    # Written by the runner beside the schema's keys: each framework on its own, so a reader
-    # can tell the framework's weight from what the app adds to it.
-    alone = run.results.get("framework_footprint") or {}
     if alone:
         rows = [
             [
                 label(fw),
                 ", ".join(d["name"] for d in alone[fw]["distributions"]),
-                fmt_mb(alone[fw]["total_bytes"] / 1e6, 2),
+                fmt_mib(alone[fw]["total_bytes"] / 1e6, 2),
             ]
             for fw in ordered(alone)
         ]
@@ -168,14 +176,14 @@ def _dependencies(run: Run) -> Section:
         ]
     for app in apps:
         dists = sorted(deps[app]["distributions"], key=lambda d: d["name"].lower())
-        rows = [[code(d["name"]), d["version"], fmt_mb(d["size_bytes"] / 1e6, 2)] for d in dists]
-        total = Span(fmt_mb(deps[app]["total_bytes"] / 1e6, 2), "strong")
+        rows = [[code(d["name"]), d["version"], fmt_mib(d["size_bytes"] / 1e6, 2)] for d in dists]
+        total = Span(fmt_mib(deps[app]["total_bytes"] / 1e6, 2), "strong")
         rows.append([Span("total", "strong"), "", total])
         blocks += [
             Heading(f"{label(app)}: distributions"),
             Table(["Distribution", "Version", "Size MB"], rows, frozenset({2})),
         ]
-    return Section("Dependencies", blocks)
+    return blocks
 
 
 SECTIONS = (_memory, _startup, _loc, _dependencies)
