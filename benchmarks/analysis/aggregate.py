@@ -58,7 +58,8 @@ def value(record: Mapping[str, Any], key: str) -> Any:
     return current
 
 
-def _median(values: Iterable[float | None]) -> float | None:
+def median(values: Iterable[float | None]) -> float | None:
+    """Return the median of the values that are not None; None when there are none."""
     present = [v for v in values if v is not None]
     return statistics.median(present) if present else None
 
@@ -66,8 +67,8 @@ def _median(values: Iterable[float | None]) -> float | None:
 def summarise(trials: list[Phase]) -> dict:
     """Return the figures of one cell from its trials."""
     rps = [phase["rps"] for phase in trials]
-    cpu_us = _median(phase["server_cpu_us_per_request"] for phase in trials)
-    model_ms = _median(phase["model_ms_mean"] for phase in trials)
+    cpu_us = median(phase["server_cpu_us_per_request"] for phase in trials)
+    model_ms = median(phase["model_ms_mean"] for phase in trials)
     return {
         "rps": statistics.median(rps),
         "rps_min": min(rps),
@@ -86,7 +87,7 @@ def summarise(trials: list[Phase]) -> dict:
         "uss_mib_steady": statistics.median(phase["uss_mib_steady"] for phase in trials),
         "rss_mib_steady": statistics.median(phase["rss_mib_steady"] for phase in trials),
         "pss_mib_master": statistics.median(phase["pss_mib_master"] for phase in trials),
-        "pss_mib_worker": _median(
+        "pss_mib_worker": median(
             statistics.median(phase["pss_mib_workers"]) if phase["pss_mib_workers"] else None
             for phase in trials
         ),
@@ -130,19 +131,14 @@ def relative_spread(low: float, high: float, middle: float) -> float:
     return (high - low) / middle if middle else float("inf")
 
 
-def noise(phases: list[Phase], key: str = "rps") -> dict[Cell, float]:
-    """Return each cell's relative spread over its trials: (max - min) / median."""
-    spreads: dict[Cell, float] = {}
-    for cell, trials in group(phases).items():
-        values = [v for v in (value(phase, key) for phase in trials) if v is not None]
-        if values:
-            spreads[cell] = relative_spread(min(values), max(values), statistics.median(values))
-    return spreads
-
-
-def cell_spread(cell: Mapping[str, Any]) -> float:
-    """Return a summarised cell's relative spread of requests per second over its trials."""
-    return relative_spread(cell["rps_min"], cell["rps_max"], cell["rps"])
+def spread(trials: Iterable[Mapping[str, Any]], key: str = "rps") -> tuple[float | None, float]:
+    """Return the median of one metric over a cell's trials and its relative spread, the noise:
+    (max - min) / median. (None, 0.0) when no trial has the metric."""
+    values = [v for v in (value(trial, key) for trial in trials) if v is not None]
+    if not values:
+        return None, 0.0
+    middle = statistics.median(values)
+    return middle, relative_spread(min(values), max(values), middle)
 
 
 def users_levels(cells: Iterable[Cell], variant: str, scenario: str) -> list[int]:
@@ -153,8 +149,8 @@ def users_levels(cells: Iterable[Cell], variant: str, scenario: str) -> list[int
 def common_users(cells: Iterable[Cell], variant: str, scenario: str) -> int | None:
     """Return the users level every measured target has, preferring the most trials.
 
-    The headline figures come from the level measured most often (the default run repeats
-    8 users three times); among levels with as many trials, the highest wins.
+    The headline level of the report and the claims: the level measured most often (the default
+    run repeats 8 users three times); among levels with as many trials, the highest wins.
     """
     trials = dict(cells) if isinstance(cells, Mapping) else {key: {} for key in cells}
     cells = list(trials)

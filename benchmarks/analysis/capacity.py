@@ -6,14 +6,10 @@ the command line's text and the claims all summarise it here, the same way.
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-
-def _median(values: Sequence[float | None]) -> float | None:
-    found = [v for v in values if v is not None]
-    return statistics.median(found) if found else None
+from benchmarks.analysis.aggregate import median
 
 
 def summary(capacity: Mapping[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -23,13 +19,13 @@ def summary(capacity: Mapping[str, Any]) -> dict[tuple[str, int], dict[str, Any]
         grouped.setdefault((found["app"], found["workers"]), []).append(found)
     return {
         key: {
-            "capacity_rps": _median([s["capacity_rps"] for s in searches]),
+            "capacity_rps": median([s["capacity_rps"] for s in searches]),
             "trials": [s["capacity_rps"] for s in searches],
             "capped": any(s["capped"] for s in searches),
-            "p99_ms_at_capacity": _median([s["p99_ms_at_capacity"] for s in searches]),
-            "cpu_s_per_million": _median([s["cpu_s_per_million"] for s in searches]),
-            "usd_per_million": _median([s["usd_per_million"] for s in searches]),
-            "usd_per_million_held": _median([s["usd_per_million_held"] for s in searches]),
+            "p99_ms_at_capacity": median([s["p99_ms_at_capacity"] for s in searches]),
+            "cpu_s_per_million": median([s["cpu_s_per_million"] for s in searches]),
+            "usd_per_million": median([s["usd_per_million"] for s in searches]),
+            "usd_per_million_held": median([s["usd_per_million_held"] for s in searches]),
         }
         for key, searches in grouped.items()
     }

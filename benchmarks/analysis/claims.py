@@ -13,6 +13,7 @@ from typing import Any
 
 from benchmarks.analysis import decision, ladders
 from benchmarks.analysis.aggregate import cells as aggregate_cells
+from benchmarks.analysis.aggregate import common_users as users_level
 from benchmarks.analysis.claims_resources import lighter, scales
 from benchmarks.analysis.evidence import (
     claim_record,
@@ -20,7 +21,6 @@ from benchmarks.analysis.evidence import (
     find_cell,
     is_quick,
     mb,
-    users_level,
 )
 
 AA_TARGET = "flask-twin"  # the Flask app again, measured as a separate target: the A/A check

@@ -8,7 +8,9 @@ from typing import Any
 
 from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import decision
-from benchmarks.analysis.evidence import claim_record, find_cell, is_quick, memory_mib, users_level
+from benchmarks.analysis.aggregate import common_users as users_level
+from benchmarks.analysis.evidence import claim_record, find_cell, is_quick, memory_mib
+from benchmarks.analysis.workers import marginal
 
 
 def _startup_part(results: dict[str, Any]) -> tuple[int | None, str, str]:
@@ -80,9 +82,8 @@ def at_count(fit: dict[str, Any], count: int, anonymous: bool) -> float:
     totals = fit["total_pss_anon_mib"] if anonymous else fit["total_pss_mib"]
     if count in fit["counts"]:
         return totals[fit["counts"].index(count)]
-    slope = fit["marginal_anon_mib"] if anonymous else fit["marginal_mib"]
     mean_n = sum(fit["counts"]) / len(fit["counts"])
-    return sum(totals) / len(totals) + slope * (count - mean_n)
+    return sum(totals) / len(totals) + marginal(fit, anonymous) * (count - mean_n)
 
 
 def _per_added_worker(
@@ -91,10 +92,8 @@ def _per_added_worker(
     """Return whether the fits are read in anonymous PSS (where both apps have it), each app's
     MiB per added worker, and the largest spread between rounds (None for a single round)."""
     anonymous = all(fits[a].get("total_pss_anon_mib") for a in ("flask", "django"))
-    marginal, spread = (
-        ("marginal_anon_mib", "spread_anon") if anonymous else ("marginal_mib", "spread")
-    )
-    per_worker = {a: fits[a][marginal] for a in ("flask", "django")}
+    spread = "spread_anon" if anonymous else "spread"
+    per_worker = {a: marginal(fits[a], anonymous) for a in ("flask", "django")}
     spreads = [fits[a][spread] for a in ("flask", "django") if fits[a].get(spread) is not None]
     return anonymous, per_worker, max(spreads, default=None)
 

@@ -15,10 +15,9 @@ judged against its own spread. A cell measured once has no spread: only the floo
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
-from benchmarks.analysis.aggregate import group, relative_spread, value
+from benchmarks.analysis.aggregate import group, spread
 from benchmarks.analysis.decision import MIN_EFFECT
 from benchmarks.results.records import Results
 
@@ -83,15 +82,6 @@ def provenance(a: Results, b: Results) -> list[str]:
     if any(commit.endswith(UNCOMMITTED) for commit in commits):
         found.append("uncommitted changes: the code of a run is not its commit's")
     return found
-
-
-def spread(trials: list[dict[str, Any]], key: str) -> tuple[float | None, float]:
-    """Return the median of one metric over a cell's trials and its relative spread."""
-    values = [v for v in (value(trial, key) for trial in trials) if v is not None]
-    if not values:
-        return None, 0.0
-    middle = statistics.median(values)
-    return middle, relative_spread(min(values), max(values), middle)
 
 
 def changes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:

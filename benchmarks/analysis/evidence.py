@@ -17,14 +17,6 @@ def find_cell(cells: dict, target: str, variant: str, scenario: str, users: int 
     return max(found, key=lambda kv: (kv[1]["trials"], kv[0][3]))[1]
 
 
-def users_level(cells: dict, variant: str, scenario: str) -> int | None:
-    """Return the users level of the Flask cell with the most trials."""
-    found = [k for k in cells if k[:3] == ("flask", variant, scenario)]
-    if not found:
-        return None
-    return max(found, key=lambda k: (cells[k]["trials"], k[3]))[3]
-
-
 def claim_record(
     id_: str,
     claim: str,

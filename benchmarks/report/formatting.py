@@ -33,24 +33,19 @@ def fmt_rps(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
 
 
-def fmt_ms(value: float | None) -> str:
-    """Format milliseconds with 2 decimals."""
-    return MISSING if value is None else f"{value:,.2f}"
-
-
 def fmt_us(value: float | None, decimals: int = 0) -> str:
-    """Format microseconds, as whole numbers unless asked."""
+    """Format a figure with thousands separators and fixed decimals (µs: whole unless asked)."""
     return MISSING if value is None else f"{value:,.{decimals}f}"
 
 
-def fmt_mb(value: float | None, decimals: int = 1) -> str:
-    """Format megabytes (10**6 bytes: sizes on disk)."""
-    return MISSING if value is None else f"{value:,.{decimals}f}"
+def fmt_ms(value: float | None) -> str:
+    """Format milliseconds (or seconds) with 2 decimals."""
+    return fmt_us(value, 2)
 
 
 def fmt_mib(value: float | None, decimals: int = 1) -> str:
-    """Format mebibytes (2**20 bytes: memory)."""
-    return MISSING if value is None else f"{value:,.{decimals}f}"
+    """Format mebibytes of memory or megabytes on disk (the header says which)."""
+    return fmt_us(value, decimals)
 
 
 def fmt_ratio(value: float | None) -> str:
@@ -61,11 +56,6 @@ def fmt_ratio(value: float | None) -> str:
 def fmt_share(value: float | None) -> str:
     """Format a fraction as a whole percentage."""
     return MISSING if value is None else f"{value:.0%}"
-
-
-def fmt_seconds(value: float | None) -> str:
-    """Format seconds with 2 decimals."""
-    return MISSING if value is None else f"{value:.2f}"
 
 
 def fmt_value(value: Any) -> str:

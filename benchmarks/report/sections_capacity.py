@@ -9,6 +9,9 @@ from benchmarks.report import charts
 from benchmarks.report.formatting import MISSING, colour, fmt_ms, fmt_rps, label
 from benchmarks.report.view import Block, Bullets, Chart, Inline, Para, Run, Section, Table, code
 
+COST_HEADERS = ["App", "Workers", "Capacity, req/s", "Trials", "p99 ms there", "CPU-s per million"]
+COST_HEADERS += ["$ per million (CPU used)", "$ per million (vCPUs held)"]
+
 
 def _usd(value: float | None) -> str:
     return MISSING if value is None else f"${value:,.4f}"
@@ -90,21 +93,17 @@ def _capacity(run: Run) -> Section:
     capacity = run.results.get("capacity")
     if not capacity or not capacity.get("searches"):
         return Section(title, [Para("Not measured in this run.")])
+    return Section(title, blocks(capacity))
+
+
+def blocks(capacity: dict[str, Any]) -> list[Block]:
+    """Return the latency curves, each app's capacity and cost, and the overload points."""
     summary = capacities.summary(capacity)
     cpus = len(capacity["server_cpus"].split(","))
-    blocks: list[Block] = [
+    shown: list[Block] = [
         *_chart(capacity, summary),
         Table(
-            [
-                "App",
-                "Workers",
-                "Capacity, req/s",
-                "Trials",
-                "p99 ms there",
-                "CPU-s per million",
-                "$ per million (CPU used)",
-                "$ per million (vCPUs held)",
-            ],
+            COST_HEADERS,
             _cost_rows(capacity, summary),
             frozenset(range(1, 8)),
         ),
@@ -141,14 +140,14 @@ def _capacity(run: Run) -> Section:
     ]
     points = _point_rows(capacity)
     if points:
-        blocks.append(
+        shown.append(
             Table(
                 ["App", "Where", "Offered", "Offered req/s", "Served req/s", "p99 ms", "Failed"],
                 points,
                 frozenset(range(2, 7)),
             )
         )
-        blocks.append(
+        shown.append(
             Para(
                 "Above the capacity the queue grows for as long as the load lasts, so p99 grows "
                 f"with the step's length; a request unanswered after {capacity['timeout_s']:g} s "
@@ -156,7 +155,7 @@ def _capacity(run: Run) -> Section:
                 "CPUs and its CPU counted with the server's."
             )
         )
-    return Section(title, blocks)
+    return shown
 
 
 SECTIONS = (_capacity,)

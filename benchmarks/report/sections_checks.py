@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     MISSING,
@@ -27,9 +29,16 @@ from benchmarks.report.view import (
     table_or_missing,
 )
 
+SOAK_HEADERS = ["App", "Capacity req/s", "Held req/s", "Requests", "Failures", "p50 ms"]
+SOAK_HEADERS += ["p99 ms", "Killed worker", "RSS per worker MiB", "RSS trend MiB/min"]
+
 
 def _security(run: Run) -> Section:
-    checks = run.results.get("security") or []
+    return Section("Security defaults", security(run.results.get("security") or []))
+
+
+def security(checks: list[dict[str, Any]]) -> list[Block]:
+    """Return every check with each app's result, passed or not."""
     apps = list(dict.fromkeys(a for c in checks for a in (*c["result"], *c["passed"])))
     rows: list[list[Inline]] = []
     for check in checks:
@@ -47,7 +56,7 @@ def _security(run: Run) -> Section:
     blocks: list[Block] = [table_or_missing(["Check", *map(label, apps)], rows)]
     if rows:
         blocks.append(Para("✓: the app passed the check as configured; ✗: it did not."))
-    return Section("Security defaults", blocks)
+    return blocks
 
 
 def _reliability(run: Run) -> Section:
@@ -56,84 +65,7 @@ def _reliability(run: Run) -> Section:
     inputs = reliability.get("inputs") or []
     blocks: list[Block] = [Heading("Sustained load, with a worker killed")]
     if soaks:
-        seconds = reliability.get("soak_s") or soaks[0].get("seconds")
-        blocks.append(
-            Para(
-                f"Each app was held at 70% of the capacity wrk measured for it, for "
-                f"{seconds:.0f} s; halfway through, one of its two workers was killed "
-                "with SIGKILL. RSS trend: the steepest least-squares slope of any worker over "
-                "the second half, in MiB per minute."
-            )
-        )
-        rows: list[list[Inline]] = []
-        for soak in soaks:
-            survived = soak["worker_replaced"] and soak["failures"] <= 1
-            rows.append(
-                [
-                    label(soak["app"]),
-                    fmt_rps(soak["capacity_rps"]),
-                    fmt_rps(soak["rps"]),
-                    f"{soak['requests']:,}",
-                    str(soak["failures"]),
-                    fmt_ms(soak["latency_ms"]["p50"]),
-                    fmt_ms(soak["latency_ms"]["p99"]),
-                    Span(
-                        "✓ replaced" if survived else "✗ not survived",
-                        "pass" if survived else "fail",
-                    ),
-                    f"{fmt_mib(soak['rss_mib_start'])} → {fmt_mib(soak['rss_mib_end'])}",
-                    f"{soak['rss_trend_mib_per_min']:+.2f}",
-                ]
-            )
-        blocks.append(
-            table_or_missing(
-                [
-                    "App",
-                    "Capacity req/s",
-                    "Held req/s",
-                    "Requests",
-                    "Failures",
-                    "p50 ms",
-                    "p99 ms",
-                    "Killed worker",
-                    "RSS per worker MiB",
-                    "RSS trend MiB/min",
-                ],
-                rows,
-                numeric=range(1, 7),
-            )
-        )
-        injected = len(soaks)
-        survived_count = sum(s["worker_replaced"] and s["failures"] <= 1 for s in soaks)
-        blocks.append(
-            Para(
-                f"Faults injected: {injected}; survived: {survived_count}. Requests "
-                f"sent: {sum(s['requests'] for s in soaks):,}; failures: "
-                f"{sum(s['failures'] for s in soaks)}."
-            )
-        )
-        series = [
-            charts.Series(label(s["app"]), colour(s["app"]), [h["p99_ms"] for h in s["history"]])
-            for s in soaks
-            if s.get("history")
-        ]
-        length = min((len(x.values) for x in series), default=0)
-        if length > 2:
-            series = [charts.Series(x.name, x.colour, list(x.values[:length])) for x in series]
-            blocks.append(
-                Chart(
-                    charts.line_chart(
-                        "p99 latency over the soak",
-                        list(range(length)),
-                        series,
-                        y_label="p99 (ms, Locust's whole-ms buckets)",
-                        x_label="seconds",
-                        log_x=False,
-                    ),
-                    "p99 latency, second by second, while each app was held at 70% of capacity "
-                    "(the spike is the killed worker).",
-                )
-            )
+        blocks += soak(soaks, reliability.get("soak_s") or soaks[0].get("seconds"))
     else:
         blocks.append(
             Para(
@@ -197,6 +129,78 @@ def _parity(run: Run) -> Section:
     if differences:
         blocks.append(Bullets([code(fmt_value(d)) for d in differences]))
     return Section("Parity gate", blocks)
+
+
+def soak(soaks: list[dict[str, Any]], seconds: float, fraction: float = 0.7) -> list[Block]:
+    """Return each app's soak: the load held, the killed worker, memory, p99 second by second."""
+    blocks: list[Block] = [
+        Para(
+            f"Each app was held at {fraction:.0%} of the capacity wrk measured for it, for "
+            f"{seconds:.0f} s; halfway through, one of its two workers was killed "
+            "with SIGKILL. RSS trend: the steepest least-squares slope of any worker over "
+            "the second half, in MiB per minute."
+        )
+    ]
+    rows: list[list[Inline]] = []
+    for held in soaks:
+        survived = held["worker_replaced"] and held["failures"] <= 1
+        rows.append(
+            [
+                label(held["app"]),
+                fmt_rps(held["capacity_rps"]),
+                fmt_rps(held["rps"]),
+                f"{held['requests']:,}",
+                str(held["failures"]),
+                fmt_ms(held["latency_ms"]["p50"]),
+                fmt_ms(held["latency_ms"]["p99"]),
+                Span(
+                    "✓ replaced" if survived else "✗ not survived",
+                    "pass" if survived else "fail",
+                ),
+                f"{fmt_mib(held['rss_mib_start'])} → {fmt_mib(held['rss_mib_end'])}",
+                f"{held['rss_trend_mib_per_min']:+.2f}",
+            ]
+        )
+    blocks.append(
+        table_or_missing(
+            SOAK_HEADERS,
+            rows,
+            numeric=range(1, 7),
+        )
+    )
+    injected = len(soaks)
+    survived_count = sum(s["worker_replaced"] and s["failures"] <= 1 for s in soaks)
+    blocks.append(
+        Para(
+            f"Faults injected: {injected}; survived: {survived_count}. Requests "
+            f"sent: {sum(s['requests'] for s in soaks):,}; failures: "
+            f"{sum(s['failures'] for s in soaks)}."
+        )
+    )
+    series = [
+        charts.Series(label(s["app"]), colour(s["app"]), [h["p99_ms"] for h in s["history"]])
+        for s in soaks
+        if s.get("history")
+    ]
+    length = min((len(x.values) for x in series), default=0)
+    if length > 2:
+        series = [charts.Series(x.name, x.colour, list(x.values[:length])) for x in series]
+        blocks.append(
+            Chart(
+                charts.line_chart(
+                    "p99 latency over the soak",
+                    list(range(length)),
+                    series,
+                    y_label="p99 (ms, Locust's whole-ms buckets)",
+                    x_label="seconds",
+                    log_x=False,
+                ),
+                f"p99 latency, second by second, while each app was held at {fraction:.0%} of "
+                "capacity "
+                "(the spike is the killed worker).",
+            )
+        )
+    return blocks
 
 
 SECTIONS = (_reliability, _security, _parity)

@@ -14,7 +14,7 @@ from benchmarks.report.formatting import (
     label,
     ordered,
 )
-from benchmarks.report.view import Block, Bullets, Chart, Inline, Para, Run, Section, Table, code
+from benchmarks.report.view import Block, Bullets, Chart, Para, Run, Section, Table, code
 
 
 def fmt_count(value: float | None) -> str:
@@ -22,33 +22,35 @@ def fmt_count(value: float | None) -> str:
     return MISSING if value is None else f"{value / 1e6:,.2f} M"
 
 
-def _rows(cost: dict[str, Any]) -> list[list[Inline]]:
-    base = {(r["variant"], r["scenario"]): r for r in cost["rows"] if r["target"] == "baseline"}
-    rows: list[list[Inline]] = []
+def _rung(target: str) -> bool:
     # The ladders' rungs have their own section (sections_ladders.py).
-    for row in (r for r in cost["rows"] if "+" not in r["target"]):
+    return "+" in target
+
+
+def _table(cost: dict[str, Any], rungs: bool) -> Table:
+    base = {(r["variant"], r["scenario"]): r for r in cost["rows"] if r["target"] == "baseline"}
+    rows = []
+    for row in (r for r in cost["rows"] if rungs or not _rung(r["target"])):
         reference = base.get((row["variant"], row["scenario"]))
-        ratio = row["instructions"] / reference["instructions"] if reference else None
         rows.append(
             [
                 label(row["target"]),
                 row["variant"],
                 code(row["scenario"]),
-                fmt_count(row["instructions"]),
-                fmt_count(row["model_instructions"]),
-                fmt_count(row["rest_instructions"]),
-                fmt_count(row["gc_instructions"]),
-                fmt_ratio(ratio),
+                *(fmt_count(row[k]) for k in ("instructions", "model_instructions")),
+                *(fmt_count(row[k]) for k in ("rest_instructions", "gc_instructions")),
+                fmt_ratio(row["instructions"] / reference["instructions"] if reference else None),
             ]
         )
-    return rows
+    headers = ["Target", "Variant", "Scenario", "Instructions", "Model", "Rest", "In gc"]
+    return Table([*headers, "vs baseline"], rows, frozenset(range(3, 8)))
 
 
 def _chart(cost: dict[str, Any]) -> list[Block]:
     found = {
         r["target"]: r
         for r in cost["rows"]
-        if (r["variant"], r["scenario"]) == ("light", "predict_one") and "+" not in r["target"]
+        if (r["variant"], r["scenario"]) == ("light", "predict_one") and not _rung(r["target"])
     }
     names = ordered(found, ALL_TARGETS)
     if not names:
@@ -75,17 +77,11 @@ def _chart(cost: dict[str, Any]) -> list[Block]:
     return [Chart(svg, title + ", counted by callgrind.")]
 
 
-def _cost(run: Run) -> Section:
-    cost = run.results.get("cost")
-    title = "Instructions per request"
-    if not cost:
-        return Section(title, [Para("Not counted in this run.")])
-    startup = cost.get("startup") or {}
-    headers = ["Target", "Variant", "Scenario", "Instructions", "Model", "Rest", "In gc"]
-    headers.append("vs baseline")
-    blocks: list[Block] = [
+def blocks(cost: dict[str, Any], rungs: bool = False) -> list[Block]:
+    """Return the chart, the table of counts (with the ladders' rungs if asked) and start-up."""
+    found: list[Block] = [
         *_chart(cost),
-        Table(headers, _rows(cost), frozenset(range(3, 8))),
+        _table(cost, rungs),
         Para(
             (
                 f"Counted by {cost['tool']} (",
@@ -102,20 +98,24 @@ def _cost(run: Run) -> Section:
             )
         ),
     ]
+    startup = cost.get("startup") or {}
     if startup:
-        items: list[Inline] = [
-            f"{label(name)}: {fmt_count(startup[name])} instructions"
-            for name in ordered((n for n in startup if "+" not in n), ALL_TARGETS)
-        ]
-        blocks.append(
+        found.append(
             Para(
                 "Start-up, from an interpreter that has already imported the shared stack "
                 "(numpy, scikit-learn, the model runtime) to the WSGI callable ready: importing "
                 "the framework and the app, and loading the model."
             )
         )
-        blocks.append(Bullets(items))
-    return Section(title, blocks)
+        names = ordered((n for n in startup if rungs or not _rung(n)), ALL_TARGETS)
+        found.append(Bullets([f"{label(n)}: {fmt_count(startup[n])} instructions" for n in names]))
+    return found
+
+
+def _cost(run: Run) -> Section:
+    cost = run.results.get("cost")
+    title = "Instructions per request"
+    return Section(title, blocks(cost) if cost else [Para("Not counted in this run.")])
 
 
 SECTIONS = (_cost,)

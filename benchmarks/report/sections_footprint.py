@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import statistics
+from collections.abc import Mapping
+from typing import Any
 
+from benchmarks.analysis.aggregate import median
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     MISSING,
     NOT_MEASURED,
     colour,
-    fmt_mb,
     fmt_mib,
-    fmt_seconds,
+    fmt_ms,
     fmt_value,
     label,
     ordered,
@@ -40,18 +41,13 @@ MEMORY_COLUMNS = {
 }
 
 
-def _median(cells: list[dict], key: str) -> float | None:
-    found = [c[key] for c in cells if c[key] is not None]
-    return statistics.median(found) if found else None
-
-
 def _memory(run: Run) -> Section:
     rows: list[list[Inline]] = []
     for target in run.targets:
         for variant in run.variants:
             mine = [c for k, c in run.cells.items() if k[0] == target and k[1] == variant]
             if mine:
-                medians = [fmt_mib(_median(mine, key)) for key in MEMORY_COLUMNS]
+                medians = [fmt_mib(median(c[key] for c in mine)) for key in MEMORY_COLUMNS]
                 peak = fmt_mib(max(c["pss_mib_peak"] for c in mine))
                 rows.append([label(target), variant, *medians, peak])
     headers = ["Target", "Variant", *MEMORY_COLUMNS.values(), "Peak PSS MiB"]
@@ -79,8 +75,8 @@ def _startup(run: Run) -> Section:
     rows: list[list[Inline]] = [
         [
             label(n),
-            fmt_seconds(startup[n]["median"]),
-            ", ".join(fmt_seconds(s) for s in startup[n]["seconds"]),
+            fmt_ms(startup[n]["median"]),
+            ", ".join(fmt_ms(s) for s in startup[n]["seconds"]),
         ]
         for n in names
     ]
@@ -108,9 +104,12 @@ def _startup(run: Run) -> Section:
 
 def _loc(run: Run) -> Section:
     loc = run.results.get("loc") or {}
+    return Section("Lines of code", lines_of_code(loc) if loc else [Para(NOT_MEASURED)])
+
+
+def lines_of_code(loc: Mapping[str, Any]) -> list[Block]:
+    """Return each app's code lines by concern, then by file."""
     apps = ordered(loc)
-    if not apps:
-        return Section("Lines of code", [Para(NOT_MEASURED)])
     blocks: list[Block] = [
         Para("Code lines of each app's own package, without comments or blank lines.")
     ]
@@ -130,21 +129,27 @@ def _loc(run: Run) -> Section:
             Heading(f"{label(app)}: by file"),
             Table(["File", "Lines"], rows, frozenset({1})),
         ]
-    return Section("Lines of code", blocks)
+    return blocks
 
 
 def _dependencies(run: Run) -> Section:
     deps = run.results.get("dependencies") or {}
+    # Written by the runner beside the schema's keys: each framework on its own, so a reader
+    # can tell the framework's weight from what the app adds to it.
+    alone = run.results.get("framework_footprint") or {}
+    return Section("Dependencies", dependencies(deps, alone) if deps else [Para(NOT_MEASURED)])
+
+
+def dependencies(deps: Mapping[str, Any], alone: Mapping[str, Any]) -> list[Block]:
+    """Return what each app installs beyond the shared core, and each framework alone."""
     apps = ordered(deps)
-    if not apps:
-        return Section("Dependencies", [Para(NOT_MEASURED)])
     rows: list[list[Inline]] = [
         [
             label(a),
             fmt_value(deps[a]["direct"]),
             fmt_value(deps[a]["extensions"]),
             str(len(deps[a]["distributions"])),
-            fmt_mb(deps[a]["total_bytes"] / 1e6, 2),
+            fmt_mib(deps[a]["total_bytes"] / 1e6, 2),
         ]
         for a in apps
     ]
@@ -156,15 +161,12 @@ def _dependencies(run: Run) -> Section:
         ),
         Table(headers, rows, frozenset({3, 4})),
     ]
-    # Written by the runner beside the schema's keys: each framework on its own, so a reader
-    # can tell the framework's weight from what the app adds to it.
-    alone = run.results.get("framework_footprint") or {}
     if alone:
         rows = [
             [
                 label(fw),
                 ", ".join(d["name"] for d in alone[fw]["distributions"]),
-                fmt_mb(alone[fw]["total_bytes"] / 1e6, 2),
+                fmt_mib(alone[fw]["total_bytes"] / 1e6, 2),
             ]
             for fw in ordered(alone)
         ]
@@ -174,14 +176,14 @@ def _dependencies(run: Run) -> Section:
         ]
     for app in apps:
         dists = sorted(deps[app]["distributions"], key=lambda d: d["name"].lower())
-        rows = [[code(d["name"]), d["version"], fmt_mb(d["size_bytes"] / 1e6, 2)] for d in dists]
-        total = Span(fmt_mb(deps[app]["total_bytes"] / 1e6, 2), "strong")
+        rows = [[code(d["name"]), d["version"], fmt_mib(d["size_bytes"] / 1e6, 2)] for d in dists]
+        total = Span(fmt_mib(deps[app]["total_bytes"] / 1e6, 2), "strong")
         rows.append([Span("total", "strong"), "", total])
         blocks += [
             Heading(f"{label(app)}: distributions"),
             Table(["Distribution", "Version", "Size MB"], rows, frozenset({2})),
         ]
-    return Section("Dependencies", blocks)
+    return blocks
 
 
 SECTIONS = (_memory, _startup, _loc, _dependencies)

@@ -6,7 +6,16 @@ from typing import Any
 
 from benchmarks.analysis import ladders
 from benchmarks.report import charts
-from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_rps, fmt_us
+from benchmarks.report.formatting import (
+    EN_DASH,
+    MISSING,
+    colour,
+    fmt_mib,
+    fmt_ms,
+    fmt_ratio,
+    fmt_rps,
+    fmt_us,
+)
 from benchmarks.report.sections_cost import fmt_count
 from benchmarks.report.view import Block, Chart, Inline, Para, Run, Section, Table, code
 
@@ -22,9 +31,8 @@ def fmt_added(value: float | None, below: float | None) -> str:
 
 
 def _rung_label(step: dict[str, Any]) -> str:
-    if step["feature"] in ("floor", "app"):
-        return {"floor": "floor", "app": "app"}[step["feature"]]
-    return "+" + step["feature"].replace("_", " ")
+    feature = step["feature"]
+    return feature if feature in ("floor", "app") else "+" + feature.replace("_", " ")
 
 
 def _chart(framework: str, found: list[dict[str, Any]]) -> list[Block]:
@@ -91,30 +99,49 @@ def _rungs(found: list[dict[str, Any]]) -> Table:
                 fmt_mib(load.get("pss_mib")),
             ]
         )
-    headers = [
-        "Rung",
-        "Instructions",
-        "Adds",
-        "Start-up",
-        "Distributions added",
-        "Installed",
-        "Lines",
-        "req/s",
-        "CPU us/req",
-        "PSS",
-    ]
+    headers = ["Rung", "Instructions", "Adds", "Start-up", "Distributions added", "Installed"]
+    headers += ["Lines", "req/s", "CPU us/req", "PSS"]
     return Table(headers, rows, frozenset({1, 2, 3, 5, 6, 7, 8, 9}))
+
+
+def throughput(result: dict[str, Any]) -> Table:
+    """Return wrk's figures per target (``python -m benchmarks throughput``, the ladders' load)
+    with each one's ratio to the baseline, and to its floor where it has one."""
+    summary = result["summary"]
+    base = summary.get("baseline", {}).get("rps")
+    rows: list[list[Inline]] = []
+    for name, row in summary.items():
+        floor = summary.get(f"{name}-floor", {}).get("rps")
+        rows.append(
+            [
+                code(name),
+                fmt_rps(row["rps"]),
+                f"{fmt_rps(row['rps_min'])}{EN_DASH}{fmt_rps(row['rps_max'])}",
+                fmt_ratio(row["rps"] / base if base else None),
+                fmt_ratio(row["rps"] / floor if floor else None),
+                fmt_ms(row["p50_ms"]),
+                fmt_ms(row["p99_ms"]),
+                fmt_us(row["cpu_us_per_request"]),
+                f"{row['errors']:,.0f}",
+            ]
+        )
+    headers = ["Target", "req/s", f"min{EN_DASH}max", "vs baseline", "vs floor", "p50 ms"]
+    return Table([*headers, "p99 ms", "CPU us/req", "Errors"], rows, frozenset(range(1, 9)))
 
 
 def _ladders(run: Run) -> Section:
     title = "Extensions and batteries, priced"
-    results = run.results
-    data = results.get("ladders")
-    if not data:
+    if not run.results.get("ladders"):
         return Section(title, [Para("Not measured in this run.")])
+    return Section(title, blocks(run.results))
+
+
+def blocks(results: dict[str, Any]) -> list[Block]:
+    """Return the ladders' charts, what each feature adds, and the rungs' figures."""
+    data = results["ladders"]
     found = ladders.steps(results)
     load = data.get("load") or {}
-    blocks: list[Block] = [
+    shown: list[Block] = [
         Para(
             (
                 "Each framework's ladder starts at its floor and the reference app, then adds "
@@ -155,7 +182,7 @@ def _ladders(run: Run) -> Section:
     recording = ladders.metrics_cost(results)
     if recording:
         counted = ladders.instructions(results)
-        blocks.append(
+        shown.append(
             Para(
                 (
                     "Every rung keeps the reference apps' own ",
@@ -172,7 +199,7 @@ def _ladders(run: Run) -> Section:
                 )
             )
         )
-    return Section(title, blocks)
+    return shown
 
 
 SECTIONS = (_ladders,)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from benchmarks.analysis import aggregate
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
@@ -419,11 +421,12 @@ def _cpu(run: Run) -> Section:
                 "the most trials (the highest on a tie)."
             )
         )
-    return Section("CPU per request", [*blocks, *_in_process(run)])
+    return Section("CPU per request", [*blocks, *in_process(run.results.get("overhead") or [])])
 
 
-def _in_process(run: Run) -> list[Block]:
-    found = {r["target"]: r for r in run.results.get("overhead") or []}
+def in_process(overhead: list[dict[str, Any]]) -> list[Block]:
+    """Return each target's cost per call in process, and each app's extra over the baseline."""
+    found = {r["target"]: r for r in overhead}
     if not found:
         return []
     names = ordered(found)

@@ -2,25 +2,17 @@
 
 It reads ``results["workers"]`` alone: one fit per app, model variant, preload and gc.freeze()
 setting, with the total PSS at each worker count, the slope (what one more worker costs) and how
-many workers a GiB holds. ``text`` is the same table for the terminal.
+many workers a GiB holds. ``text`` prints the same blocks for the terminal.
 """
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
-from benchmarks.report import charts
-from benchmarks.report.formatting import (
-    MISSING,
-    NOT_MEASURED,
-    colour,
-    fmt_mib,
-    fmt_share,
-    label,
-    ordered,
-)
-from benchmarks.report.view import Block, Chart, Inline, Para, Run, Section, Table, code
+from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
+from benchmarks.report import charts, plain
+from benchmarks.report.formatting import NOT_MEASURED, colour, fmt_mib, fmt_share, label, ordered
+from benchmarks.report.view import Block, Chart, Para, Run, Section, Table, code
 from benchmarks.results.vocabulary import VARIANTS
 
 # Each app's colour for the light model with gc.freeze(), a lighter tint for the heavy one, and
@@ -34,31 +26,6 @@ FREEZE_OFF_COLOURS = {
 }
 
 
-def _key(fit: dict[str, Any]) -> tuple:
-    return (
-        ordered(["flask", "django", fit["app"]]).index(fit["app"]),
-        VARIANTS.index(fit["variant"]) if fit["variant"] in VARIANTS else len(VARIANTS),
-        not fit["preload"],
-        fit["freeze"],
-    )
-
-
-def fits(workers: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the fits in report order: app, variant, preload on first, freeze off first."""
-    return sorted(workers.get("fits") or [], key=_key)
-
-
-def setting(fit: dict[str, Any]) -> str:
-    """Return a fit's server setting in words, e.g. ``preload, gc.freeze()``."""
-    preload = "preload" if fit["preload"] else "no preload"
-    return f"{preload}, {'gc.freeze()' if fit['freeze'] else 'no freeze'}"
-
-
-def name(fit: dict[str, Any]) -> str:
-    """Return a fit's line name, e.g. ``Flask light, preload, gc.freeze()``."""
-    return f"{label(fit['app'])} {fit['variant']}, {setting(fit)}"
-
-
 def _colour(fit: dict[str, Any]) -> str:
     if not fit["freeze"]:
         return FREEZE_OFF_COLOURS.get((fit["app"], fit["variant"]), colour(fit["app"]))
@@ -67,66 +34,13 @@ def _colour(fit: dict[str, Any]) -> str:
     return colour(fit["app"])
 
 
-def _per_gib(value: float | None) -> str:
-    return MISSING if value is None else f"{value:,.0f}"
+def _freeze(fit: dict[str, Any]) -> str:
+    return "gc.freeze()" if fit["freeze"] else "no freeze"
 
 
 def _spread(fit: dict[str, Any]) -> str:
-    if fit.get("spread") is None:
-        return MISSING
     anon = fit.get("spread_anon")
-    return fmt_share(fit["spread"]) + ("" if anon is None else f"; {anon:.1%}")
-
-
-def worker_uss(workers: dict[str, Any], fit: dict[str, Any]) -> float | None:
-    """Return the median USS of one worker at the fit's largest count, over rounds and workers."""
-    top = max(fit["counts"])
-    found = [
-        uss
-        for row in workers.get("rows", [])
-        if (row["app"], row["variant"], row["preload"], row["freeze"], row["workers"])
-        == (fit["app"], fit["variant"], fit["preload"], fit["freeze"], top)
-        for uss in row["worker_uss_mib"]
-    ]
-    return statistics.median(found) if found else None
-
-
-def _anonymous(fit: dict[str, Any]) -> bool:
-    return fit.get("marginal_anon_mib") is not None
-
-
-def marginal(fit: dict[str, Any]) -> float:
-    """Return what one more worker costs: over anonymous pages where measured, else all PSS."""
-    return fit["marginal_anon_mib"] if _anonymous(fit) else fit["marginal_mib"]
-
-
-def _slope_range(fit: dict[str, Any]) -> float | None:
-    slopes = fit.get("marginal_anon_mib_rounds" if _anonymous(fit) else "marginal_mib_rounds")
-    return max(slopes) - min(slopes) if slopes and len(slopes) > 1 else None
-
-
-def freeze_savings(workers: dict[str, Any]) -> list[tuple[str, str, float, float | None]]:
-    """Return (app, variant, MiB per added worker saved by gc.freeze(), noise MiB) where both
-    settings ran (preloaded).
-
-    The saving is the difference of the slopes over anonymous pages (over all of PSS where the
-    kernel does not split it); the noise is the larger of the two slopes' range between rounds
-    (None with one round): a saving smaller than it is not told apart from chance.
-    """
-    found = []
-    by = {(f["app"], f["variant"], f["preload"], f["freeze"]): f for f in fits(workers)}
-    for (app, variant, preload, freeze), off in by.items():
-        on = by.get((app, variant, preload, True))
-        if freeze or not preload or on is None:
-            continue
-        ranges = [r for r in (_slope_range(off), _slope_range(on)) if r is not None]
-        noise = max(ranges) if ranges else None
-        found.append((app, variant, marginal(off) - marginal(on), noise))
-    return found
-
-
-def _noise(noise: float | None) -> str:
-    return "one round: no noise figure" if noise is None else f"noise {noise:.2f} MiB"
+    return fmt_share(fit.get("spread")) + ("" if anon is None else f"; {anon:.1%}")
 
 
 def _chart(workers: dict[str, Any]) -> list[Block]:
@@ -143,7 +57,7 @@ def _chart(workers: dict[str, Any]) -> list[Block]:
             continue
         series = [
             charts.Series(
-                f"{label(f['app'])}, {'gc.freeze()' if f['freeze'] else 'no freeze'}",
+                f"{label(f['app'])}, {_freeze(f)}",
                 _colour(f),
                 [dict(zip(f["counts"], f["total_pss_mib"], strict=True)).get(n) for n in counts],
             )
@@ -159,54 +73,41 @@ def _chart(workers: dict[str, Any]) -> list[Block]:
             unit="MiB",
             log_x=False,
         )
-        caption = "; the slope of each line is what one more worker costs."
-        blocks.append(Chart(svg, title + caption))
+        blocks.append(Chart(svg, title + "; the slope of each line is what one more worker costs."))
     return blocks
 
 
-def _rows(workers: dict[str, Any]) -> tuple[list[str], list[list[Inline]]]:
+def _table(workers: dict[str, Any]) -> Table:
     shown = fits(workers)
     counts = sorted({n for f in shown for n in f["counts"]})
-    headers = [
-        "App",
-        "Variant",
-        "Setting",
-        *(f"PSS {n} w MiB" for n in counts),
-        "MiB per added worker",
-        "Anonymous MiB per added worker",
-        "Workers per GiB",
-        "USS per worker MiB",
-        "Spread between rounds",
-    ]
-    rows: list[list[Inline]] = []
+    headers = ["App", "Variant", "Setting", *(f"PSS {n} w MiB" for n in counts)]
+    headers += ["MiB per added worker", "Anonymous MiB per added worker", "Workers per GiB"]
+    headers += ["USS per worker MiB", "Spread between rounds"]
+    rows = []
     for f in shown:
         totals = dict(zip(f["counts"], f["total_pss_mib"], strict=True))
+        setting = f"{'preload' if f['preload'] else 'no preload'}, {_freeze(f)}"
         rows.append(
             [
                 label(f["app"]),
                 f["variant"],
-                setting(f),
+                setting,
                 *(fmt_mib(totals.get(n)) for n in counts),
                 fmt_mib(f["marginal_mib"]),
                 fmt_mib(f.get("marginal_anon_mib")),
-                _per_gib(f["workers_per_gib"]),
+                fmt_mib(f["workers_per_gib"], 0),
                 fmt_mib(worker_uss(workers, f)),
                 _spread(f),
             ]
         )
-    return headers, rows
+    return Table(headers, rows, frozenset(range(3, len(headers))))
 
 
-def _workers(run: Run) -> Section:
-    workers = run.results.get("workers")
-    title = "Memory per worker"
-    if not workers or not workers.get("fits"):
-        return Section(title, [Para(NOT_MEASURED)])
-    headers, rows = _rows(workers)
-    unserved = sum(not all(row["served"]) for row in workers.get("rows", []))
-    blocks: list[Block] = [
+def blocks(workers: dict[str, Any]) -> list[Block]:
+    """Return the charts, the table of fits, how they were measured and what gc.freeze() saves."""
+    found: list[Block] = [
         *_chart(workers),
-        Table(headers, rows, frozenset(range(3, len(headers)))),
+        _table(workers),
         Para(
             (
                 "Measured by ",
@@ -230,47 +131,43 @@ def _workers(run: Run) -> Section:
             )
         ),
     ]
-    savings = freeze_savings(workers)
+    savings = [
+        f"{label(app)} {variant} {saved:+.2f} MiB ("
+        + ("one round: no noise figure" if noise is None else f"noise {noise:.2f} MiB")
+        + ")"
+        for app, variant, saved, noise in freeze_savings(workers)
+    ]
     if savings:
-        blocks.append(
+        found.append(
             Para(
                 "gc.freeze() before forking (GUNICORN_GC_FREEZE) saves, per added worker "
                 "(anonymous pages; the noise is the slope's range between rounds): "
-                + "; ".join(
-                    f"{label(app)} {variant} {saved:+.2f} MiB ({_noise(noise)})"
-                    for app, variant, saved, noise in savings
-                )
+                + "; ".join(savings)
                 + "."
             )
         )
+    unserved = sum(not all(row["served"]) for row in workers.get("rows", []))
     if unserved:
-        blocks.append(
+        found.append(
             Para(f"{unserved} reading(s) include a worker whose CPU time never moved: not served.")
         )
-    return Section(title, blocks)
+    return found
+
+
+def _workers(run: Run) -> Section:
+    workers = run.results.get("workers")
+    if not workers or not workers.get("fits"):
+        return Section("Memory per worker", [Para(NOT_MEASURED)])
+    return Section("Memory per worker", blocks(workers))
 
 
 def text(workers: dict[str, Any]) -> str:
-    """Return the figures as a plain-text table for the terminal."""
-    headers, rows = _rows(workers)
-    cells = [headers, *([str(c) for c in row] for row in rows)]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
+    """Return the figures as plain text for the terminal."""
+    heading = (
         f"{workers['mode']} plan, {workers['rounds']} round(s), servers on CPU "
         f"{workers['server_cpus']}, {workers['seconds']:.0f} s"
-    ]
-    for row in cells:
-        padded = [
-            c.ljust(w) if i < 3 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(padded))
-    for app, variant, saved, noise in freeze_savings(workers):
-        lines.append(
-            f"gc.freeze() saves {label(app)} {variant} {saved:+.2f} MiB per added worker, "
-            f"anonymous pages ({_noise(noise)})"
-        )
-    return "\n".join(lines)
+    )
+    return plain.render([Para(heading), *blocks(workers)])
 
 
 SECTIONS = (_workers,)

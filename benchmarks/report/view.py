@@ -39,12 +39,10 @@ class Para:
 
 
 @dataclass(frozen=True)
-class Callout:
+class Callout(Para):
     """A paragraph no reader may miss, such as a warning that the data are synthetic."""
 
     block_type: ClassVar[str] = "callout"
-
-    content: Inline
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ class Chart:
     caption: str
 
 
-Block = Para | Callout | Bullets | Heading | Table | Chart
+Block = Para | Bullets | Heading | Table | Chart  # a Callout is a Para
 
 
 @dataclass

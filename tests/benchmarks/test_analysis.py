@@ -110,13 +110,13 @@ def test_ratio_divides_two_cells_and_refuses_what_is_missing() -> None:
 
 def test_noise_is_the_relative_spread_of_each_cell() -> None:
     trials = [phase(100.0, 1), phase(120.0, 2), phase(90.0, 3), phase(80.0, 1, users=1)]
-    spread = aggregate.noise(trials)
+    spread = {cell: aggregate.spread(t)[1] for cell, t in aggregate.group(trials).items()}
     assert spread[("flask", "light", "predict_one", 8)] == pytest.approx(0.3)
     assert spread[("flask", "light", "predict_one", 1)] == 0.0
     latency = [phase(1.0, 1), phase(1.0, 2, latency_ms={"p99": 5.0}), phase(1.0, 3)]
-    assert aggregate.noise(latency, key="latency_ms.p99") == {
-        ("flask", "light", "predict_one", 8): pytest.approx((5.0 - 3.0) / 3.0)
-    }
+    ((cell, found),) = aggregate.group(latency).items()
+    assert cell == ("flask", "light", "predict_one", 8)
+    assert aggregate.spread(found, key="latency_ms.p99") == (3.0, pytest.approx((5.0 - 3.0) / 3.0))
 
 
 def test_users_helpers_pick_the_levels_the_report_compares(results: Results) -> None:

@@ -29,8 +29,8 @@ def test_overhead_measures_every_target_in_its_own_process() -> None:
     assert flask["envelope_us"] > 0
     assert django["envelope_us"] > 0
     table = text.overhead(results)
-    assert "flask: +" in table
-    assert "django: +" in table
+    assert "Flask: " in table
+    assert "Django: " in table
 
 
 def test_overhead_refuses_a_target_that_does_not_answer_200(

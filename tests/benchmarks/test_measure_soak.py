@@ -36,4 +36,4 @@ def test_short_soak_of_one_app(tmp_path: Path) -> None:
         assert app["history"]
         assert len(app["rss_samples"]) >= 10
         assert abs(app["rss_trend_mib_per_min"]) < 50
-    assert "worker replaced" in text.soak(results)
+    assert "✓ replaced" in text.soak(results)

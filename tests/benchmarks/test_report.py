@@ -269,9 +269,53 @@ def test_throughput_table_gives_each_app_its_ratio_to_its_floor() -> None:
         "summary": {"baseline": row(2000), "flask-floor": row(1600), "flask": row(1200)},
     }
     lines = {line.split()[0]: line.split() for line in text.throughput(result).splitlines()[2:]}
-    assert lines["flask"][3:5] == ["0.60x", "0.75x"]  # 1200/2000 and 1200/1600
-    assert lines["flask-floor"][3:5] == ["0.80x", "-"]
-    assert lines["baseline"][3:5] == ["1.00x", "-"]
+    times, missing = formatting.TIMES, formatting.MISSING
+    assert lines["flask"][3:5] == [f"0.60{times}", f"0.75{times}"]  # 1200/2000 and 1200/1600
+    assert lines["flask-floor"][3:5] == [f"0.80{times}", missing]
+    assert lines["baseline"][3:5] == [f"1.00{times}", missing]
+
+
+def test_the_terminal_prints_the_reports_own_tables(results: Results) -> None:
+    markdown = render.render_markdown(results)
+    printed = {
+        "cost": text.cost(results["cost"]),
+        "capacity": text.capacity(results["capacity"]),
+        "overhead": text.overhead(results["overhead"]),
+        "security": text.security(results["security"]),
+        "footprint": text.footprint(
+            results["loc"],
+            {"flask": "flask_app", "django": "django_app"},
+            results["dependencies"],
+            results["framework_footprint"],
+        ),
+        "soak": text.soak(
+            {"seconds": 60.0, "fraction": 0.7, "apps": results["reliability"]["soak"]}
+        ),
+        "ladders": text.ladders(results["ladders"]),
+    }
+    for name, table in printed.items():
+        assert "<svg" not in table, name
+    # The same tables the report shows, their cells padded in columns.
+    assert "Flask: 140 µs per prediction over the baseline" in printed["overhead"]
+    assert "| Flask | 62 | 430 | 110 | 265 | 222 | 0.3 |" in markdown
+    assert re.search(r"\nFlask +62 +430 +110 +265 +222 +0\.3\n", printed["overhead"])
+    assert re.search(r"\nflask\+cors +light +predict_one +2\.59 M", printed["cost"])
+    assert "flask+cors" not in markdown.split("## Instructions per request")[1].split("\n## ")[0]
+    assert "✓ replaced" in printed["soak"]
+    assert "Debug off by default" in printed["security"]
+    assert re.search(r"\ntotal +133 +183\n", printed["footprint"])
+    assert "Searched in 250 s." in printed["capacity"]
+    assert re.search(r"\ndjango\+token +610 ", printed["ladders"])
+
+
+def test_compare_prints_each_change_against_its_noise(results: Results) -> None:
+    faster = copy.deepcopy(results)
+    for phase in faster["phases"]:
+        phase["rps"] *= 1.2
+    printed = text.compare(results, faster)
+    assert re.search(r"\nbaseline +light +health +8 +req/s .* \+20\.0% +5\.0% +CHANGED\n", printed)
+    assert "within noise" in printed
+    assert f"{len(results['claims'])} of {len(results['claims'])} verdicts held." in printed
 
 
 def test_memory_per_worker_section_draws_each_setting_and_tabulates_the_slopes(
