@@ -12,12 +12,39 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from benchmarks.results.records import Phase
-from benchmarks.results.vocabulary import SCENARIOS, TARGET_NAMES, VARIANTS
+from typing_extensions import TypedDict
+
+from benchmarks.results.records import Overhead, Phase
+from benchmarks.results.vocabulary import SCENARIOS, TARGET_NAMES, VARIANTS, Latency
 
 Cell = tuple[str, str, str, int]  # (target, variant, scenario, users)
+SortKey = tuple[tuple[int, str], tuple[int, str], tuple[int, str], int]
+PERCENTILES = ("p50", "p90", "p99", "p999", "max")  # a Latency's keys, in the report's order
 
-PERCENTILES = ("p50", "p90", "p99", "p999", "max")
+
+class CellFigures(TypedDict):
+    """One cell's figures over its trials: medians, the range of req/s, sums and worst cases."""
+
+    rps: float
+    rps_min: float
+    rps_max: float
+    latency_ms: Latency
+    server_cpu_us_per_request: float | None
+    model_ms_mean: float | None
+    framework_us: float | None
+    pss_mib_steady: float
+    pss_mib_peak: float
+    uss_mib_steady: float
+    rss_mib_steady: float
+    pss_mib_master: float
+    pss_mib_worker: float | None
+    trials: int
+    requests: int
+    failures: int
+    generator_cpu_util: float
+    generator_cpu_util_by_process: dict[str, float]
+    load_cpus_busy: float
+    generator_bound: bool
 
 
 def rank(order: Sequence[str], name: str) -> tuple[int, str]:
@@ -26,13 +53,13 @@ def rank(order: Sequence[str], name: str) -> tuple[int, str]:
     return (order.index(name), "") if name in order else (len(order), name)
 
 
-def sort_key(cell: Cell) -> tuple:
+def sort_key(cell: Cell) -> SortKey:
     """Return a key that orders cells by target, variant, scenario, then users."""
     target, variant, scenario, users = cell
     return (rank(TARGET_NAMES, target), rank(VARIANTS, variant), rank(SCENARIOS, scenario), users)
 
 
-def cell_of(phase: Mapping[str, Any]) -> Cell:
+def cell_of(phase: Phase) -> Cell:
     """Return the cell a phase measured."""
     return (phase["target"], phase["variant"], phase["scenario"], int(phase["users"]))
 
@@ -64,7 +91,19 @@ def median(values: Iterable[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
-def summarise(trials: list[Phase]) -> dict:
+def latency(trials: Sequence[Phase]) -> Latency:
+    """Return each latency percentile's median over the trials."""
+    times = [phase["latency_ms"] for phase in trials]
+    return {
+        "p50": statistics.median(t["p50"] for t in times),
+        "p90": statistics.median(t["p90"] for t in times),
+        "p99": statistics.median(t["p99"] for t in times),
+        "p999": statistics.median(t["p999"] for t in times),
+        "max": statistics.median(t["max"] for t in times),
+    }
+
+
+def summarise(trials: list[Phase]) -> CellFigures:
     """Return the figures of one cell from its trials."""
     rps = [phase["rps"] for phase in trials]
     cpu_us = median(phase["server_cpu_us_per_request"] for phase in trials)
@@ -73,9 +112,7 @@ def summarise(trials: list[Phase]) -> dict:
         "rps": statistics.median(rps),
         "rps_min": min(rps),
         "rps_max": max(rps),
-        "latency_ms": {
-            p: statistics.median(phase["latency_ms"][p] for phase in trials) for p in PERCENTILES
-        },
+        "latency_ms": latency(trials),
         "server_cpu_us_per_request": cpu_us,
         "model_ms_mean": model_ms,
         # What a request costs the server besides the model: parsing, routing, serialising, ...
@@ -106,19 +143,19 @@ def summarise(trials: list[Phase]) -> dict:
     }
 
 
-def cells(phases: list[Phase]) -> dict[Cell, dict]:
+def cells(phases: list[Phase]) -> dict[Cell, CellFigures]:
     """Return the figures of every cell, in report order."""
     return {cell: summarise(trials) for cell, trials in group(phases).items()}
 
 
-def ratio(cells: Mapping[Cell, Mapping], a: Cell, b: Cell, key: str = "rps") -> float | None:
+def ratio(cells: Mapping[Cell, CellFigures], a: Cell, b: Cell, key: str = "rps") -> float | None:
     """Return cell ``a``'s figure over cell ``b``'s; None if either is missing or b's is 0."""
     if a not in cells or b not in cells:
         return None
     top, bottom = value(cells[a], key), value(cells[b], key)
     if top is None or bottom is None or bottom == 0:
         return None
-    return top / bottom
+    return float(top) / float(bottom)
 
 
 def relative_spread(low: float, high: float, middle: float) -> float:
@@ -134,7 +171,7 @@ def relative_spread(low: float, high: float, middle: float) -> float:
 def spread(trials: Iterable[Mapping[str, Any]], key: str = "rps") -> tuple[float | None, float]:
     """Return the median of one metric over a cell's trials and its relative spread, the noise:
     (max - min) / median. (None, 0.0) when no trial has the metric."""
-    values = [v for v in (value(trial, key) for trial in trials) if v is not None]
+    values = [float(v) for v in (value(trial, key) for trial in trials) if v is not None]
     if not values:
         return None, 0.0
     middle = statistics.median(values)
@@ -146,23 +183,28 @@ def users_levels(cells: Iterable[Cell], variant: str, scenario: str) -> list[int
     return sorted({c[3] for c in cells if c[1] == variant and c[2] == scenario})
 
 
-def common_users(cells: Iterable[Cell], variant: str, scenario: str) -> int | None:
+def common_users(
+    cells: Mapping[Cell, CellFigures] | Iterable[Cell], variant: str, scenario: str
+) -> int | None:
     """Return the users level every measured target has, preferring the most trials.
 
     The headline level of the report and the claims: the level measured most often (the default
     run repeats 8 users three times); among levels with as many trials, the highest wins.
     """
-    trials = dict(cells) if isinstance(cells, Mapping) else {key: {} for key in cells}
-    cells = list(trials)
-    targets = {c[0] for c in cells if c[1] == variant and c[2] == scenario}
+    trials = (
+        {cell: figures["trials"] for cell, figures in cells.items()}
+        if isinstance(cells, Mapping)
+        else dict.fromkeys(cells, 1)
+    )
+    targets = {c[0] for c in trials if c[1] == variant and c[2] == scenario}
     levels = [
         users
-        for users in users_levels(cells, variant, scenario)
+        for users in users_levels(trials, variant, scenario)
         if all((t, variant, scenario, users) in trials for t in targets)
     ]
 
     def fewest_trials(users: int) -> int:
-        return min(trials[(t, variant, scenario, users)].get("trials", 1) for t in targets)
+        return min(trials[(t, variant, scenario, users)] for t in targets)
 
     return max(levels, key=lambda users: (fewest_trials(users), users)) if levels else None
 
@@ -176,7 +218,7 @@ def busiest_users(cells: Iterable[Cell], variant: str) -> int | None:
     return max(counts, key=lambda users: (counts[users], users)) if counts else None
 
 
-def split_over_baseline(result: dict[str, Any], base: dict[str, Any]) -> dict[str, float]:
+def split_over_baseline(result: Overhead, base: Overhead) -> dict[str, float]:
     """Split an app's extra ``predict`` cost over the baseline: its own code, interference."""
     own = result["predict_canned_us"] - base["predict_canned_us"]
     total = result["predict_us"] - base["predict_us"]

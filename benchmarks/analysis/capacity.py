@@ -6,16 +6,28 @@ the command line's text and the claims all summarise it here, the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing_extensions import TypedDict
 
 from benchmarks.analysis.aggregate import median
+from benchmarks.results.scaling import CapacityResults, CapacitySearch
 
 
-def summary(capacity: Mapping[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
+class Summary(TypedDict):
+    """One app at one worker count: the medians over its searches, and each search's capacity."""
+
+    capacity_rps: float | None
+    trials: list[float | None]
+    capped: bool
+    p99_ms_at_capacity: float | None
+    cpu_s_per_million: float | None
+    usd_per_million: float | None
+    usd_per_million_held: float | None
+
+
+def summary(capacity: CapacityResults) -> dict[tuple[str, int], Summary]:
     """Return (app, workers) -> median capacity and cost over its searches, and each trial's."""
-    grouped: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
-    for found in capacity.get("searches", []):
+    grouped: dict[tuple[str, int], list[CapacitySearch]] = {}
+    for found in capacity["searches"]:
         grouped.setdefault((found["app"], found["workers"]), []).append(found)
     return {
         key: {
@@ -31,11 +43,11 @@ def summary(capacity: Mapping[str, Any]) -> dict[tuple[str, int], dict[str, Any]
     }
 
 
-def paired_ratios(capacity: Mapping[str, Any], a: str, b: str, workers: int) -> list[float]:
+def paired_ratios(capacity: CapacityResults, a: str, b: str, workers: int) -> list[float]:
     """Return capacity(a) / capacity(b) trial by trial at one worker count (searches paired by
     trial number ran back to back); a trial without both capacities, or capped, is left out."""
-    found: dict[str, dict[int, Mapping[str, Any]]] = {a: {}, b: {}}
-    for search in capacity.get("searches", []):
+    found: dict[str, dict[int, CapacitySearch]] = {a: {}, b: {}}
+    for search in capacity["searches"]:
         if search["app"] in found and search["workers"] == workers:
             found[search["app"]][search["trial"]] = search
     ratios = []
@@ -43,25 +55,30 @@ def paired_ratios(capacity: Mapping[str, Any], a: str, b: str, workers: int) -> 
         first, second = found[a][trial], found[b][trial]
         if first["capped"] or second["capped"]:
             continue
-        if first["capacity_rps"] and second["capacity_rps"]:
-            ratios.append(first["capacity_rps"] / second["capacity_rps"])
+        top, bottom = first["capacity_rps"], second["capacity_rps"]
+        if top and bottom:
+            ratios.append(top / bottom)
     return ratios
 
 
-def gain_per_worker(capacity: Mapping[str, Any], app: str) -> float | None:
+def gain_per_worker(capacity: CapacityResults, app: str) -> float | None:
     """Return the capacity each added worker brought, as a share of one worker's capacity.
 
     From the fewest to the most workers measured: (C(w) / C(1) - 1) / (w - 1). 1.0 is perfect
     scaling, 0 none; None without two worker counts.
     """
-    figures = {w: s["capacity_rps"] for (name, w), s in summary(capacity).items() if name == app}
-    counts = sorted(w for w, c in figures.items() if c)
+    figures = {
+        w: rps
+        for (name, w), s in summary(capacity).items()
+        if name == app and (rps := s["capacity_rps"])
+    }
+    counts = sorted(figures)
     if len(counts) < 2:
         return None
     low, high = counts[0], counts[-1]
     return (figures[high] / figures[low] - 1) / ((high - low) / low)
 
 
-def apps(capacity: Mapping[str, Any]) -> list[str]:
+def apps(capacity: CapacityResults) -> list[str]:
     """Return the apps searched, in the order first searched."""
-    return list(dict.fromkeys(s["app"] for s in capacity.get("searches", [])))
+    return list(dict.fromkeys(s["app"] for s in capacity["searches"]))

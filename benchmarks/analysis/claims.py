@@ -9,9 +9,10 @@ says so instead of guessing.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from benchmarks.analysis import decision, ladders
+from benchmarks.analysis.aggregate import Cell, CellFigures
 from benchmarks.analysis.aggregate import cells as aggregate_cells
 from benchmarks.analysis.aggregate import common_users as users_level
 from benchmarks.analysis.claims_resources import lighter, scales
@@ -22,12 +23,15 @@ from benchmarks.analysis.evidence import (
     is_quick,
     mb,
 )
+from benchmarks.results.records import AACheck, Claim, CostRow, Results
+from benchmarks.results.vocabulary import Verdict
 
+Cells = Mapping[Cell, CellFigures]
 AA_TARGET = "flask-twin"  # the Flask app again, measured as a separate target: the A/A check
 HEAVY_MODEL_SHARE = 0.9  # "the model dominates": at least this share of a heavy request's work
 
 
-def fewer_lines(results: dict[str, Any]) -> dict[str, str]:
+def fewer_lines(results: Results) -> Claim:
     """Flask needs fewer lines of code for the same service."""
     flask, django = results["loc"]["flask"]["total"], results["loc"]["django"]["total"]
     verdict = decision.combine(decision.direction(django / flask), None, quick=False)
@@ -48,7 +52,7 @@ def fewer_lines(results: dict[str, Any]) -> dict[str, str]:
     )
 
 
-def faster(results: dict[str, Any], cells: dict) -> dict[str, str]:
+def faster(results: Results, cells: Cells) -> Claim:
     """Flask answers faster and serves more requests per second."""
     claim = "Flask answers faster and serves more requests per second."
     users = users_level(cells, "light", "predict_one")
@@ -106,41 +110,43 @@ def faster(results: dict[str, Any], cells: dict) -> dict[str, str]:
     )
 
 
-def extensions_slow(results: dict[str, Any]) -> dict[str, str]:
+def extensions_slow(results: Results) -> Claim:
     """Adding extensions to Flask slows its responses."""
     claim = "Adding extensions to Flask slows its responses."
     verdict, f = ladders.extensions_verdict(results)
-    if verdict == "not measurable here":
+    every, reference = f["flask_all"], f["flask_reference"]
+    flask_shared, django_shared = f["flask_shared"], f["django_shared"]
+    if every is None or not reference or flask_shared is None or not django_shared:
         return claim_record(
             "extensions-slow",
             claim,
             "instructions per request along each framework's ladder",
             "-",
             "-",
-            verdict,
+            "not measurable here",
             "This run counted no ladder (the ladders need `python -m benchmarks cost` and "
             "`python -m benchmarks ladders`, both part of the default run).",
         )
-    share = f["flask_all"] / f["flask_reference"]
+    share = every / reference
     return claim_record(
         "extensions-slow",
         claim,
         "instructions per one-row prediction each rung adds (light model, callgrind)",
-        f"{f['flask_all'] / 1e6:+.3f} M (+{share:.1%}) for its six extensions; "
-        f"{f['flask_shared'] / 1e6:+.3f} M for CORS, rate limit, metrics, token",
-        f"{f['django_shared'] / 1e6:+.3f} M for CORS, throttling, metrics, token",
+        f"{every / 1e6:+.3f} M (+{share:.1%}) for its six extensions; "
+        f"{flask_shared / 1e6:+.3f} M for CORS, rate limit, metrics, token",
+        f"{django_shared / 1e6:+.3f} M for CORS, throttling, metrics, token",
         verdict,
         f"Flask's extensions add {share:.1%} to its request; the four features both ladders add "
-        f"cost Flask {f['flask_shared'] / f['django_shared']:.2f}x what they cost Django. "
+        f"cost Flask {flask_shared / django_shared:.2f}x what they cost Django. "
         "Rule: supported when the extensions add at least "
         f"{decision.MIN_EFFECT:.0%} and the shared features cost Flask at least "
         f"{decision.MIN_EFFECT:.0%} more than Django. Deterministic.",
     )
 
 
-def secure_by_default(results: dict[str, Any]) -> dict[str, str]:
+def secure_by_default(results: Results) -> Claim:
     """Django is secure by default."""
-    checks = results.get("security", [])
+    checks = results["security"]
     passed = {
         app: [c["check"] for c in checks if c["passed"].get(app)]
         for app in ("flask-default", "django-default")
@@ -156,7 +162,7 @@ def secure_by_default(results: dict[str, Any]) -> dict[str, str]:
             "No security probe in this run.",
         )
     flask, django = len(passed["flask-default"]), len(passed["django-default"])
-    verdict = (
+    verdict: Verdict = (
         "supported" if django > flask else "contradicted" if django < flask else "inconclusive"
     )
     only_django = sorted(set(passed["django-default"]) - set(passed["flask-default"]))
@@ -173,11 +179,11 @@ def secure_by_default(results: dict[str, Any]) -> dict[str, str]:
     )
 
 
-def batteries(results: dict[str, Any]) -> dict[str, str]:
+def batteries(results: Results) -> Claim:
     """Django is batteries-included while Flask needs extensions."""
     claim = "Django is batteries-included while Flask needs extensions."
     verdict, f = ladders.batteries_verdict(results)
-    if verdict == "not measurable here":
+    if f is None:
         flask = results["dependencies"]["flask"]["extensions"]
         django = results["dependencies"]["django"]["extensions"]
         return claim_record(
@@ -214,7 +220,7 @@ def batteries(results: dict[str, Any]) -> dict[str, str]:
     )
 
 
-def footprint_larger(results: dict[str, Any]) -> dict[str, str]:
+def footprint_larger(results: Results) -> Claim:
     """Django's footprint is larger."""
     sizes = {fw: results["framework_footprint"][fw]["total_bytes"] for fw in ("flask", "django")}
     counts = {
@@ -235,19 +241,22 @@ def footprint_larger(results: dict[str, Any]) -> dict[str, str]:
     )
 
 
-def model_dominates(results: dict[str, Any], cells: dict) -> dict[str, str]:
+def model_dominates(results: Results, cells: Cells) -> Claim:
     """When the model is heavy, the model, not the framework, dominates."""
     claim = "With a heavy model, the model dominates, not the framework."
-    rows = {
+    found_rows = {
         (t, v): cost_row(results, t, v, "predict_one")
         for t in ("flask", "django")
         for v in ("light", "heavy")
+    }
+    rows: dict[tuple[str, str], CostRow] = {
+        key: row for key, row in found_rows.items() if row is not None
     }
     users = users_level(cells, "heavy", "predict_one")
     counted = None
     words = {"flask": "-", "django": "-"}
     reason = "No instruction count in this run."
-    if all(rows.values()):
+    if len(rows) == len(found_rows):
         gap = {
             v: rows["django", v]["instructions"] / rows["flask", v]["instructions"]
             for v in ("light", "heavy")
@@ -293,7 +302,7 @@ def model_dominates(results: dict[str, Any], cells: dict) -> dict[str, str]:
     )
 
 
-def aa_check(results: dict[str, Any]) -> dict[str, Any] | None:
+def aa_check(results: Results) -> AACheck | None:
     """Return the A/A check: Flask against itself as a second target, through the same pipeline.
 
     Its interval must contain 1; the distance of its far end from 1 is this run's noise floor.
@@ -312,11 +321,11 @@ def aa_check(results: dict[str, Any]) -> dict[str, Any] | None:
         "ratios": ratios,
         "interval": found,
         "noise_floor": max(found["high"] - 1, 1 - found["low"]) if found else None,
-        "differs": bool(found) and not found["low"] <= 1 <= found["high"],
+        "differs": found is not None and not found["low"] <= 1 <= found["high"],
     }
 
 
-def evaluate(results: dict[str, Any]) -> list[dict[str, str]]:
+def evaluate(results: Results) -> list[Claim]:
     """Return every claim with its figures and verdict."""
     cells = aggregate_cells(results["phases"])
     return [

@@ -4,20 +4,26 @@ of ``benchmarks.analysis.decision``."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import decision
+from benchmarks.analysis.aggregate import Cell, CellFigures
 from benchmarks.analysis.aggregate import common_users as users_level
 from benchmarks.analysis.evidence import claim_record, find_cell, is_quick, memory_mib
 from benchmarks.analysis.workers import marginal
+from benchmarks.results.records import Claim, Results
+from benchmarks.results.scaling import CapacityResults, WorkersFit
+
+Cells = Mapping[Cell, CellFigures]
 
 
-def _startup_part(results: dict[str, Any]) -> tuple[int | None, str, str]:
+def _startup_part(results: Results) -> tuple[int | None, str, str]:
     """Return start-up's direction (+1: Flask sooner), its figures in words and its interval."""
-    startup = results.get("startup") or {}
-    flask_count = (results.get("cost") or {}).get("startup", {}).get("flask")
-    django_count = (results.get("cost") or {}).get("startup", {}).get("django")
+    startup = results["startup"]
+    cost = results.get("cost")
+    flask_count = cost["startup"].get("flask") if cost else None
+    django_count = cost["startup"].get("django") if cost else None
     counted = (
         decision.direction(django_count / flask_count) if flask_count and django_count else None
     )
@@ -39,7 +45,7 @@ def _startup_part(results: dict[str, Any]) -> tuple[int | None, str, str]:
     return part, "; ".join(words), decision.describe(found, "Django/Flask start-up seconds")
 
 
-def _memory_part(results: dict[str, Any], cells: dict) -> tuple[int | None, str, str]:
+def _memory_part(results: Results, cells: Cells) -> tuple[int | None, str, str]:
     """Return memory's direction (+1: Flask smaller), its figures in words and its interval."""
     users = users_level(cells, "light", "predict_one")
     if users is None:
@@ -60,26 +66,25 @@ def _memory_part(results: dict[str, Any], cells: dict) -> tuple[int | None, str,
     return part, words, decision.describe(found, "Django/Flask memory")
 
 
-def _workers_fits(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _workers_fits(results: Results) -> dict[str, WorkersFit]:
     """Return each app's fit of memory over worker counts: light model, preloaded, and gc.freeze()
     as the run's gunicorn settings had it (where the measurement has that setting)."""
-    fits = [
-        f
-        for f in (results.get("workers") or {}).get("fits", [])
-        if f["variant"] == "light" and f["preload"]
-    ]
-    configured = (results.get("environment") or {}).get("gunicorn", {}).get("gc_freeze")
+    workers = results.get("workers")
+    if not workers:
+        return {}
+    fits = [f for f in workers["fits"] if f["variant"] == "light" and f["preload"]]
+    configured = results["environment"]["gunicorn"]["gc_freeze"]
     if any(f["freeze"] == configured for f in fits):
         fits = [f for f in fits if f["freeze"] == configured]
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, WorkersFit] = {}
     for f in sorted(fits, key=lambda f: f["freeze"]):  # without the freeze first, if both
         found.setdefault(f["app"], f)
     return found
 
 
-def at_count(fit: dict[str, Any], count: int, anonymous: bool) -> float:
+def at_count(fit: WorkersFit, count: int, anonymous: bool) -> float:
     """Return a fit's total PSS at ``count`` workers: measured, or on the fitted line."""
-    totals = fit["total_pss_anon_mib"] if anonymous else fit["total_pss_mib"]
+    totals = (fit["total_pss_anon_mib"] if anonymous else None) or fit["total_pss_mib"]
     if count in fit["counts"]:
         return totals[fit["counts"].index(count)]
     mean_n = sum(fit["counts"]) / len(fit["counts"])
@@ -87,14 +92,17 @@ def at_count(fit: dict[str, Any], count: int, anonymous: bool) -> float:
 
 
 def _per_added_worker(
-    fits: dict[str, dict[str, Any]],
+    fits: dict[str, WorkersFit],
 ) -> tuple[bool, dict[str, float], float | None]:
     """Return whether the fits are read in anonymous PSS (where both apps have it), each app's
     MiB per added worker, and the largest spread between rounds (None for a single round)."""
-    anonymous = all(fits[a].get("total_pss_anon_mib") for a in ("flask", "django"))
-    spread = "spread_anon" if anonymous else "spread"
+    anonymous = all(fits[a]["total_pss_anon_mib"] for a in ("flask", "django"))
     per_worker = {a: marginal(fits[a], anonymous) for a in ("flask", "django")}
-    spreads = [fits[a][spread] for a in ("flask", "django") if fits[a].get(spread) is not None]
+    spreads = [
+        spread
+        for a in ("flask", "django")
+        if (spread := fits[a]["spread_anon"] if anonymous else fits[a]["spread"]) is not None
+    ]
     return anonymous, per_worker, max(spreads, default=None)
 
 
@@ -106,7 +114,7 @@ def _added_direction(per_worker: dict[str, float]) -> int | None:
     return decision.direction(per_worker["django"] / per_worker["flask"])
 
 
-def _workers_memory_part(results: dict[str, Any]) -> tuple[int | None, str, str] | None:
+def _workers_memory_part(results: Results) -> tuple[int | None, str, str] | None:
     """Return memory's direction from ``python -m benchmarks workers`` (None where not measured).
 
     Memory is measured, not timed: it decides on the minimum effect like a deterministic figure,
@@ -117,7 +125,8 @@ def _workers_memory_part(results: dict[str, Any]) -> tuple[int | None, str, str]
     fits = _workers_fits(results)
     if set(fits) < {"flask", "django"}:
         return None
-    count = results["workers"].get("default_workers") or 1
+    workers = results.get("workers")
+    count = (workers["default_workers"] if workers else 0) or 1
     anonymous, per_worker, spread = _per_added_worker(fits)
     total = {a: at_count(fits[a], count, anonymous) for a in fits}
     kind = "anonymous PSS" if anonymous else "PSS"
@@ -135,7 +144,7 @@ def _workers_memory_part(results: dict[str, Any]) -> tuple[int | None, str, str]
     return servers, words, evidence
 
 
-def lighter(results: dict[str, Any], cells: dict) -> dict[str, str]:
+def lighter(results: Results, cells: Cells) -> Claim:
     """Flask is lighter: less memory and faster start-up."""
     workers_part = _workers_memory_part(results)
     if workers_part is None:
@@ -197,7 +206,7 @@ SCALES_RULE = (
 )
 
 
-def _capacity_part(capacity: dict[str, Any]) -> tuple[int | None, str]:
+def _capacity_part(capacity: CapacityResults) -> tuple[int | None, str]:
     """Return the load part's direction (+1: Flask serves more at the target) and interval."""
     first = min(capacity.get("worker_counts") or [1])
     ratios = capacities.paired_ratios(capacity, "flask", "django", first)
@@ -207,7 +216,7 @@ def _capacity_part(capacity: dict[str, Any]) -> tuple[int | None, str]:
     )
 
 
-def _workers_part(capacity: dict[str, Any], server_cpus: int) -> tuple[int | None, str]:
+def _workers_part(capacity: CapacityResults, server_cpus: int) -> tuple[int | None, str]:
     """Return the workers part's direction (+1: Flask gains more per added worker) in words."""
     gains = {app: capacities.gain_per_worker(capacity, app) for app in ("flask", "django")}
     if server_cpus < 2:
@@ -226,7 +235,7 @@ def _workers_part(capacity: dict[str, Any], server_cpus: int) -> tuple[int | Non
     )
 
 
-def _memory_per_worker_part(results: dict[str, Any]) -> tuple[int | None, str]:
+def _memory_per_worker_part(results: Results) -> tuple[int | None, str]:
     """Return the memory-per-added-worker part: +1 when Flask's added worker costs less beyond
     the minimum effect, -1 when Django's does, 0 for no difference, None where not measured.
 
@@ -249,16 +258,16 @@ def _memory_per_worker_part(results: dict[str, Any]) -> tuple[int | None, str]:
     return direction, words if direction is not None else words + " (not positive: no ratio)"
 
 
-def scales(results: dict[str, Any], cells: dict) -> dict[str, str]:
+def scales(results: Results, cells: Cells) -> Claim:
     """Flask scales more easily with added load."""
     claim = "Flask scales more easily with added load."
     metric = (
         "open-loop capacity at the p99 target per server CPU (paired trials), and the capacity "
         "gained per added gunicorn worker (light model, one row). Rule: " + SCALES_RULE
     )
-    server_cpus = len(str(results["environment"].get("server_cpus", "0")).split(","))
+    server_cpus = len(results["environment"]["server_cpus"].split(","))
     capacity = results.get("capacity")
-    if not capacity or not capacity.get("searches"):
+    if not capacity or not capacity["searches"]:
         return claim_record(
             "scales",
             claim,
@@ -272,15 +281,14 @@ def scales(results: dict[str, Any], cells: dict) -> dict[str, str]:
     figures = {}
     for app in ("flask", "django"):
         parts = []
-        for (name, workers), row in sorted(found.items(), key=lambda kv: kv[0][1]):
-            if name == app and row["capacity_rps"]:
-                per_cpu = row["capacity_rps"] / server_cpus
-                parts.append(f"{per_cpu:,.0f} req/s per CPU at {workers} worker(s)")
+        for (name, count), row in sorted(found.items(), key=lambda kv: kv[0][1]):
+            if name == app and (rps := row["capacity_rps"]):
+                parts.append(f"{rps / server_cpus:,.0f} req/s per CPU at {count} worker(s)")
         figures[app] = "; ".join(parts) or "no rate passed"
     load, load_words = _capacity_part(capacity)
     workers, workers_words = _workers_part(capacity, server_cpus)
     memory, memory_words = _memory_per_worker_part(results)
-    directions = [load]
+    directions: list[int | None] = [load]
     if server_cpus >= 2:
         directions.append(workers)
     if memory is not None:

@@ -15,9 +15,11 @@ judged against its own spread. A cell measured once has no spread: only the floo
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
-from benchmarks.analysis.aggregate import group, spread
+from typing_extensions import TypedDict
+
+from benchmarks.analysis.aggregate import Cell, group, spread
 from benchmarks.analysis.decision import MIN_EFFECT
 from benchmarks.results.records import Results
 
@@ -50,16 +52,53 @@ PROVENANCE = (
 UNCOMMITTED = "+uncommitted changes"
 
 
+class Change(TypedDict):
+    """One metric of one cell in both runs, against its noise."""
+
+    cell: Cell
+    metric: str
+    label: str
+    before: float
+    after: float
+    change: float  # relative, from before to after
+    noise: float
+    trials: tuple[int, int]
+    significant: bool  # the change exceeds the noise
+
+
+class Held(TypedDict):
+    """One claim's verdict in both runs (None: the run has no such claim)."""
+
+    id: str
+    before: str | None
+    after: str | None
+    held: bool
+
+
+class Count(TypedDict):
+    """One instruction count in both runs."""
+
+    key: tuple[str, str, str]  # target, variant, scenario ("start-up" for start-up)
+    before: int
+    after: int
+    difference: float  # relative
+
+
 class Incomparable(ValueError):
     """Two runs that did not measure the same way on the same class of machine."""
 
 
-def check_comparable(a: dict[str, Any], b: dict[str, Any]) -> None:
+def field(results: Mapping[str, object], where: str | None, key: str) -> object:
+    """Return ``results[key]``, or ``results[where][key]``; None where either is missing."""
+    record = results.get(where) if where else results
+    return record.get(key) if isinstance(record, Mapping) else None
+
+
+def check_comparable(a: Results, b: Results) -> None:
     """Raise ``Incomparable`` unless both runs can be compared figure by figure."""
     differences = []
     for where, key, name in SAME:
-        old = (a.get(where) or {}).get(key) if where else a.get(key)
-        new = (b.get(where) or {}).get(key) if where else b.get(key)
+        old, new = field(a, where, key), field(b, where, key)
         if old != new:
             differences.append(f"{name}: {old!r} in A, {new!r} in B")
     if differences:
@@ -70,8 +109,8 @@ def provenance(a: Results, b: Results) -> list[str]:
     """Return what differs between two runs' commit, rule, libraries, models and gunicorn."""
     found = []
     for where, key, name in PROVENANCE:
-        old, new = a[where][key], b[where][key]  # type: ignore[literal-required]
-        if isinstance(old, dict) and isinstance(new, dict) and old != new:
+        old, new = field(a, where, key), field(b, where, key)
+        if isinstance(old, Mapping) and isinstance(new, Mapping) and old != new:
             keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
             found.append(
                 f"{name}: " + ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in keys)
@@ -84,15 +123,15 @@ def provenance(a: Results, b: Results) -> list[str]:
     return found
 
 
-def changes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+def changes(a: Results, b: Results) -> list[Change]:
     """Return, for every cell both runs measured, each metric's relative change from a to b."""
     check_comparable(a, b)
     before, after = group(a["phases"]), group(b["phases"])
-    rows = []
+    rows: list[Change] = []
     for key in [cell for cell in before if cell in after]:
-        for metric, (label, field) in METRICS.items():
-            old, old_spread = spread(before[key], field)
-            new, new_spread = spread(after[key], field)
+        for metric, (label, name) in METRICS.items():
+            old, old_spread = spread(before[key], name)
+            new, new_spread = spread(after[key], name)
             if old is None or new is None:
                 continue
             noise = max(old_spread, new_spread, MIN_EFFECT)
@@ -113,33 +152,41 @@ def changes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def verdicts(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+def verdicts(a: Results, b: Results) -> list[Held]:
     """Return each claim's verdict in both runs, and whether it held."""
-    before = {c["id"]: c["verdict"] for c in a.get("claims", [])}
-    after = {c["id"]: c["verdict"] for c in b.get("claims", [])}
+    before: dict[str, str] = {c["id"]: c["verdict"] for c in a["claims"]}
+    after: dict[str, str] = {c["id"]: c["verdict"] for c in b["claims"]}
     return [
-        {"id": claim, "before": before.get(claim), "after": after.get(claim)}
-        | {"held": before.get(claim) == after.get(claim)}
+        {
+            "id": claim,
+            "before": before.get(claim),
+            "after": after.get(claim),
+            "held": before.get(claim) == after.get(claim),
+        }
         for claim in dict.fromkeys([*before, *after])
     ]
 
 
-def counts(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+def instruction_counts(results: Results) -> dict[tuple[str, str, str], int]:
+    """Return a run's instruction counts: (target, variant, scenario) -> per request, and
+    (target, "light", "start-up") -> to start."""
+    cost = results.get("cost")
+    if not cost:
+        return {}
+    found = {(r["target"], r["variant"], r["scenario"]): r["instructions"] for r in cost["rows"]}
+    return found | {(t, "light", "start-up"): n for t, n in cost["startup"].items()}
+
+
+def counts(a: Results, b: Results) -> list[Count]:
     """Return the instruction counts both runs made, with their relative difference."""
-
-    def rows(results: dict[str, Any]) -> dict[tuple[str, str, str], float]:
-        cost = results.get("cost") or {}
-        found = {
-            (r["target"], r["variant"], r["scenario"]): r["instructions"]
-            for r in cost.get("rows", [])
-        }
-        found |= {(t, "light", "start-up"): n for t, n in cost.get("startup", {}).items()}
-        return found
-
-    before, after = rows(a), rows(b)
+    before, after = instruction_counts(a), instruction_counts(b)
     return [
-        {"key": key, "before": before[key], "after": after[key]}
-        | {"difference": (after[key] - before[key]) / before[key] if before[key] else 0.0}
+        {
+            "key": key,
+            "before": before[key],
+            "after": after[key],
+            "difference": (after[key] - before[key]) / before[key] if before[key] else 0.0,
+        }
         for key in before
         if key in after
     ]

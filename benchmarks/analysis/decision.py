@@ -24,11 +24,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy import stats
+
+from benchmarks.results.records import Interval, Phase
+from benchmarks.results.vocabulary import Verdict
 
 # The rule's version: up by one whenever a change to this module, or to how a claim applies it,
 # could turn the same figures into another verdict. results.json records it with the constants.
@@ -38,8 +40,6 @@ CONFIDENCE = 0.95
 RESAMPLES = 9_999
 SEED = 20_261_201  # fixed: the same trials always give the same interval
 MIN_TRIALS = 3  # paired trials needed before an interval means anything
-
-Interval = dict[str, float]  # estimate, low, high (ratios), trials
 
 
 def direction(ratio: float | None) -> int | None:
@@ -111,19 +111,24 @@ def within_effect(found: Interval | None) -> int | None:
     return -1 if interval_direction(found) else 0
 
 
+def served(phase: Phase) -> float:
+    """Return a phase's successful requests per second."""
+    return phase["rps"]
+
+
 def paired(
-    phases: Iterable[Mapping[str, Any]],
+    phases: Iterable[Phase],
     a: str,
     b: str,
     cell: tuple[str, str, int],
-    value: Any = lambda phase: phase["rps"],
+    value: Callable[[Phase], float] = served,
 ) -> list[float]:
     """Return value(a) / value(b) trial by trial for one (variant, scenario, users) cell.
 
     A trial counts only when both phases exist, neither was generator-bound (the load generator,
     not the server, set the pace) and both values are positive.
     """
-    found: dict[str, dict[int, Mapping[str, Any]]] = {a: {}, b: {}}
+    found: dict[str, dict[int, Phase]] = {a: {}, b: {}}
     for phase in phases:
         if phase["target"] in found and (phase["variant"], phase["scenario"], phase["users"]) == (
             cell
@@ -140,7 +145,7 @@ def paired(
     return ratios
 
 
-def combine(deterministic: int | None, timed: int | None, quick: bool) -> str:
+def combine(deterministic: int | None, timed: int | None, quick: bool) -> Verdict:
     """Return the verdict of a claim with a deterministic direction and a timed one."""
     if deterministic:
         if timed == -deterministic:
@@ -153,7 +158,7 @@ def combine(deterministic: int | None, timed: int | None, quick: bool) -> str:
     return "inconclusive"
 
 
-def parts(directions: Sequence[int | None], quick: bool) -> str:
+def parts(directions: Sequence[int | None], quick: bool) -> Verdict:
     """Return the verdict of a claim made of parts, each a direction (None: not decided)."""
     if directions and all(d == 1 for d in directions):
         return "supported"

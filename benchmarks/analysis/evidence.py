@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+
+from benchmarks.analysis.aggregate import Cell, CellFigures
+from benchmarks.results.records import Claim, CostRow, Phase, Results
+from benchmarks.results.vocabulary import Verdict
 
 
-def find_cell(cells: dict, target: str, variant: str, scenario: str, users: int | None = None):
+def find_cell(
+    cells: Mapping[Cell, CellFigures],
+    target: str,
+    variant: str,
+    scenario: str,
+    users: int | None = None,
+) -> CellFigures | None:
     """Return the cell for target/variant/scenario at ``users`` (default: the most trials)."""
     found = [
         (key, value)
@@ -23,11 +33,11 @@ def claim_record(
     metric: str,
     flask: str,
     django: str,
-    verdict: str,
+    verdict: Verdict,
     reason: str,
     interval: str = "",
-) -> dict[str, str]:
-    """Return one claim as results.json stores it (``schema.Claim``)."""
+) -> Claim:
+    """Return one claim as results.json stores it (``records.Claim``)."""
     return {
         "id": id_,
         "claim": claim,
@@ -45,19 +55,20 @@ def mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def is_quick(results: dict[str, Any]) -> bool:
+def is_quick(results: Results) -> bool:
     """Return whether the results come from a quick run (which may be less sure, never opposite)."""
-    return results.get("mode") == "quick"
+    return results["mode"] == "quick"
 
 
-def cost_row(results: dict[str, Any], target: str, variant: str, scenario: str):
+def cost_row(results: Results, target: str, variant: str, scenario: str) -> CostRow | None:
     """Return a target's cost row (instructions per request) or None."""
-    for row in (results.get("cost") or {}).get("rows", []):
+    cost = results.get("cost")
+    for row in cost["rows"] if cost else []:
         if (row["target"], row["variant"], row["scenario"]) == (target, variant, scenario):
             return row
     return None
 
 
-def memory_mib(phase: dict[str, Any]) -> float:
+def memory_mib(phase: Phase) -> float:
     """Return a phase's memory figure: the PSS of the server's processes, master and workers."""
     return phase["pss_mib_steady"]

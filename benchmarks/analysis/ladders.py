@@ -17,92 +17,134 @@ model), counted by callgrind, so deterministic. The rules, fixed before any run:
 
 from __future__ import annotations
 
-from typing import Any
+from typing_extensions import TypedDict
 
 from benchmarks.analysis import decision
+from benchmarks.results.records import Results, Rung, ThroughputSummary
+from benchmarks.results.vocabulary import Verdict
 
 SHARED_RUNGS = ("cors", "limits", "metrics", "token")  # a rung on both ladders
 
 
-def instructions(results: dict[str, Any]) -> dict[str, float]:
+class Step(Rung):
+    """A rung with its figures and what it adds to the rung below (None: unknown)."""
+
+    instructions: int | None  # per one-row light prediction
+    startup_instructions: int | None
+    load: ThroughputSummary | None
+    added: int | None
+
+
+class ExtensionsFigures(TypedDict):
+    """The figures of "extensions slow Flask", instructions per request."""
+
+    flask_reference: float | None
+    flask_all: float | None  # what all of Flask's extensions add together
+    flask_shared: float | None  # what the features both ladders add cost Flask
+    django_shared: float | None  # ... and Django
+
+
+class BatteriesFigures(TypedDict):
+    """The figures of "batteries included"."""
+
+    extensions: dict[str, list[str]]  # framework -> every extension it needs
+    built_in: dict[str, list[str]]  # framework -> the ladder's features it has built in
+    django_unused_batteries: float | None  # what startproject's defaults add, unused
+    django_reference: float | None
+
+
+def instructions(results: Results) -> dict[str, int]:
     """Return instructions per one-row light prediction by target, where counted."""
+    cost = results.get("cost")
     return {
         row["target"]: row["instructions"]
-        for row in (results.get("cost") or {}).get("rows", [])
+        for row in (cost["rows"] if cost else [])
         if (row["variant"], row["scenario"]) == ("light", "predict_one")
     }
 
 
-def steps(results: dict[str, Any]) -> list[dict[str, Any]]:
+def steps(results: Results) -> list[Step]:
     """Return every rung with its figures and what it adds to the rung below (None: unknown)."""
-    ladders = results.get("ladders") or {}
+    ladders = results.get("ladders")
+    if not ladders:
+        return []
     counted = instructions(results)
-    startup = (results.get("cost") or {}).get("startup") or {}
-    load = (ladders.get("load") or {}).get("summary") or {}
-    found: list[dict[str, Any]] = []
-    below: dict[str, Any] | None = None
-    for rung in ladders.get("rungs", []):
+    cost = results.get("cost")
+    startup = cost["startup"] if cost else {}
+    load = ladders["load"]["summary"] if ladders["load"] else {}
+    found: list[Step] = []
+    below: Step | None = None
+    for rung in ladders["rungs"]:
         if below is not None and below["framework"] != rung["framework"]:
             below = None
         count = counted.get(rung["target"])
-        step = dict(rung) | {
+        under = below["instructions"] if below is not None else None
+        step: Step = {
+            **rung,
             "instructions": count,
             "startup_instructions": startup.get(rung["target"]),
             "load": load.get(rung["target"]),
-            "added": (
-                count - below["instructions"]
-                if below is not None and count is not None and below["instructions"] is not None
-                else None
-            ),
+            "added": count - under if count is not None and under is not None else None,
         }
         found.append(step)
         below = step
     return found
 
 
-def metrics_cost(results: dict[str, Any]) -> dict[str, float]:
+def metrics_cost(results: Results) -> dict[str, int]:
     """Return what each app's built-in ``/metrics`` recording adds to a one-row prediction:
     the app's count minus the count of the same app with it switched off."""
     counted = instructions(results)
+    if not counted:
+        return {}
     return {
-        app: counted[app] - counted[f"{app}-no-metrics"]
-        for app in ("flask", "django")
-        if app in counted and f"{app}-no-metrics" in counted
+        app: counted[app] - counted[name]
+        for name, facts in results["targets"].items()
+        if facts["kind"] == "metrics-off"
+        and (app := facts["app"]) is not None
+        and app in counted
+        and name in counted
     }
 
 
-def _added(found: list[dict[str, Any]], framework: str, features: tuple[str, ...]) -> float | None:
+def _added(found: list[Step], framework: str, features: tuple[str, ...]) -> float | None:
     values = [s["added"] for s in found if s["framework"] == framework and s["feature"] in features]
-    if len(values) != len(features) or None in values:
+    present = [v for v in values if v is not None]
+    if len(values) != len(features) or len(present) != len(values):
         return None
-    return float(sum(values))
+    return float(sum(present))
 
 
-def _reference(found: list[dict[str, Any]], framework: str) -> float | None:
+def _reference(found: list[Step], framework: str) -> float | None:
     for step in found:
         if (step["framework"], step["feature"]) == (framework, "app"):
-            return step["instructions"]
+            count = step["instructions"]
+            return float(count) if count is not None else None
     return None
 
 
-def extensions_verdict(results: dict[str, Any]) -> tuple[str, dict[str, float | None]]:
+def extensions_verdict(results: Results) -> tuple[Verdict, ExtensionsFigures]:
     """Return the "extensions slow Flask" verdict and its figures."""
     found = steps(results)
     flask_features = tuple(
         s["feature"] for s in found if s["framework"] == "flask" and s["extension"]
     )
-    figures: dict[str, float | None] = {
+    figures: ExtensionsFigures = {
         "flask_reference": _reference(found, "flask"),
         "flask_all": _added(found, "flask", flask_features) if flask_features else None,
         "flask_shared": _added(found, "flask", SHARED_RUNGS),
         "django_shared": _added(found, "django", SHARED_RUNGS),
     }
-    if None in figures.values() or not figures["flask_reference"]:
+    reference, every = figures["flask_reference"], figures["flask_all"]
+    flask_shared, django_shared = figures["flask_shared"], figures["django_shared"]
+    if not reference or every is None or flask_shared is None or django_shared is None:
         return "not measurable here", figures
-    share = figures["flask_all"] / figures["flask_reference"]
-    slows = decision.direction(1 + share) == 1
-    shared = figures["flask_shared"], figures["django_shared"]
-    compared = decision.direction(shared[0] / shared[1]) if min(shared) > 0 else None
+    slows = decision.direction(1 + every / reference) == 1
+    compared = (
+        decision.direction(flask_shared / django_shared)
+        if min(flask_shared, django_shared) > 0
+        else None
+    )
     if not slows or compared == -1:
         return "contradicted", figures
     if compared == 1:
@@ -110,11 +152,11 @@ def extensions_verdict(results: dict[str, Any]) -> tuple[str, dict[str, float | 
     return "inconclusive", figures
 
 
-def batteries_verdict(results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Return the "batteries included" verdict and its figures."""
+def batteries_verdict(results: Results) -> tuple[Verdict, BatteriesFigures | None]:
+    """Return the "batteries included" verdict and its figures (None without a ladder)."""
     found = steps(results)
     if not found:
-        return "not measurable here", {}
+        return "not measurable here", None
     apps = {app: results["dependencies"][app]["extensions"] for app in ("flask", "django")}
     extensions = {
         framework: [
@@ -123,22 +165,24 @@ def batteries_verdict(results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ]
         for framework in ("flask", "django")
     }
-    unused = _added(found, "django", ("defaults", "auth_defaults"))
-    figures = {
+    kinds = {name: facts["kind"] for name, facts in results["targets"].items()}
+    figures: BatteriesFigures = {
         "extensions": extensions,
         "built_in": {
             framework: [
                 s["title"]
                 for s in found
-                if s["framework"] == framework and "+" in s["target"] and not s["extension"]
+                if s["framework"] == framework
+                and kinds.get(s["target"]) == "rung"
+                and not s["extension"]
             ]
             for framework in ("flask", "django")
         },
-        "django_unused_batteries": unused,
+        "django_unused_batteries": _added(found, "django", ("defaults", "auth_defaults")),
         "django_reference": _reference(found, "django"),
     }
     flask, django = len(extensions["flask"]), len(extensions["django"])
-    verdict = (
+    verdict: Verdict = (
         "supported" if flask > django else "contradicted" if flask < django else "inconclusive"
     )
     return verdict, figures

@@ -7,19 +7,15 @@ runs on the machine), else over all of PSS. The report and the claims read it he
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from benchmarks.analysis.aggregate import median, rank
+from benchmarks.results.scaling import Workers, WorkersFit
 from benchmarks.results.vocabulary import TARGET_NAMES, VARIANTS
 
-Fit = Mapping[str, Any]
 
-
-def fits(workers: Mapping[str, Any]) -> list[Fit]:
+def fits(workers: Workers) -> list[WorkersFit]:
     """Return the fits in report order: app, variant, preload on first, freeze off first."""
     return sorted(
-        workers.get("fits") or [],
+        workers["fits"],
         key=lambda f: (
             rank(TARGET_NAMES, f["app"]),
             rank(VARIANTS, f["variant"]),
@@ -29,22 +25,21 @@ def fits(workers: Mapping[str, Any]) -> list[Fit]:
     )
 
 
-def marginal(fit: Fit, anonymous: bool | None = None) -> float:
-    """Return what one more worker costs, MiB: over anonymous pages where measured (or where
-    ``anonymous`` says), else over all of PSS."""
-    if anonymous is None:
-        anonymous = fit.get("marginal_anon_mib") is not None
-    return fit["marginal_anon_mib"] if anonymous else fit["marginal_mib"]
+def marginal(fit: WorkersFit, anonymous: bool | None = None) -> float:
+    """Return what one more worker costs, MiB: over anonymous pages where measured (and where
+    ``anonymous`` does not say otherwise), else over all of PSS."""
+    anon = fit["marginal_anon_mib"]
+    return anon if anon is not None and anonymous is not False else fit["marginal_mib"]
 
 
-def slope_range(fit: Fit) -> float | None:
+def slope_range(fit: WorkersFit) -> float | None:
     """Return how far that slope moved between rounds, max - min (None with one round)."""
-    anonymous = fit.get("marginal_anon_mib") is not None
-    slopes = fit.get("marginal_anon_mib_rounds" if anonymous else "marginal_mib_rounds")
+    anonymous = fit["marginal_anon_mib"] is not None
+    slopes = fit["marginal_anon_mib_rounds"] if anonymous else fit["marginal_mib_rounds"]
     return max(slopes) - min(slopes) if slopes and len(slopes) > 1 else None
 
 
-def freeze_savings(workers: Mapping[str, Any]) -> list[tuple[str, str, float, float | None]]:
+def freeze_savings(workers: Workers) -> list[tuple[str, str, float, float | None]]:
     """Return (app, variant, MiB per added worker saved by gc.freeze(), noise MiB) where both
     settings ran preloaded.
 
@@ -52,7 +47,7 @@ def freeze_savings(workers: Mapping[str, Any]) -> list[tuple[str, str, float, fl
     two slopes' range between rounds (None with one round): a smaller saving is not told apart
     from chance.
     """
-    found = []
+    found: list[tuple[str, str, float, float | None]] = []
     by = {(f["app"], f["variant"], f["preload"], f["freeze"]): f for f in fits(workers)}
     for (app, variant, preload, freeze), off in by.items():
         on = by.get((app, variant, preload, True))
@@ -63,12 +58,12 @@ def freeze_savings(workers: Mapping[str, Any]) -> list[tuple[str, str, float, fl
     return found
 
 
-def worker_uss(workers: Mapping[str, Any], fit: Fit) -> float | None:
+def worker_uss(workers: Workers, fit: WorkersFit) -> float | None:
     """Return the median USS of one worker at the fit's largest count, over rounds and workers."""
     setting = (fit["app"], fit["variant"], fit["preload"], fit["freeze"], max(fit["counts"]))
     return median(
         uss
-        for row in workers.get("rows", [])
+        for row in workers["rows"]
         if (row["app"], row["variant"], row["preload"], row["freeze"], row["workers"]) == setting
         for uss in row["worker_uss_mib"]
     )

@@ -67,7 +67,7 @@ def run(
     results: dict[str, Any] = {
         "mode": mode,
         "phases": phases,
-        "environment": {"server_cpus": "0"},
+        "environment": {"server_cpus": "0", "gunicorn": {"gc_freeze": None}},
         "startup": {
             "flask": {"seconds": [1.1, 1.2, 1.0, 1.1], "median": 1.1},
             "django": {"seconds": [1.4, 1.3, 1.5, 1.4], "median": 1.4},
