@@ -22,7 +22,7 @@ part of it.
 Each target runs in its own interpreter, so what one imports cannot change another's figures.
 
     python -m benchmarks overhead
-    python -m benchmarks overhead --target django --json
+    python -m benchmarks overhead --target django --json overhead.json
 """
 
 from __future__ import annotations
