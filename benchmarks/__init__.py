@@ -3,8 +3,8 @@
 The flow runs one way, each layer importing only those below it (checked by import-linter, see
 ``[tool.importlinter]`` in pyproject.toml)::
 
-    __main__ -> run -> report -> analysis -> measure -> load -> serving -> plan -> targets
-    -> results
+    __main__ -> cli -> run -> report -> analysis -> measure -> load -> serving -> plan
+             -> targets -> results
 """
 
 from pathlib import Path

@@ -4,11 +4,11 @@ CPython executes the same instructions for the same request, so a count taken th
 from run to run (wall-clock time on a shared VM does not). The method, fixed and stated in the
 report:
 
-- one interpreter run by callgrind with instrumentation off, under ``setarch -R`` (no address
-  randomisation), ``PYTHONHASHSEED=0`` and one BLAS/OpenMP thread, imports the shared stack
-  uninstrumented (numpy, scikit-learn, the model runtime, both model files, the request bodies),
-  then forks one child per target and model variant, one per CPU at a time: every target starts
-  from the same state and pays only for its own imports;
+- one interpreter (``benchmarks.measure.child cost``) run by callgrind with instrumentation
+  off, under ``setarch -R`` (no address randomisation), ``PYTHONHASHSEED=0`` and one BLAS/OpenMP
+  thread, imports the shared stack uninstrumented (numpy, scikit-learn, the model runtime, both
+  model files, the request bodies), then forks one child per target and model variant, one per
+  CPU at a time: every target starts from the same state and pays only for its own imports;
 - instrumentation is switched on and off, and each block dumped, from inside the interpreter by
   callgrind's client requests (``callgrind_requests.c``, compiled here with gcc and called
   through ctypes): they work in forked children, where ``callgrind_control`` cannot reach;
@@ -364,7 +364,8 @@ def measure(
         # background thread (an extension's timer, say) happens to run meanwhile.
         command += ["--separate-threads=yes"]
         command += [f"--callgrind-out-file={out}/callgrind.%p"]
-        command += [sys.executable, "-m", "benchmarks", "cost", "--worker", str(out / "spec.json")]
+        command += [sys.executable, "-m", "benchmarks.measure.child", "cost"]
+        command += [str(out / "spec.json")]
         done = subprocess.run(
             command, cwd=REPO, env=os.environ | ENV, capture_output=True, text=True, timeout=1800
         )

@@ -78,7 +78,7 @@ def measure(host: str, budget_s: float = 0.25) -> dict:
 def run_in_subprocess(host: str) -> dict:
     """Measure one host in a fresh interpreter so hosts cannot affect each other."""
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "micro", "--host", host, "--json"],
+        [sys.executable, "-m", "benchmarks.measure.child", "micro", host],
         check=True,
         capture_output=True,
         text=True,

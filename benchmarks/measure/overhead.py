@@ -22,7 +22,7 @@ part of it.
 Each target runs in its own interpreter, so what one imports cannot change another's figures.
 
     python -m benchmarks overhead
-    python -m benchmarks overhead --target django --json
+    python -m benchmarks overhead --target django --json overhead.json
 """
 
 from __future__ import annotations
@@ -162,17 +162,7 @@ def measure(name: str, budget_s: float = 2.0) -> dict[str, Any]:
 
 def run_in_subprocess(name: str, budget_s: float, cpus: str | None = None) -> dict[str, Any]:
     """Measure one target in a fresh interpreter (pinned to ``cpus`` if given)."""
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks",
-        "overhead",
-        "--target",
-        name,
-        "--budget",
-        str(budget_s),
-        "--json",
-    ]
+    command = [sys.executable, "-m", "benchmarks.measure.child", "overhead", name, str(budget_s)]
     if cpus:
         command = ["taskset", "--cpu-list", cpus, *command]
     out = subprocess.run(command, check=True, capture_output=True, text=True)

@@ -14,7 +14,7 @@ Four apps answer the same requests through werkzeug's test client, which drives 
 
 Django's settings are global to a process, and the caller's process may have set up this project's
 Django app already (the tests do). So every app but ``flask-default`` is probed in a child process
-of its own (``python -m benchmarks security --app NAME --json``), and each app is started once
+of its own (``python -m benchmarks.measure.child security NAME``), and each app is started once
 more without a secret key, again in a fresh process, to see whether it refuses to start.
 """
 
@@ -416,7 +416,7 @@ def _child_environment() -> dict[str, str]:
 
 
 def _start(name: str, with_secret_key: bool) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "benchmarks", "security", "--app", name, "--json"]
+    command = [sys.executable, "-m", "benchmarks.measure.child", "security", name]
     if not with_secret_key:
         command.append("--without-secret-key")
     return subprocess.Popen(

@@ -1,0 +1,27 @@
+"""What several commands share: the --quick/--full pair, and --json, the file of their result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_modes(parser: argparse.ArgumentParser, *, quick: str, full: str) -> None:
+    """Give a command its --quick and --full, which set ``args.mode`` (None: the default)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_const", dest="mode", const="quick", help=quick)
+    group.add_argument("--full", action="store_const", dest="mode", const="full", help=full)
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    """Give a command its --json PATH, the one meaning of --json in every command."""
+    parser.add_argument(
+        "--json", type=Path, metavar="PATH", help="also write the figures here, as JSON"
+    )
+
+
+def write_json(path: Path | None, result: object) -> None:
+    """Write the command's result to ``path`` as JSON, if --json asked for it."""
+    if path is not None:
+        path.write_text(json.dumps(result, indent=2) + "\n")

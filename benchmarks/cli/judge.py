@@ -1,0 +1,33 @@
+"""Judge a stored run again: derive every verdict from its figures with the current rule.
+
+Prints each claim's stored and current verdict and how the stored rule (its version and
+constants) differs from the current one. Exits 1 where a verdict differs from the stored one,
+2 where the run's results.json cannot be read (another schema version, or not valid).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the run to judge."""
+    parser.add_argument("run_dir", type=Path, help="a run's directory or its results.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the run's verdicts judged again; fail where one moved."""
+    from benchmarks.analysis.judge import judge
+    from benchmarks.report import text
+    from benchmarks.results import store
+
+    try:
+        results = store.load(args.run_dir)
+    except store.ResultsError as exc:
+        print(f"judge: {exc}", file=sys.stderr)
+        return 2
+    judged = judge(results)
+    print(text.judgement(results, judged))
+    return 0 if judged.holds else 1

@@ -1,0 +1,31 @@
+"""Hold each app at 70% of its capacity and kill a worker; fail if it lost more than one request.
+
+The figures go to soak.json in a new run directory under --out (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchmarks import REPORTS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the soak's length, load and apps."""
+    parser.add_argument("--seconds", type=float, default=180.0, help="per app (default 180)")
+    parser.add_argument("--fraction", type=float, default=0.7, help="of measured capacity")
+    parser.add_argument("--apps", default="flask,django")
+    parser.add_argument("--out", type=Path, default=REPORTS)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Soak each app; return 1 if one lost more than the killed worker's request."""
+    from benchmarks.measure import soak as soaking
+    from benchmarks.report import text
+
+    results = soaking.run(tuple(args.apps.split(",")), args.seconds, args.fraction, args.out)
+    print(text.soak(results))
+    print(f"figures: {results['run_dir']}/soak.json")
+    bad = [a for a in results["apps"] if a["failures"] > 1 or not a["worker_replaced"]]
+    return 1 if bad else 0
