@@ -121,7 +121,9 @@ def _run(
             "measure_s": the_plan.measure_s,
             "targets": list(the_plan.targets),
             "cells": [vars(cell) for cell in the_plan.cells],
-            "calibrate": the_plan.calibrate,
+            "calibrate": [
+                {"variant": v, "scenario": s, "users": u} for v, s, u in the_plan.calibrate
+            ],
             "calibrate_s": the_plan.calibrate_s,
             "startup_samples": the_plan.startup_samples,
             "overhead_budget_s": the_plan.overhead_budget_s,

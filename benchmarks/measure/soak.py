@@ -137,7 +137,7 @@ def soak_app(
         "rss_mib_start": rss_values[0] if rss_values else 0.0,
         "rss_mib_end": rss_values[-1] if rss_values else 0.0,
         "rss_trend_mib_per_min": trend,
-        "rss_samples": samples,
+        "rss_samples": [{"t": t, "pid": pid, "rss_mib": rss} for t, pid, rss in samples],
         "history": history(workdir / "locust_stats_history.csv"),
     }
 

@@ -351,6 +351,14 @@ class Cell(TypedDict):
     trials: int
 
 
+class CalibrationCell(TypedDict):
+    """One cell the plan measured with wrk too."""
+
+    variant: Variant
+    scenario: Scenario
+    users: int
+
+
 class Config(TypedDict):
     """How the run measured: its plan and the settings of its tools."""
 
@@ -358,7 +366,7 @@ class Config(TypedDict):
     measure_s: float
     targets: list[str]
     cells: list[Cell]
-    calibrate: list[tuple[str, str, int]]  # variant, scenario, users
+    calibrate: list[CalibrationCell]  # what wrk measured besides Locust
     calibrate_s: float
     startup_samples: int
     overhead_budget_s: float

@@ -147,6 +147,14 @@ class Workers(TypedDict):
     seconds: float
 
 
+class RssSample(TypedDict):
+    """One worker's resident memory at one moment of a soak."""
+
+    t: float  # seconds since the soak started
+    pid: int
+    rss_mib: float
+
+
 class SoakHistory(TypedDict):
     """One row of Locust's stats history during a soak."""
 
@@ -174,7 +182,7 @@ class Soak(TypedDict):
     rss_mib_start: float
     rss_mib_end: float
     rss_trend_mib_per_min: float
-    rss_samples: list[tuple[float, int, float]]  # seconds, worker PID, RSS MiB
+    rss_samples: list[RssSample]
     history: list[SoakHistory]
 
 
