@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Literal, TypeVar, cast
 
 from benchmarks.results.vocabulary import SCENARIOS, VARIANTS, Mode, Scenario, Variant
 from benchmarks.targets import AA, APPS, RUN
@@ -95,7 +95,7 @@ class WorkersPlan:
     """
 
     counts: tuple[int, ...]
-    variants: tuple[str, ...] = VARIANTS
+    variants: tuple[Variant, ...] = _VARIANTS
     preload: tuple[bool, ...] = (True,)
     freeze: tuple[bool | None, ...] = (False, True)
     rounds: int = 1
@@ -126,7 +126,9 @@ REQUEST_S = {"light": 0.004, "heavy": 0.015}
 # default ``python -m benchmarks run``, which has under 20 s left in its 10 minutes: the light
 # model, the server settings as configured, the first requests (the command's plans compare
 # the settings at the steady state).
-WORKERS = {
+# A plan of WORKERS, as the results' Workers.mode names it.
+WorkersMode = Literal["quick", "run", "default", "full"]
+WORKERS: dict[WorkersMode, WorkersPlan] = {
     "quick": WorkersPlan((1, 2), variants=("light",), freeze=(None,), warmup_requests=10),
     "run": WorkersPlan((1, 2, 4), variants=("light",), freeze=(None,), warmup_requests=10),
     "default": WorkersPlan((1, 2, 4)),
