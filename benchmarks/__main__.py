@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmarks import targets
 from benchmarks.arguments import parser
+from benchmarks.results.vocabulary import Mode
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,7 +158,7 @@ def cost(args: argparse.Namespace) -> int:
     from benchmarks.report import text
 
     chosen = args.targets.split(",") if args.targets else None
-    mode = "quick" if args.quick else "full" if args.full else "default"
+    mode: Mode = "quick" if args.quick else "full" if args.full else "default"
     result = counting.measure(mode, targets=chosen, keep=args.keep)
     print(text.cost(result))
     if args.json:

@@ -126,9 +126,10 @@ REQUEST_S = {"light": 0.004, "heavy": 0.015}
 # default ``python -m benchmarks run``, which has under 20 s left in its 10 minutes: the light
 # model, the server settings as configured, the first requests (the command's plans compare
 # the settings at the steady state).
-# A plan of WORKERS, as the results' Workers.mode names it.
-WorkersMode = Literal["quick", "run", "default", "full"]
-WORKERS: dict[WorkersMode, WorkersPlan] = {
+# A mode of the workers and capacity measurements, as their records (Workers, CapacityResults)
+# name it: a run's mode, or "run", the piece of the default run.
+ScaleMode = Literal["quick", "run", "default", "full"]
+WORKERS: dict[ScaleMode, WorkersPlan] = {
     "quick": WorkersPlan((1, 2), variants=("light",), freeze=(None,), warmup_requests=10),
     "run": WorkersPlan((1, 2, 4), variants=("light",), freeze=(None,), warmup_requests=10),
     "default": WorkersPlan((1, 2, 4)),
@@ -140,7 +141,7 @@ WORKERS: dict[WorkersMode, WorkersPlan] = {
 class Plan:
     """Everything one mode runs."""
 
-    mode: Mode
+    mode: Mode | Literal["remote"]  # "remote": measure/remote.py's, which writes no results.json
     warmup_s: float
     measure_s: float
     cells: list[Cell]
@@ -162,7 +163,7 @@ class Plan:
     # The capacity search of each app (measure.capacity, its "run" settings) on the run's own
     # light servers: about three short open-loop steps per app, each its run time plus Locust's
     # start and stop. "" skips it (--no-capacity).
-    capacity: str = "run"
+    capacity: ScaleMode | Literal[""] = "run"
     capacity_step_s: float = 2.0 + 6.0  # Locust's start and stop: about 6 s, measured here
     capacity_steps: int = 3
     workers: WorkersPlan = WORKERS["run"]  # memory as gunicorn workers are added

@@ -43,7 +43,7 @@ from typing import Any
 import psutil
 
 from benchmarks.load import payloads
-from benchmarks.plan import WORKERS, WorkersMode, WorkersPlan, rotate
+from benchmarks.plan import WORKERS, ScaleMode, WorkersPlan, rotate
 from benchmarks.results.scaling import Workers, WorkersFit, WorkersRow
 from benchmarks.results.vocabulary import Variant
 from benchmarks.serving import gunicorn
@@ -349,7 +349,7 @@ def measure(
     log_dir: Path,
     payloads_path: Path = payloads.DEFAULT_PATH,
     server_cpus: str | None = None,
-    mode: WorkersMode = "default",
+    mode: ScaleMode = "default",
 ) -> Workers:
     """Measure every server setting of the plan, round by round; return rows, fits and timing.
 
@@ -399,7 +399,7 @@ def measure(
 
 
 def run(
-    mode: WorkersMode = "default",
+    mode: ScaleMode = "default",
     *,
     apps: Sequence[str] = APPS,
     cpus: str | None = None,
