@@ -48,16 +48,18 @@ $(TEST_READY): requirements/dev.txt pyproject.toml | $(PY)
 $(ARTIFACTS): | $(BENCH_READY)
 	$(PY) -m model.train
 
-test: $(TEST_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts and the whole test suite
+test: $(TEST_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
-lint: $(TEST_READY) ## Run ruff and the import contracts only
+lint: $(TEST_READY) ## Run ruff, the import contracts and mypy only
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: $(BENCH_READY) $(ARTIFACTS) ## Set up, then run the comparison benchmark (about 10 minutes)
 	$(PY) -m benchmarks run

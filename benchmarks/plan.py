@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar, cast
 
-from benchmarks.results.vocabulary import SCENARIOS, VARIANTS
+from benchmarks.results.vocabulary import SCENARIOS, VARIANTS, Mode, Scenario, Variant
 from benchmarks.targets import AA, APPS, RUN
 
 LEVELS = (1, 8, 32)
+# The vocabulary's tuples hold exactly its Literals' values (get_args) but are typed tuple[str].
+_VARIANTS = cast(tuple[Variant, ...], VARIANTS)
+_SCENARIOS = cast(tuple[Scenario, ...], SCENARIOS)
 T = TypeVar("T")
 
 
@@ -75,8 +78,8 @@ class Setup:
 class Cell:
     """One thing to measure on every target: a variant, a scenario, a number of users."""
 
-    variant: str
-    scenario: str
+    variant: Variant
+    scenario: Scenario
     users: int
     trials: int
 
@@ -92,7 +95,7 @@ class WorkersPlan:
     """
 
     counts: tuple[int, ...]
-    variants: tuple[str, ...] = VARIANTS
+    variants: tuple[Variant, ...] = _VARIANTS
     preload: tuple[bool, ...] = (True,)
     freeze: tuple[bool | None, ...] = (False, True)
     rounds: int = 1
@@ -123,7 +126,10 @@ REQUEST_S = {"light": 0.004, "heavy": 0.015}
 # default ``python -m benchmarks run``, which has under 20 s left in its 10 minutes: the light
 # model, the server settings as configured, the first requests (the command's plans compare
 # the settings at the steady state).
-WORKERS = {
+# A mode of the workers and capacity measurements, as their records (Workers, CapacityResults)
+# name it: a run's mode, or "run", the piece of the default run.
+ScaleMode = Literal["quick", "run", "default", "full"]
+WORKERS: dict[ScaleMode, WorkersPlan] = {
     "quick": WorkersPlan((1, 2), variants=("light",), freeze=(None,), warmup_requests=10),
     "run": WorkersPlan((1, 2, 4), variants=("light",), freeze=(None,), warmup_requests=10),
     "default": WorkersPlan((1, 2, 4)),
@@ -135,18 +141,19 @@ WORKERS = {
 class Plan:
     """Everything one mode runs."""
 
-    mode: str
+    mode: Mode | Literal["remote"]  # "remote": measure/remote.py's, which writes no results.json
     warmup_s: float
     measure_s: float
     cells: list[Cell]
     targets: tuple[str, ...] = (*RUN, AA)  # the run targets, and Flask again for the A/A check
     startup_samples: int = 4  # after one discarded cold start per target
-    calibrate: list[tuple[str, str, int]] = field(default_factory=list)  # variant, scenario, users
+    # The calibration cells: variant, scenario, users.
+    calibrate: list[tuple[Variant, Scenario, int]] = field(default_factory=list)
     calibrate_s: float = 5.0
     locust_overhead_s: float = 1.0  # starting Locust and stopping it, measured here
     soak_s: float = 30.0  # per app, at 70% of capacity, one worker killed halfway
     overhead_budget_s: float = 1.0  # per case of measure.overhead (in process, per target)
-    cost: str = "default"  # the plan of measure.cost (instructions under callgrind)
+    cost: Mode = "default"  # the plan of measure.cost (instructions under callgrind)
     cost_s: float = 180.0  # its expected wall time, both CPUs at once
     # The plan of measure.ladders: "static" (what each rung adds to the install and the code;
     # the verdicts use the instruction counts of the cost step), "default" or "full" (rungs
@@ -156,13 +163,13 @@ class Plan:
     # The capacity search of each app (measure.capacity, its "run" settings) on the run's own
     # light servers: about three short open-loop steps per app, each its run time plus Locust's
     # start and stop. "" skips it (--no-capacity).
-    capacity: str = "run"
+    capacity: ScaleMode | Literal[""] = "run"
     capacity_step_s: float = 2.0 + 6.0  # Locust's start and stop: about 6 s, measured here
     capacity_steps: int = 3
     workers: WorkersPlan = WORKERS["run"]  # memory as gunicorn workers are added
 
     @property
-    def variants(self) -> list[str]:
+    def variants(self) -> list[Variant]:
         """Return the variants measured, light first."""
         return sorted({cell.variant for cell in self.cells}, key=VARIANTS.index)
 
@@ -239,7 +246,7 @@ def build(mode: str) -> Plan:
     """Return the plan of a mode: quick, default or full."""
     if mode == "quick":
         return Plan(
-            mode,
+            "quick",
             warmup_s=1.0,
             measure_s=2.0,
             cells=[
@@ -261,7 +268,7 @@ def build(mode: str) -> Plan:
         # The two compared cells get five paired trials each (the decision rule's intervals),
         # light and heavy alternating; the others one trial each, enough for the report.
         return Plan(
-            mode,
+            "default",
             warmup_s=1.0,
             # 2 s windows: the verdicts lean on the instruction counts; five trials of each
             # compared cell give the timed figures their intervals.
@@ -283,21 +290,20 @@ def build(mode: str) -> Plan:
             cost_s=235.0,  # with the ladders' rungs: 231 s measured (docs/results.md)
         )
     if mode == "full":
+        calibrated: tuple[Scenario, ...] = ("predict_one", "health")
         return Plan(
-            mode,
+            "full",
             warmup_s=3.0,
             measure_s=10.0,
             cells=[
                 Cell(variant, scenario, users, 5)
-                for scenario in SCENARIOS
+                for scenario in _SCENARIOS
                 for users in LEVELS
-                for variant in VARIANTS
+                for variant in _VARIANTS
             ],
             startup_samples=5,
             soak_s=180.0,
-            calibrate=[
-                (v, s, u) for v in VARIANTS for s in ("predict_one", "health") for u in LEVELS
-            ],
+            calibrate=[(v, s, u) for v in _VARIANTS for s in calibrated for u in LEVELS],
             calibrate_s=8.0,
             overhead_budget_s=3.0,
             ladders="full",

@@ -38,10 +38,11 @@ from benchmarks.measure import (
     startup,
     workers,
 )
-from benchmarks.plan import Setup, build
+from benchmarks.plan import ScaleMode, Setup, build
 from benchmarks.progress import Progress
 from benchmarks.results import store
 from benchmarks.results.records import Results
+from benchmarks.results.vocabulary import Mode
 from benchmarks.serving import gunicorn
 from benchmarks.serving.processes import pinned, split_cpus
 from benchmarks.targets import APPS, facts
@@ -50,7 +51,7 @@ from benchmarks.targets import APPS, facts
 
 
 def run(
-    mode: str = "default",
+    mode: Mode = "default",
     *,
     out: Path = REPORTS,
     cpus: str | None = None,
@@ -84,7 +85,7 @@ def run(
 
 
 def _run(
-    mode: str,
+    mode: Mode,
     out: Path,
     cpus: tuple[str, str],
     locust_workers: int,
@@ -169,12 +170,14 @@ def _run(
 
     if measure_workers:
         progress.start("memory as gunicorn workers are added (python -m benchmarks workers)")
+        # The default run measures its own piece of the workers' plans.
+        piece: ScaleMode = "run" if mode == "default" else mode
         results["workers"] = workers.measure(
             the_plan.workers,
             log_dir=run_dir / "raw" / "workers",
             payloads_path=setup.payloads_path,
             server_cpus=server_cpus,
-            mode="run" if mode == "default" else mode,
+            mode=piece,
         )
         progress.advance(the_plan.workers.estimate_s())
 

@@ -46,6 +46,8 @@ def _error_code(exc: Exception) -> tuple[str, list]:
         return "not_found", []
     if isinstance(exc, RequestDataTooBig):
         return "payload_too_large", []
+    # exception_handler lets nothing else through: the rest are DRF's, which carry their status.
+    assert isinstance(exc, APIException)
     return contract.code_for_status(exc.status_code), []
 
 

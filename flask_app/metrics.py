@@ -18,7 +18,8 @@ def route() -> str | None:
         # The path matched, the method did not, and Werkzeug keeps no rule for that; Django's
         # resolver does. Match the path again with a method it allows to find its template.
         adapter = current_app.create_url_adapter(request)
-        rule, _ = adapter.match(method=error.valid_methods[0], return_rule=True)
+        assert adapter is not None  # None only outside a request
+        rule, _ = adapter.match(method=next(iter(error.valid_methods)), return_rule=True)
         return rule.rule
     return None
 

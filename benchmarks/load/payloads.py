@@ -24,7 +24,7 @@ def build() -> dict[str, list[str]]:
     rows = holdout_instances()
     invalid = []
     for index, row in enumerate(rows):
-        bad = dict(row)
+        bad: dict[str, float | str] = dict(row)
         # Alternate kinds of problems so the error path is not one cached branch.
         if index % 3 == 0:
             bad["mean_radius"] = "wide"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import statistics
-from typing import Any
+from typing import cast
 
 from benchmarks.load import payloads, wrk
 from benchmarks.plan import Plan, Setup
+from benchmarks.results.records import Calibration, Phase
+from benchmarks.results.vocabulary import Target, Variant
 from benchmarks.serving.gunicorn import Server
 
 
@@ -15,11 +17,11 @@ def calibrate(
     setup: Setup,
     the_plan: Plan,
     started: dict[str, Server],
-    variant: str,
-    phases: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
+    variant: Variant,
+    phases: list[Phase],
+) -> list[Calibration]:
     """Measure the plan's calibration cells with wrk; compare with Locust's medians."""
-    found = []
+    found: list[Calibration] = []
     bodies = payloads.load(setup.payloads_path)
     for cal_variant, scenario, users in the_plan.calibrate:
         if cal_variant != variant or not wrk.available():
@@ -47,7 +49,7 @@ def calibrate(
             ratio = locust_rps / result.rps if result.rps else 0.0
             found.append(
                 {
-                    "target": name,
+                    "target": cast(Target, name),  # a run target, as in phases
                     "variant": variant,
                     "scenario": scenario,
                     "users": users,

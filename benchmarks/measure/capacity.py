@@ -38,8 +38,9 @@ from benchmarks import REPORTS
 from benchmarks.load import openloop, payloads
 from benchmarks.measure.capacity_search import cost, search
 from benchmarks.measure.phases import GENERATOR_BOUND, window_figures
-from benchmarks.plan import Setup, rotate
+from benchmarks.plan import ScaleMode, Setup, rotate
 from benchmarks.results.scaling import CapacityResults, CapacitySearch, CapacityStep
+from benchmarks.results.vocabulary import Scenario, Variant
 from benchmarks.serving import gunicorn, nginx
 from benchmarks.serving.gunicorn import Server
 from benchmarks.serving.processes import cpu_seconds, pinned, split_cpus
@@ -55,8 +56,8 @@ PRICE_SOURCE = (
     "assumed: about the on-demand price of a general-purpose x86 cloud vCPU (e.g. AWS "
     "m7i.large, 2 vCPUs at about $0.10/h in us-east-1); set your own with --vcpu-hour-usd"
 )
-SCENARIO = "predict_one"
-VARIANT = "light"
+SCENARIO: Scenario = "predict_one"
+VARIANT: Variant = "light"
 ARRIVAL = "poisson"
 
 
@@ -64,7 +65,7 @@ ARRIVAL = "poisson"
 class Settings:
     """How one mode searches: trials, the search's steps, and what it measures besides."""
 
-    mode: str
+    mode: ScaleMode
     trials: int = 3
     start_rps: float = 100.0
     growth: float = 2.0
@@ -76,7 +77,7 @@ class Settings:
     proxied: bool = True  # one step at the capacity through nginx
     workers: str = "1,2"  # worker counts, or "sweep": 1, 2, 4... up to the server's CPUs
     step_overhead_s: float = 2.0  # starting and stopping Locust, measured here (a loaded machine)
-    scenario: str = SCENARIO
+    scenario: Scenario = SCENARIO
     arrival: str = ARRIVAL  # the tests use "constant", whose capacity a fixed sleep bounds
 
     def measure_share(self) -> float:
@@ -103,7 +104,7 @@ class Settings:
 # its second (the closed-loop throughput itself, offered open-loop) fails; one bisection then
 # leaves the capacity within 45% (a coarse figure: ``python -m benchmarks capacity`` for 10%).
 RUN_STEPS = 3
-SETTINGS = {
+SETTINGS: dict[ScaleMode, Settings] = {
     "run": Settings(
         "run",
         trials=1,
@@ -278,7 +279,7 @@ def search_app(
         "capped": found["capped"],
         "p99_ms_at_capacity": best["latency_ms"]["p99"] if best else None,
         "cpu_s_per_million": per_million,
-        **cost(per_million, found["capacity_rps"], server_cpus, vcpu_hour_usd),  # type: ignore[typeddict-item]
+        **cost(per_million, found["capacity_rps"], server_cpus, vcpu_hour_usd),
         "steps": found["steps"],
     }
 
@@ -447,7 +448,7 @@ def closed_loop_rps(phases: Sequence[dict[str, Any]], app: str) -> float | None:
 
 
 def run(
-    mode: str = "default",
+    mode: ScaleMode = "default",
     *,
     apps: Sequence[str] = APPS,
     latency_ms: float = LATENCY_MS,

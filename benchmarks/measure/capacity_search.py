@@ -5,11 +5,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
 from benchmarks.results.scaling import CapacityStep
 
 MAX_RPS = 4000.0  # one Locust process's open-loop ceiling here; a search reaching it is capped
+
+
+class Found(TypedDict):
+    """What a search found (the fields of a ``CapacitySearch`` it fills)."""
+
+    capacity_rps: float | None
+    failed_at_rps: float | None
+    capped: bool
+    steps: list[CapacityStep]
+
+
+class Price(TypedDict):
+    """The money per million predictions (the fields of a ``CapacitySearch`` it fills)."""
+
+    usd_per_million: float | None
+    usd_per_million_held: float | None
 
 
 def search(
@@ -21,7 +37,7 @@ def search(
     max_steps: int,
     max_rps: float = MAX_RPS,
     min_rps: float = 1.0,
-) -> dict[str, Any]:
+) -> Found:
     """Find the highest passing rate: grow by ``growth`` until a step fails, then bisect.
 
     Returns the steps in order, the capacity (the highest passing rate, None if none passed),
@@ -64,7 +80,7 @@ def cost(
     capacity_rps: float | None,
     server_cpus: int,
     vcpu_hour_usd: float,
-) -> dict[str, float | None]:
+) -> Price:
     """Return the money per million predictions: CPU consumed, and vCPUs held at capacity.
 
     Consumed: the server's CPU seconds per million requests, priced per vCPU-second. Held: a

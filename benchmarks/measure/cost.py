@@ -41,13 +41,15 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from benchmarks import REPO
+from benchmarks.results.records import Cost, CostRow
+from benchmarks.results.vocabulary import Mode, Scenario, Variant
 from benchmarks.targets import TARGETS, ladder, names
 
 # scenario -> (variant, method, path, body kind in benchmarks.load.payloads, expected status)
-SCENARIOS: dict[str, tuple[str, str, str, str | None, int]] = {
+SCENARIOS: dict[str, tuple[Variant, str, str, str | None, int]] = {
     "health": ("light", "GET", "/health/live", None, 200),
     "predict_one": ("light", "POST", "/v1/predict", "one", 200),
     "predict_batch": ("light", "POST", "/v1/predict", "batch", 200),
@@ -63,7 +65,17 @@ ENV |= {"MKL_NUM_THREADS": "1", "DJANGO_SECRET_KEY": "cost-benchmark-only"}
 REQUESTS_SOURCE = Path(__file__).with_name("callgrind_requests.c")
 
 
-def plan(mode: str) -> dict[str, Any]:
+class CostPlan(TypedDict):
+    """What a mode of the cost step counts."""
+
+    targets: tuple[str, ...]
+    scenarios: tuple[str, ...]  # of SCENARIOS
+    requests: dict[str, int]  # scenario -> requests counted
+    ladders: tuple[str, ...]  # the rungs, counted on one-row predictions only
+    ladder_startup: bool  # the rungs' start-ups counted too
+
+
+def plan(mode: Mode) -> CostPlan:
     """Return what a mode counts: targets, scenarios and requests per scenario, and the
     ladders' rungs (one-row predictions only: what a feature adds to the same request)."""
     if mode == "quick":
@@ -190,7 +202,8 @@ def worker(spec_path: Path) -> None:
                 raise RuntimeError(f"{name} {scenario} answered {sorted(seen)}")
         library.instrumentation_off()
 
-    free, running, failed = list(spec["cpus"]), {}, []
+    running: dict[int, str] = {}  # child's PID -> its CPU
+    free, failed = list(spec["cpus"]), []
     for target, variant, scenarios in spec["jobs"]:
         if not free:
             pid, status = os.wait()
@@ -306,12 +319,12 @@ def valgrind_version() -> str:
 
 
 def measure(
-    mode: str = "default",
+    mode: Mode = "default",
     cpus: Sequence[str] = ("0", "1"),
     targets: Sequence[str] | None = None,
     keep: Path | None = None,
     requests: dict[str, int] | None = None,
-) -> dict[str, Any]:
+) -> Cost:
     """Count every target and scenario of a mode (``requests`` narrows and resizes its plan)."""
     if shutil.which("valgrind") is None:
         raise RuntimeError("valgrind is not installed; run `bash scripts/system-deps.sh`")
@@ -331,9 +344,10 @@ def measure(
     }
     if targets is None and "predict_one" in requests:
         scenarios |= {rung: ("predict_one",) for rung in the_plan["ladders"]}
+    slowest_first: tuple[Variant, ...] = ("heavy", "light")  # so the CPUs finish together
     jobs = [
         (target, variant, chosen)
-        for variant in ("heavy", "light")  # the slowest first, so the CPUs finish together
+        for variant in slowest_first
         for target, wanted in scenarios.items()
         if (chosen := [s for s in scenarios_of(target, wanted) if SCENARIOS[s][0] == variant])
     ]
@@ -390,9 +404,9 @@ def measure(
 
 def rows(
     blocks: dict[tuple[str, str, str], dict[str, int]],
-    jobs: list[tuple[str, str, list[str]]],
+    jobs: list[tuple[str, Variant, list[str]]],
     requests: dict[str, int],
-) -> list[dict[str, Any]]:
+) -> list[CostRow]:
     """Return one row per target, variant and scenario: per request, in total and split."""
 
     def per_call(target: str, variant: str, what: str, times: int) -> float:
@@ -400,7 +414,7 @@ def rows(
             blocks[target, variant, what]["total"] - blocks[target, variant, "empty"]["total"]
         ) / times
 
-    found = []
+    found: list[CostRow] = []
     for target, variant, scenarios in jobs:
         for scenario in scenarios:
             n = requests[scenario]
@@ -414,7 +428,8 @@ def rows(
                 {
                     "target": target,
                     "variant": variant,
-                    "scenario": scenario.removesuffix("_heavy"),
+                    # The cost step's own SCENARIOS are the vocabulary's plus predict_one_heavy.
+                    "scenario": cast(Scenario, scenario.removesuffix("_heavy")),
                     "requests": n,
                     "instructions": round(total),
                     "model_instructions": round(model),

@@ -12,11 +12,11 @@ import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from benchmarks import REPO
 from benchmarks.load import wrk
 from benchmarks.plan import Setup
+from benchmarks.results.records import Environment, Gunicorn, Lock
 from benchmarks.results.vocabulary import VARIANTS
 from benchmarks.serving.gunicorn import GUNICORN_CONF
 from model.runtime import artifact_dir
@@ -51,7 +51,7 @@ def read_lock(path: Path) -> dict[str, str]:
     }
 
 
-def lock(repo: Path = REPO) -> dict[str, Any]:
+def lock(repo: Path = REPO) -> Lock:
     """Return the lock file this environment was installed from, with its sha256.
 
     That is the fullest lock whose every pin is installed at its version. Where none matches (a
@@ -63,7 +63,7 @@ def lock(repo: Path = REPO) -> dict[str, Any]:
     differences = {name: _differences(read_lock(repo / name)) for name in present}
     matched = [name for name in present if not differences[name]]
     name = matched[0] if matched else (BENCH_LOCK if BENCH_LOCK in present else present[0])
-    record: dict[str, Any] = {
+    record: Lock = {
         "file": name,
         "sha256": hashlib.sha256((repo / name).read_bytes()).hexdigest(),
         "matches": bool(matched),
@@ -82,27 +82,26 @@ def _differences(pins: dict[str, str]) -> dict[str, str]:
     }
 
 
-def gunicorn_settings(server_cpus: str) -> dict[str, Any]:
+def gunicorn_settings(server_cpus: str) -> Gunicorn:
     """Return the gunicorn settings every target ran with, as the servers resolved them."""
     values = runpy.run_path(str(GUNICORN_CONF))
     if "WEB_CONCURRENCY" not in os.environ:
         values["workers"] = len(server_cpus.split(","))
-    keys = (
-        "workers",
-        "worker_class",
-        "threads",
-        "keepalive",
-        "timeout",
-        "graceful_timeout",
-        "max_requests",
-        "accesslog",
-        "preload_app",
-        "gc_freeze",
-    )
-    return {key: values.get(key) for key in keys}
+    return {
+        "workers": values.get("workers"),
+        "worker_class": values.get("worker_class"),
+        "threads": values.get("threads"),
+        "keepalive": values.get("keepalive"),
+        "timeout": values.get("timeout"),
+        "graceful_timeout": values.get("graceful_timeout"),
+        "max_requests": values.get("max_requests"),
+        "accesslog": values.get("accesslog"),
+        "preload_app": values.get("preload_app"),
+        "gc_freeze": values.get("gc_freeze"),
+    }
 
 
-def fingerprint(setup: Setup) -> dict[str, Any]:
+def fingerprint(setup: Setup) -> Environment:
     """Describe the machine and software this run measured on."""
     cpu_model = "unknown"
     cpuinfo = Path("/proc/cpuinfo")

@@ -18,8 +18,10 @@ import pygount
 
 try:
     from packaging.requirements import Requirement
+
+    HAVE_PACKAGING = True
 except ImportError:  # packaging comes with the dev tools (pytest), not with the apps
-    Requirement = None
+    HAVE_PACKAGING = False
 
 from benchmarks import REPO
 from benchmarks.results.records import Dependencies, Distribution, LinesOfCode
@@ -129,7 +131,7 @@ def _installed(name: str) -> bool:
 
 
 # The markers decide when packaging can read them.
-needed = _needed_without_packaging if Requirement is None else _needed_by_markers
+needed = _needed_by_markers if HAVE_PACKAGING else _needed_without_packaging
 
 
 def closure(names: Iterable[str]) -> set[str]:

@@ -24,10 +24,11 @@ import ast
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Any
 
 from benchmarks import REPO
 from benchmarks.measure import footprint, throughput
+from benchmarks.results.records import Ladders, Rung
+from benchmarks.results.vocabulary import Framework
 from benchmarks.targets import BUILT_IN, FEATURES, LADDERS, ladder
 
 # The rungs the claims need under load: each reference app and the top of its ladder.
@@ -37,7 +38,7 @@ SOURCES = {
 }
 
 
-def feature_lines(framework: str, feature: str) -> int:
+def feature_lines(framework: Framework, feature: str) -> int:
     """Return the code lines of the function that adds ``feature`` on ``framework``'s ladder."""
     source = SOURCES[framework].read_text(encoding="utf-8")
     for node in ast.parse(source).body:
@@ -53,7 +54,7 @@ def feature_lines(framework: str, feature: str) -> int:
     raise LookupError(f"no _{feature} in {SOURCES[framework].name}")
 
 
-def _project_requirements(framework: str) -> list[str]:
+def _project_requirements(framework: Framework) -> list[str]:
     """Return the project's runtime requirements an app of ``framework`` installs: all of
     them but the other framework's (the base every rung of its ladder adds to)."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -67,9 +68,9 @@ def _project_requirements(framework: str) -> list[str]:
     return [name for name in names if name and footprint.normalize(name) not in others]
 
 
-def rungs() -> list[dict[str, Any]]:
+def rungs() -> list[Rung]:
     """Return every rung with what it adds to the install and to the code."""
-    found = []
+    found: list[Rung] = []
     for framework, ladder_rungs in LADDERS.items():
         had = footprint.closure(_project_requirements(framework))
         for rung in ladder_rungs:
@@ -101,7 +102,7 @@ def measure(
     cpus: str | None = None,
     trials: int | None = None,
     seconds: float | None = None,
-) -> dict[str, Any]:
+) -> Ladders:
     """Describe every rung and measure the mode's rungs under load (wrk, one-row predictions);
     mode "static" describes the rungs only."""
     if mode == "static":

@@ -25,6 +25,11 @@ import time
 import timeit
 import warnings
 from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from model import Model
 
 HOSTS = {"none": None, "flask": "flask_app.wsgi", "django": "django_app.wsgi"}
 BATCHES = (1, 100)
@@ -53,11 +58,17 @@ def per_call_us(
     return pick([t / number for t in timer.repeat(repeats, number)]) * 1e6
 
 
-def measure(host: str, budget_s: float = 0.25) -> dict:
+def _predict_first(model: Model, instances: list[dict[str, float]], rows: int) -> object:
+    """Predict the first ``rows`` of ``instances``, slicing them on every call."""
+    return model.predict(instances[:rows])
+
+
+def measure(host: str, budget_s: float = 0.25) -> dict[str, Any]:
     """Import the host's modules, then time raw and runtime prediction for every case."""
-    if HOSTS[host]:
+    module = HOSTS[host]
+    if module:
         os.environ.setdefault("DJANGO_SECRET_KEY", "micro-benchmark-only")
-        importlib.import_module(HOSTS[host])
+        importlib.import_module(module)
     import model
     from model.data import holdout_instances
 
@@ -67,15 +78,15 @@ def measure(host: str, budget_s: float = 0.25) -> dict:
         loaded = model.load(model.artifact_dir(variant))
         for batch in BATCHES:
             X = loaded.to_array(instances[:batch])
-            raw = per_call_us(lambda X=X, m=loaded: m.estimator.predict_proba(X), budget_s=budget_s)
+            raw = per_call_us(partial(loaded.estimator.predict_proba, X), budget_s=budget_s)
             runtime = per_call_us(
-                lambda b=batch, m=loaded: m.predict(instances[:b]), budget_s=budget_s
+                partial(_predict_first, loaded, instances, batch), budget_s=budget_s
             )
             rows.append({"variant": variant, "rows": batch, "raw_us": raw, "runtime_us": runtime})
     return {"host": host, "warning_filters": len(warnings.filters), "cases": rows}
 
 
-def run_in_subprocess(host: str) -> dict:
+def run_in_subprocess(host: str) -> dict[str, Any]:
     """Measure one host in a fresh interpreter so hosts cannot affect each other."""
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.measure.child", "micro", host],

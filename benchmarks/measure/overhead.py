@@ -35,9 +35,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from benchmarks.measure import micro
+from benchmarks.results.records import Overhead
+from benchmarks.results.vocabulary import Target
 from benchmarks.targets import RUN
 
 TARGETS = RUN  # the bare-WSGI baseline and the two apps
@@ -126,7 +128,7 @@ def model_ms(headers: dict[str, str]) -> float:
     return float(headers["Server-Timing"].partition("dur=")[2])
 
 
-def measure(name: str, budget_s: float = 2.0) -> dict[str, Any]:
+def measure(name: str, budget_s: float = 2.0) -> Overhead:
     """Time every case for one target in this process."""
     from model.data import holdout_instances
 
@@ -143,24 +145,28 @@ def measure(name: str, budget_s: float = 2.0) -> dict[str, Any]:
     def predict() -> None:
         model_times.append(model_ms(call(app, environ("POST", "/v1/predict", body))[1]))
 
-    figures = {
-        "health_us": per_call_us(lambda: call(app, environ("GET", "/health/live")), budget_s),
-        "predict_us": per_call_us(predict, budget_s),
-    }
-    figures["model_in_request_us"] = statistics.median(model_times) * 1000
-    figures["model_alone_us"] = per_call_us(lambda: model.predict(payload["instances"]), budget_s)
+    health_us = per_call_us(lambda: call(app, environ("GET", "/health/live")), budget_s)
+    predict_us = per_call_us(predict, budget_s)
+    model_in_request_us = statistics.median(model_times) * 1000
+    model_alone_us = per_call_us(lambda: model.predict(payload["instances"]), budget_s)
     answer = model.predict(payload["instances"])
     model.predict = lambda instances: answer  # this process only; the app calls model.predict
-    figures["predict_canned_us"] = per_call_us(
+    predict_canned_us = per_call_us(
         lambda: call(app, environ("POST", "/v1/predict", body)), budget_s
     )
-    figures["envelope_us"] = (
-        per_call_us(lambda: check_envelope(payload), budget_s) if check_envelope else None
-    )
-    return {"target": name, **figures}
+    envelope_us = per_call_us(lambda: check_envelope(payload), budget_s) if check_envelope else None
+    return {
+        "target": cast(Target, name),  # load_target knows the run targets only
+        "health_us": health_us,
+        "predict_us": predict_us,
+        "model_in_request_us": model_in_request_us,
+        "model_alone_us": model_alone_us,
+        "predict_canned_us": predict_canned_us,
+        "envelope_us": envelope_us,
+    }
 
 
-def run_in_subprocess(name: str, budget_s: float, cpus: str | None = None) -> dict[str, Any]:
+def run_in_subprocess(name: str, budget_s: float, cpus: str | None = None) -> Overhead:
     """Measure one target in a fresh interpreter (pinned to ``cpus`` if given)."""
     command = [sys.executable, "-m", "benchmarks.measure.child", "overhead", name, str(budget_s)]
     if cpus:

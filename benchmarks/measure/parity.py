@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from benchmarks.load.probes import probes
+from benchmarks.results.records import ProbeAnswer, ProbeRecord
 from benchmarks.serving.gunicorn import Server, request, send
 
 
@@ -39,11 +39,11 @@ def disagreements(urls: Mapping[str, str]) -> list[str]:
     return differences
 
 
-def probe_answers(started: dict[str, Server]) -> list[dict[str, Any]]:
+def probe_answers(started: dict[str, Server]) -> list[ProbeRecord]:
     """Send every probe to each app; return how each was answered (status and error code)."""
-    found = []
+    found: list[ProbeRecord] = []
     for probe in probes():
-        answers = {}
+        answers: dict[str, ProbeAnswer] = {}
         for name, server in started.items():
             if name == "baseline":
                 continue

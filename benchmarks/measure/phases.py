@@ -27,11 +27,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from benchmarks.load import locust
 from benchmarks.plan import Cell, Plan, Setup
 from benchmarks.results.records import Phase
+from benchmarks.results.vocabulary import Target
 from benchmarks.serving.gunicorn import Server
 from benchmarks.serving.processes import (
     MemorySample,
@@ -93,7 +94,18 @@ def window_figures(edges: Edges) -> dict[str, Any]:
     }
 
 
-def memory_figures(samples: Sequence[MemorySample]) -> dict[str, Any]:
+class MemoryFigures(TypedDict):
+    """The memory fields of a ``Phase``, in MiB."""
+
+    pss_mib_steady: float
+    pss_mib_peak: float
+    uss_mib_steady: float
+    rss_mib_steady: float
+    pss_mib_master: float
+    pss_mib_workers: list[float]
+
+
+def memory_figures(samples: Sequence[MemorySample]) -> MemoryFigures:
     """Return the server's memory over the window, in MiB, from every sampling round."""
     rounds: dict[int, list[MemorySample]] = {}
     for sample in samples:
@@ -146,7 +158,8 @@ def phase_figures(
     utilisation = max(by_process.values(), default=0.0)
     load_cpus_busy = window["load_cpus_busy"]
     return {
-        "target": server.name,
+        # A run measures its run targets only, which the vocabulary's Target names.
+        "target": cast(Target, server.name),
         "variant": cell.variant,
         "scenario": cell.scenario,
         "users": cell.users,

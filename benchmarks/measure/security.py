@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, JsonResponse
@@ -437,7 +437,8 @@ def _finish(child: subprocess.Popen[str]) -> dict[str, Observation]:
         child.communicate()
         raise
     if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(child.args)} failed ({child.returncode}):\n{err}")
+        command = cast(list[str], child.args)  # _start's list of strings
+        raise RuntimeError(f"{' '.join(command)} failed ({child.returncode}):\n{err}")
     return {check: (result, passed) for check, (result, passed) in json.loads(out).items()}
 
 

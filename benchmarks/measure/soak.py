@@ -21,11 +21,11 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 from benchmarks import REPO, REPORTS
 from benchmarks.load import locust, payloads, wrk
 from benchmarks.plan import Cell, Setup
+from benchmarks.results.scaling import Soak, SoakHistory, SoakRun
 from benchmarks.serving import gunicorn
 from benchmarks.serving.processes import WorkerMemory, pinned, split_cpus, worker_pids
 from benchmarks.targets import APPS
@@ -45,11 +45,11 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread * 60
 
 
-def history(csv_path: Path) -> list[dict[str, float]]:
+def history(csv_path: Path) -> list[SoakHistory]:
     """Return Locust's per-second aggregate history: t, rps, failures/s, p50 and p99 (ms)."""
     if not csv_path.exists():
         return []
-    rows = []
+    rows: list[SoakHistory] = []
     with csv_path.open() as handle:
         for row in csv.DictReader(handle):
             if row.get("Name") != "Aggregated":
@@ -64,14 +64,14 @@ def history(csv_path: Path) -> list[dict[str, float]]:
                 }
             )
     start = rows[0]["t"] if rows else 0.0
-    for row in rows:
-        row["t"] -= start
+    for point in rows:
+        point["t"] -= start
     return rows
 
 
 def soak_app(
     setup: Setup, name: str, seconds: float, fraction: float, capacity_s: float = 3.0
-) -> dict[str, Any]:
+) -> Soak:
     """Soak one app; return its figures."""
     workdir = setup.run_dir / f"soak-{name}"
     workdir.mkdir(parents=True)
@@ -81,6 +81,7 @@ def soak_app(
     try:
         server.wait_ready()
         method, path, kind = wrk.SCENARIOS["predict_one"]
+        assert kind is not None  # a prediction has a body
         body = payloads.load(setup.payloads_path)[kind][0].encode()
         capacity = wrk.run(
             server.url + path,
@@ -147,7 +148,7 @@ def run(
     seconds: float = 180.0,
     fraction: float = 0.7,
     out: Path = REPORTS,
-) -> dict[str, Any]:
+) -> SoakRun:
     """Soak every app in turn; write and return the results."""
     run_dir = out / ("soak-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     run_dir.mkdir(parents=True)
@@ -156,7 +157,6 @@ def run(
     # The runner's memory sampling stays off the server's CPUs.
     with pinned(load_cpus):
         soaked = [soak_app(setup, name, seconds, fraction) for name in apps]
-    results = {"seconds": seconds, "fraction": fraction, "apps": soaked}
-    (run_dir / "soak.json").write_text(json.dumps(results, indent=2) + "\n")
-    results["run_dir"] = str(run_dir)
-    return results
+    figures = {"seconds": seconds, "fraction": fraction, "apps": soaked}
+    (run_dir / "soak.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return {"seconds": seconds, "fraction": fraction, "apps": soaked, "run_dir": str(run_dir)}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import statistics
-from typing import Any
 
 from benchmarks.plan import Setup, rotate
+from benchmarks.results.records import Startup
 from benchmarks.serving import gunicorn
 
 
-def measure_startup(setup: Setup, targets: tuple[str, ...], samples: int) -> dict[str, Any]:
+def measure_startup(setup: Setup, targets: tuple[str, ...], samples: int) -> dict[str, Startup]:
     """Start each target ``samples`` times; time start to first ready answer.
 
     Round by round, every target in turn, the order rotated by one place per round; a first

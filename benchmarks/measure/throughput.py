@@ -24,8 +24,10 @@ from pathlib import Path
 
 from benchmarks import targets as registry
 from benchmarks.load import wrk
-from benchmarks.measure.phases import memory_figures
+from benchmarks.measure.phases import MemoryFigures, memory_figures
 from benchmarks.plan import interleave
+from benchmarks.results.records import Throughput, ThroughputSummary, ThroughputTrial
+from benchmarks.results.vocabulary import Variant
 from benchmarks.serving import gunicorn, nginx
 from benchmarks.serving.processes import ServerMemory, cpu_seconds, split_cpus
 from model.data import holdout_instances
@@ -34,7 +36,7 @@ from model.data import holdout_instances
 def measure(
     scenario: str,
     *,
-    variant: str = "light",
+    variant: Variant = "light",
     trials: int = 3,
     seconds: float = 8.0,
     connections: int = 8,
@@ -42,12 +44,12 @@ def measure(
     workdir: Path,
     proxied: bool = False,
     cpus: str | None = None,
-) -> dict:
+) -> Throughput:
     """Run the interleaved trials and return every figure."""
     method, path, kind = wrk.SCENARIOS[scenario]
     body = json.dumps({"instances": holdout_instances(1)}).encode() if kind else None
     server_cpus, load_cpus = split_cpus(cpus)
-    env = {"MLAPI_MODEL_VARIANT": variant}
+    env: dict[str, str] = {"MLAPI_MODEL_VARIANT": variant}
     started = {
         name: gunicorn.start(name, workdir / f"{name}.log", env=env, cpus=server_cpus)
         for name in targets
@@ -57,8 +59,8 @@ def measure(
         name: (server.url, [server.pid]) for name, server in started.items()
     }
     proxies = []
-    runs: dict[str, list[dict]] = {}
-    memory: dict[str, dict] = {}
+    runs: dict[str, list[ThroughputTrial]] = {}
+    memory: dict[str, MemoryFigures] = {}
 
     def load(url: str, seconds: float, name: str) -> wrk.WrkResult:
         return wrk.run(
@@ -111,11 +113,7 @@ def measure(
         for front in proxies:
             front.stop()
         gunicorn.stop_all(started.values())
-    summary = {
-        name: {key: statistics.median(run[key] for run in trials_) for key in trials_[0]}
-        | {"rps_min": min(r["rps"] for r in trials_), "rps_max": max(r["rps"] for r in trials_)}
-        for name, trials_ in runs.items()
-    }
+    summary = {name: summarise(trials_) for name, trials_ in runs.items()}
     for name, figures in memory.items():
         summary[name] |= {
             "pss_mib": figures["pss_mib_steady"],
@@ -131,4 +129,19 @@ def measure(
         "load_cpus": load_cpus,
         "runs": runs,
         "summary": summary,
+    }
+
+
+def summarise(trials: list[ThroughputTrial]) -> ThroughputSummary:
+    """Return the medians of a target's trials and the range of its throughput."""
+    return {
+        "rps": statistics.median(trial["rps"] for trial in trials),
+        "p50_ms": statistics.median(trial["p50_ms"] for trial in trials),
+        "p99_ms": statistics.median(trial["p99_ms"] for trial in trials),
+        # The record says int (ThroughputTrial's), but the median of an even number of trials
+        # is a float: the record is to follow this figure.
+        "errors": statistics.median(trial["errors"] for trial in trials),  # type: ignore[typeddict-item]
+        "cpu_us_per_request": statistics.median(trial["cpu_us_per_request"] for trial in trials),
+        "rps_min": min(trial["rps"] for trial in trials),
+        "rps_max": max(trial["rps"] for trial in trials),
     }

@@ -43,7 +43,9 @@ from typing import Any
 import psutil
 
 from benchmarks.load import payloads
-from benchmarks.plan import WORKERS, WorkersPlan, rotate
+from benchmarks.plan import WORKERS, ScaleMode, WorkersPlan, rotate
+from benchmarks.results.scaling import Workers, WorkersFit, WorkersRow
+from benchmarks.results.vocabulary import Variant
 from benchmarks.serving import gunicorn
 from benchmarks.serving.processes import ServerMemory, pinned, split_cpus, stop_process
 from benchmarks.targets import APPS
@@ -81,7 +83,7 @@ def _slopes(by_round: dict[int, dict[int, float]]) -> list[float]:
     return [fit(sorted(values.items()))[0] for _, values in sorted(by_round.items())]
 
 
-def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarise(rows: Sequence[WorkersRow]) -> list[WorkersFit]:
     """Return one fit per server setting: total PSS per count, marginal MiB, workers per GiB.
 
     The total at a count is the median over the rounds; the slope is fitted to those medians,
@@ -90,21 +92,30 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     (None with one round). The same figures over anonymous pages only carry ``anon`` in their
     names (None where the kernel does not split PSS).
     """
-    groups: dict[tuple, list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, Variant, bool, bool], list[WorkersRow]] = {}
     for row in rows:
         key = (row["app"], row["variant"], row["preload"], row["freeze"])
         groups.setdefault(key, []).append(row)
-    fits = []
+    fits: list[WorkersFit] = []
     for (app, variant, preload, freeze), mine in groups.items():
         figures: dict[str, dict[str, Any]] = {}
-        for field in ("total_pss_mib", "total_pss_anon_mib"):
-            if any(r.get(field) is None for r in mine):
+        columns: dict[str, list[float | None]] = {
+            "total_pss_mib": [r.get("total_pss_mib") for r in mine],
+            "total_pss_anon_mib": [r.get("total_pss_anon_mib") for r in mine],
+        }
+        for field, column in columns.items():
+            known = [
+                (r["workers"], r["round"], value)
+                for r, value in zip(mine, column, strict=True)
+                if value is not None
+            ]
+            if len(known) < len(mine):
                 continue
             by_count: dict[int, list[float]] = {}
             by_round: dict[int, dict[int, float]] = {}
-            for r in mine:
-                by_count.setdefault(r["workers"], []).append(r[field])
-                by_round.setdefault(r["round"], {})[r["workers"]] = r[field]
+            for n, round_, value in known:
+                by_count.setdefault(n, []).append(value)
+                by_round.setdefault(round_, {})[n] = value
             counts = sorted(by_count)
             totals = [statistics.median(by_count[n]) for n in counts]
             slope, intercept = fit(list(zip(counts, totals, strict=True)))
@@ -260,7 +271,7 @@ def configured_freeze() -> bool:
 
 def measure_server(
     app: str,
-    variant: str,
+    variant: Variant,
     preload: bool,
     freeze: bool | None,
     plan: WorkersPlan,
@@ -269,13 +280,13 @@ def measure_server(
     log_path: Path,
     cpus: str | None,
     round_: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[WorkersRow]:
     """Serve one app with one setting; return one row per worker count of the plan.
 
     ``freeze`` None leaves gunicorn.conf.py's default; the rows record the setting in effect.
     """
     counts = sorted(plan.counts)
-    env = {
+    env: dict[str, str] = {
         "MLAPI_MODEL_VARIANT": variant,
         "WEB_CONCURRENCY": str(counts[0]),
         "GUNICORN_PRELOAD": "true" if preload else "false",
@@ -286,7 +297,7 @@ def measure_server(
         freeze = configured_freeze()
     else:
         env["GUNICORN_GC_FREEZE"] = "true" if freeze else "false"
-    rows = []
+    rows: list[WorkersRow] = []
     server = gunicorn.start(app, log_path, env=env, cpus=cpus)
     try:
         server.wait_ready(timeout=60)
@@ -338,8 +349,8 @@ def measure(
     log_dir: Path,
     payloads_path: Path = payloads.DEFAULT_PATH,
     server_cpus: str | None = None,
-    mode: str = "default",
-) -> dict[str, Any]:
+    mode: ScaleMode = "default",
+) -> Workers:
     """Measure every server setting of the plan, round by round; return rows, fits and timing.
 
     Each round walks the settings in the plan's order, rotated by one place per round, so no
@@ -355,7 +366,7 @@ def measure(
         for preload in plan.preload
         for freeze in plan.freeze
     ]
-    rows: list[dict[str, Any]] = []
+    rows: list[WorkersRow] = []
     for round_ in range(plan.rounds):
         for app, variant, preload, freeze in rotate(settings, round_):
             frozen = "conf" if freeze is None else int(freeze)
@@ -376,7 +387,7 @@ def measure(
         "counts": sorted(plan.counts),
         # What gunicorn.conf.py starts on the server CPUs (one worker per CPU): the count the
         # rest of the run served with, and the one the claims read the total at.
-        "default_workers": len((server_cpus or "").split(",")) if server_cpus else os.cpu_count(),
+        "default_workers": len(server_cpus.split(",")) if server_cpus else os.cpu_count() or 1,
         "rounds": plan.rounds,
         "warmup_requests_per_worker": plan.warmup_requests,
         "served_cpu_s": SERVED_CPU_S,
@@ -388,12 +399,12 @@ def measure(
 
 
 def run(
-    mode: str = "default",
+    mode: ScaleMode = "default",
     *,
     apps: Sequence[str] = APPS,
     cpus: str | None = None,
     log_dir: Path | None = None,
-) -> dict[str, Any]:
+) -> Workers:
     """Measure a plan of ``WORKERS`` with the servers on one half of the CPUs, as a run does.
 
     The runner (its request threads, its reading of /proc) stays on the other half.

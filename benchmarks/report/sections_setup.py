@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from benchmarks.report.formatting import (
     EN_DASH,
@@ -33,7 +33,7 @@ def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
     return next((mapping[k] for k in keys if k in mapping), None)
 
 
-def _is_records(value: Any) -> bool:
+def _is_records(value: object) -> TypeGuard[list[dict[str, Any]]]:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
@@ -52,8 +52,6 @@ def _methodology(run: Run) -> Section:
     if observed:
         times = EN_DASH.join(map(str, sorted({observed[0], observed[-1]})))
         line = f"Each cell was measured in {times} trial{'s' if times != '1' else ''}"
-        if "trials" in config:
-            line += f" ({fmt_value(config['trials'])} configured)"
         facts.append(f"{line}; tables give the median over trials and the min{EN_DASH}max req/s.")
     interleave = _first(config, "interleaving", "interleaved", "interleave")
     if isinstance(interleave, bool):

@@ -72,7 +72,7 @@ FEATURES: dict[str, str] = {
     "token": "token authentication",
 }
 
-LADDERS: dict[str, tuple[Rung, ...]] = {
+LADDERS: dict[Framework, tuple[Rung, ...]] = {
     "flask": (
         Rung("flask-floor", "floor", "Flask alone, its defaults", None),
         Rung("flask", "app", "flask_app/", None),

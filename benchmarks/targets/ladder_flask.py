@@ -19,7 +19,7 @@ import hmac
 import os
 import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask, abort
 
@@ -72,7 +72,7 @@ def _validation(app: Flask) -> None:
     parser = FlaskParser()
 
     @parser.error_handler
-    def refuse(error: Any, req: Any, schema: Any, **kwargs: Any) -> None:
+    def refuse(error: Any, req: Any, schema: Any, **kwargs: Any) -> NoReturn:
         # Into the app's one error mapping (flask_app/errors.py), in the contract's format.
         raise InvalidInput(_messages(error.messages.get("json", error.messages)))
 
