@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar, cast
+from typing import Literal, TypeVar
 
-from benchmarks.results.vocabulary import SCENARIOS, VARIANTS, Mode, Scenario, Variant
+from benchmarks.results.vocabulary import SCENARIOS, VARIANTS, Mode, ScaleMode, Scenario, Variant
 from benchmarks.targets import AA, APPS, RUN
 
 LEVELS = (1, 8, 32)
 # The vocabulary's tuples hold exactly its Literals' values (get_args) but are typed tuple[str].
-_VARIANTS = cast(tuple[Variant, ...], VARIANTS)
-_SCENARIOS = cast(tuple[Scenario, ...], SCENARIOS)
 T = TypeVar("T")
 
 
@@ -95,7 +93,7 @@ class WorkersPlan:
     """
 
     counts: tuple[int, ...]
-    variants: tuple[Variant, ...] = _VARIANTS
+    variants: tuple[Variant, ...] = VARIANTS
     preload: tuple[bool, ...] = (True,)
     freeze: tuple[bool | None, ...] = (False, True)
     rounds: int = 1
@@ -128,7 +126,6 @@ REQUEST_S = {"light": 0.004, "heavy": 0.015}
 # the settings at the steady state).
 # A mode of the workers and capacity measurements, as their records (Workers, CapacityResults)
 # name it: a run's mode, or "run", the piece of the default run.
-ScaleMode = Literal["quick", "run", "default", "full"]
 WORKERS: dict[ScaleMode, WorkersPlan] = {
     "quick": WorkersPlan((1, 2), variants=("light",), freeze=(None,), warmup_requests=10),
     "run": WorkersPlan((1, 2, 4), variants=("light",), freeze=(None,), warmup_requests=10),
@@ -297,13 +294,13 @@ def build(mode: str) -> Plan:
             measure_s=10.0,
             cells=[
                 Cell(variant, scenario, users, 5)
-                for scenario in _SCENARIOS
+                for scenario in SCENARIOS
                 for users in LEVELS
-                for variant in _VARIANTS
+                for variant in VARIANTS
             ],
             startup_samples=5,
             soak_s=180.0,
-            calibrate=[(v, s, u) for v in _VARIANTS for s in calibrated for u in LEVELS],
+            calibrate=[(v, s, u) for v in VARIANTS for s in calibrated for u in LEVELS],
             calibrate_s=8.0,
             overhead_budget_s=3.0,
             ladders="full",

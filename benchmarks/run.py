@@ -38,11 +38,11 @@ from benchmarks.measure import (
     startup,
     workers,
 )
-from benchmarks.plan import ScaleMode, Setup, build
+from benchmarks.plan import Setup, build
 from benchmarks.progress import Progress
 from benchmarks.results import store
 from benchmarks.results.records import Results
-from benchmarks.results.vocabulary import Mode
+from benchmarks.results.vocabulary import Mode, ScaleMode
 from benchmarks.serving import gunicorn
 from benchmarks.serving.processes import pinned, split_cpus
 from benchmarks.targets import APPS, facts

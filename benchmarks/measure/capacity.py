@@ -38,9 +38,9 @@ from benchmarks import REPORTS
 from benchmarks.load import openloop, payloads
 from benchmarks.measure.capacity_search import cost, search
 from benchmarks.measure.phases import GENERATOR_BOUND, window_figures
-from benchmarks.plan import ScaleMode, Setup, rotate
+from benchmarks.plan import Setup, rotate
 from benchmarks.results.scaling import CapacityResults, CapacitySearch, CapacityStep
-from benchmarks.results.vocabulary import Scenario, Variant
+from benchmarks.results.vocabulary import ScaleMode, Scenario, Variant
 from benchmarks.serving import gunicorn, nginx
 from benchmarks.serving.gunicorn import Server
 from benchmarks.serving.processes import cpu_seconds, pinned, split_cpus

@@ -118,7 +118,7 @@ def fingerprint(setup: Setup) -> Environment:
         wrk_version = (
             (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else ""
         )
-    models = {}
+    models: dict[str, str] = {}
     for variant in VARIANTS:
         manifest = artifact_dir(variant) / "manifest.json"
         if manifest.exists():

@@ -43,9 +43,9 @@ from typing import Any
 import psutil
 
 from benchmarks.load import payloads
-from benchmarks.plan import WORKERS, ScaleMode, WorkersPlan, rotate
+from benchmarks.plan import WORKERS, WorkersPlan, rotate
 from benchmarks.results.scaling import Workers, WorkersFit, WorkersRow
-from benchmarks.results.vocabulary import Variant
+from benchmarks.results.vocabulary import ScaleMode, Variant
 from benchmarks.serving import gunicorn
 from benchmarks.serving.processes import ServerMemory, pinned, split_cpus, stop_process
 from benchmarks.targets import APPS

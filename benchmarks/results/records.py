@@ -131,9 +131,14 @@ class ThroughputTrial(TypedDict):
     cpu_us_per_request: float  # the server's process tree (nginx's too, through the proxy)
 
 
-class ThroughputSummary(ThroughputTrial):
+class ThroughputSummary(TypedDict):
     """A target's medians over its trials, its range, and its memory after them."""
 
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: float  # a median: between two counts with an even number of trials
+    cpu_us_per_request: float
     rps_min: float
     rps_max: float
     pss_mib: NotRequired[float]  # master and workers, once every trial was served

@@ -3,11 +3,11 @@ memory as gunicorn workers are added, and the soak (a worker killed under load).
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired
+from typing import NotRequired
 
 from typing_extensions import TypedDict
 
-from benchmarks.results.vocabulary import Latency, LocustError, Scenario, Variant
+from benchmarks.results.vocabulary import Latency, LocustError, ScaleMode, Scenario, Variant
 
 
 class CapacityStep(TypedDict):
@@ -62,7 +62,7 @@ class CapacityPoint(CapacityStep):
 class CapacityResults(TypedDict):
     """The capacity measurement: searches, overload, nginx, and the settings they followed."""
 
-    mode: Literal["quick", "run", "default", "full"]  # "run": the default run's piece
+    mode: ScaleMode
     scenario: Scenario
     variant: Variant
     arrival: str  # "poisson" or "constant"
@@ -135,7 +135,7 @@ class WorkersFit(TypedDict):
 class Workers(TypedDict):
     """Memory as gunicorn workers are added (``python -m benchmarks workers``)."""
 
-    mode: Literal["quick", "run", "default", "full"]  # "run": the default run's piece
+    mode: ScaleMode
     counts: list[int]
     default_workers: int  # what gunicorn.conf.py starts on the server CPUs (one per CPU)
     rounds: int

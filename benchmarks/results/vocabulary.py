@@ -27,11 +27,13 @@ Verdict = Literal[
 # reader has to guess a relation from a name.
 TargetKind = Literal["baseline", "app", "floor", "twin", "metrics-off", "rung"]
 Framework = Literal["flask", "django"]
-TARGET_NAMES: tuple[str, ...] = get_args(Target)
-VARIANTS: tuple[str, ...] = get_args(Variant)
-SCENARIOS: tuple[str, ...] = get_args(Scenario)
-VERDICTS: tuple[str, ...] = get_args(Verdict)
-FRAMEWORKS: tuple[str, ...] = get_args(Framework)
+# "run": the piece of the default run; the others a command's own modes.
+ScaleMode = Literal["quick", "run", "default", "full"]
+TARGET_NAMES: tuple[Target, ...] = get_args(Target)
+VARIANTS: tuple[Variant, ...] = get_args(Variant)
+SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+FRAMEWORKS: tuple[Framework, ...] = get_args(Framework)
 
 
 class Latency(TypedDict):
