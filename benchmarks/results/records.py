@@ -61,6 +61,29 @@ class Phase(TypedDict):
     csv_prefix: str  # raw Locust CSVs, relative to the run directory
 
 
+class TimedTrial(TypedDict):
+    """One trial of the timed comparison: wrk against one target for one cell (measure/timed.py).
+
+    The verdicts' timed evidence: trial t of every target of a cell ran back to back, the A/A
+    twin among them, so trials pair; wrk stays far below its own limit where Locust would not.
+    """
+
+    target: Target
+    variant: Variant
+    scenario: Scenario
+    connections: int
+    trial: int
+    seconds: float  # wrk's own measured duration
+    requests: int
+    errors: int  # socket errors, timeouts and non-2xx/3xx answers
+    rps: float  # successful requests per second
+    latency_ms_p50: float
+    latency_ms_p99: float
+    server_cpu_us_per_request: float  # CPU of the gunicorn tree over the trial / requests
+    generator_cpu_util: float  # wrk's CPU over the trial, as a share of the CPUs it may use
+    generator_bound: bool  # generator_cpu_util at or above the run's threshold (config)
+
+
 class Calibration(TypedDict):
     """The same load measured by wrk, to check Locust's figure against."""
 
@@ -396,6 +419,7 @@ class Results(TypedDict):
     targets: dict[str, TargetFacts]  # every registered target, the run's and the others
     parity: Parity
     phases: list[Phase]
+    timed: NotRequired[list[TimedTrial]]  # absent where the plan times nothing (remote)
     calibration: list[Calibration]
     startup: dict[str, Startup]
     overhead: NotRequired[list[Overhead]]  # absent where not measured
