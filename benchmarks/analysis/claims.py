@@ -1,10 +1,11 @@
 """The usual claims about Flask and Django, each tested against one run's figures.
 
-Every verdict is computed from ``results.json`` (so a stored run can be judged again) under the
-decision rule of ``benchmarks.analysis.decision``, fixed before the run: deterministic figures
-(instructions, lines, bytes) decide on a 5% threshold, timed figures through paired per-trial
-ratios and a 95% bootstrap interval. Where this machine cannot produce the evidence, the verdict
-says so instead of guessing.
+Every claim is stated in the words it is made in (quoted from the article where it says it),
+then answered by a question this benchmark measures, a deciding figure and the decision rule of
+``benchmarks.analysis.decision``. Every verdict is computed from ``results.json`` alone, so a
+stored run can be judged again (``analysis/judge.py``). Where this machine cannot produce the
+evidence, the verdict says so instead of guessing; where a verdict follows from a choice this
+project made rather than from a measurement, the claim's basis says "by design".
 """
 
 from __future__ import annotations
@@ -14,189 +15,224 @@ from collections.abc import Mapping
 from benchmarks.analysis import decision, ladders
 from benchmarks.analysis.aggregate import Cell, CellFigures
 from benchmarks.analysis.aggregate import cells as aggregate_cells
-from benchmarks.analysis.aggregate import common_users as users_level
 from benchmarks.analysis.claims_resources import lighter, scales
 from benchmarks.analysis.evidence import (
+    Statement,
+    aa_checks,
+    aa_interval,
     claim_record,
     cost_row,
-    find_cell,
-    is_quick,
     mb,
+    not_measured,
+    timing,
 )
 from benchmarks.results.records import AACheck, Claim, CostRow, Results
 from benchmarks.results.vocabulary import Verdict
 
 Cells = Mapping[Cell, CellFigures]
-AA_TARGET = "flask-twin"  # the Flask app again, measured as a separate target: the A/A check
+# Tricia Pearson, "Flask vs. Django: Which Python Framework is Better for Machine Learning Apps?",
+# Stackify (2022, updated 2024): the article whose sentences the claims quote where it says them.
+ARTICLE = "https://stackify.com/flask-vs-django-which-python-framework-is-better-for-machine-learning-apps/"
 HEAVY_MODEL_SHARE = 0.9  # "the model dominates": at least this share of a heavy request's work
+
+FEWER_LINES = Statement(
+    "fewer-lines",
+    "Flask needs fewer lines of code",
+    'Flask: "Fewer lines of code"; Django: "Lines of code are larger than Flask"',
+    ARTICLE,
+    "How many code lines does each app's own package take to serve the same contract?",
+)
+FASTER = Statement(
+    "faster",
+    "Flask answers faster",
+    "Flask answers faster and serves more requests per second.",
+    "",
+    "How much work does one prediction cost each app, and how many does each serve a second?",
+)
+EXTENSIONS = Statement(
+    "extensions-slow",
+    "Extensions slow Flask down",
+    "When there are too many extensions installed, the app will take longer to respond to queries.",
+    ARTICLE,
+    "How much does each of the six extensions of Flask's ladder, and all six, add to the work "
+    "of one prediction in Flask?",
+)
+SECURE = Statement(
+    "secure-by-default",
+    "Django is secure by default",
+    "Django is secure by default.",
+    "",
+    "Which protections does a minimal app of each framework give with no code of its own?",
+)
+BATTERIES = Statement(
+    "batteries",
+    "Django is batteries-included",
+    "Django is batteries-included while Flask needs extensions.",
+    "",
+    "How many third-party extensions does each framework need for the same features?",
+    "by design",
+)
+FOOTPRINT = Statement(
+    "footprint",
+    "Django's footprint is larger",
+    "Django's footprint is larger.",
+    "",
+    "How many bytes does each framework install with its dependencies?",
+)
+MODEL = Statement(
+    "model-dominates",
+    "A heavy model dominates",
+    "With a heavy model, the model, not the framework, dominates.",
+    "",
+    "With a heavy model, does the framework's difference fall below the minimum effect?",
+    "by design",
+)
+DETERMINISTIC = (
+    f"Deterministic: supported beyond {decision.MIN_EFFECT:.0%}, contradicted beyond it the other "
+    "way, no difference within it."
+)
 
 
 def fewer_lines(results: Results) -> Claim:
     """Flask needs fewer lines of code for the same service."""
     flask, django = results["loc"]["flask"]["total"], results["loc"]["django"]["total"]
-    verdict = decision.combine(decision.direction(django / flask), None, quick=False)
-    if verdict == "supported":
-        reason = f"Flask's app is {1 - flask / django:.0%} shorter."
-    elif verdict == "contradicted":
-        reason = f"Flask's app is {flask / django - 1:.0%} longer."
-    else:
-        reason = f"Within {decision.MIN_EFFECT:.0%} of each other."
+    verdict = decision.combine(decision.direction(django / flask), None)
     return claim_record(
-        "fewer-lines",
-        "Flask needs fewer lines of code for the same service.",
-        "code lines of each app's own package (pygount: no comments, docstrings or blank lines)",
-        f"{flask} lines",
-        f"{django} lines",
+        FEWER_LINES,
         verdict,
-        reason + " Both serve the same contract with the same shared runtime. Deterministic.",
+        f"{flask} vs {django} code lines",
+        "Both serve the same contract with the same shared runtime; lines counted by pygount "
+        "(no comments, docstrings or blank lines).",
+        "Django/Flask code lines. " + DETERMINISTIC,
+        flask=f"{flask} lines",
+        django=f"{django} lines",
     )
 
 
-def faster(results: Results, cells: Cells) -> Claim:
+def _timed_part(results: Results, variant: str) -> tuple[decision.Direction, str, str]:
+    """Return the timed Flask/Django req/s of a one-row cell: its direction under the cell's
+    A/A check, the interval in words, and the gate in words."""
+    where = timing(results, variant, "predict_one")
+    if where is None:
+        return None, "", "not timed in this run"
+    found = decision.interval(where.ratios("flask", "django", variant, "predict_one"))
+    aa = aa_interval(results, variant, "predict_one")
+    by = "wrk" if where.source == "timed" else "Locust"
+    words = decision.describe(found, f"timed Flask/Django req/s ({by}, {variant} model)")
+    return decision.timed(found, aa), words, decision.gate(aa)
+
+
+def faster(results: Results) -> Claim:
     """Flask answers faster and serves more requests per second."""
-    claim = "Flask answers faster and serves more requests per second."
-    users = users_level(cells, "light", "predict_one")
     flask, django = (cost_row(results, t, "light", "predict_one") for t in ("flask", "django"))
-    if users is None and not (flask and django):
-        return claim_record(
-            "faster",
-            claim,
-            "req/s",
-            "-",
-            "-",
-            "not measurable here",
-            "This run measured no light predict_one phase and counted no instructions.",
-        )
+    timed, interval, gate = _timed_part(results, "light")
+    rule = (
+        "Django/Flask instructions per one-row prediction (light model), deterministic; timed "
+        "Flask/Django req/s as paired trials under the A/A gate. The instructions decide unless "
+        "timing points the other way."
+    )
+    if not (flask and django) and not interval:
+        return not_measured(FASTER, "No instruction count and no timed trial in this run.", rule)
     counted = (
         decision.direction(django["instructions"] / flask["instructions"])
         if flask and django
         else None
     )
-    found = None
-    if users is not None:
-        found = decision.interval(
-            decision.paired(results["phases"], "flask", "django", ("light", "predict_one", users))
-        )
-    verdict = decision.combine(counted, decision.interval_direction(found), is_quick(results))
-    figures = {}
-    for target, row in (("flask", flask), ("django", django)):
-        cell = (
-            find_cell(cells, target, "light", "predict_one", users) if users is not None else None
-        )
-        parts = []
-        if row:
-            parts.append(f"{row['instructions'] / 1e6:.2f} M instructions")
-        if cell:
-            parts.append(f"{cell['rps']:.0f} req/s, p50 {cell['latency_ms']['p50']:.2f} ms")
-        figures[target] = ", ".join(parts) or "-"
-    reason = (
-        f"Django executes {django['instructions'] / flask['instructions']:.2f}x Flask's "
-        "instructions per request (deterministic)."
+    verdict = decision.combine(counted, timed)
+    figure = (
+        f"Django {django['instructions'] / flask['instructions']:.2f}x Flask's instructions"
         if flask and django
-        else "No instruction count in this run."
+        else "no instruction count"
     )
-    if found and decision.interval_direction(found) == -(counted or 0) and counted:
-        reason += " The timed throughput points the other way beyond the minimum effect."
+    reason = f"Timed evidence: {gate}."
+    if counted and timed == -counted:
+        reason += " Timing points the other way beyond its noise: the two kinds disagree."
     return claim_record(
-        "faster",
-        claim,
-        f"instructions per request, and paired req/s per trial at {users} users "
-        "(light model, one row)",
-        figures["flask"],
-        figures["django"],
+        FASTER,
         verdict,
+        figure,
         reason,
-        decision.describe(found, "Flask/Django req/s"),
+        rule,
+        interval=interval,
+        flask=f"{flask['instructions'] / 1e6:.2f} M instructions" if flask else "-",
+        django=f"{django['instructions'] / 1e6:.2f} M instructions" if django else "-",
     )
 
 
 def extensions_slow(results: Results) -> Claim:
-    """Adding extensions to Flask slows its responses."""
-    claim = "Adding extensions to Flask slows its responses."
-    verdict, f = ladders.extensions_verdict(results)
-    every, reference = f["flask_all"], f["flask_reference"]
-    flask_shared, django_shared = f["flask_shared"], f["django_shared"]
-    if every is None or not reference or flask_shared is None or not django_shared:
-        return claim_record(
-            "extensions-slow",
-            claim,
-            "instructions per request along each framework's ladder",
-            "-",
-            "-",
-            "not measurable here",
-            "This run counted no ladder (the ladders need `python -m benchmarks cost` and "
-            "`python -m benchmarks ladders`, both part of the default run).",
+    """Extensions slow Flask's responses: Flask with its extensions against Flask without."""
+    figures = ladders.extensions(results)
+    rule = (
+        "Instructions per one-row prediction (light model, callgrind) that Flask's six extension "
+        "rungs add to the reference app, as a share of it. " + DETERMINISTIC
+    )
+    if figures is None:
+        return not_measured(
+            EXTENSIONS,
+            "This run counted no ladder (the default run counts both).",
+            rule,
         )
-    share = every / reference
+    share = figures["flask_added"] / figures["flask_reference"]
+    per_rung = ", ".join(f"{name} {added / 1e6:+.2f} M" for name, added in figures["rungs"])
+    shared = (
+        f" Beside it, not deciding: the four features both ladders add (CORS, rate limit, "
+        f"metrics, token) cost Flask {figures['flask_shared'] / 1e6:+.2f} M and Django "
+        f"{figures['django_shared'] / 1e6:+.2f} M."
+        if figures["flask_shared"] is not None and figures["django_shared"] is not None
+        else ""
+    )
     return claim_record(
-        "extensions-slow",
-        claim,
-        "instructions per one-row prediction each rung adds (light model, callgrind)",
-        f"{every / 1e6:+.3f} M (+{share:.1%}) for its six extensions; "
-        f"{flask_shared / 1e6:+.3f} M for CORS, rate limit, metrics, token",
-        f"{django_shared / 1e6:+.3f} M for CORS, throttling, metrics, token",
-        verdict,
-        f"Flask's extensions add {share:.1%} to its request; the four features both ladders add "
-        f"cost Flask {flask_shared / django_shared:.2f}x what they cost Django. "
-        "Rule: supported when the extensions add at least "
-        f"{decision.MIN_EFFECT:.0%} and the shared features cost Flask at least "
-        f"{decision.MIN_EFFECT:.0%} more than Django. Deterministic.",
+        EXTENSIONS,
+        decision.combine(decision.direction(1 + share), None),
+        f"six extensions add {share:+.0%} to Flask's instructions",
+        f"Per rung: {per_rung}.{shared}",
+        rule,
+        flask=f"{figures['flask_reference'] / 1e6:.2f} M alone, "
+        f"{(figures['flask_reference'] + figures['flask_added']) / 1e6:.2f} M with six extensions",
+        django="-",
     )
 
 
 def secure_by_default(results: Results) -> Claim:
     """Django is secure by default."""
     checks = results["security"]
+    rule = (
+        "Checks passed by a minimal app of each framework with no code of its own: supported when "
+        "Django's passes more, contradicted when fewer, no difference when as many."
+    )
+    if not checks:
+        return not_measured(SECURE, "No security probe in this run.", rule)
     passed = {
         app: [c["check"] for c in checks if c["passed"].get(app)]
         for app in ("flask-default", "django-default")
     }
-    if not checks:
-        return claim_record(
-            "secure-by-default",
-            "Django is secure by default.",
-            "-",
-            "-",
-            "-",
-            "not measurable here",
-            "No security probe in this run.",
-        )
     flask, django = len(passed["flask-default"]), len(passed["django-default"])
     verdict: Verdict = (
-        "supported" if django > flask else "contradicted" if django < flask else "inconclusive"
+        "supported" if django > flask else "contradicted" if django < flask else "no difference"
     )
     only_django = sorted(set(passed["django-default"]) - set(passed["flask-default"]))
     return claim_record(
-        "secure-by-default",
-        "Django is secure by default.",
-        f"protective defaults of a minimal app of each framework ({len(checks)} checks)",
-        f"{flask}/{len(checks)} passed",
-        f"{django}/{len(checks)} passed",
+        SECURE,
         verdict,
+        f"{django} vs {flask} of {len(checks)} checks passed (Django vs Flask)",
         "Only Django's default app: "
         + (", ".join(only_django) or "nothing")
         + ". This project's two apps pass the same checks: Flask needed the code.",
+        rule,
+        flask=f"{flask}/{len(checks)} passed",
+        django=f"{django}/{len(checks)} passed",
     )
 
 
 def batteries(results: Results) -> Claim:
     """Django is batteries-included while Flask needs extensions."""
-    claim = "Django is batteries-included while Flask needs extensions."
     verdict, f = ladders.batteries_verdict(results)
+    rule = (
+        "Third-party extensions each framework needs for the contract and the ladder's features, "
+        "as this project's registry lists them: supported when Flask needs more."
+    )
     if f is None:
-        flask = results["dependencies"]["flask"]["extensions"]
-        django = results["dependencies"]["django"]["extensions"]
-        return claim_record(
-            "batteries",
-            claim,
-            "third-party add-ons each app needs to reach the same contract",
-            ", ".join(flask) or "none",
-            ", ".join(django) or "none",
-            "inconclusive",
-            "This run measured no ladder, so only the contract's features are compared: for a "
-            "JSON API Django's batteries go unused and it needs Django REST framework; Flask "
-            "needs no extension.",
-        )
+        return not_measured(BATTERIES, "This run has no ladder.", rule)
     extensions = f["extensions"]
     unused, reference = f["django_unused_batteries"], f["django_reference"]
     cost = (
@@ -206,17 +242,17 @@ def batteries(results: Results) -> Claim:
         else ""
     )
     return claim_record(
-        "batteries",
-        claim,
-        "third-party extensions needed for the contract and the ladder's production features",
-        f"{len(extensions['flask'])}: " + (", ".join(extensions["flask"]) or "none"),
-        f"{len(extensions['django'])}: " + (", ".join(extensions["django"]) or "none"),
+        BATTERIES,
         verdict,
-        "Built in on Django's side: "
+        f"{len(extensions['flask'])} vs {len(extensions['django'])} extensions (Flask vs Django)",
+        "By design: the count follows from the features this project chose and the extensions "
+        "it names for them. Built in on Django's side: "
         + (", ".join(f["built_in"]["django"]) or "none")
-        + "; security headers and request validation are in its reference app. Rule: supported "
-        "when Flask needs more extensions for the same features, contradicted when fewer. "
-        "Deterministic." + cost,
+        + "; security headers and request validation are in its reference app."
+        + cost,
+        rule,
+        flask=", ".join(extensions["flask"]) or "none",
+        django=", ".join(extensions["django"]) or "none",
     )
 
 
@@ -226,37 +262,37 @@ def footprint_larger(results: Results) -> Claim:
     counts = {
         fw: len(results["framework_footprint"][fw]["distributions"]) for fw in ("flask", "django")
     }
-    verdict = decision.combine(
-        decision.direction(sizes["django"] / max(sizes["flask"], 1)), None, quick=False
-    )
     return claim_record(
-        "footprint",
-        "Django's footprint is larger.",
-        "installed size of the framework with its dependencies",
-        f"{mb(sizes['flask'])} in {counts['flask']} distributions",
-        f"{mb(sizes['django'])} in {counts['django']} distributions",
-        verdict,
-        f"Django installs {sizes['django'] / max(sizes['flask'], 1):.1f}x Flask's "
-        "bytes; next to numpy and scikit-learn both are small.",
+        FOOTPRINT,
+        decision.combine(decision.direction(sizes["django"] / max(sizes["flask"], 1)), None),
+        f"{mb(sizes['django'])} vs {mb(sizes['flask'])} installed",
+        "Next to numpy and scikit-learn both are small.",
+        "Django/Flask installed bytes with dependencies. " + DETERMINISTIC,
+        flask=f"{mb(sizes['flask'])} in {counts['flask']} distributions",
+        django=f"{mb(sizes['django'])} in {counts['django']} distributions",
     )
 
 
-def model_dominates(results: Results, cells: Cells) -> Claim:
+def model_dominates(results: Results) -> Claim:
     """When the model is heavy, the model, not the framework, dominates."""
-    claim = "With a heavy model, the model dominates, not the framework."
-    found_rows = {
+    rule = (
+        "Django/Flask instructions per one-row prediction with the heavy model within the "
+        f"minimum effect, and the model at least {HEAVY_MODEL_SHARE:.0%} of a heavy request's "
+        "instructions; timed Flask/Django req/s with the heavy model, under the A/A gate, must "
+        "not find a difference."
+    )
+    found = {
         (t, v): cost_row(results, t, v, "predict_one")
         for t in ("flask", "django")
         for v in ("light", "heavy")
     }
-    rows: dict[tuple[str, str], CostRow] = {
-        key: row for key, row in found_rows.items() if row is not None
-    }
-    users = users_level(cells, "heavy", "predict_one")
-    counted = None
-    words = {"flask": "-", "django": "-"}
-    reason = "No instruction count in this run."
-    if len(rows) == len(found_rows):
+    rows: dict[tuple[str, str], CostRow] = {k: r for k, r in found.items() if r is not None}
+    timed, interval, gate = _timed_part(results, "heavy")
+    if len(rows) < len(found) and not interval:
+        return not_measured(MODEL, "No instruction count and no heavy timed trial.", rule)
+    counted: decision.Direction = None
+    figure, words = "no instruction count", {"flask": "-", "django": "-"}
+    if len(rows) == len(found):
         gap = {
             v: rows["django", v]["instructions"] / rows["flask", v]["instructions"]
             for v in ("light", "heavy")
@@ -266,63 +302,32 @@ def model_dominates(results: Results, cells: Cells) -> Claim:
             for t in ("flask", "django")
         }
         closes = decision.direction(gap["heavy"]) == 0 and min(share.values()) >= HEAVY_MODEL_SHARE
-        counted = 1 if closes else -1 if decision.direction(gap["heavy"]) else 0
-        words = {t: f"model {share[t]:.0%} of a heavy request's instructions" for t in share}
-        reason = (
-            f"Django executes {gap['light']:.2f}x Flask's instructions per one-row request with "
-            f"the light model and {gap['heavy']:.2f}x with the heavy one (deterministic)."
-        )
-    found = None
-    if users is not None:
-        found = decision.interval(
-            decision.paired(results["phases"], "flask", "django", ("heavy", "predict_one", users))
-        )
-    if counted is None and found is None:
-        return claim_record(
-            "model-dominates",
-            claim,
-            "-",
-            "-",
-            "-",
-            "not measurable here",
-            "This run counted no instructions and measured no heavy predict_one phase.",
-        )
-    verdict = decision.combine(counted, decision.within_effect(found), is_quick(results))
+        counted = 1 if closes else -1
+        figure = f"Django/Flask instructions {gap['light']:.2f}x light, {gap['heavy']:.2f}x heavy"
+        words = {t: f"model {share[t]:.0%} of a heavy request" for t in share}
+    # The claim is that the frameworks do not differ: timing that finds no difference supports
+    # it, a difference either way contradicts it.
+    agrees = None if timed is None else 1 if timed == 0 else -1
+    verdict = decision.combine(counted, agrees)
     return claim_record(
-        "model-dominates",
-        claim,
-        "Django/Flask instructions per request, light vs heavy model, and the model's share "
-        f"(at least {HEAVY_MODEL_SHARE:.0%}); paired req/s per trial with the heavy model, "
-        f"which must stay within {decision.MIN_EFFECT:.0%}",
-        words["flask"],
-        words["django"],
+        MODEL,
         verdict,
-        reason,
-        decision.describe(found, "Flask/Django req/s, heavy model"),
+        figure,
+        "By design: the heavy model (300 trees) was chosen to cost tens of times the framework's "
+        f"work, so the share follows from that choice. Timed evidence: {gate}.",
+        rule,
+        interval=interval,
+        flask=words["flask"],
+        django=words["django"],
     )
 
 
-def aa_check(results: Results) -> AACheck | None:
-    """Return the A/A check: Flask against itself as a second target, through the same pipeline.
+def aa_check(results: Results) -> list[AACheck]:
+    """Return the A/A check of every timed cell: the Flask app against itself as a second target.
 
-    Its interval must contain 1; the distance of its far end from 1 is this run's noise floor.
+    Its interval must contain 1; the distance of its far end from 1 is that cell's noise floor.
     """
-    cells = aggregate_cells(results["phases"])
-    users = users_level(cells, "light", "predict_one")
-    if users is None:
-        return None
-    ratios = decision.paired(results["phases"], "flask", AA_TARGET, ("light", "predict_one", users))
-    if not any(p["target"] == AA_TARGET for p in results["phases"]):
-        return None
-    found = decision.interval(ratios)
-    return {
-        "target": AA_TARGET,
-        "users": users,
-        "ratios": ratios,
-        "interval": found,
-        "noise_floor": max(found["high"] - 1, 1 - found["low"]) if found else None,
-        "differs": found is not None and not found["low"] <= 1 <= found["high"],
-    }
+    return aa_checks(results)
 
 
 def evaluate(results: Results) -> list[Claim]:
@@ -331,11 +336,11 @@ def evaluate(results: Results) -> list[Claim]:
     return [
         fewer_lines(results),
         lighter(results, cells),
-        faster(results, cells),
-        scales(results, cells),
+        faster(results),
+        scales(results),
         extensions_slow(results),
         secure_by_default(results),
         batteries(results),
         footprint_larger(results),
-        model_dominates(results, cells),
+        model_dominates(results),
     ]

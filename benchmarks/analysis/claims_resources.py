@@ -10,12 +10,35 @@ from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import decision
 from benchmarks.analysis.aggregate import Cell, CellFigures
 from benchmarks.analysis.aggregate import common_users as users_level
-from benchmarks.analysis.evidence import claim_record, find_cell, is_quick, memory_mib
+from benchmarks.analysis.evidence import (
+    Statement,
+    aa_interval,
+    claim_record,
+    find_cell,
+    memory_mib,
+    not_measured,
+)
 from benchmarks.analysis.workers import marginal
-from benchmarks.results.records import Claim, Results
+from benchmarks.results.records import Claim, Interval, Results
 from benchmarks.results.scaling import CapacityResults, WorkersFit
 
 Cells = Mapping[Cell, CellFigures]
+ARTICLE = "https://stackify.com/flask-vs-django-which-python-framework-is-better-for-machine-learning-apps/"
+LIGHTER = Statement(
+    "lighter",
+    "Flask is lighter",
+    "Flask is lighter: less memory and faster start-up.",
+    "",
+    "How much memory does each server take, and how much work does each take to start?",
+)
+SCALES = Statement(
+    "scales",
+    "Flask scales more easily",
+    "You can easily scale the server to handle increased load/traffic with Flask.",
+    ARTICLE,
+    "How much load does each app serve within a p99 latency target, how much does each added "
+    "worker bring, and what memory does each added worker cost?",
+)
 
 
 def _startup_part(results: Results) -> tuple[int | None, str, str]:
@@ -31,7 +54,6 @@ def _startup_part(results: Results) -> tuple[int | None, str, str]:
     if {"flask", "django"} <= set(startup):
         pairs = zip(startup["django"]["seconds"], startup["flask"]["seconds"], strict=False)
         found = decision.interval([d / f for d, f in pairs if f > 0])
-    verdict = decision.combine(counted, decision.interval_direction(found), is_quick(results))
     words = []
     if flask_count and django_count:
         words.append(
@@ -41,8 +63,9 @@ def _startup_part(results: Results) -> tuple[int | None, str, str]:
         words.append(
             f"ready in {startup['flask']['median']:.2f} s vs {startup['django']['median']:.2f} s"
         )
-    part = {"supported": 1, "contradicted": -1}.get(verdict, 0 if counted == 0 else None)
-    return part, "; ".join(words), decision.describe(found, "Django/Flask start-up seconds")
+    # Start-up seconds have no A/A twin, so they are shown and decide nothing: the instructions
+    # counted from the shared stack to ready do.
+    return counted, "; ".join(words), decision.describe(found, "Django/Flask start-up seconds")
 
 
 def _memory_part(results: Results, cells: Cells) -> tuple[int | None, str, str]:
@@ -50,10 +73,9 @@ def _memory_part(results: Results, cells: Cells) -> tuple[int | None, str, str]:
     users = users_level(cells, "light", "predict_one")
     if users is None:
         return None, "", ""
-    ratios = decision.paired(
-        results["phases"], "django", "flask", ("light", "predict_one", users), memory_mib
-    )
-    found = decision.interval(ratios)
+    cell = {"variant": "light", "scenario": "predict_one", "users": users}
+    memory = [{**phase, "memory": memory_mib(phase)} for phase in results["phases"]]
+    found = decision.interval(decision.pairs(memory, "django", "flask", cell, "memory"))
     # The cells already hold each target's median over its trials.
     medians = {t: find_cell(cells, t, "light", "predict_one", users) for t in ("flask", "django")}
     words = ""
@@ -62,7 +84,13 @@ def _memory_part(results: Results, cells: Cells) -> tuple[int | None, str, str]:
             f"{medians['flask']['pss_mib_steady']:.0f} vs "
             f"{medians['django']['pss_mib_steady']:.0f} MiB per server"
         )
-    part = decision.interval_direction(found)
+    # Memory is sampled, not timed: beyond the minimum effect it is a direction, within it none.
+    part = (
+        None
+        if found is None
+        else decision.beyond(found, decision.MIN_EFFECT)
+        or (0 if decision.equivalent(found) else None)
+    )
     return part, words, decision.describe(found, "Django/Flask memory")
 
 
@@ -152,66 +180,57 @@ def lighter(results: Results, cells: Cells) -> Claim:
     else:
         memory, memory_words, memory_interval = workers_part
     boot, boot_words, boot_interval = _startup_part(results)
+    rule = (
+        "Two parts. Memory: the server's PSS at the default worker count and per added worker "
+        "(python -m benchmarks workers; measured, not timed: decides on the minimum effect "
+        "unless its rounds spread beyond it), else Django/Flask PSS while serving. Start-up: "
+        "Django/Flask instructions from the shared stack to ready (deterministic); the seconds "
+        "are shown. Both parts must agree."
+    )
     if not memory_words and not boot_words:
-        return claim_record(
-            "lighter",
-            "Flask is lighter: less memory and faster start-up.",
-            "PSS of the server (master and workers); start to ready",
-            "-",
-            "-",
-            "not measurable here",
-            "This run measured no light predict_one phase and no start-up.",
-        )
-    verdict = decision.parts([memory, boot], is_quick(results))
-    named = {
+        return not_measured(LIGHTER, "This run measured no memory and no start-up.", rule)
+    named: dict[decision.Direction, str] = {
         1: "Flask's is smaller",
         -1: "Django's is smaller",
-        0: "no difference beyond the minimum effect",
+        0: "no difference",
         None: "undecided",
     }
+    memory_named = named[memory]
+    boot_named = named[boot].replace("smaller", "lighter")
     return claim_record(
-        "lighter",
-        "Flask is lighter: less memory and faster start-up.",
-        (
-            "memory of the server at the default worker count and per added worker (light "
-            "model, after serving one-row predictions)"
-            if workers_part
-            else "memory of the server's processes while serving (light model, predict_one)"
-        )
-        + "; start-up instructions from the shared stack, and seconds from process start to "
-        "ready",
-        "see reason",
-        "see reason",
-        verdict,
-        f"Memory ({memory_words or 'not measured'}): {named[memory]}. Start-up "
-        f"({boot_words or 'not measured'}): {named[boot].replace('smaller', 'faster')}. Both "
-        "parts must agree for a verdict; most of a worker's memory is the shared model runtime.",
-        f"{memory_interval}; {boot_interval}",
+        LIGHTER,
+        decision.parts([memory, boot]),
+        f"memory: {memory_named}; start-up: {boot_named}",
+        f"Memory ({memory_words or 'not measured'}): {memory_named}. Start-up "
+        f"({boot_words or 'not measured'}): {boot_named}. Most of a worker's memory is the "
+        "shared model runtime.",
+        rule,
+        interval=f"{memory_interval}; {boot_interval}",
+        flask=memory_words.split(" vs ")[0] if memory_words else "-",
+        django=memory_words.split(" vs ")[1].split(",")[0] if " vs " in memory_words else "-",
     )
 
 
 SCALES_RULE = (
-    "Two parts, each timed. Load: each app's capacity (the highest open-loop Poisson rate "
-    "whose p99 stays within the target) per server CPU, searched in paired trials run back to "
-    "back in rotated order; the Flask/Django ratios' 95% bootstrap interval, widened at each "
-    "end by the search's resolution (a capacity is known only within its last bracket), must "
-    f"lie wholly beyond {decision.MIN_EFFECT:.0%}; fewer than {decision.MIN_TRIALS} paired "
-    "trials decide nothing. Workers: capacity at the most workers over capacity at one, "
-    "Flask's over Django's, must lie beyond the minimum effect times the resolution squared "
-    "(one search per worker count); only with at least two server CPUs, since added workers "
-    "on one CPU share it. Memory: the memory one more worker costs (measured, not timed: "
-    "decides on the minimum effect), when the run measured it. "
-    "The parts combine as any claim's parts do; a part this machine cannot measure is left "
-    "out and said so."
+    "Up to three parts. Load: each app's capacity (the highest open-loop Poisson rate whose p99 "
+    "stays within the target) per server CPU, searched in paired trials; the Flask/Django "
+    "interval, widened at each end by the search's resolution, is timed evidence under the "
+    "run's A/A gate. Workers: the capacity each added worker brings, Flask's over Django's, "
+    "beyond the minimum effect times the resolution squared; it needs at least two server CPUs "
+    "(added workers on one CPU share it) and is left out, named, where the run has one. Memory: "
+    "what one more worker costs (measured, not timed; left out, named, where its rounds spread "
+    "beyond the minimum effect). The parts that were measured must agree."
 )
 
 
-def _capacity_part(capacity: CapacityResults) -> tuple[int | None, str]:
+def _capacity_part(
+    capacity: CapacityResults, aa: Interval | None
+) -> tuple[decision.Direction, str]:
     """Return the load part's direction (+1: Flask serves more at the target) and interval."""
     first = min(capacity.get("worker_counts") or [1])
     ratios = capacities.paired_ratios(capacity, "flask", "django", first)
     found = decision.widen(decision.interval(ratios), 1 + capacity["resolution"])
-    return decision.interval_direction(found), decision.describe(
+    return decision.timed(found, aa), decision.describe(
         found, f"Flask/Django capacity at {first} worker(s), widened by the resolution"
     )
 
@@ -258,57 +277,63 @@ def _memory_per_worker_part(results: Results) -> tuple[int | None, str]:
     return direction, words if direction is not None else words + " (not positive: no ratio)"
 
 
-def scales(results: Results, cells: Cells) -> Claim:
+def scales(results: Results) -> Claim:
     """Flask scales more easily with added load."""
-    claim = "Flask scales more easily with added load."
-    metric = (
-        "open-loop capacity at the p99 target per server CPU (paired trials), and the capacity "
-        "gained per added gunicorn worker (light model, one row). Rule: " + SCALES_RULE
-    )
     server_cpus = len(results["environment"]["server_cpus"].split(","))
     capacity = results.get("capacity")
-    if not capacity or not capacity["searches"]:
-        return claim_record(
-            "scales",
-            claim,
-            metric,
-            "-",
-            "-",
-            "not measurable here",
-            "This run searched no capacity (--no-capacity, or a run made before it).",
-        )
-    found = capacities.summary(capacity)
-    figures = {}
-    for app in ("flask", "django"):
-        parts = []
-        for (name, count), row in sorted(found.items(), key=lambda kv: kv[0][1]):
-            if name == app and (rps := row["capacity_rps"]):
-                parts.append(f"{rps / server_cpus:,.0f} req/s per CPU at {count} worker(s)")
-        figures[app] = "; ".join(parts) or "no rate passed"
-    load, load_words = _capacity_part(capacity)
-    workers, workers_words = _workers_part(capacity, server_cpus)
     memory, memory_words = _memory_per_worker_part(results)
-    directions: list[int | None] = [load]
-    if server_cpus >= 2:
-        directions.append(workers)
-    if memory is not None:
-        directions.append(memory)
-    verdict = decision.parts(directions, is_quick(results))
-    named = {1: "Flask ahead", -1: "Django ahead", 0: "no difference", None: "undecided"}
-    reason = (
-        f"Load: {named[load]} at p99 <= {capacity['latency_ms']:g} ms. "
-        + workers_words[0].upper()
-        + workers_words[1:]
-        + "."
-        + (f" {memory_words}." if memory_words else " Memory per worker: not measured in this run.")
-    )
+    if not capacity or not capacity["searches"]:
+        return not_measured(
+            SCALES,
+            "This run searched no capacity (--no-capacity, or a run before it).",
+            SCALES_RULE,
+        )
+    directions: list[decision.Direction] = []
+    words: list[str] = []
+    figures = {"flask": "-", "django": "-"}
+    interval = ""
+    named: dict[decision.Direction, str] = {
+        1: "Flask ahead",
+        -1: "Django ahead",
+        0: "no difference",
+        None: "undecided",
+    }
+    if capacity["searches"]:
+        aa = aa_interval(results, "light", "predict_one")
+        load, interval = _capacity_part(capacity, aa)
+        directions.append(load)
+        words.append(
+            f"Load: {named[load]} at p99 <= {capacity['latency_ms']:g} ms ({decision.gate(aa)})."
+        )
+        found = capacities.summary(capacity)
+        for app in ("flask", "django"):
+            per_cpu = [
+                f"{rps / server_cpus:,.0f} req/s per CPU at {count} worker(s)"
+                for (name, count), row in sorted(found.items(), key=lambda kv: kv[0][1])
+                if name == app and (rps := row["capacity_rps"])
+            ]
+            figures[app] = "; ".join(per_cpu) or "no rate passed"
+        if server_cpus >= 2:
+            workers, workers_words = _workers_part(capacity, server_cpus)
+            directions.append(workers)
+            words.append(workers_words[0].upper() + workers_words[1:] + ".")
+    if server_cpus < 2:
+        words.append(
+            f"Workers: not measured here ({server_cpus} server CPU: added workers share it; "
+            "it needs at least two)."
+        )
+    if memory_words:
+        # A memory part whose rounds spread too far is named and left out, not counted against.
+        if memory is not None:
+            directions.append(memory)
+        words.append(f"{memory_words}.")
     return claim_record(
-        "scales",
-        claim,
-        metric,
-        figures["flask"],
-        figures["django"],
-        verdict,
-        reason,
-        load_words,
+        SCALES,
+        decision.parts(directions),
+        "; ".join(w.split(" (")[0].rstrip(".") for w in words if not w.startswith("Workers: not")),
+        " ".join(words),
+        SCALES_RULE,
+        interval=interval,
+        flask=figures["flask"],
+        django=figures["django"],
     )

@@ -3,46 +3,54 @@
 - A deterministic figure (instructions per request, lines of code, installed bytes) decides on
   its own: a ratio beyond ``1 + MIN_EFFECT`` one way or the other is a direction, anything
   closer is no difference. No interval: the figure does not move from run to run.
-- A timed figure (requests per second, start-up seconds) is compared as paired per-trial ratios:
-  trial t of target A against trial t of target B, measured back to back. The interval is a 95%
-  bootstrap confidence interval (scipy's BCa, a fixed seed, 9,999 resamples) of the geometric
-  mean ratio. It is a direction only when the whole interval lies beyond the minimum effect; a
-  cell with fewer than ``MIN_TRIALS`` usable pairs has no interval at all.
-- A claim with one figure of each kind: the deterministic direction decides where it has one,
-  unless the interval points the other way beyond the minimum effect, which makes it "mixed";
-  where the deterministic figure shows no difference (or is missing), the interval decides, and
-  without an interval the verdict is "inconclusive" ("inconclusive (quick run)" in a quick run).
-  So a quick run may be less sure than a default run, but it cannot say the opposite.
+- A timed figure (requests per second, start-up seconds, capacity) is compared as paired
+  per-trial ratios: trial t of target A against trial t of target B, measured back to back. The
+  interval is Student's t interval (95%) of the mean log-ratio, turned back into a ratio: exact
+  coverage when the log-ratios are normal and independent, close to it otherwise (the tests
+  simulate it at the trial counts the runs use). Fewer than ``MIN_TRIALS`` usable pairs give no
+  interval.
+- Timed evidence decides only where the run's own A/A check lets it: the Flask app measured
+  again as a second target (the twin) in the same cell. If the twin's interval against Flask
+  excludes 1, two copies of one app were told apart and no timed figure of that cell decides.
+  Otherwise its far end's distance from 1 is the cell's noise floor, and a timed figure is a
+  direction only when its whole interval lies beyond both the minimum effect and that floor; it
+  is "no difference" when its whole interval lies within the minimum effect (an equivalence
+  test with the minimum effect as margin); anything else decides nothing.
+- A claim with one figure of each kind: the deterministic direction decides unless the timed
+  figure points the other way, which leaves it inconclusive; a deterministic "no difference"
+  stands unless the timed figure finds a difference; without a deterministic figure the timed
+  one decides. Quick runs follow the same rule; they are simply less often able to decide.
 - Memory measured as workers are added (``python -m benchmarks workers``) is not timed: it
   counts as a deterministic figure on the same threshold, provided its own spread between
-  rounds stays below ``MIN_EFFECT`` (``claims.lighter`` applies this).
-- A claim made of parts (less memory and faster start-up) is "supported" when every part
-  supports it, "contradicted" when every part contradicts it, "mixed" when parts point different
-  ways, and "inconclusive" otherwise.
+  rounds stays below ``MIN_EFFECT``.
+- A claim made of parts is "supported" when every part supports it, "contradicted" when every
+  part contradicts it, "no difference" when every part finds none, and "inconclusive"
+  otherwise; a part this machine cannot measure is left out and named.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import stats
 
-from benchmarks.results.records import Interval, Phase
+from benchmarks.results.records import Interval
 from benchmarks.results.vocabulary import Verdict
 
 # The rule's version: up by one whenever a change to this module, or to how a claim applies it,
 # could turn the same figures into another verdict. results.json records it with the constants.
-VERSION = 1
+# 2: Student's t interval instead of the bootstrap's, the A/A gate, "no difference" as a verdict.
+VERSION = 2
 MIN_EFFECT = 0.05  # a difference smaller than 5% is not called a difference
 CONFIDENCE = 0.95
-RESAMPLES = 9_999
-SEED = 20_261_201  # fixed: the same trials always give the same interval
 MIN_TRIALS = 3  # paired trials needed before an interval means anything
 
+Direction = int | None  # +1 the claim's way, -1 the other way, 0 no difference, None undecided
 
-def direction(ratio: float | None) -> int | None:
+
+def direction(ratio: float | None) -> Direction:
     """Return +1 above ``1 + MIN_EFFECT``, -1 below its inverse, 0 between, None if missing."""
     if ratio is None or not math.isfinite(ratio) or ratio <= 0:
         return None
@@ -54,27 +62,17 @@ def direction(ratio: float | None) -> int | None:
 
 
 def interval(ratios: Sequence[float]) -> Interval | None:
-    """Return the bootstrap interval of the geometric mean of paired ratios (None if too few)."""
+    """Return Student's t interval of the geometric mean of paired ratios (None if too few)."""
     usable = [r for r in ratios if r > 0 and math.isfinite(r)]
     if len(usable) < MIN_TRIALS:
         return None
     logs = np.log(usable)
-    estimate = float(np.exp(logs.mean()))
-    if np.ptp(logs) == 0:  # identical trials: the bootstrap has nothing to resample
-        return {"estimate": estimate, "low": estimate, "high": estimate, "trials": len(usable)}
-    found = stats.bootstrap(
-        (logs,),
-        np.mean,
-        confidence_level=CONFIDENCE,
-        n_resamples=RESAMPLES,
-        method="BCa",
-        rng=np.random.default_rng(SEED),
-    )
-    low, high = found.confidence_interval
+    mean = float(logs.mean())
+    half = float(stats.t.ppf((1 + CONFIDENCE) / 2, len(usable) - 1) * stats.sem(logs))
     return {
-        "estimate": estimate,
-        "low": float(np.exp(low)),
-        "high": float(np.exp(high)),
+        "estimate": math.exp(mean),
+        "low": math.exp(mean - half),
+        "high": math.exp(mean + half),
         "trials": len(usable),
     }
 
@@ -90,84 +88,108 @@ def widen(found: Interval | None, factor: float) -> Interval | None:
     return {**found, "low": found["low"] / factor, "high": found["high"] * factor}
 
 
-def interval_direction(found: Interval | None) -> int | None:
-    """Return +1 or -1 when the whole interval lies beyond the minimum effect, else 0 (or None)."""
-    if found is None:
-        return None
-    if found["low"] > 1 + MIN_EFFECT:
+def contains_one(found: Interval) -> bool:
+    """Return whether an interval holds 1: the two sides were not told apart."""
+    return found["low"] <= 1 <= found["high"]
+
+
+def noise_floor(aa: Interval) -> float:
+    """Return how far the A/A interval reaches from 1: the least effect timing can show."""
+    return max(aa["high"] - 1, 1 - aa["low"])
+
+
+def beyond(found: Interval, threshold: float) -> Direction:
+    """Return +1 or -1 when the whole interval lies beyond ``threshold`` one way, else 0."""
+    if found["low"] > 1 + threshold:
         return 1
-    if found["high"] < 1 / (1 + MIN_EFFECT):
+    if found["high"] < 1 / (1 + threshold):
         return -1
     return 0
 
 
-def within_effect(found: Interval | None) -> int | None:
-    """Return +1 when the whole interval lies within the minimum effect of 1 (no difference),
-    -1 when it lies wholly beyond it either way, 0 otherwise (None without an interval)."""
-    if found is None:
+def equivalent(found: Interval) -> bool:
+    """Return whether the whole interval lies within the minimum effect of 1."""
+    return found["low"] >= 1 / (1 + MIN_EFFECT) and found["high"] <= 1 + MIN_EFFECT
+
+
+def timed(found: Interval | None, aa: Interval | None) -> Direction:
+    """Return a timed figure's direction under the run's A/A check (None: it decides nothing).
+
+    +1 or -1 only beyond both the minimum effect and the A/A noise floor; 0 when the interval
+    lies within the minimum effect; None without an interval, without an A/A interval, when the
+    A/A pair differs, or when the interval straddles a threshold.
+    """
+    if found is None or aa is None or not contains_one(aa):
         return None
-    if found["low"] >= 1 / (1 + MIN_EFFECT) and found["high"] <= 1 + MIN_EFFECT:
-        return 1
-    return -1 if interval_direction(found) else 0
+    way = beyond(found, max(MIN_EFFECT, noise_floor(aa)))
+    if way:
+        return way
+    return 0 if equivalent(found) else None
 
 
-def served(phase: Phase) -> float:
-    """Return a phase's successful requests per second."""
-    return phase["rps"]
+def gate(aa: Interval | None) -> str:
+    """Return in words why timed evidence of a cell may or may not decide."""
+    if aa is None:
+        return f"no A/A check in this cell (at least {MIN_TRIALS} paired trials of the twin)"
+    if not contains_one(aa):
+        return (
+            f"the A/A check told two copies of Flask apart ({aa['estimate']:.2f}x, "
+            f"{aa['low']:.2f}-{aa['high']:.2f}): timing decides nothing in this cell"
+        )
+    return f"noise floor {noise_floor(aa):.1%} (A/A {aa['low']:.2f}-{aa['high']:.2f})"
 
 
-def paired(
-    phases: Iterable[Phase],
+def pairs(
+    records: Iterable[Mapping[str, object]],
     a: str,
     b: str,
-    cell: tuple[str, str, int],
-    value: Callable[[Phase], float] = served,
+    cell: Mapping[str, object],
+    value: str = "rps",
 ) -> list[float]:
-    """Return value(a) / value(b) trial by trial for one (variant, scenario, users) cell.
+    """Return record[value] of a over b, trial by trial, for the records of one cell.
 
-    A trial counts only when both phases exist, neither was generator-bound (the load generator,
-    not the server, set the pace) and both values are positive.
+    ``cell`` names the fields a record must match (e.g. variant, scenario, users). A trial counts
+    only when both records exist, neither was generator-bound (the load generator, not the
+    server, set the pace) and both values are positive.
     """
-    found: dict[str, dict[int, Phase]] = {a: {}, b: {}}
-    for phase in phases:
-        if phase["target"] in found and (phase["variant"], phase["scenario"], phase["users"]) == (
-            cell
-        ):
-            found[phase["target"]][phase["trial"]] = phase
+    found: dict[object, dict[object, Mapping[str, object]]] = {a: {}, b: {}}
+    for record in records:
+        if record.get("target") in found and all(record.get(k) == v for k, v in cell.items()):
+            found[record.get("target")][record.get("trial")] = record
     ratios = []
-    for trial in sorted(set(found[a]) & set(found[b])):
+    for trial in sorted(set(found[a]) & set(found[b]), key=str):
         first, second = found[a][trial], found[b][trial]
         if first.get("generator_bound") or second.get("generator_bound"):
             continue
-        top, bottom = value(first), value(second)
-        if top and bottom and top > 0 and bottom > 0:
+        top, bottom = first.get(value), second.get(value)
+        if isinstance(top, int | float) and isinstance(bottom, int | float) and top > 0 < bottom:
             ratios.append(top / bottom)
     return ratios
 
 
-def combine(deterministic: int | None, timed: int | None, quick: bool) -> Verdict:
+def combine(deterministic: Direction, timed_way: Direction) -> Verdict:
     """Return the verdict of a claim with a deterministic direction and a timed one."""
-    if deterministic:
-        if timed == -deterministic:
-            return "mixed"
-        return "supported" if deterministic > 0 else "contradicted"
-    if timed:
-        return "supported" if timed > 0 else "contradicted"
-    if timed is None and quick:
-        return "inconclusive (quick run)"
-    return "inconclusive"
+    if deterministic in (1, -1):
+        if timed_way == -deterministic:
+            return "inconclusive"
+        return "supported" if deterministic == 1 else "contradicted"
+    if deterministic == 0:
+        return "inconclusive" if timed_way in (1, -1) else "no difference"
+    if timed_way is None:
+        return "inconclusive"
+    return parts([timed_way])
 
 
-def parts(directions: Sequence[int | None], quick: bool) -> Verdict:
+def parts(directions: Sequence[Direction]) -> Verdict:
     """Return the verdict of a claim made of parts, each a direction (None: not decided)."""
-    if directions and all(d == 1 for d in directions):
+    if not directions or None in directions:
+        return "inconclusive"
+    if all(d == 1 for d in directions):
         return "supported"
-    if directions and all(d == -1 for d in directions):
+    if all(d == -1 for d in directions):
         return "contradicted"
-    if 1 in directions and -1 in directions:
-        return "mixed"
-    if quick and None in directions:
-        return "inconclusive (quick run)"
+    if all(d == 0 for d in directions):
+        return "no difference"
     return "inconclusive"
 
 
@@ -184,8 +206,10 @@ def describe(found: Interval | None, what: str) -> str:
 RULE = (
     f"A difference counts only beyond {MIN_EFFECT:.0%}. Deterministic figures (instructions, "
     "lines, bytes) decide on that threshold alone. Timed figures are paired per-trial ratios "
-    f"with a {CONFIDENCE:.0%} bootstrap interval (BCa, fixed seed) that must lie wholly beyond "
-    f"it; with fewer than {MIN_TRIALS} paired trials there is no interval. Where both exist the "
-    "deterministic figure decides unless the interval points the other way (mixed); where the "
-    "deterministic figure shows no difference, the interval decides; otherwise inconclusive."
+    f"with a {CONFIDENCE:.0%} Student's t interval of the mean log-ratio, which must lie wholly "
+    "beyond it and beyond the cell's A/A noise floor (the Flask app measured twice); where the "
+    "A/A pair differs, timing decides nothing. An interval wholly within the threshold is no "
+    f"difference. Fewer than {MIN_TRIALS} paired trials give no interval. The deterministic "
+    "figure decides unless timing points the other way (then inconclusive); without one, timing "
+    "decides; otherwise inconclusive."
 )

@@ -20,15 +20,13 @@ def rule() -> Rule:
         "constants": {
             "min_effect": decision.MIN_EFFECT,
             "confidence": decision.CONFIDENCE,
-            "resamples": decision.RESAMPLES,
-            "seed": decision.SEED,
             "min_trials": decision.MIN_TRIALS,
             "heavy_model_share": claims.HEAVY_MODEL_SHARE,
         },
     }
 
 
-def verdicts(results: Results) -> tuple[AACheck | None, list[Claim]]:
+def verdicts(results: Results) -> tuple[list[AACheck], list[Claim]]:
     """Return the A/A check and every claim's verdict, derived from the figures alone."""
     return claims.aa_check(results), claims.evaluate(results)
 

@@ -1,16 +1,14 @@
 """The ladders read from results: what each feature adds to a request, and the two claims on it.
 
 A rung's cost is what it adds to the rung below: instructions per one-row prediction (light
-model), counted by callgrind, so deterministic. The rules, fixed before any run:
+model), counted by callgrind, so deterministic. What the claims read here:
 
-- "Adding extensions to Flask slows its responses": supported when Flask's extensions together
-  add at least ``MIN_EFFECT`` to Flask's instructions per request AND the features both ladders
-  add as rungs (CORS, rate limiting, metrics, token authentication) cost Flask at least
-  ``MIN_EFFECT`` more than Django; contradicted when they add less than ``MIN_EFFECT`` to Flask,
-  or those features cost Django at least ``MIN_EFFECT`` more; otherwise inconclusive.
+- "When there are too many extensions installed, the app will take longer to respond": about
+  Flask alone, so Flask with its extensions against Flask without (``extensions``); what the
+  features both ladders add cost each framework is a figure beside it, not the verdict.
 - "Django is batteries-included while Flask needs extensions": supported when reaching the same
   features (the reference app's, then the ladder's) takes Flask more third-party extensions than
-  Django, contradicted when it takes fewer, inconclusive when as many. What the batteries cost
+  Django, contradicted when it takes fewer, no difference when as many. What the batteries cost
   when an API does not use them (the rungs that switch on ``startproject``'s defaults and DRF's
   default authentication) is reported beside it.
 """
@@ -19,7 +17,6 @@ from __future__ import annotations
 
 from typing_extensions import TypedDict
 
-from benchmarks.analysis import decision
 from benchmarks.results.records import Results, Rung, ThroughputSummary
 from benchmarks.results.vocabulary import Verdict
 
@@ -36,11 +33,12 @@ class Step(Rung):
 
 
 class ExtensionsFigures(TypedDict):
-    """The figures of "extensions slow Flask", instructions per request."""
+    """The figures of "extensions slow Flask", instructions per one-row prediction."""
 
-    flask_reference: float | None
-    flask_all: float | None  # what all of Flask's extensions add together
-    flask_shared: float | None  # what the features both ladders add cost Flask
+    flask_reference: float  # the reference app, no extension
+    flask_added: float  # what Flask's extension rungs add together
+    rungs: list[tuple[str, float]]  # each extension rung's feature and what it adds
+    flask_shared: float | None  # what the features both ladders add cost Flask (not deciding)
     django_shared: float | None  # ... and Django
 
 
@@ -123,40 +121,29 @@ def _reference(found: list[Step], framework: str) -> float | None:
     return None
 
 
-def extensions_verdict(results: Results) -> tuple[Verdict, ExtensionsFigures]:
-    """Return the "extensions slow Flask" verdict and its figures."""
+def extensions(results: Results) -> ExtensionsFigures | None:
+    """Return what Flask's extensions add to its request (None where a rung was not counted)."""
     found = steps(results)
-    flask_features = tuple(
-        s["feature"] for s in found if s["framework"] == "flask" and s["extension"]
-    )
-    figures: ExtensionsFigures = {
-        "flask_reference": _reference(found, "flask"),
-        "flask_all": _added(found, "flask", flask_features) if flask_features else None,
+    flask_rungs = [s for s in found if s["framework"] == "flask" and s["extension"]]
+    reference = _reference(found, "flask")
+    added = [(s["feature"], s["added"]) for s in flask_rungs]
+    if not flask_rungs or not reference or any(a is None for _, a in added):
+        return None
+    rungs = [(feature, float(a)) for feature, a in added if a is not None]
+    return {
+        "flask_reference": reference,
+        "flask_added": sum(a for _, a in rungs),
+        "rungs": rungs,
         "flask_shared": _added(found, "flask", SHARED_RUNGS),
         "django_shared": _added(found, "django", SHARED_RUNGS),
     }
-    reference, every = figures["flask_reference"], figures["flask_all"]
-    flask_shared, django_shared = figures["flask_shared"], figures["django_shared"]
-    if not reference or every is None or flask_shared is None or django_shared is None:
-        return "not measurable here", figures
-    slows = decision.direction(1 + every / reference) == 1
-    compared = (
-        decision.direction(flask_shared / django_shared)
-        if min(flask_shared, django_shared) > 0
-        else None
-    )
-    if not slows or compared == -1:
-        return "contradicted", figures
-    if compared == 1:
-        return "supported", figures
-    return "inconclusive", figures
 
 
 def batteries_verdict(results: Results) -> tuple[Verdict, BatteriesFigures | None]:
     """Return the "batteries included" verdict and its figures (None without a ladder)."""
     found = steps(results)
     if not found:
-        return "not measurable here", None
+        return "not measured here", None
     apps = {app: results["dependencies"][app]["extensions"] for app in ("flask", "django")}
     extensions = {
         framework: [
@@ -183,6 +170,6 @@ def batteries_verdict(results: Results) -> tuple[Verdict, BatteriesFigures | Non
     }
     flask, django = len(extensions["flask"]), len(extensions["django"])
     verdict: Verdict = (
-        "supported" if flask > django else "contradicted" if flask < django else "inconclusive"
+        "supported" if flask > django else "contradicted" if flask < django else "no difference"
     )
     return verdict, figures

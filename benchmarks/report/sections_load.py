@@ -124,51 +124,66 @@ def _model_phrase(flask_ms: float, django_ms: float) -> str:
 
 
 def _claims(run: Run) -> Section:
+    claims = run.results.get("claims") or []
     rows: list[list[Inline]] = [
         [
-            c["claim"],
-            c["metric"],
-            c["flask"],
-            c["django"],
+            f"{c['sentence']}" + (" [1]" if c["source"] else ""),
             verdict(c["verdict"]),
-            c["reason"],
-            c.get("interval") or EN_DASH,
+            c["figure"] + (" (by design)" if c["basis"] == "by design" else ""),
+            c["interval"] or EN_DASH,
         ]
-        for c in run.results.get("claims") or []
+        for c in claims
     ]
-    headers = ["Claim", "Metric", "Flask", "Django", "Verdict", "Reason", "Interval"]
+    headers = ["The claim, as made", "Verdict", "Deciding figure", "Timed interval"]
     blocks: list[Block] = [table_or_missing(headers, rows)]
+    sources = sorted({c["source"] for c in claims if c["source"]})
+    if sources:
+        blocks.append(
+            Para(
+                '[1] Quoted from Tricia Pearson, "Flask vs. Django: Which Python Framework is '
+                f'Better for Machine Learning Apps?", Stackify: {", ".join(sources)}. The others '
+                "are the claims as commonly made, not quotations."
+            )
+        )
+    method = [
+        [c["claim"], c["question"], c["basis"], c["rule"], c["reason"], c["flask"], c["django"]]
+        for c in claims
+    ]
+    if method:
+        blocks.append(Heading("How each claim was decided"))
+        blocks.append(
+            Table(["Claim", "Question", "Basis", "Rule", "Reason", "Flask", "Django"], method)
+        )
     rule = run.results.get("decision_rule")
     if rule:
         blocks.append(Para(("The decision rule, fixed before the run: ", rule)))
-    aa = run.results.get("aa")
-    if aa and aa.get("interval"):
+    for aa in run.results.get("aa") or []:
         found = aa["interval"]
+        where = f"{aa['variant']} {aa['scenario']}, {aa['source']} at level {aa['level']}"
+        if found is None:
+            blocks.append(
+                Para(
+                    f"A/A check ({where}): {plural(len(aa['ratios']), 'usable paired trial')}, "
+                    "too few for an interval: timing decides nothing in this cell."
+                )
+            )
+            continue
         line = (
-            f"A/A check: Flask measured twice, as {aa['target']}, through the same pipeline "
-            f"({aa['interval']['trials']:.0f} paired trials at {plural(aa['users'], 'user')}): "
-            f"ratio {found['estimate']:.3f} (95% CI {found['low']:.3f}-{found['high']:.3f}). "
-            f"Noise floor of this run: {aa['noise_floor']:.1%}; a timed difference smaller "
-            "than that is not a finding."
+            f"A/A check ({where}): Flask measured twice, as {aa['target']}, "
+            f"{found['trials']:.0f} paired trials: ratio {found['estimate']:.3f} (95% CI "
+            f"{found['low']:.3f}-{found['high']:.3f}); noise floor {aa['noise_floor']:.1%}, "
+            "below which a timed difference is not a finding."
         )
         if aa["differs"]:
             blocks.append(
                 Callout(
                     "WARNING: the A/A pair differs: the same app measured twice gave an "
-                    "interval that excludes 1. The timed figures of this run are not to be "
-                    "trusted; the deterministic ones still are. " + line
+                    "interval that excludes 1, so no timed figure of this cell decides a "
+                    "claim. " + line
                 )
             )
         else:
             blocks.append(Para(line))
-    elif aa:
-        blocks.append(
-            Para(
-                f"A/A check: Flask measured twice, as {aa['target']}; "
-                f"{plural(len(aa['ratios']), 'usable paired trial')}, too few for an interval, "
-                "so this run has no measured noise floor."
-            )
-        )
     return Section("Claims", blocks)
 
 

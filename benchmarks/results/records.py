@@ -8,13 +8,14 @@ dict of JSON values, so what a run saves is exactly what the report and ``judge`
 
 from __future__ import annotations
 
-from typing import NotRequired
+from typing import Literal, NotRequired
 
 # pydantic needs typing_extensions' TypedDict before Python 3.12 to read the classes' fields.
 from typing_extensions import TypedDict
 
 from benchmarks.results.scaling import CapacityResults, Soak, Workers
 from benchmarks.results.vocabulary import (
+    Basis,
     Framework,
     Latency,
     LocustError,
@@ -238,16 +239,25 @@ class SecurityCheck(TypedDict):
 
 
 class Claim(TypedDict):
-    """A common claim about the two frameworks, tested against this run's figures."""
+    """A common claim about the two frameworks, tested against this run's figures.
+
+    The report's claims table shows the sentence, the verdict, the figure and the interval; the
+    question, the rule and the reason go to its methodology.
+    """
 
     id: str
-    claim: str
-    metric: str
-    flask: str
-    django: str
+    claim: str  # the claim in a few words, e.g. "Flask is lighter"
+    sentence: str  # the article's own words (quoted), or the claim as commonly made
+    source: str  # where the sentence is quoted from (a URL); "" where it is not a quotation
+    question: str  # what this benchmark measures to answer it
+    basis: Basis
     verdict: Verdict
-    reason: str
-    interval: str  # the timed evidence's paired interval in words ("" where none applies)
+    figure: str  # the figure that decides, in a few words
+    interval: str  # its interval in a few words ("" for a deterministic figure)
+    flask: str  # Flask's figures in words
+    django: str  # Django's figures in words
+    reason: str  # why the figures give this verdict
+    rule: str  # the rule that turned them into the verdict
 
 
 class Interval(TypedDict):
@@ -260,14 +270,21 @@ class Interval(TypedDict):
 
 
 class AACheck(TypedDict):
-    """The Flask app measured twice, as two targets: the run's noise floor (analysis/claims.py)."""
+    """The Flask app measured twice in one timed cell, as two targets: that cell's noise.
+
+    Timed evidence of the cell decides only when this pair is not told apart (its interval holds
+    1), and only beyond how far the interval reaches from 1 (``analysis/decision.py``).
+    """
 
     target: str  # the twin's name
-    users: int
+    variant: Variant
+    scenario: Scenario
+    level: int  # wrk's connections (timed trials) or Locust's users (phases)
+    source: Literal["timed", "phases"]  # which measurement the pair comes from
     ratios: list[float]  # flask / twin req/s, trial by trial
     interval: Interval | None  # None below the rule's minimum of paired trials
     noise_floor: float | None  # how far the interval reaches from 1
-    differs: bool  # the interval excludes 1: the run's timings are not to be trusted
+    differs: bool  # the interval excludes 1: timing decides nothing in this cell
 
 
 class Rule(TypedDict):
@@ -434,6 +451,6 @@ class Results(TypedDict):
     claims: list[Claim]
     decision_rule: str  # the rule every verdict followed, in words (analysis/decision.py)
     rule: Rule
-    aa: AACheck | None  # None when the run measured no light predict_one cell
+    aa: list[AACheck]  # one per timed cell with the twin measured beside Flask
     reliability: Reliability
     duration_s: float

@@ -15,14 +15,12 @@ Target = Literal["baseline", "flask", "django", "flask-twin"]
 Variant = Literal["light", "heavy"]
 Scenario = Literal["health", "predict_one", "predict_batch", "invalid", "mixed"]
 Mode = Literal["quick", "default", "full"]
-Verdict = Literal[
-    "supported",
-    "contradicted",
-    "mixed",
-    "inconclusive",
-    "inconclusive (quick run)",
-    "not measurable here",
-]
+# "no difference": measured, and within the minimum effect (an equivalence, not a lack of data);
+# "inconclusive": measured, and the evidence does not decide; "not measured here": no evidence.
+Verdict = Literal["supported", "contradicted", "no difference", "inconclusive", "not measured here"]
+# What a verdict rests on: a measurement, or a choice this project made (a count of names it
+# typed, a model it picked); the report labels the second kind as such.
+Basis = Literal["measured", "by design"]
 # What a target is, as the registry says (``benchmarks.targets``): results carry it so that no
 # reader has to guess a relation from a name.
 TargetKind = Literal["baseline", "app", "floor", "twin", "metrics-off", "rung"]

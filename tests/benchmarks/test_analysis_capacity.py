@@ -9,12 +9,11 @@ import pytest
 
 from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import claims_resources
-from benchmarks.analysis.aggregate import cells
 from benchmarks.results.records import Results
 
 
 def _scales(results: Results) -> dict[str, str]:
-    return claims_resources.scales(results, cells(results["phases"]))
+    return claims_resources.scales(results)
 
 
 def _set_capacities(results: Results, figures: dict[str, list[float]], workers: int = 1) -> None:
@@ -65,7 +64,7 @@ def test_scales_is_decided_by_the_paired_capacities(results: Results) -> None:
     claim = _scales(results)
     assert claim["verdict"] == "supported"
     assert "widened by the resolution" in claim["interval"]
-    assert "not measurable here" in claim["reason"]  # one server CPU: no workers part
+    assert "Workers: not measured here" in claim["reason"]  # one server CPU: no workers part
 
 
 def test_scales_is_inconclusive_within_the_resolution(results: Results) -> None:
@@ -100,15 +99,27 @@ def test_scales_with_two_server_cpus_weighs_the_workers_part(results: Results) -
     assert claim["verdict"] == "inconclusive"  # load says Flask, workers say no difference
 
 
-def test_scales_without_capacity_is_not_measurable(results: Results) -> None:
+def test_scales_without_capacity_is_not_measured(results: Results) -> None:
     """A run with --no-capacity (or from before it) says so."""
     del results["capacity"]
-    assert _scales(results)["verdict"] == "not measurable here"
+    assert _scales(results)["verdict"] == "not measured here"
 
 
 def test_the_claim_states_its_rule(results: Results) -> None:
     """The rule is written down in the claim itself, fixed before any measurement."""
-    assert claims_resources.SCALES_RULE in _scales(copy.deepcopy(results))["metric"]
+    assert _scales(copy.deepcopy(results))["rule"] == claims_resources.SCALES_RULE
+
+
+def test_the_load_part_decides_only_under_the_runs_a_a_check(results: Results) -> None:
+    """A twin told apart from Flask leaves the capacity part undecided, however clear."""
+    results["environment"]["server_cpus"] = "0"
+    _set_capacities(results, {"flask": [700, 720, 690], "django": [540, 560, 530]})
+    for trial in results["timed"]:
+        if trial["target"] == "flask-twin":
+            trial["rps"] *= 0.7
+    claim = _scales(results)
+    assert claim["verdict"] == "inconclusive"
+    assert "told two copies of Flask apart" in claim["reason"]
 
 
 def _with_memory_per_worker(results: Results, flask: float, django: float, spread: float) -> None:
@@ -135,7 +146,8 @@ def _with_memory_per_worker(results: Results, flask: float, django: float, sprea
 
 
 def test_scales_weighs_the_memory_each_added_worker_costs(results: Results) -> None:
-    """Load and memory per added worker both favour Flask: supported; memory against: mixed."""
+    """Load and memory per added worker both favour Flask: supported; memory against: the
+    parts disagree, inconclusive."""
     results["environment"]["server_cpus"] = "0"
     _set_capacities(results, {"flask": [700, 720, 690], "django": [540, 560, 530]})
     _with_memory_per_worker(results, flask=11.5, django=29.4, spread=0.01)
@@ -143,7 +155,7 @@ def test_scales_weighs_the_memory_each_added_worker_costs(results: Results) -> N
     assert claim["verdict"] == "supported"
     assert "Memory per added worker: 11.5 vs 29.4 MiB anonymous PSS" in claim["reason"]
     _with_memory_per_worker(results, flask=29.4, django=11.5, spread=0.01)
-    assert _scales(results)["verdict"] == "mixed"
+    assert _scales(results)["verdict"] == "inconclusive"
 
 
 def test_memory_alone_does_not_decide_scales(results: Results) -> None:
@@ -155,7 +167,7 @@ def test_memory_alone_does_not_decide_scales(results: Results) -> None:
 
 def test_noisy_memory_rounds_leave_the_memory_part_out(results: Results) -> None:
     """Rounds that spread beyond the minimum effect: the part is named but does not count, so
-    memory pointing against the load part does not make the verdict mixed."""
+    memory pointing against the load part does not turn the verdict."""
     results["environment"]["server_cpus"] = "0"
     _set_capacities(results, {"flask": [700, 720, 690], "django": [540, 560, 530]})
     _with_memory_per_worker(results, flask=29.4, django=11.5, spread=0.2)

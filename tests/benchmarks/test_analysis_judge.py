@@ -75,7 +75,7 @@ def test_the_command_exits_non_zero_only_where_a_verdict_differs(judged: Path) -
     claim = results["claims"][-1]
     results["claims"][-1] = {
         **claim,
-        "verdict": "mixed" if claim["verdict"] != "mixed" else "supported",
+        "verdict": "inconclusive" if claim["verdict"] != "inconclusive" else "supported",
     }
     store.save(results, judged)
     moved = judge_command()
