@@ -108,7 +108,9 @@ class _Frame:
         return self.bottom - (self.bottom - self.top) * value / self.y_max
 
 
-def _y_axis(frame: _Frame, ticks: list[float], label: str, fmt: Callable[[float], str]) -> list:
+def _y_axis(
+    frame: _Frame, ticks: list[float], label: str, fmt: Callable[[float], str]
+) -> list[str]:
     parts = []
     for tick in ticks:
         y = frame.y(tick)
@@ -166,10 +168,9 @@ def grouped_bars(
     for i, category in enumerate(categories):
         centre = frame.left + group_width * (i + 0.5)
         # Centre the bars a category has: a target that skipped a scenario leaves no gap.
-        present = [s for s in series if s.values[i] is not None]
+        present = [(s, v) for s in series if (v := s.values[i]) is not None]
         start = centre - bar_width * len(present) / 2
-        for j, s in enumerate(present):
-            v = s.values[i]
+        for j, (s, v) in enumerate(present):
             x = start + j * bar_width
             colour = s.colours[i] if s.colours else s.colour
             low = s.low[i] if s.low else None

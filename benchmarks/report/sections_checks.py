@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     MISSING,
@@ -28,6 +26,8 @@ from benchmarks.report.view import (
     code,
     table_or_missing,
 )
+from benchmarks.results.records import SecurityCheck
+from benchmarks.results.scaling import Soak
 
 SOAK_HEADERS = ["App", "Capacity req/s", "Held req/s", "Requests", "Failures", "p50 ms"]
 SOAK_HEADERS += ["p99 ms", "Killed worker", "RSS per worker MiB", "RSS trend MiB/min"]
@@ -37,7 +37,7 @@ def _security(run: Run) -> Section:
     return Section("Security defaults", security(run.results.get("security") or []))
 
 
-def security(checks: list[dict[str, Any]]) -> list[Block]:
+def security(checks: list[SecurityCheck]) -> list[Block]:
     """Return every check with each app's result, passed or not."""
     apps = list(dict.fromkeys(a for c in checks for a in (*c["result"], *c["passed"])))
     rows: list[list[Inline]] = []
@@ -65,7 +65,7 @@ def _reliability(run: Run) -> Section:
     inputs = reliability.get("inputs") or []
     blocks: list[Block] = [Heading("Sustained load, with a worker killed")]
     if soaks:
-        blocks += soak(soaks, reliability.get("soak_s") or soaks[0].get("seconds"))
+        blocks += soak(soaks, reliability.get("soak_s") or soaks[0]["seconds"])
     else:
         blocks.append(
             Para(
@@ -77,7 +77,7 @@ def _reliability(run: Run) -> Section:
             )
         )
     blocks.append(Heading("Hostile and malformed inputs"))
-    rows = []
+    rows: list[list[Inline]] = []
     for entry in inputs:
         answers = entry["answers"]
         rows.append(
@@ -131,7 +131,7 @@ def _parity(run: Run) -> Section:
     return Section("Parity gate", blocks)
 
 
-def soak(soaks: list[dict[str, Any]], seconds: float, fraction: float = 0.7) -> list[Block]:
+def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block]:
     """Return each app's soak: the load held, the killed worker, memory, p99 second by second."""
     blocks: list[Block] = [
         Para(

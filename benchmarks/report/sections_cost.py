@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     ALL_TARGETS,
@@ -14,7 +12,8 @@ from benchmarks.report.formatting import (
     label,
     ordered,
 )
-from benchmarks.report.view import Block, Bullets, Chart, Para, Run, Section, Table, code
+from benchmarks.report.view import Block, Bullets, Chart, Inline, Para, Run, Section, Table, code
+from benchmarks.results.records import Cost
 
 
 def fmt_count(value: float | None) -> str:
@@ -27,9 +26,9 @@ def _rung(target: str) -> bool:
     return "+" in target
 
 
-def _table(cost: dict[str, Any], rungs: bool) -> Table:
+def _table(cost: Cost, rungs: bool) -> Table:
     base = {(r["variant"], r["scenario"]): r for r in cost["rows"] if r["target"] == "baseline"}
-    rows = []
+    rows: list[list[Inline]] = []
     for row in (r for r in cost["rows"] if rungs or not _rung(r["target"])):
         reference = base.get((row["variant"], row["scenario"]))
         rows.append(
@@ -46,7 +45,7 @@ def _table(cost: dict[str, Any], rungs: bool) -> Table:
     return Table([*headers, "vs baseline"], rows, frozenset(range(3, 8)))
 
 
-def _chart(cost: dict[str, Any]) -> list[Block]:
+def _chart(cost: Cost) -> list[Block]:
     found = {
         r["target"]: r
         for r in cost["rows"]
@@ -77,7 +76,7 @@ def _chart(cost: dict[str, Any]) -> list[Block]:
     return [Chart(svg, title + ", counted by callgrind.")]
 
 
-def blocks(cost: dict[str, Any], rungs: bool = False) -> list[Block]:
+def blocks(cost: Cost, rungs: bool = False) -> list[Block]:
     """Return the chart, the table of counts (with the ladders' rungs if asked) and start-up."""
     found: list[Block] = [
         *_chart(cost),
@@ -98,7 +97,7 @@ def blocks(cost: dict[str, Any], rungs: bool = False) -> list[Block]:
             )
         ),
     ]
-    startup = cost.get("startup") or {}
+    startup = cost["startup"]
     if startup:
         found.append(
             Para(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Literal
 
 from benchmarks.analysis.aggregate import median
 from benchmarks.report import charts
@@ -30,9 +30,13 @@ from benchmarks.report.view import (
     code,
     table_or_missing,
 )
+from benchmarks.results.records import Dependencies, LinesOfCode
 
 # A cell's memory figures the table shows, as medians over the target's cells; then the peak.
-MEMORY_COLUMNS = {
+MemoryKey = Literal[
+    "pss_mib_steady", "uss_mib_steady", "pss_mib_master", "pss_mib_worker", "rss_mib_steady"
+]
+MEMORY_COLUMNS: dict[MemoryKey, str] = {
     "pss_mib_steady": "PSS MiB",
     "uss_mib_steady": "USS MiB",
     "pss_mib_master": "Master PSS MiB",
@@ -107,7 +111,7 @@ def _loc(run: Run) -> Section:
     return Section("Lines of code", lines_of_code(loc) if loc else [Para(NOT_MEASURED)])
 
 
-def lines_of_code(loc: Mapping[str, Any]) -> list[Block]:
+def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
     """Return each app's code lines by concern, then by file."""
     apps = ordered(loc)
     blocks: list[Block] = [
@@ -140,7 +144,9 @@ def _dependencies(run: Run) -> Section:
     return Section("Dependencies", dependencies(deps, alone) if deps else [Para(NOT_MEASURED)])
 
 
-def dependencies(deps: Mapping[str, Any], alone: Mapping[str, Any]) -> list[Block]:
+def dependencies(
+    deps: Mapping[str, Dependencies], alone: Mapping[str, Dependencies]
+) -> list[Block]:
     """Return what each app installs beyond the shared core, and each framework alone."""
     apps = ordered(deps)
     rows: list[list[Inline]] = [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from benchmarks.analysis import aggregate
+from benchmarks.analysis.aggregate import CellFigures
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     EN_DASH,
@@ -41,15 +42,15 @@ from benchmarks.report.view import (
     table_or_missing,
     verdict,
 )
+from benchmarks.results.records import Overhead
 from benchmarks.results.vocabulary import SCENARIOS, VERDICTS
 
 
 def _summary(run: Run) -> Section:
     bullets: list[Inline] = []
     users = aggregate.common_users(run.cells, "light", "predict_one")
-    here = {t: run.cell(t, "light", "predict_one", users) for t in run.targets}
-    here = {t: c for t, c in here.items() if c}
-    if here:
+    here = {t: c for t in run.targets if (c := run.cell(t, "light", "predict_one", users))}
+    if here and users is not None:
         trials = sorted({c["trials"] for c in here.values()})
         spread = str(trials[0]) if len(trials) == 1 else f"{trials[0]}{EN_DASH}{trials[-1]}"
         figures = ", ".join(f"{label(t)} {fmt_rps(c['rps'])} req/s" for t, c in here.items())
@@ -66,16 +67,13 @@ def _summary(run: Run) -> Section:
                 f"baseline and Django {fmt_share(django['rps'] / baseline['rps'])}"
             )
         bullets.append(line + ".")
-    if (
-        flask
-        and django
-        and flask["framework_us"] is not None
-        and django["framework_us"] is not None
-    ):
+    # A cell has a framework figure exactly where it has the model's (aggregate.summarise).
+    flask_ms, django_ms = (c["model_ms_mean"] if c else None for c in (flask, django))
+    if flask and django and flask_ms is not None and django_ms is not None:
         bullets.append(
             f"Server CPU per request outside the model (light, one row): Flask "
             f"{fmt_us(flask['framework_us'])} µs, Django {fmt_us(django['framework_us'])} µs"
-            + _model_phrase(flask["model_ms_mean"], django["model_ms_mean"])
+            + _model_phrase(flask_ms, django_ms)
         )
     heavy_users = aggregate.common_users(run.cells, "heavy", "predict_one")
     heavy = aggregate.ratio(
@@ -142,11 +140,10 @@ def _claims(run: Run) -> Section:
     if rule:
         blocks.append(Para(("The decision rule, fixed before the run: ", rule)))
     aa = run.results.get("aa")
-    if aa and aa.get("interval"):
-        found = aa["interval"]
+    if aa and (found := aa["interval"]):
         line = (
             f"A/A check: Flask measured twice, as {aa['target']}, through the same pipeline "
-            f"({aa['interval']['trials']:.0f} paired trials at {plural(aa['users'], 'user')}): "
+            f"({found['trials']:.0f} paired trials at {plural(aa['users'], 'user')}): "
             f"ratio {found['estimate']:.3f} (95% CI {found['low']:.3f}-{found['high']:.3f}). "
             f"Noise floor of this run: {aa['noise_floor']:.1%}; a timed difference smaller "
             "than that is not a finding."
@@ -196,7 +193,8 @@ def _throughput(run: Run) -> Section:
             latency = [fmt_ms(c["latency_ms"][p]) for p in aggregate.PERCENTILES]
             flag: Inline = Span(GENERATOR_BOUND, "flag") if c["generator_bound"] else ""
             failures = f"{c['failures']:,}"
-            row = [code(scenario), str(users), label(target), fmt_rps(c["rps"]), spread, *latency]
+            row: list[Inline] = [code(scenario), str(users), label(target), fmt_rps(c["rps"])]
+            row += [spread, *latency]
             rows.append([*row, failures, str(c["trials"]), flag])
         section.blocks.append(Heading(f"{variant.capitalize()} model"))
         section.blocks.append(Table(headers, rows, frozenset({1, *range(3, 12)})))
@@ -230,7 +228,7 @@ def _generator(run: Run) -> list[Block]:
             for name, share in c["generator_cpu_util_by_process"].items()
         )
         flag: Inline = Span(GENERATOR_BOUND, "flag") if c["generator_bound"] else ""
-        row = [label(target), variant, code(scenario), str(users), shares or MISSING]
+        row: list[Inline] = [label(target), variant, code(scenario), str(users), shares or MISSING]
         rows.append([*row, fmt_share(c["load_cpus_busy"]), flag])
     if not rows:
         return []
@@ -249,7 +247,7 @@ def _throughput_charts(run: Run) -> list[Block]:
     blocks: list[Block] = []
     users = aggregate.busiest_users(run.cells, "light")
     scenarios = ordered((c[2] for c in run.cells if c[1] == "light" and c[3] == users), SCENARIOS)
-    if scenarios:
+    if scenarios and users is not None:
         series = []
         for t in run.targets:
             found = [run.cell(t, "light", s, users) for s in scenarios]
@@ -258,9 +256,9 @@ def _throughput_charts(run: Run) -> list[Block]:
                     charts.Series(
                         label(t),
                         colour(t),
-                        [c and c["rps"] for c in found],
-                        [c and c["rps_min"] for c in found],
-                        [c and c["rps_max"] for c in found],
+                        [_figure(c, "rps") for c in found],
+                        [_figure(c, "rps_min") for c in found],
+                        [_figure(c, "rps_max") for c in found],
                     )
                 )
         title = f"Median requests per second by scenario, light model, {plural(users, 'user')}"
@@ -275,13 +273,12 @@ def _throughput_charts(run: Run) -> list[Block]:
         caption = f"{title}. Whiskers span the lowest and highest trial."
         blocks.append(Chart(svg, caption))
     users = aggregate.common_users(run.cells, "light", "predict_one")
-    found = {t: run.cell(t, "light", "predict_one", users) for t in run.targets}
-    found = {t: c for t, c in found.items() if c}
-    if found:
-        percentiles = ["p50", "p90", "p99", "p999"]
+    at = {t: c for t in run.targets if (c := run.cell(t, "light", "predict_one", users))}
+    if at and users is not None:
+        percentiles = aggregate.PERCENTILES[:-1]
         series = [
             charts.Series(label(t), colour(t), [c["latency_ms"][p] for p in percentiles])
-            for t, c in found.items()
+            for t, c in at.items()
         ]
         title = f"Latency percentiles, light model, one-row predictions, {plural(users, 'user')}"
         svg = charts.grouped_bars(
@@ -299,7 +296,7 @@ def _throughput_charts(run: Run) -> list[Block]:
             charts.Series(
                 label(t),
                 colour(t),
-                [(run.cell(t, "light", "predict_one", u) or {}).get("rps") for u in levels],
+                [_figure(run.cell(t, "light", "predict_one", u), "rps") for u in levels],
             )
             for t in run.targets
             if any(run.cell(t, "light", "predict_one", u) for u in levels)
@@ -315,6 +312,10 @@ def _throughput_charts(run: Run) -> list[Block]:
         )
         blocks.append(Chart(svg, f"{title} (medians over trials)."))
     return blocks
+
+
+def _figure(cell: CellFigures | None, key: Literal["rps", "rps_min", "rps_max"]) -> float | None:
+    return cell[key] if cell else None
 
 
 def _calibration(run: Run) -> Section:
@@ -355,7 +356,7 @@ def _calibration(run: Run) -> Section:
     return Section("Calibration against wrk", blocks)
 
 
-def _at_common_users(run: Run, scenario: str) -> list[tuple[str, str, int, dict]]:
+def _at_common_users(run: Run, scenario: str) -> list[tuple[str, str, int, CellFigures]]:
     # One users level per variant, the highest every target reached, so targets compare alike.
     found = []
     for variant in run.variants:
@@ -379,22 +380,25 @@ def _cpu(run: Run) -> Section:
     headers = ["Target", "Variant", "Users", "CPU µs/request", "Model µs", "Framework µs"]
     headers.append("Framework share")
     blocks: list[Block] = []
-    stacked = [(t, v, c) for t, v, _, c in found if c["framework_us"] is not None]
+    stacked = [
+        (t, v, model_ms * 1000, framework_us)
+        for t, v, _, c in found
+        if (model_ms := c["model_ms_mean"]) is not None
+        and (framework_us := c["framework_us"]) is not None
+    ]
     if stacked:
-        categories = [f"{label(t)} · {v}" for t, v, _ in stacked]
+        categories = [f"{label(t)} · {v}" for t, v, _, _ in stacked]
         segments = [
-            charts.Series(
-                "model", MODEL_COLOUR, [c["model_ms_mean"] * 1000 for _, _, c in stacked]
-            ),
+            charts.Series("model", MODEL_COLOUR, [m for _, _, m, _ in stacked]),
             charts.Series(
                 "framework",
                 OTHER_COLOUR,
-                [c["framework_us"] for _, _, c in stacked],
-                colours=[colour(t) for t, _, _ in stacked],
+                [f for _, _, _, f in stacked],
+                colours=[colour(t) for t, _, _, _ in stacked],
             ),
         ]
         legend = [("model", MODEL_COLOUR)] + [
-            (f"framework: {label(t)}", colour(t)) for t in ordered(t for t, _, _ in stacked)
+            (f"framework: {label(t)}", colour(t)) for t in ordered(t for t, _, _, _ in stacked)
         ]
         title = "Server CPU per one-row prediction, split into model and framework"
         svg = charts.stacked_bars(
@@ -424,9 +428,9 @@ def _cpu(run: Run) -> Section:
     return Section("CPU per request", [*blocks, *in_process(run.results.get("overhead") or [])])
 
 
-def in_process(overhead: list[dict[str, Any]]) -> list[Block]:
+def in_process(overhead: list[Overhead]) -> list[Block]:
     """Return each target's cost per call in process, and each app's extra over the baseline."""
-    found = {r["target"]: r for r in overhead}
+    found: dict[str, Overhead] = {r["target"]: r for r in overhead}
     if not found:
         return []
     names = ordered(found)

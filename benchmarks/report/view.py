@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from markupsafe import Markup
 
-from benchmarks.analysis.aggregate import Cell
+from benchmarks.analysis.aggregate import Cell, CellFigures
 from benchmarks.report.formatting import NOT_MEASURED, ordered
 from benchmarks.results.records import Results
 from benchmarks.results.vocabulary import VARIANTS
@@ -131,7 +131,7 @@ class Run:
     """The results with their cells aggregated once."""
 
     results: Results
-    cells: dict[Cell, dict]
+    cells: dict[Cell, CellFigures]
 
     @property
     def targets(self) -> list[str]:
@@ -141,5 +141,7 @@ class Run:
     def variants(self) -> list[str]:
         return ordered((c[1] for c in self.cells), VARIANTS)
 
-    def cell(self, target: str, variant: str, scenario: str, users: int | None) -> dict | None:
+    def cell(
+        self, target: str, variant: str, scenario: str, users: int | None
+    ) -> CellFigures | None:
         return None if users is None else self.cells.get((target, variant, scenario, users))
