@@ -7,19 +7,21 @@ from benchmarks.analysis.ladders import Step
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     EN_DASH,
+    FRAMEWORK_LABELS,
     MISSING,
+    Facts,
     colour,
     fmt_mib,
     fmt_ms,
     fmt_ratio,
     fmt_rps,
     fmt_us,
+    label,
 )
 from benchmarks.report.sections_cost import fmt_count
 from benchmarks.report.view import Block, Chart, Inline, Para, Run, Section, Table, code
 from benchmarks.results.records import Ladders, Results, Throughput
-
-FRAMEWORK_LABELS = {"flask": "Flask", "django": "Django"}
+from benchmarks.results.vocabulary import Framework
 
 
 def fmt_added(value: float | None, below: float | None) -> str:
@@ -35,7 +37,7 @@ def _rung_label(step: Step) -> str:
     return feature if feature in ("floor", "app") else "+" + feature.replace("_", " ")
 
 
-def _chart(framework: str, found: list[Step]) -> list[Block]:
+def _chart(framework: Framework, found: list[Step]) -> list[Block]:
     mine = [
         (s, n)
         for s in found
@@ -107,14 +109,15 @@ def _rungs(found: list[Step]) -> Table:
     return Table(headers, rows, frozenset({1, 2, 3, 5, 6, 7, 8, 9}))
 
 
-def throughput(result: Throughput) -> Table:
+def throughput(result: Throughput, facts: Facts) -> Table:
     """Return wrk's figures per target (``python -m benchmarks throughput``, the ladders' load)
-    with each one's ratio to the baseline, and to its floor where it has one."""
+    with each one's ratio to the baseline, and to its floor where the facts name one that ran."""
     summary = result["summary"]
     base = summary["baseline"]["rps"] if "baseline" in summary else None
     rows: list[list[Inline]] = []
     for name, row in summary.items():
-        floor = summary[f"{name}-floor"]["rps"] if f"{name}-floor" in summary else None
+        below = found["floor"] if (found := facts.get(name)) else None
+        floor = summary[below]["rps"] if below in summary else None
         rows.append(
             [
                 code(name),
@@ -199,7 +202,7 @@ def _recording(results: Results) -> list[Block]:
                 code("MLAPI_METRICS_ENABLED=false"),
                 ": "
                 + "; ".join(
-                    f"{FRAMEWORK_LABELS[app]} {fmt_added(value, counted[app] - value)}"
+                    f"{label(app)} {fmt_added(value, counted[app] - value)}"
                     for app, value in recording.items()
                 )
                 + ".",

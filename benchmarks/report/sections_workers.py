@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
 from benchmarks.report import charts, plain
-from benchmarks.report.formatting import NOT_MEASURED, colour, fmt_mib, fmt_share, label, ordered
+from benchmarks.report.formatting import (
+    NOT_MEASURED,
+    TINTS,
+    colour,
+    fmt_mib,
+    fmt_share,
+    label,
+    ordered,
+)
 from benchmarks.report.view import Block, Chart, Inline, Para, Run, Section, Table, code
 from benchmarks.results.scaling import Workers, WorkersFit
 from benchmarks.results.vocabulary import VARIANTS
 
-# Each app's colour for the light model with gc.freeze(), a lighter tint for the heavy one, and
-# other hues without the freeze; the legend names every line.
-HEAVY_COLOURS = {"flask": "#8fb0ea", "django": "#7cc4a6"}
+# Each app's colour for the light model with gc.freeze(), its framework's tint for the heavy one,
+# and other hues without the freeze; the legend names every line.
 FREEZE_OFF_COLOURS = {
     ("flask", "light"): "#c0392b",
     ("flask", "heavy"): "#e59866",
@@ -29,7 +36,7 @@ def _colour(fit: WorkersFit) -> str:
     if not fit["freeze"]:
         return FREEZE_OFF_COLOURS.get((fit["app"], fit["variant"]), colour(fit["app"]))
     if fit["variant"] == "heavy":
-        return HEAVY_COLOURS.get(fit["app"], colour(fit["app"]))
+        return TINTS.get(fit["app"], colour(fit["app"]))
     return colour(fit["app"])
 
 

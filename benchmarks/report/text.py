@@ -22,7 +22,7 @@ from benchmarks.report import (
     sections_ladders,
     sections_load,
 )
-from benchmarks.report.formatting import MISSING, fmt_ms, fmt_rps, fmt_us
+from benchmarks.report.formatting import MISSING, Facts, fmt_ms, fmt_rps, fmt_us
 from benchmarks.report.view import Block, Inline, Para, Table, code
 from benchmarks.results.records import (
     Cost,
@@ -37,14 +37,14 @@ from benchmarks.results.records import (
 from benchmarks.results.scaling import CapacityResults, SoakRun
 
 
-def throughput(result: Throughput) -> str:
+def throughput(result: Throughput, facts: Facts) -> str:
     """Return a plain-text table of the medians and ratios to the baseline (and to the floors)."""
     caption = (
         f"{result['scenario']} ({result['variant']} model), {result['trials']} trials x "
         f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
         f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}"
     )
-    return plain.render([Para(caption), sections_ladders.throughput(result)])
+    return plain.render([Para(caption), sections_ladders.throughput(result, facts)])
 
 
 def overhead(results: list[Overhead]) -> str:
@@ -52,16 +52,16 @@ def overhead(results: list[Overhead]) -> str:
     return plain.render(sections_load.in_process(results))
 
 
-def cost(result: Cost) -> str:
+def cost(result: Cost, facts: Facts) -> str:
     """Return a plain-text table of instructions per request, and each target's start-up."""
-    found = sections_cost.blocks(result, rungs=True)
+    found = sections_cost.blocks(result, facts, rungs=True)
     return plain.render([*found, Para(f"Counted in {result['seconds']:.0f} s.")])
 
 
-def ladders(result: Ladders) -> str:
+def ladders(result: Ladders, facts: Facts) -> str:
     """Return a plain-text table of the rungs, and the rungs measured under load."""
     found = sections_ladders.blocks(result, climbing.climb(result, None))
-    load = [sections_ladders.throughput(result["load"])] if result["load"] else []
+    load = [sections_ladders.throughput(result["load"], facts)] if result["load"] else []
     return plain.render([*found, *load])
 
 
