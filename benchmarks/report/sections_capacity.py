@@ -41,13 +41,8 @@ def _chart(capacity: CapacityResults, summary: Summaries) -> list[Block]:
         f"{first} worker(s); dashed: the {capacity['latency_ms']:g} ms target and each app's "
         "capacity"
     )
-    svg = charts.latency_curves(
-        title,
-        curves,
-        target=capacity["latency_ms"],
-        y_label="p99 latency, ms (log scale)",
-        x_label="offered load, req/s",
-    )
+    axes = charts.Axes(title, "p99 latency, ms (log scale)", "offered load, req/s")
+    svg = charts.latency_curves(axes, curves, capacity["latency_ms"])
     return [Chart(svg, title + ". Every step of every search, and the overload steps.")]
 
 

@@ -66,18 +66,12 @@ def _chart(cost: Cost, facts: Facts) -> list[Block]:
         ),
     ]
     title = "Instructions per one-row prediction (light model), split into model and the rest"
-    svg = charts.stacked_bars(
-        title,
-        [label(n, facts) for n in names],
-        segments,
-        y_label="million instructions",
-        x_label="target",
-        unit="M",
-        legend=[
-            ("model", MODEL_COLOUR),
-            *((f"rest: {label(n, facts)}", colour(n, facts)) for n in names),
-        ],
-    )
+    legend = [
+        ("model", MODEL_COLOUR),
+        *((f"rest: {label(n, facts)}", colour(n, facts)) for n in names),
+    ]
+    axes = charts.Axes(title, "million instructions", "target", "M", legend)
+    svg = charts.stacked_bars(axes, [label(n, facts) for n in names], segments)
     return [Chart(svg, title + ", counted by callgrind.")]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from benchmarks.analysis.aggregate import median
-from benchmarks.report import charts
+from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
     MISSING,
     NOT_MEASURED,
@@ -17,19 +17,7 @@ from benchmarks.report.formatting import (
     label,
     ordered,
 )
-from benchmarks.report.view import (
-    Block,
-    Chart,
-    Heading,
-    Inline,
-    Para,
-    Run,
-    Section,
-    Span,
-    Table,
-    code,
-    table_or_missing,
-)
+from benchmarks.report.view import Block, Inline, Para, Run, Section, Span, Table, code
 from benchmarks.results.records import Dependencies, LinesOfCode
 
 # A cell's memory figures the table shows, as medians over the target's cells; then the peak.
@@ -55,7 +43,7 @@ def _memory(run: Run) -> Section:
                 peak = fmt_mib(max(c["pss_mib_peak"] for c in mine))
                 rows.append([label(target), variant, *medians, peak])
     headers = ["Target", "Variant", *MEMORY_COLUMNS.values(), "Peak PSS MiB"]
-    blocks: list[Block] = [table_or_missing(headers, rows, range(2, 8))]
+    blocks: list[Block] = [view.or_missing(Table(headers, rows, frozenset(range(2, 8))))]
     if rows:
         blocks.append(
             Para(
@@ -89,18 +77,15 @@ def _startup(run: Run) -> Section:
         title = "Start-up time: from starting gunicorn to the first ready response"
         samples = [startup[n]["seconds"] or [startup[n]["median"]] for n in names]
         svg = charts.bar_chart(
-            title,
+            charts.Axes(title, "seconds", "target", "s"),
             [label(n) for n in names],
             [startup[n]["median"] for n in names],
             [colour(n) for n in names],
-            y_label="seconds",
-            x_label="target",
-            unit="s",
-            low=[min(s) for s in samples],
-            high=[max(s) for s in samples],
+            [min(s) for s in samples],
+            [max(s) for s in samples],
         )
-        blocks.append(Chart(svg, f"{title}. Bars: median; whiskers: fastest and slowest."))
-    blocks.append(table_or_missing(["Target", "Median s", "Samples s"], rows, (1,)))
+        blocks.append(view.Chart(svg, f"{title}. Bars: median; whiskers: fastest and slowest."))
+    blocks.append(view.or_missing(Table(["Target", "Median s", "Samples s"], rows, frozenset({1}))))
     if rows:
         blocks.append(Para("Seconds from starting gunicorn to the first 200 from /health/ready."))
     return Section("Start-up", blocks)
@@ -124,13 +109,13 @@ def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
     ]
     rows.append([Span("total", "strong"), *(Span(str(loc[a]["total"]), "strong") for a in apps)])
     numeric = frozenset(range(1, len(apps) + 1))
-    blocks += [Heading("By concern"), Table(["Concern", *map(label, apps)], rows, numeric)]
+    blocks += [view.Heading("By concern"), Table(["Concern", *map(label, apps)], rows, numeric)]
     for app in apps:
         files = loc[app]["files"]
         rows = [[code(name), str(lines)] for name, lines in sorted(files.items())]
         rows.append([Span("total", "strong"), Span(str(loc[app]["total"]), "strong")])
         blocks += [
-            Heading(f"{label(app)}: by file"),
+            view.Heading(f"{label(app)}: by file"),
             Table(["File", "Lines"], rows, frozenset({1})),
         ]
     return blocks
@@ -177,7 +162,7 @@ def dependencies(
             for fw in ordered(alone)
         ]
         blocks += [
-            Heading("Each framework alone"),
+            view.Heading("Each framework alone"),
             Table(["Framework", "Distributions", "Total MB"], rows, frozenset({2})),
         ]
     for app in apps:
@@ -186,7 +171,7 @@ def dependencies(
         total = Span(fmt_mib(deps[app]["total_bytes"] / 1e6, 2), "strong")
         rows.append([Span("total", "strong"), "", total])
         blocks += [
-            Heading(f"{label(app)}: distributions"),
+            view.Heading(f"{label(app)}: distributions"),
             Table(["Distribution", "Version", "Size MB"], rows, frozenset({2})),
         ]
     return blocks

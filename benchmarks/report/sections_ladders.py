@@ -46,15 +46,11 @@ def _chart(framework: Framework, found: list[Step]) -> list[Block]:
     if not mine:
         return []
     title = f"{FRAMEWORK_LABELS[framework]}'s ladder: instructions per one-row prediction"
-    svg = charts.bar_chart(
-        title,
-        [_rung_label(s) for s, _ in mine],
-        [n / 1e6 for _, n in mine],
-        [colour(framework)] * len(mine),
-        y_label="million instructions",
-        x_label="rung (each adds one feature to the one before)",
-        unit="M",
+    axes = charts.Axes(
+        title, "million instructions", "rung (each adds one feature to the one before)", "M"
     )
+    labels, counts = [_rung_label(s) for s, _ in mine], [n / 1e6 for _, n in mine]
+    svg = charts.bar_chart(axes, labels, counts, [colour(framework)] * len(mine))
     return [Chart(svg, title + ", counted by callgrind (light model).")]
 
 

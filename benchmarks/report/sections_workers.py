@@ -70,15 +70,8 @@ def _chart(workers: Workers) -> list[Block]:
             for f in shown
         ]
         title = f"Total PSS of the server against gunicorn workers ({variant} model, preloaded)"
-        svg = charts.line_chart(
-            title,
-            counts,
-            series,
-            y_label="MiB (master and workers)",
-            x_label="gunicorn workers",
-            unit="MiB",
-            log_x=False,
-        )
+        axes = charts.Axes(title, "MiB (master and workers)", "gunicorn workers", "MiB")
+        svg = charts.line_chart(axes, counts, series, log_x=False)
         blocks.append(Chart(svg, title + "; the slope of each line is what one more worker costs."))
     return blocks
 
