@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from typing_extensions import TypedDict
 
-from benchmarks.results.records import Overhead, Phase
+from benchmarks.results.records import Calibration, Overhead, Phase
 from benchmarks.results.vocabulary import SCENARIOS, TARGET_NAMES, VARIANTS, Latency
 
 Cell = tuple[str, str, str, int]  # (target, variant, scenario, users)
 SortKey = tuple[tuple[int, str], tuple[int, str], tuple[int, str], int]
-PERCENTILES = ("p50", "p90", "p99", "p999", "max")  # a Latency's keys, in the report's order
+Percentile = Literal["p50", "p90", "p99", "p999", "max"]  # a Latency's keys
+PERCENTILES: tuple[Percentile, ...] = ("p50", "p90", "p99", "p999", "max")  # the report's order
 
 
 class CellFigures(TypedDict):
@@ -59,8 +60,8 @@ def sort_key(cell: Cell) -> SortKey:
     return (rank(TARGET_NAMES, target), rank(VARIANTS, variant), rank(SCENARIOS, scenario), users)
 
 
-def cell_of(phase: Phase) -> Cell:
-    """Return the cell a phase measured."""
+def cell_of(phase: Phase | Calibration) -> Cell:
+    """Return the cell a phase (or a calibration against wrk) measured."""
     return (phase["target"], phase["variant"], phase["scenario"], int(phase["users"]))
 
 

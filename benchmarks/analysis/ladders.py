@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing_extensions import TypedDict
 
-from benchmarks.results.records import Results, Rung, ThroughputSummary
+from benchmarks.results.records import Cost, Ladders, Results, Rung, ThroughputSummary
 from benchmarks.results.vocabulary import Verdict
 
 SHARED_RUNGS = ("cors", "limits", "metrics", "token")  # a rung on both ladders
@@ -53,7 +53,10 @@ class BatteriesFigures(TypedDict):
 
 def instructions(results: Results) -> dict[str, int]:
     """Return instructions per one-row light prediction by target, where counted."""
-    cost = results.get("cost")
+    return _light_one(results.get("cost"))
+
+
+def _light_one(cost: Cost | None) -> dict[str, int]:
     return {
         row["target"]: row["instructions"]
         for row in (cost["rows"] if cost else [])
@@ -64,10 +67,13 @@ def instructions(results: Results) -> dict[str, int]:
 def steps(results: Results) -> list[Step]:
     """Return every rung with its figures and what it adds to the rung below (None: unknown)."""
     ladders = results.get("ladders")
-    if not ladders:
-        return []
-    counted = instructions(results)
-    cost = results.get("cost")
+    return climb(ladders, results.get("cost")) if ladders else []
+
+
+def climb(ladders: Ladders, cost: Cost | None) -> list[Step]:
+    """Return the ladders' rungs with the counts ``cost`` has of them (``steps`` of a run; the
+    ``ladders`` command's own record has no counts)."""
+    counted = _light_one(cost)
     startup = cost["startup"] if cost else {}
     load = ladders["load"]["summary"] if ladders["load"] else {}
     found: list[Step] = []

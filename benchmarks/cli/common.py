@@ -1,10 +1,16 @@
-"""What several commands share: the --quick/--full pair, and --json, the file of their result."""
+"""What several commands share: the --quick/--full pair, --json, the file of their result, and
+reading a stored run."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmarks.results.records import Results
 
 
 def add_modes(parser: argparse.ArgumentParser, *, quick: str, full: str) -> None:
@@ -25,3 +31,14 @@ def write_json(path: Path | None, result: object) -> None:
     """Write the command's result to ``path`` as JSON, if --json asked for it."""
     if path is not None:
         path.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def load_run(path: Path, command: str) -> Results | None:
+    """Return a stored run's results, or None after saying on stderr why they cannot be read."""
+    from benchmarks.results import store
+
+    try:
+        return store.load(path)
+    except store.ResultsError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return None

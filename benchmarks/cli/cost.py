@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchmarks import targets
 from benchmarks.cli.common import add_json, add_modes, write_json
 
 
@@ -30,6 +31,6 @@ def run(args: argparse.Namespace) -> int:
 
     chosen = args.targets.split(",") if args.targets else None
     result = counting.measure(args.mode or "default", targets=chosen, keep=args.keep)
-    print(text.cost(result))
+    print(text.cost(result, targets.facts()))
     write_json(args.json, result)
     return 0

@@ -18,14 +18,11 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.report import text
 
     apps = counting.PACKAGES
+    loc = {app: counting.lines_of_code(app) for app in apps}
+    dependencies = {app: counting.dependencies(app) for app in apps}
+    frameworks = {fw: counting.framework_footprint(fw) for fw in counting.FRAMEWORKS}
+    print(text.footprint(loc, apps, dependencies, frameworks))
     # The keys results.json gives the same figures.
-    result = {
-        "loc": {app: counting.lines_of_code(app) for app in apps},
-        "dependencies": {app: counting.dependencies(app) for app in apps},
-        "framework_footprint": {fw: counting.framework_footprint(fw) for fw in counting.FRAMEWORKS},
-    }
-    print(
-        text.footprint(result["loc"], apps, result["dependencies"], result["framework_footprint"])
-    )
+    result = {"loc": loc, "dependencies": dependencies, "framework_footprint": frameworks}
     write_json(args.json, result)
     return 0

@@ -8,8 +8,9 @@ constants) differs from the current one. Exits 1 where a verdict differs from th
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from benchmarks.cli.common import load_run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,12 +22,9 @@ def run(args: argparse.Namespace) -> int:
     """Print the run's verdicts judged again; fail where one moved."""
     from benchmarks.analysis.judge import judge
     from benchmarks.report import text
-    from benchmarks.results import store
 
-    try:
-        results = store.load(args.run_dir)
-    except store.ResultsError as exc:
-        print(f"judge: {exc}", file=sys.stderr)
+    results = load_run(args.run_dir, "judge")
+    if results is None:
         return 2
     judged = judge(results)
     print(text.judgement(results, judged))

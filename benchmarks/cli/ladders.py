@@ -6,6 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from benchmarks import targets
 from benchmarks.cli.common import add_json, write_json
 
 
@@ -25,6 +26,6 @@ def run(args: argparse.Namespace) -> int:
         result = measuring.measure(
             "full" if args.full else "default", workdir=Path(scratch), cpus=args.cpus
         )
-    print(text.ladders(result))
+    print(text.ladders(result, targets.facts()))
     write_json(args.json, result)
     return 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from benchmarks.cli.common import load_run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,12 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Render the run's report again (exit 2 where its results cannot be read)."""
     from benchmarks.report import write_reports
-    from benchmarks.results import store
 
-    try:
-        results = store.load(args.run_dir)
-    except store.ResultsError as exc:
-        print(f"report: {exc}", file=sys.stderr)
+    results = load_run(args.run_dir, "report")
+    if results is None:
         return 2
     md, html = write_reports(results, args.run_dir)
     print(f"{md}\n{html}")

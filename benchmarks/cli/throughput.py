@@ -67,6 +67,6 @@ def run(args: argparse.Namespace) -> int:
             proxied=args.proxy,
             cpus=args.cpus,
         )
-    print(text.throughput(result))
+    print(text.throughput(result, targets.facts()))
     write_json(args.json, result)
     return 0

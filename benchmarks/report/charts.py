@@ -9,8 +9,8 @@ plain strings, so the element comes back as ``Markup``: a template inserts it as
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from html import escape
 
 from markupsafe import Markup
@@ -26,6 +26,22 @@ GRID = "#e3e6ea"
 INK = "#1f2933"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
+Legend = Sequence[tuple[str, str]]  # (label, colour)
+
+
+@dataclass(frozen=True)
+class Axes:
+    """What every chart states besides its marks: its title, axis labels and the figures' unit,
+    and a legend where the series' own names and colours are not the one wanted."""
+
+    title: str
+    y_label: str
+    x_label: str
+    unit: str = ""
+    legend: Legend | None = None
+    width: int = WIDTH
+    height: int = HEIGHT
+
 
 @dataclass(frozen=True)
 class Series:
@@ -39,7 +55,28 @@ class Series:
     colours: Sequence[str] | None = None  # per-category colours, overriding ``colour``
 
 
-Legend = Sequence[tuple[str, str]]  # (label, colour)
+@dataclass(frozen=True)
+class Curve:
+    """One series of (x, y) points with its own x values, and a marked x (e.g. a capacity)."""
+
+    name: str
+    colour: str
+    points: Sequence[tuple[float, float]]
+    mark: float | None = None
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The plot area inside the margins and a linear y scale starting at 0."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    y_max: float = 1.0
+
+    def y(self, value: float) -> float:
+        return self.bottom - (self.bottom - self.top) * value / self.y_max
 
 
 def number(value: float) -> str:
@@ -69,200 +106,130 @@ def _text(x: float, y: float, text: str, **attrs: str | float) -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(text)}</text>'
 
 
-def _svg(parts: list[str]) -> Markup:
+def _value(x: float, y: float, value: float) -> str:
+    return _text(x, y, number(value), text_anchor="middle", font_size=10, fill=AXIS)
+
+
+def _line(x1: float, x2: float, y1: float, y2: float, style: str, tip: str = "") -> str:
+    head = f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" {style}'
+    return f"{head}><title>{escape(tip)}</title></line>" if tip else f"{head}/>"
+
+
+def _tipped(tag: str, attrs: str, tip: str) -> str:
+    return f"<{tag} {attrs}><title>{escape(tip)}</title></{tag}>"
+
+
+def _start(axes: Axes, frame: _Frame, legend: Legend, ticks: Ticks) -> list[str]:
+    """Open the chart: title, legend, a grid line and label at each (y, text) tick, y label."""
+    width, height = axes.width, axes.height
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" font-family="{escape(FONT)}" font-size="12" fill="{INK}">',
+        f"<title>{escape(axes.title)}</title>",
+    ]
+    x: float = MARGIN_LEFT
+    for label, colour in axes.legend or legend:
+        parts.append(f'<rect x="{x:.1f}" y="8.0" width="12" height="12" rx="2" fill="{colour}"/>')
+        parts.append(_text(x + 17, 18, label))
+        # No font metrics in Python: an average glyph width is close enough to space entries.
+        x += 17 + 6.8 * len(label) + 22
+    for y, text in ticks:
+        parts.append(_line(frame.left, frame.right, y, y, f'stroke="{GRID}"'))
+        parts.append(_text(frame.left - 8, y + 4, text, text_anchor="end", fill=AXIS))
+    middle = (frame.top + frame.bottom) / 2
+    rotate = f"rotate(-90 16 {middle:.1f})"
+    parts.append(_text(16, middle, axes.y_label, text_anchor="middle", transform=rotate))
+    parts.append(_line(frame.left, frame.right, frame.bottom, frame.bottom, f'stroke="{AXIS}"'))
+    return parts
+
+
+def _end(parts: list[str], axes: Axes, frame: _Frame) -> Markup:
+    x = (frame.left + frame.right) / 2
+    parts += [_text(x, axes.height - 10, axes.x_label, text_anchor="middle"), "</svg>"]
     # Safe to mark: every text in parts went through escape() on its way in.
     return Markup("\n".join(parts))  # noqa: S704
 
 
-def _open(title: str, width: int, height: int) -> list[str]:
-    return [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" font-family="{escape(FONT)}" font-size="12" fill="{INK}">',
-        f"<title>{escape(title)}</title>",
-    ]
+Ticks = list[tuple[float, str]]  # (y, label)
 
 
-def _legend(entries: Legend, x: float, y: float = 18) -> list[str]:
-    parts = []
-    for label, colour in entries:
-        parts.append(
-            f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="12" height="12" rx="2" fill="{colour}"/>'
-        )
-        parts.append(_text(x + 17, y, label))
-        # No font metrics in Python: an average glyph width is close enough to space entries.
-        x += 17 + 6.8 * len(label) + 22
-    return parts
+def _linear(axes: Axes, top: float, bottom: int = MARGIN_BOTTOM) -> tuple[_Frame, Ticks]:
+    """Return the plot area of a y scale from 0 up to round ticks, and those ticks."""
+    ticks = nice_ticks(top)
+    right, low = axes.width - MARGIN_RIGHT, axes.height - bottom
+    frame = _Frame(MARGIN_LEFT, MARGIN_TOP, right, low, ticks[-1])
+    return frame, [(frame.y(tick), number(tick)) for tick in ticks]
 
 
-@dataclass(frozen=True)
-class _Frame:
-    """The plot area inside the margins and a linear y scale starting at 0."""
-
-    left: float
-    top: float
-    right: float
-    bottom: float
-    y_max: float
-
-    def y(self, value: float) -> float:
-        return self.bottom - (self.bottom - self.top) * value / self.y_max
+def _top(series: Sequence[Series]) -> float:
+    return max([0.0, *(v for s in series for v in (*s.values, *(s.high or ())) if v is not None)])
 
 
-def _y_axis(frame: _Frame, ticks: list[float], label: str, fmt: Callable[[float], str]) -> list:
-    parts = []
-    for tick in ticks:
-        y = frame.y(tick)
-        parts.append(
-            f'<line x1="{frame.left:.1f}" x2="{frame.right:.1f}" y1="{y:.1f}" '
-            f'y2="{y:.1f}" stroke="{GRID}"/>'
-        )
-        parts.append(_text(frame.left - 8, y + 4, fmt(tick), text_anchor="end", fill=AXIS))
-    middle = (frame.top + frame.bottom) / 2
-    parts.append(
-        _text(16, middle, label, text_anchor="middle", transform=f"rotate(-90 16 {middle:.1f})")
-    )
-    parts.append(
-        f'<line x1="{frame.left:.1f}" x2="{frame.right:.1f}" y1="{frame.bottom:.1f}" '
-        f'y2="{frame.bottom:.1f}" stroke="{AXIS}"/>'
-    )
-    return parts
-
-
-def _frame(
-    width: int, height: int, top_value: float, bottom: int = MARGIN_BOTTOM
-) -> tuple[_Frame, list[float]]:
-    ticks = nice_ticks(top_value)
-    frame = _Frame(MARGIN_LEFT, MARGIN_TOP, width - MARGIN_RIGHT, height - bottom, ticks[-1])
-    return frame, ticks
-
-
-def _x_label(frame: _Frame, height: int, label: str) -> str:
-    return _text((frame.left + frame.right) / 2, height - 10, label, text_anchor="middle")
-
-
-def grouped_bars(
-    title: str,
-    categories: Sequence[str],
-    series: Sequence[Series],
-    *,
-    y_label: str,
-    x_label: str,
-    unit: str = "",
-    legend: Legend | None = None,
-    width: int = WIDTH,
-    height: int = HEIGHT,
-) -> Markup:
+def grouped_bars(axes: Axes, categories: Sequence[str], series: Sequence[Series]) -> Markup:
     """Draw one group of bars per category, one bar per series, with optional min-max whiskers."""
-    tops = [0.0]
-    for s in series:
-        tops += [v for v in (*s.values, *(s.high or ())) if v is not None]
-    frame, ticks = _frame(width, height, max(tops))
-    parts = _open(title, width, height)
-    parts += _legend(legend or [(s.name, s.colour) for s in series], frame.left)
-    parts += _y_axis(frame, ticks, y_label, number)
+    frame, ticks = _linear(axes, _top(series))
+    parts = _start(axes, frame, [(s.name, s.colour) for s in series], ticks)
     group_width = (frame.right - frame.left) / max(len(categories), 1)
     bar_width = min(group_width * 0.8 / max(len(series), 1), 64)
     labelled = len(categories) * len(series) <= 18  # value labels only while they fit
     for i, category in enumerate(categories):
         centre = frame.left + group_width * (i + 0.5)
         # Centre the bars a category has: a target that skipped a scenario leaves no gap.
-        present = [s for s in series if s.values[i] is not None]
+        present = [(s, v) for s in series if (v := s.values[i]) is not None]
         start = centre - bar_width * len(present) / 2
-        for j, s in enumerate(present):
-            v = s.values[i]
+        for j, (s, v) in enumerate(present):
             x = start + j * bar_width
-            colour = s.colours[i] if s.colours else s.colour
             low = s.low[i] if s.low else None
             high = s.high[i] if s.high else None
-            tip = f"{s.name}, {category}: {number(v)} {unit}".rstrip()
+            tip = f"{s.name}, {category}: {number(v)} {axes.unit}".rstrip()
             if low is not None and high is not None:
                 tip += f" (min {number(low)}, max {number(high)})"
-            parts.append(
-                f'<rect x="{x + 1:.1f}" y="{frame.y(v):.1f}" width="{bar_width - 2:.1f}" '
-                f'height="{frame.y(0) - frame.y(v):.1f}" fill="{colour}" rx="2">'
-                f"<title>{escape(tip)}</title></rect>"
+            attrs = (
+                f'x="{x + 1:.1f}" y="{frame.y(v):.1f}" width="{bar_width - 2:.1f}" '
+                f'height="{frame.y(0) - frame.y(v):.1f}" '
+                f'fill="{s.colours[i] if s.colours else s.colour}" rx="2"'
             )
+            parts.append(_tipped("rect", attrs, tip))
             mark_top = frame.y(v)
             if low is not None and high is not None and high > low:
                 parts += _whisker(x + bar_width / 2, frame.y(low), frame.y(high), bar_width)
                 mark_top = min(mark_top, frame.y(high))
             if labelled:
-                parts.append(
-                    _text(
-                        x + bar_width / 2,
-                        mark_top - 5,
-                        number(v),
-                        text_anchor="middle",
-                        font_size=10,
-                        fill=AXIS,
-                    )
-                )
+                parts.append(_value(x + bar_width / 2, mark_top - 5, v))
         parts.append(_text(centre, frame.bottom + 18, category, text_anchor="middle"))
-    parts.append(_x_label(frame, height, x_label))
-    parts.append("</svg>")
-    return _svg(parts)
+    return _end(parts, axes, frame)
 
 
 def _whisker(x: float, y_low: float, y_high: float, bar_width: float) -> list[str]:
     cap = min(bar_width * 0.25, 8)
     style = f'stroke="{INK}" stroke-width="1.3"'
     return [
-        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y_low:.1f}" y2="{y_high:.1f}" {style}/>',
-        f'<line x1="{x - cap:.1f}" x2="{x + cap:.1f}" y1="{y_low:.1f}" y2="{y_low:.1f}" {style}/>',
-        f'<line x1="{x - cap:.1f}" x2="{x + cap:.1f}" y1="{y_high:.1f}" y2="{y_high:.1f}" '
-        f"{style}/>",
+        _line(x, x, y_low, y_high, style),
+        _line(x - cap, x + cap, y_low, y_low, style),
+        _line(x - cap, x + cap, y_high, y_high, style),
     ]
 
 
 def bar_chart(
-    title: str,
+    axes: Axes,
     categories: Sequence[str],
     values: Sequence[float | None],
     colours: Sequence[str],
-    *,
-    y_label: str,
-    x_label: str,
-    unit: str = "",
     low: Sequence[float | None] | None = None,
     high: Sequence[float | None] | None = None,
-    width: int = WIDTH,
-    height: int = HEIGHT,
 ) -> Markup:
     """Draw one bar per category in its own colour, with optional min-max whiskers."""
-    series = Series(title, colours[0] if colours else AXIS, values, low, high, colours)
-    return grouped_bars(
-        title,
-        categories,
-        [series],
-        y_label=y_label,
-        x_label=x_label,
-        unit=unit,
-        legend=list(zip(categories, colours, strict=True)),
-        width=width,
-        height=height,
-    )
+    series = Series(axes.title, colours[0] if colours else AXIS, values, low, high, colours)
+    legend = list(zip(categories, colours, strict=True))
+    return grouped_bars(replace(axes, legend=legend), categories, [series])
 
 
-def stacked_bars(
-    title: str,
-    categories: Sequence[str],
-    segments: Sequence[Series],
-    *,
-    y_label: str,
-    x_label: str,
-    unit: str = "",
-    legend: Legend | None = None,
-    width: int = WIDTH,
-    height: int = HEIGHT,
-) -> Markup:
+def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Series]) -> Markup:
     """Draw one bar per category made of the segments stacked bottom-up, with its total on top."""
     totals = [sum(s.values[i] or 0 for s in segments) for i in range(len(categories))]
     label_lines = max((len(c.split("·")) for c in categories), default=1)
-    bottom = MARGIN_BOTTOM + 14 * (label_lines - 1)
-    frame, ticks = _frame(width, height, max([0.0, *totals]), bottom)
-    parts = _open(title, width, height)
-    parts += _legend(legend or [(s.name, s.colour) for s in segments], frame.left)
-    parts += _y_axis(frame, ticks, y_label, number)
+    frame, ticks = _linear(axes, max([0.0, *totals]), MARGIN_BOTTOM + 14 * (label_lines - 1))
+    parts = _start(axes, frame, [(s.name, s.colour) for s in segments], ticks)
     slot = (frame.right - frame.left) / max(len(categories), 1)
     bar_width = min(slot * 0.6, 72)
     for i, category in enumerate(categories):
@@ -272,56 +239,28 @@ def stacked_bars(
             v = s.values[i]
             if not v or v < 0:  # a negative share cannot be stacked; the table still shows it
                 continue
-            colour = s.colours[i] if s.colours else s.colour
-            tip = f"{category}, {s.name}: {number(v)} {unit}".rstrip()
-            parts.append(
-                f'<rect x="{x:.1f}" y="{frame.y(base + v):.1f}" width="{bar_width:.1f}" '
-                f'height="{frame.y(base) - frame.y(base + v):.1f}" fill="{colour}">'
-                f"<title>{escape(tip)}</title></rect>"
+            attrs = (
+                f'x="{x:.1f}" y="{frame.y(base + v):.1f}" width="{bar_width:.1f}" '
+                f'height="{frame.y(base) - frame.y(base + v):.1f}" '
+                f'fill="{s.colours[i] if s.colours else s.colour}"'
             )
+            tip = f"{category}, {s.name}: {number(v)} {axes.unit}".rstrip()
+            parts.append(_tipped("rect", attrs, tip))
             base += v
         if base:
-            parts.append(
-                _text(
-                    x + bar_width / 2,
-                    frame.y(base) - 5,
-                    number(totals[i]),
-                    text_anchor="middle",
-                    font_size=10,
-                    fill=AXIS,
-                )
-            )
-        parts += _wrapped_label(x + bar_width / 2, frame.bottom + 18, category)
-    parts.append(_x_label(frame, height, x_label))
-    parts.append("</svg>")
-    return _svg(parts)
-
-
-def _wrapped_label(x: float, y: float, label: str) -> list[str]:
-    # Category names like "Flask · heavy" break at the middle dot to stay inside narrow slots.
-    return [
-        _text(x, y + 14 * k, line.strip(), text_anchor="middle")
-        for k, line in enumerate(label.split("·"))
-    ]
+            parts.append(_value(x + bar_width / 2, frame.y(base) - 5, totals[i]))
+        # Category names like "Flask · heavy" break at the middle dot to stay inside narrow slots.
+        for k, line in enumerate(category.split("·")):
+            y = frame.bottom + 18 + 14 * k
+            parts.append(_text(x + bar_width / 2, y, line.strip(), text_anchor="middle"))
+    return _end(parts, axes, frame)
 
 
 def line_chart(
-    title: str,
-    xs: Sequence[float],
-    series: Sequence[Series],
-    *,
-    y_label: str,
-    x_label: str,
-    unit: str = "",
-    log_x: bool = True,
-    width: int = WIDTH,
-    height: int = HEIGHT,
+    axes: Axes, xs: Sequence[float], series: Sequence[Series], log_x: bool = True
 ) -> Markup:
     """Draw one line with points per series over the x values (log-scaled x by default)."""
-    tops = [0.0]
-    for s in series:
-        tops += [v for v in (*s.values, *(s.high or ())) if v is not None]
-    frame, ticks = _frame(width, height, max(tops))
+    frame, ticks = _linear(axes, _top(series))
     inset = 28  # keeps the first and last points off the axes
     left, right = frame.left + inset, frame.right - inset
     scale = (lambda v: math.log(v)) if log_x and min(xs) > 0 else (lambda v: v)
@@ -332,9 +271,7 @@ def line_chart(
             (left + right) / 2 if hi == lo else left + (right - left) * (scale(v) - lo) / (hi - lo)
         )
 
-    parts = _open(title, width, height)
-    parts += _legend([(s.name, s.colour) for s in series], frame.left)
-    parts += _y_axis(frame, ticks, y_label, number)
+    parts = _start(axes, frame, [(s.name, s.colour) for s in series], ticks)
     for x in xs:
         parts.append(_text(x_of(x), frame.bottom + 18, number(x), text_anchor="middle"))
     for s in series:
@@ -347,36 +284,13 @@ def line_chart(
             f'stroke-width="2.5" stroke-linejoin="round"/>'
         )
         for px, py, x, v in points:
-            tip = f"{s.name}, {number(x)}: {number(v)} {unit}".rstrip()
-            parts.append(
-                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4.5" fill="{s.colour}" '
-                f'stroke="#fff" stroke-width="1.5"><title>{escape(tip)}</title></circle>'
-            )
-    parts.append(_x_label(frame, height, x_label))
-    parts.append("</svg>")
-    return _svg(parts)
+            attrs = f'cx="{px:.1f}" cy="{py:.1f}" r="4.5" fill="{s.colour}" stroke="#fff" '
+            tip = f"{s.name}, {number(x)}: {number(v)} {axes.unit}".rstrip()
+            parts.append(_tipped("circle", attrs + 'stroke-width="1.5"', tip))
+    return _end(parts, axes, frame)
 
 
-@dataclass(frozen=True)
-class Curve:
-    """One series of (x, y) points with its own x values, and a marked x (e.g. a capacity)."""
-
-    name: str
-    colour: str
-    points: Sequence[tuple[float, float]]
-    mark: float | None = None
-
-
-def latency_curves(
-    title: str,
-    curves: Sequence[Curve],
-    *,
-    target: float,
-    y_label: str,
-    x_label: str,
-    width: int = WIDTH,
-    height: int = HEIGHT,
-) -> Markup:
+def latency_curves(axes: Axes, curves: Sequence[Curve], target: float) -> Markup:
     """Draw latency against offered load: one line per curve, a log y axis (latency spans
     milliseconds to seconds once queueing starts), the target as a dashed line and each
     curve's mark as a dashed vertical line in its colour."""
@@ -384,42 +298,29 @@ def latency_curves(
     ys = [y for c in curves for _, y in c.points if y > 0] + [target]
     low = 10 ** math.floor(math.log10(min(ys)))
     high = 10 ** math.ceil(math.log10(max(ys)))
-    left, right = MARGIN_LEFT + 10, width - MARGIN_RIGHT - 10
-    top, bottom = MARGIN_TOP, height - MARGIN_BOTTOM
+    frame = _Frame(
+        MARGIN_LEFT + 10, MARGIN_TOP, axes.width - MARGIN_RIGHT - 10, axes.height - MARGIN_BOTTOM
+    )
     x_max = nice_ticks(max(xs))[-1]
 
     def x_of(v: float) -> float:
-        return left + (right - left) * v / x_max
+        return frame.left + (frame.right - frame.left) * v / x_max
 
     def y_of(v: float) -> float:
         share = (math.log10(max(v, low)) - math.log10(low)) / (math.log10(high / low) or 1)
-        return bottom - (bottom - top) * share
+        return frame.bottom - (frame.bottom - frame.top) * share
 
-    parts = _open(title, width, height)
-    parts += _legend([(c.name, c.colour) for c in curves], MARGIN_LEFT)
-    decade = low
-    while decade <= high:
-        y = y_of(decade)
-        parts.append(
-            f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-        )
-        parts.append(_text(left - 8, y + 4, number(decade), text_anchor="end", fill=AXIS))
-        decade *= 10
+    decades = [low]
+    while decades[-1] * 10 <= high:
+        decades.append(decades[-1] * 10)
+    parts = _start(
+        axes, frame, [(c.name, c.colour) for c in curves], [(y_of(d), number(d)) for d in decades]
+    )
     for tick in nice_ticks(max(xs)):
-        parts.append(_text(x_of(tick), bottom + 18, number(tick), text_anchor="middle"))
-    middle = (top + bottom) / 2
-    parts.append(
-        _text(16, middle, y_label, text_anchor="middle", transform=f"rotate(-90 16 {middle:.1f})")
-    )
-    parts.append(
-        f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{bottom:.1f}" y2="{bottom:.1f}" '
-        f'stroke="{AXIS}"/>'
-    )
+        parts.append(_text(x_of(tick), frame.bottom + 18, number(tick), text_anchor="middle"))
     y = y_of(target)
-    parts.append(
-        f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{INK}" '
-        f'stroke-dasharray="6 4"><title>{escape(f"target {number(target)}")}</title></line>'
-    )
+    dashed = f'stroke="{INK}" stroke-dasharray="6 4"'
+    parts.append(_line(frame.left, frame.right, y, y, dashed, f"target {number(target)}"))
     for curve in curves:
         points = sorted(curve.points)
         path = " ".join(f"{x_of(x):.1f},{y_of(v):.1f}" for x, v in points)
@@ -427,19 +328,12 @@ def latency_curves(
             f'<polyline points="{path}" fill="none" stroke="{curve.colour}" stroke-width="2"/>'
         )
         for x, v in points:
+            attrs = f'cx="{x_of(x):.1f}" cy="{y_of(v):.1f}" r="4" fill="{curve.colour}" '
             tip = f"{curve.name}: {number(x)} offered, {number(v)}"
-            parts.append(
-                f'<circle cx="{x_of(x):.1f}" cy="{y_of(v):.1f}" r="4" fill="{curve.colour}" '
-                f'stroke="#fff" stroke-width="1.2"><title>{escape(tip)}</title></circle>'
-            )
+            parts.append(_tipped("circle", attrs + 'stroke="#fff" stroke-width="1.2"', tip))
         if curve.mark:
             x = x_of(curve.mark)
+            style = f'stroke="{curve.colour}" stroke-dasharray="3 3" stroke-width="1.5"'
             tip = f"{curve.name}: capacity {number(curve.mark)}"
-            parts.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" '
-                f'stroke="{curve.colour}" stroke-dasharray="3 3" stroke-width="1.5">'
-                f"<title>{escape(tip)}</title></line>"
-            )
-    parts.append(_x_label(_Frame(left, top, right, bottom, 1.0), height, x_label))
-    parts.append("</svg>")
-    return _svg(parts)
+            parts.append(_line(x, x, frame.top, frame.bottom, style, tip))
+    return _end(parts, axes, frame)

@@ -7,14 +7,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from benchmarks.analysis import aggregate
-from benchmarks.results.vocabulary import TARGET_NAMES
+from benchmarks.results.records import TargetFacts
+from benchmarks.results.vocabulary import FRAMEWORKS, TARGET_NAMES, Framework
 
+Facts = Mapping[str, TargetFacts]  # target -> what the registry says of it (results["targets"])
+FRAMEWORK_LABELS: dict[Framework, str] = {"flask": "Flask", "django": "Django"}
+# The run's own targets by name; any other target's kind is told by the facts, never its name.
 TARGET_LABELS = {"baseline": "baseline", "flask": "Flask", "django": "Django"}
-TARGET_LABELS |= {"flask-floor": "Flask floor", "django-floor": "Django floor"}
 TARGET_COLOURS = {"baseline": "#8a939e", "flask": "#2f63c7", "django": "#0b7a55"}
-TARGET_COLOURS |= {"flask-floor": "#8fb0ea", "django-floor": "#7cc4a6"}
-# Every target the report may show, each framework's floor just before its app.
-ALL_TARGETS = ("baseline", "flask-floor", "flask", "django-floor", "django")
+TINTS: dict[str, str] = {
+    "flask": "#8fb0ea",
+    "django": "#7cc4a6",
+}  # a framework's floor, heavy model
 OTHER_COLOUR = "#9b59b6"  # a target this module does not know yet
 MODEL_COLOUR = "#e3a33b"
 PERCENTILE_LABELS = {"p50": "p50", "p90": "p90", "p99": "p99", "p999": "p99.9", "max": "max"}
@@ -73,14 +77,41 @@ def fmt_value(value: Any) -> str:
     return str(value)
 
 
-def label(target: str) -> str:
-    """Return the display name of a target."""
-    return TARGET_LABELS.get(target, target)
+def _floor(target: str, facts: Facts | None) -> Framework | None:
+    found = facts.get(target) if facts else None
+    return found["framework"] if found and found["kind"] == "floor" else None
 
 
-def colour(target: str) -> str:
-    """Return the fixed colour of a target in every chart."""
-    return TARGET_COLOURS.get(target, OTHER_COLOUR)
+def label(target: str, facts: Facts | None = None) -> str:
+    """Return the display name of a target: a framework's floor as the facts say, e.g. "Flask
+    floor"; the run's own targets by name; any other as it is named."""
+    floor = _floor(target, facts)
+    return f"{FRAMEWORK_LABELS[floor]} floor" if floor else TARGET_LABELS.get(target, target)
+
+
+def colour(target: str, facts: Facts | None = None) -> str:
+    """Return the fixed colour of a target in every chart (a floor: its framework's tint)."""
+    floor = _floor(target, facts)
+    return TINTS[floor] if floor else TARGET_COLOURS.get(target, OTHER_COLOUR)
+
+
+def by_framework(names: Iterable[str], facts: Facts) -> list[str]:
+    """Return the targets: the baseline, then each framework's floor just before its app (as
+    the facts say), then any other by name."""
+
+    def key(name: str) -> tuple[int, int, bool, str]:
+        found = facts.get(name)
+        if found is None or found["kind"] not in ("baseline", "floor", "app"):
+            return (1, 0, False, name)
+        framework = found["framework"]
+        return (
+            0,
+            -1 if framework is None else FRAMEWORKS.index(framework),
+            found["kind"] == "app",
+            "",
+        )
+
+    return sorted(dict.fromkeys(names), key=key)
 
 
 def plural(count: int, noun: str) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from benchmarks.analysis import capacity as capacities
 from benchmarks.report import charts
 from benchmarks.report.formatting import MISSING, colour, fmt_ms, fmt_rps, label
 from benchmarks.report.view import Block, Bullets, Chart, Inline, Para, Run, Section, Table, code
+from benchmarks.results.scaling import CapacityResults
 
+Summaries = dict[tuple[str, int], capacities.Summary]
 COST_HEADERS = ["App", "Workers", "Capacity, req/s", "Trials", "p99 ms there", "CPU-s per million"]
 COST_HEADERS += ["$ per million (CPU used)", "$ per million (vCPUs held)"]
 
@@ -17,7 +17,7 @@ def _usd(value: float | None) -> str:
     return MISSING if value is None else f"${value:,.4f}"
 
 
-def _chart(capacity: dict[str, Any], summary: dict) -> list[Block]:
+def _chart(capacity: CapacityResults, summary: Summaries) -> list[Block]:
     first = min(capacity["worker_counts"])
     curves = []
     for app in capacities.apps(capacity):
@@ -32,7 +32,7 @@ def _chart(capacity: dict[str, Any], summary: dict) -> list[Block]:
             for p in capacity["overload"]
             if (p["app"], p["workers"]) == (app, first)
         ]
-        mark = (summary.get((app, first)) or {}).get("capacity_rps")
+        mark = found["capacity_rps"] if (found := summary.get((app, first))) else None
         curves.append(charts.Curve(label(app), colour(app), points, mark))
     if not curves:
         return []
@@ -41,17 +41,12 @@ def _chart(capacity: dict[str, Any], summary: dict) -> list[Block]:
         f"{first} worker(s); dashed: the {capacity['latency_ms']:g} ms target and each app's "
         "capacity"
     )
-    svg = charts.latency_curves(
-        title,
-        curves,
-        target=capacity["latency_ms"],
-        y_label="p99 latency, ms (log scale)",
-        x_label="offered load, req/s",
-    )
+    axes = charts.Axes(title, "p99 latency, ms (log scale)", "offered load, req/s")
+    svg = charts.latency_curves(axes, curves, capacity["latency_ms"])
     return [Chart(svg, title + ". Every step of every search, and the overload steps.")]
 
 
-def _cost_rows(capacity: dict[str, Any], summary: dict) -> list[list[Inline]]:
+def _cost_rows(capacity: CapacityResults, summary: Summaries) -> list[list[Inline]]:
     rows: list[list[Inline]] = []
     for (app, workers), row in sorted(summary.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         trials = ", ".join(fmt_rps(t) if t else MISSING for t in row["trials"])
@@ -70,7 +65,7 @@ def _cost_rows(capacity: dict[str, Any], summary: dict) -> list[list[Inline]]:
     return rows
 
 
-def _point_rows(capacity: dict[str, Any]) -> list[list[Inline]]:
+def _point_rows(capacity: CapacityResults) -> list[list[Inline]]:
     rows: list[list[Inline]] = []
     for where, points in (("overload", capacity["overload"]), ("nginx", capacity["proxied"])):
         for p in points:
@@ -91,12 +86,12 @@ def _point_rows(capacity: dict[str, Any]) -> list[list[Inline]]:
 def _capacity(run: Run) -> Section:
     title = "Capacity and cost per million"
     capacity = run.results.get("capacity")
-    if not capacity or not capacity.get("searches"):
+    if not capacity or not capacity["searches"]:
         return Section(title, [Para("Not measured in this run.")])
     return Section(title, blocks(capacity))
 
 
-def blocks(capacity: dict[str, Any]) -> list[Block]:
+def blocks(capacity: CapacityResults) -> list[Block]:
     """Return the latency curves, each app's capacity and cost, and the overload points."""
     summary = capacities.summary(capacity)
     cpus = len(capacity["server_cpus"].split(","))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from benchmarks.report import charts
+from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
     MISSING,
     NOT_MEASURED,
@@ -15,29 +13,40 @@ from benchmarks.report.formatting import (
     fmt_value,
     label,
 )
-from benchmarks.report.view import (
-    Block,
-    Bullets,
-    Chart,
-    Heading,
-    Inline,
-    Para,
-    Run,
-    Section,
-    Span,
-    code,
-    table_or_missing,
-)
+from benchmarks.report.view import Block, Column, Inline, Para, Run, Section, Span, code
+from benchmarks.results.records import SecurityCheck
+from benchmarks.results.scaling import Soak
 
-SOAK_HEADERS = ["App", "Capacity req/s", "Held req/s", "Requests", "Failures", "p50 ms"]
-SOAK_HEADERS += ["p99 ms", "Killed worker", "RSS per worker MiB", "RSS trend MiB/min"]
+
+def _survived(held: Soak) -> bool:
+    return held["worker_replaced"] and held["failures"] <= 1
+
+
+SOAK_COLUMNS: list[Column[Soak]] = [
+    Column("App", lambda s: label(s["app"])),
+    Column("Capacity req/s", lambda s: fmt_rps(s["capacity_rps"]), True),
+    Column("Held req/s", lambda s: fmt_rps(s["rps"]), True),
+    Column("Requests", lambda s: f"{s['requests']:,}", True),
+    Column("Failures", lambda s: str(s["failures"]), True),
+    Column("p50 ms", lambda s: fmt_ms(s["latency_ms"]["p50"]), True),
+    Column("p99 ms", lambda s: fmt_ms(s["latency_ms"]["p99"]), True),
+    Column(
+        "Killed worker",
+        lambda s: Span("✓ replaced", "pass") if _survived(s) else Span("✗ not survived", "fail"),
+    ),
+    Column(
+        "RSS per worker MiB",
+        lambda s: f"{fmt_mib(s['rss_mib_start'])} → {fmt_mib(s['rss_mib_end'])}",
+    ),
+    Column("RSS trend MiB/min", lambda s: f"{s['rss_trend_mib_per_min']:+.2f}"),
+]
 
 
 def _security(run: Run) -> Section:
     return Section("Security defaults", security(run.results.get("security") or []))
 
 
-def security(checks: list[dict[str, Any]]) -> list[Block]:
+def security(checks: list[SecurityCheck]) -> list[Block]:
     """Return every check with each app's result, passed or not."""
     apps = list(dict.fromkeys(a for c in checks for a in (*c["result"], *c["passed"])))
     rows: list[list[Inline]] = []
@@ -53,7 +62,7 @@ def security(checks: list[dict[str, Any]]) -> list[Block]:
                     Span(f"{'✓' if passed else '✗'} {observed}", "pass" if passed else "fail")
                 )
         rows.append(row)
-    blocks: list[Block] = [table_or_missing(["Check", *map(label, apps)], rows)]
+    blocks: list[Block] = [view.or_missing(view.Table(["Check", *map(label, apps)], rows))]
     if rows:
         blocks.append(Para("✓: the app passed the check as configured; ✗: it did not."))
     return blocks
@@ -63,9 +72,9 @@ def _reliability(run: Run) -> Section:
     reliability = run.results.get("reliability") or {}
     soaks = reliability.get("soak") or []
     inputs = reliability.get("inputs") or []
-    blocks: list[Block] = [Heading("Sustained load, with a worker killed")]
+    blocks: list[Block] = [view.Heading("Sustained load, with a worker killed")]
     if soaks:
-        blocks += soak(soaks, reliability.get("soak_s") or soaks[0].get("seconds"))
+        blocks += soak(soaks, reliability.get("soak_s") or soaks[0]["seconds"])
     else:
         blocks.append(
             Para(
@@ -76,8 +85,8 @@ def _reliability(run: Run) -> Section:
                 )
             )
         )
-    blocks.append(Heading("Hostile and malformed inputs"))
-    rows = []
+    blocks.append(view.Heading("Hostile and malformed inputs"))
+    rows: list[list[Inline]] = []
     for entry in inputs:
         answers = entry["answers"]
         rows.append(
@@ -91,7 +100,7 @@ def _reliability(run: Run) -> Section:
                 ),
             ]
         )
-    blocks.append(table_or_missing(["Input", "Request", "Flask", "Django"], rows))
+    blocks.append(view.or_missing(view.Table(["Input", "Request", "Flask", "Django"], rows)))
     if rows:
         alike = sum(
             len({(a["status"], a["code"]) for a in e["answers"].values()}) == 1 for e in inputs
@@ -125,13 +134,13 @@ def _parity(run: Run) -> Section:
     ]
     differences = parity.get("differences") or []
     items.append(f"Differences: {len(differences) or 'none'}")
-    blocks: list[Block] = [Bullets(items)]
+    blocks: list[Block] = [view.Bullets(items)]
     if differences:
-        blocks.append(Bullets([code(fmt_value(d)) for d in differences]))
+        blocks.append(view.Bullets([code(fmt_value(d)) for d in differences]))
     return Section("Parity gate", blocks)
 
 
-def soak(soaks: list[dict[str, Any]], seconds: float, fraction: float = 0.7) -> list[Block]:
+def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block]:
     """Return each app's soak: the load held, the killed worker, memory, p99 second by second."""
     blocks: list[Block] = [
         Para(
@@ -141,35 +150,9 @@ def soak(soaks: list[dict[str, Any]], seconds: float, fraction: float = 0.7) -> 
             "the second half, in MiB per minute."
         )
     ]
-    rows: list[list[Inline]] = []
-    for held in soaks:
-        survived = held["worker_replaced"] and held["failures"] <= 1
-        rows.append(
-            [
-                label(held["app"]),
-                fmt_rps(held["capacity_rps"]),
-                fmt_rps(held["rps"]),
-                f"{held['requests']:,}",
-                str(held["failures"]),
-                fmt_ms(held["latency_ms"]["p50"]),
-                fmt_ms(held["latency_ms"]["p99"]),
-                Span(
-                    "✓ replaced" if survived else "✗ not survived",
-                    "pass" if survived else "fail",
-                ),
-                f"{fmt_mib(held['rss_mib_start'])} → {fmt_mib(held['rss_mib_end'])}",
-                f"{held['rss_trend_mib_per_min']:+.2f}",
-            ]
-        )
-    blocks.append(
-        table_or_missing(
-            SOAK_HEADERS,
-            rows,
-            numeric=range(1, 7),
-        )
-    )
+    blocks.append(view.or_missing(view.tabulate(SOAK_COLUMNS, soaks)))
     injected = len(soaks)
-    survived_count = sum(s["worker_replaced"] and s["failures"] <= 1 for s in soaks)
+    survived_count = sum(map(_survived, soaks))
     blocks.append(
         Para(
             f"Faults injected: {injected}; survived: {survived_count}. Requests "
@@ -185,21 +168,15 @@ def soak(soaks: list[dict[str, Any]], seconds: float, fraction: float = 0.7) -> 
     length = min((len(x.values) for x in series), default=0)
     if length > 2:
         series = [charts.Series(x.name, x.colour, list(x.values[:length])) for x in series]
-        blocks.append(
-            Chart(
-                charts.line_chart(
-                    "p99 latency over the soak",
-                    list(range(length)),
-                    series,
-                    y_label="p99 (ms, Locust's whole-ms buckets)",
-                    x_label="seconds",
-                    log_x=False,
-                ),
-                f"p99 latency, second by second, while each app was held at {fraction:.0%} of "
-                "capacity "
-                "(the spike is the killed worker).",
-            )
+        axes = charts.Axes(
+            "p99 latency over the soak", "p99 (ms, Locust's whole-ms buckets)", "seconds"
         )
+        svg = charts.line_chart(axes, list(range(length)), series, log_x=False)
+        caption = (
+            f"p99 latency, second by second, while each app was held at {fraction:.0%} of "
+            "capacity (the spike is the killed worker)."
+        )
+        blocks.append(view.Chart(svg, caption))
     return blocks
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
-    ALL_TARGETS,
     MISSING,
     MODEL_COLOUR,
+    Facts,
+    by_framework,
     colour,
     fmt_ratio,
     label,
-    ordered,
 )
-from benchmarks.report.view import Block, Bullets, Chart, Para, Run, Section, Table, code
+from benchmarks.report.view import Block, Bullets, Chart, Inline, Para, Run, Section, Table, code
+from benchmarks.results.records import Cost
 
 
 def fmt_count(value: float | None) -> str:
@@ -22,19 +21,20 @@ def fmt_count(value: float | None) -> str:
     return MISSING if value is None else f"{value / 1e6:,.2f} M"
 
 
-def _rung(target: str) -> bool:
+def _rung(target: str, facts: Facts) -> bool:
     # The ladders' rungs have their own section (sections_ladders.py).
-    return "+" in target
+    found = facts.get(target)
+    return found is not None and found["kind"] == "rung"
 
 
-def _table(cost: dict[str, Any], rungs: bool) -> Table:
+def _table(cost: Cost, facts: Facts, rungs: bool) -> Table:
     base = {(r["variant"], r["scenario"]): r for r in cost["rows"] if r["target"] == "baseline"}
-    rows = []
-    for row in (r for r in cost["rows"] if rungs or not _rung(r["target"])):
+    rows: list[list[Inline]] = []
+    for row in (r for r in cost["rows"] if rungs or not _rung(r["target"], facts)):
         reference = base.get((row["variant"], row["scenario"]))
         rows.append(
             [
-                label(row["target"]),
+                label(row["target"], facts),
                 row["variant"],
                 code(row["scenario"]),
                 *(fmt_count(row[k]) for k in ("instructions", "model_instructions")),
@@ -46,42 +46,41 @@ def _table(cost: dict[str, Any], rungs: bool) -> Table:
     return Table([*headers, "vs baseline"], rows, frozenset(range(3, 8)))
 
 
-def _chart(cost: dict[str, Any]) -> list[Block]:
+def _chart(cost: Cost, facts: Facts) -> list[Block]:
     found = {
         r["target"]: r
         for r in cost["rows"]
-        if (r["variant"], r["scenario"]) == ("light", "predict_one") and not _rung(r["target"])
+        if (r["variant"], r["scenario"]) == ("light", "predict_one")
+        and not _rung(r["target"], facts)
     }
-    names = ordered(found, ALL_TARGETS)
+    names = by_framework(found, facts)
     if not names:
         return []
     segments = [
         charts.Series("model", MODEL_COLOUR, [found[n]["model_instructions"] / 1e6 for n in names]),
         charts.Series(
             "the rest of the request",
-            colour(names[0]),
+            colour(names[0], facts),
             [found[n]["rest_instructions"] / 1e6 for n in names],
-            colours=[colour(n) for n in names],
+            colours=[colour(n, facts) for n in names],
         ),
     ]
     title = "Instructions per one-row prediction (light model), split into model and the rest"
-    svg = charts.stacked_bars(
-        title,
-        [label(n) for n in names],
-        segments,
-        y_label="million instructions",
-        x_label="target",
-        unit="M",
-        legend=[("model", MODEL_COLOUR), *((f"rest: {label(n)}", colour(n)) for n in names)],
-    )
+    legend = [
+        ("model", MODEL_COLOUR),
+        *((f"rest: {label(n, facts)}", colour(n, facts)) for n in names),
+    ]
+    axes = charts.Axes(title, "million instructions", "target", "M", legend)
+    svg = charts.stacked_bars(axes, [label(n, facts) for n in names], segments)
     return [Chart(svg, title + ", counted by callgrind.")]
 
 
-def blocks(cost: dict[str, Any], rungs: bool = False) -> list[Block]:
-    """Return the chart, the table of counts (with the ladders' rungs if asked) and start-up."""
+def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[Block]:
+    """Return the chart, the table of counts (with the ladders' rungs if asked) and start-up;
+    ``facts`` (results["targets"]) tell the rungs and the floors."""
     found: list[Block] = [
-        *_chart(cost),
-        _table(cost, rungs),
+        *_chart(cost, facts),
+        _table(cost, facts, rungs),
         Para(
             (
                 f"Counted by {cost['tool']} (",
@@ -98,7 +97,7 @@ def blocks(cost: dict[str, Any], rungs: bool = False) -> list[Block]:
             )
         ),
     ]
-    startup = cost.get("startup") or {}
+    startup = cost["startup"]
     if startup:
         found.append(
             Para(
@@ -107,15 +106,19 @@ def blocks(cost: dict[str, Any], rungs: bool = False) -> list[Block]:
                 "the framework and the app, and loading the model."
             )
         )
-        names = ordered((n for n in startup if rungs or not _rung(n)), ALL_TARGETS)
-        found.append(Bullets([f"{label(n)}: {fmt_count(startup[n])} instructions" for n in names]))
+        names = by_framework((n for n in startup if rungs or not _rung(n, facts)), facts)
+        found.append(
+            Bullets([f"{label(n, facts)}: {fmt_count(startup[n])} instructions" for n in names])
+        )
     return found
 
 
 def _cost(run: Run) -> Section:
     cost = run.results.get("cost")
     title = "Instructions per request"
-    return Section(title, blocks(cost) if cost else [Para("Not counted in this run.")])
+    if not cost:
+        return Section(title, [Para("Not counted in this run.")])
+    return Section(title, blocks(cost, run.results["targets"]))
 
 
 SECTIONS = (_cost,)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Literal
 
 from benchmarks.analysis.aggregate import median
-from benchmarks.report import charts
+from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
     MISSING,
     NOT_MEASURED,
@@ -17,22 +17,14 @@ from benchmarks.report.formatting import (
     label,
     ordered,
 )
-from benchmarks.report.view import (
-    Block,
-    Chart,
-    Heading,
-    Inline,
-    Para,
-    Run,
-    Section,
-    Span,
-    Table,
-    code,
-    table_or_missing,
-)
+from benchmarks.report.view import Block, Inline, Para, Run, Section, Span, Table, code
+from benchmarks.results.records import Dependencies, LinesOfCode
 
 # A cell's memory figures the table shows, as medians over the target's cells; then the peak.
-MEMORY_COLUMNS = {
+MemoryKey = Literal[
+    "pss_mib_steady", "uss_mib_steady", "pss_mib_master", "pss_mib_worker", "rss_mib_steady"
+]
+MEMORY_COLUMNS: dict[MemoryKey, str] = {
     "pss_mib_steady": "PSS MiB",
     "uss_mib_steady": "USS MiB",
     "pss_mib_master": "Master PSS MiB",
@@ -51,7 +43,7 @@ def _memory(run: Run) -> Section:
                 peak = fmt_mib(max(c["pss_mib_peak"] for c in mine))
                 rows.append([label(target), variant, *medians, peak])
     headers = ["Target", "Variant", *MEMORY_COLUMNS.values(), "Peak PSS MiB"]
-    blocks: list[Block] = [table_or_missing(headers, rows, range(2, 8))]
+    blocks: list[Block] = [view.or_missing(Table(headers, rows, frozenset(range(2, 8))))]
     if rows:
         blocks.append(
             Para(
@@ -85,18 +77,15 @@ def _startup(run: Run) -> Section:
         title = "Start-up time: from starting gunicorn to the first ready response"
         samples = [startup[n]["seconds"] or [startup[n]["median"]] for n in names]
         svg = charts.bar_chart(
-            title,
+            charts.Axes(title, "seconds", "target", "s"),
             [label(n) for n in names],
             [startup[n]["median"] for n in names],
             [colour(n) for n in names],
-            y_label="seconds",
-            x_label="target",
-            unit="s",
-            low=[min(s) for s in samples],
-            high=[max(s) for s in samples],
+            [min(s) for s in samples],
+            [max(s) for s in samples],
         )
-        blocks.append(Chart(svg, f"{title}. Bars: median; whiskers: fastest and slowest."))
-    blocks.append(table_or_missing(["Target", "Median s", "Samples s"], rows, (1,)))
+        blocks.append(view.Chart(svg, f"{title}. Bars: median; whiskers: fastest and slowest."))
+    blocks.append(view.or_missing(Table(["Target", "Median s", "Samples s"], rows, frozenset({1}))))
     if rows:
         blocks.append(Para("Seconds from starting gunicorn to the first 200 from /health/ready."))
     return Section("Start-up", blocks)
@@ -107,7 +96,7 @@ def _loc(run: Run) -> Section:
     return Section("Lines of code", lines_of_code(loc) if loc else [Para(NOT_MEASURED)])
 
 
-def lines_of_code(loc: Mapping[str, Any]) -> list[Block]:
+def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
     """Return each app's code lines by concern, then by file."""
     apps = ordered(loc)
     blocks: list[Block] = [
@@ -120,13 +109,13 @@ def lines_of_code(loc: Mapping[str, Any]) -> list[Block]:
     ]
     rows.append([Span("total", "strong"), *(Span(str(loc[a]["total"]), "strong") for a in apps)])
     numeric = frozenset(range(1, len(apps) + 1))
-    blocks += [Heading("By concern"), Table(["Concern", *map(label, apps)], rows, numeric)]
+    blocks += [view.Heading("By concern"), Table(["Concern", *map(label, apps)], rows, numeric)]
     for app in apps:
         files = loc[app]["files"]
         rows = [[code(name), str(lines)] for name, lines in sorted(files.items())]
         rows.append([Span("total", "strong"), Span(str(loc[app]["total"]), "strong")])
         blocks += [
-            Heading(f"{label(app)}: by file"),
+            view.Heading(f"{label(app)}: by file"),
             Table(["File", "Lines"], rows, frozenset({1})),
         ]
     return blocks
@@ -140,7 +129,9 @@ def _dependencies(run: Run) -> Section:
     return Section("Dependencies", dependencies(deps, alone) if deps else [Para(NOT_MEASURED)])
 
 
-def dependencies(deps: Mapping[str, Any], alone: Mapping[str, Any]) -> list[Block]:
+def dependencies(
+    deps: Mapping[str, Dependencies], alone: Mapping[str, Dependencies]
+) -> list[Block]:
     """Return what each app installs beyond the shared core, and each framework alone."""
     apps = ordered(deps)
     rows: list[list[Inline]] = [
@@ -171,7 +162,7 @@ def dependencies(deps: Mapping[str, Any], alone: Mapping[str, Any]) -> list[Bloc
             for fw in ordered(alone)
         ]
         blocks += [
-            Heading("Each framework alone"),
+            view.Heading("Each framework alone"),
             Table(["Framework", "Distributions", "Total MB"], rows, frozenset({2})),
         ]
     for app in apps:
@@ -180,7 +171,7 @@ def dependencies(deps: Mapping[str, Any], alone: Mapping[str, Any]) -> list[Bloc
         total = Span(fmt_mib(deps[app]["total_bytes"] / 1e6, 2), "strong")
         rows.append([Span("total", "strong"), "", total])
         blocks += [
-            Heading(f"{label(app)}: distributions"),
+            view.Heading(f"{label(app)}: distributions"),
             Table(["Distribution", "Version", "Size MB"], rows, frozenset({2})),
         ]
     return blocks

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from benchmarks.analysis import ladders
+from benchmarks.analysis.ladders import Step
 from benchmarks.report import charts
 from benchmarks.report.formatting import (
     EN_DASH,
+    FRAMEWORK_LABELS,
     MISSING,
+    Facts,
     colour,
     fmt_mib,
     fmt_ms,
     fmt_ratio,
     fmt_rps,
     fmt_us,
+    label,
 )
 from benchmarks.report.sections_cost import fmt_count
 from benchmarks.report.view import Block, Chart, Inline, Para, Run, Section, Table, code
-
-FRAMEWORK_LABELS = {"flask": "Flask", "django": "Django"}
+from benchmarks.results.records import Ladders, Results, Throughput
+from benchmarks.results.vocabulary import Framework
 
 
 def fmt_added(value: float | None, below: float | None) -> str:
@@ -30,29 +32,29 @@ def fmt_added(value: float | None, below: float | None) -> str:
     return f"{value / 1e6:+,.3f} M{share}"
 
 
-def _rung_label(step: dict[str, Any]) -> str:
+def _rung_label(step: Step) -> str:
     feature = step["feature"]
     return feature if feature in ("floor", "app") else "+" + feature.replace("_", " ")
 
 
-def _chart(framework: str, found: list[dict[str, Any]]) -> list[Block]:
-    mine = [s for s in found if s["framework"] == framework and s["instructions"] is not None]
+def _chart(framework: Framework, found: list[Step]) -> list[Block]:
+    mine = [
+        (s, n)
+        for s in found
+        if s["framework"] == framework and (n := s["instructions"]) is not None
+    ]
     if not mine:
         return []
     title = f"{FRAMEWORK_LABELS[framework]}'s ladder: instructions per one-row prediction"
-    svg = charts.bar_chart(
-        title,
-        [_rung_label(s) for s in mine],
-        [s["instructions"] / 1e6 for s in mine],
-        [colour(framework)] * len(mine),
-        y_label="million instructions",
-        x_label="rung (each adds one feature to the one before)",
-        unit="M",
+    axes = charts.Axes(
+        title, "million instructions", "rung (each adds one feature to the one before)", "M"
     )
+    labels, counts = [_rung_label(s) for s, _ in mine], [n / 1e6 for _, n in mine]
+    svg = charts.bar_chart(axes, labels, counts, [colour(framework)] * len(mine))
     return [Chart(svg, title + ", counted by callgrind (light model).")]
 
 
-def _features(found: list[dict[str, Any]], built_in: dict[str, dict[str, str]]) -> Table:
+def _features(found: list[Step], built_in: dict[str, dict[str, str]]) -> Table:
     by = {(s["framework"], s["feature"]): s for s in found}
     features = [s["feature"] for s in found if s["feature"] not in ("floor", "app")]
     order = list(
@@ -81,10 +83,9 @@ def _features(found: list[dict[str, Any]], built_in: dict[str, dict[str, str]]) 
     return Table(headers, rows, frozenset({2, 4}))
 
 
-def _rungs(found: list[dict[str, Any]]) -> Table:
+def _rungs(found: list[Step]) -> Table:
     rows: list[list[Inline]] = []
     for step in found:
-        load = step["load"] or {}
         rows.append(
             [
                 code(step["target"]),
@@ -94,9 +95,9 @@ def _rungs(found: list[dict[str, Any]]) -> Table:
                 ", ".join(step["distributions_added"]) or MISSING,
                 f"{step['bytes_added'] / 1e3:,.0f} kB" if step["bytes_added"] else MISSING,
                 str(step["lines_added"]) if step["lines_added"] else MISSING,
-                fmt_rps(load.get("rps")),
-                fmt_us(load.get("cpu_us_per_request")),
-                fmt_mib(load.get("pss_mib")),
+                fmt_rps(load["rps"] if (load := step["load"]) else None),
+                fmt_us(load["cpu_us_per_request"] if load else None),
+                fmt_mib(load.get("pss_mib") if load else None),
             ]
         )
     headers = ["Rung", "Instructions", "Adds", "Start-up", "Distributions added", "Installed"]
@@ -104,14 +105,15 @@ def _rungs(found: list[dict[str, Any]]) -> Table:
     return Table(headers, rows, frozenset({1, 2, 3, 5, 6, 7, 8, 9}))
 
 
-def throughput(result: dict[str, Any]) -> Table:
+def throughput(result: Throughput, facts: Facts) -> Table:
     """Return wrk's figures per target (``python -m benchmarks throughput``, the ladders' load)
-    with each one's ratio to the baseline, and to its floor where it has one."""
+    with each one's ratio to the baseline, and to its floor where the facts name one that ran."""
     summary = result["summary"]
-    base = summary.get("baseline", {}).get("rps")
+    base = summary["baseline"]["rps"] if "baseline" in summary else None
     rows: list[list[Inline]] = []
     for name, row in summary.items():
-        floor = summary.get(f"{name}-floor", {}).get("rps")
+        below = found["floor"] if (found := facts.get(name)) else None
+        floor = summary[below]["rps"] if below in summary else None
         rows.append(
             [
                 code(name),
@@ -131,16 +133,15 @@ def throughput(result: dict[str, Any]) -> Table:
 
 def _ladders(run: Run) -> Section:
     title = "Extensions and batteries, priced"
-    if not run.results.get("ladders"):
+    data = run.results.get("ladders")
+    if not data:
         return Section(title, [Para("Not measured in this run.")])
-    return Section(title, blocks(run.results))
+    return Section(title, [*blocks(data, ladders.steps(run.results)), *_recording(run.results)])
 
 
-def blocks(results: dict[str, Any]) -> list[Block]:
+def blocks(data: Ladders, found: list[Step]) -> list[Block]:
     """Return the ladders' charts, what each feature adds, and the rungs' figures."""
-    data = results["ladders"]
-    found = ladders.steps(results)
-    load = data.get("load") or {}
+    load = data["load"]
     shown: list[Block] = [
         Para(
             (
@@ -158,7 +159,7 @@ def blocks(results: dict[str, Any]) -> list[Block]:
         ),
         *_chart("flask", found),
         *_chart("django", found),
-        _features(found, data.get("built_in") or {}),
+        _features(found, data["built_in"]),
         _rungs(found),
         Para(
             (
@@ -179,27 +180,31 @@ def blocks(results: dict[str, Any]) -> list[Block]:
             )
         ),
     ]
+    return shown
+
+
+def _recording(results: Results) -> list[Block]:
     recording = ladders.metrics_cost(results)
-    if recording:
-        counted = ladders.instructions(results)
-        shown.append(
-            Para(
-                (
-                    "Every rung keeps the reference apps' own ",
-                    code("/metrics"),
-                    " (docs/metrics.md); the metrics rung adds each community's exporter besides. "
-                    "What the built-in recording costs a request, the app against itself with ",
-                    code("MLAPI_METRICS_ENABLED=false"),
-                    ": "
-                    + "; ".join(
-                        f"{FRAMEWORK_LABELS[app]} {fmt_added(value, counted[app] - value)}"
-                        for app, value in recording.items()
-                    )
-                    + ".",
+    if not recording:
+        return []
+    counted = ladders.instructions(results)
+    return [
+        Para(
+            (
+                "Every rung keeps the reference apps' own ",
+                code("/metrics"),
+                " (docs/metrics.md); the metrics rung adds each community's exporter besides. "
+                "What the built-in recording costs a request, the app against itself with ",
+                code("MLAPI_METRICS_ENABLED=false"),
+                ": "
+                + "; ".join(
+                    f"{label(app)} {fmt_added(value, counted[app] - value)}"
+                    for app, value in recording.items()
                 )
+                + ".",
             )
         )
-    return shown
+    ]
 
 
 SECTIONS = (_ladders,)

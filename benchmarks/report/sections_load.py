@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from benchmarks.analysis import aggregate
-from benchmarks.report import charts
+from benchmarks.analysis.aggregate import CellFigures, Percentile
+from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
     EN_DASH,
     GENERATOR_BOUND,
@@ -25,31 +26,37 @@ from benchmarks.report.formatting import (
     ordered,
     plural,
 )
-from benchmarks.report.view import (
-    Block,
-    Bullets,
-    Callout,
-    Chart,
-    Heading,
-    Inline,
-    Para,
-    Run,
-    Section,
-    Span,
-    Table,
-    code,
-    table_or_missing,
-    verdict,
-)
+from benchmarks.report.view import Column, Measured, Run
+from benchmarks.results.records import Calibration, Claim, Overhead
 from benchmarks.results.vocabulary import SCENARIOS, VERDICTS
 
+NOTHING = "No load was measured in this run."
+# At a glance: the claim as made, the verdict, what decided it. How, in the table after it.
+CLAIM_COLUMNS: list[Column[Claim]] = [
+    Column("The claim, as made", lambda c: c["sentence"] + (" [1]" if c["source"] else "")),
+    Column("Verdict", lambda c: view.verdict(c["verdict"])),
+    Column(
+        "Deciding figure",
+        lambda c: c["figure"] + (" (by design)" if c["basis"] == "by design" else ""),
+    ),
+    Column("Timed interval", lambda c: c["interval"] or EN_DASH),
+]
+METHOD_COLUMNS: list[Column[Claim]] = [
+    Column("Claim", lambda c: c["claim"]),
+    Column("Question", lambda c: c["question"]),
+    Column("Basis", lambda c: c["basis"]),
+    Column("Rule", lambda c: c["rule"]),
+    Column("Reason", lambda c: c["reason"]),
+    Column("Flask", lambda c: c["flask"]),
+    Column("Django", lambda c: c["django"]),
+]
 
-def _summary(run: Run) -> Section:
-    bullets: list[Inline] = []
+
+def _summary(run: Run) -> view.Section:
+    bullets: list[view.Inline] = []
     users = aggregate.common_users(run.cells, "light", "predict_one")
-    here = {t: run.cell(t, "light", "predict_one", users) for t in run.targets}
-    here = {t: c for t, c in here.items() if c}
-    if here:
+    here = {t: c for t in run.targets if (c := run.cell(t, "light", "predict_one", users))}
+    if here and users is not None:
         trials = sorted({c["trials"] for c in here.values()})
         spread = str(trials[0]) if len(trials) == 1 else f"{trials[0]}{EN_DASH}{trials[-1]}"
         figures = ", ".join(f"{label(t)} {fmt_rps(c['rps'])} req/s" for t, c in here.items())
@@ -66,26 +73,23 @@ def _summary(run: Run) -> Section:
                 f"baseline and Django {fmt_share(django['rps'] / baseline['rps'])}"
             )
         bullets.append(line + ".")
-    if (
-        flask
-        and django
-        and flask["framework_us"] is not None
-        and django["framework_us"] is not None
-    ):
+    # A cell has a framework figure exactly where it has the model's (aggregate.summarise).
+    flask_ms, django_ms = (c["model_ms_mean"] if c else None for c in (flask, django))
+    if flask and django and flask_ms is not None and django_ms is not None:
         bullets.append(
             f"Server CPU per request outside the model (light, one row): Flask "
             f"{fmt_us(flask['framework_us'])} µs, Django {fmt_us(django['framework_us'])} µs"
-            + _model_phrase(flask["model_ms_mean"], django["model_ms_mean"])
+            + _model_phrase(flask_ms, django_ms)
         )
-    heavy_users = aggregate.common_users(run.cells, "heavy", "predict_one")
+    heavy_users = aggregate.common_users(run.cells, "heavy", "predict_one") or 0
     heavy = aggregate.ratio(
         run.cells,
-        ("flask", "heavy", "predict_one", heavy_users or 0),
-        ("django", "heavy", "predict_one", heavy_users or 0),
+        ("flask", "heavy", "predict_one", heavy_users),
+        ("django", "heavy", "predict_one", heavy_users),
     )
     if heavy is not None:
         bullets.append(
-            f"With the heavy model (one-row predictions, {plural(heavy_users or 0, 'user')}) "
+            f"With the heavy model (one-row predictions, {plural(heavy_users, 'user')}) "
             f"Flask serves {fmt_ratio(heavy)} Django's throughput."
         )
     claims = run.results.get("claims") or []
@@ -111,9 +115,7 @@ def _summary(run: Run) -> Section:
         cautions.append("the parity gate FAILED: the apps did not answer alike")
     if cautions:
         bullets.append("Caution: " + "; ".join(cautions) + ".")
-    if not bullets:
-        bullets.append("No load was measured in this run.")
-    return Section("Summary", [Bullets(bullets[:6])])
+    return view.Section("Summary", [view.Bullets(bullets[:6] or [NOTHING])])
 
 
 def _model_phrase(flask_ms: float, django_ms: float) -> str:
@@ -123,46 +125,30 @@ def _model_phrase(flask_ms: float, django_ms: float) -> str:
     return f"; the model itself took {flask_us} µs under Flask and {django_us} µs under Django."
 
 
-def _claims(run: Run) -> Section:
+def _claims(run: Run) -> view.Section:
     claims = run.results.get("claims") or []
-    rows: list[list[Inline]] = [
-        [
-            f"{c['sentence']}" + (" [1]" if c["source"] else ""),
-            verdict(c["verdict"]),
-            c["figure"] + (" (by design)" if c["basis"] == "by design" else ""),
-            c["interval"] or EN_DASH,
-        ]
-        for c in claims
-    ]
-    headers = ["The claim, as made", "Verdict", "Deciding figure", "Timed interval"]
-    blocks: list[Block] = [table_or_missing(headers, rows)]
+    blocks: list[view.Block] = [view.or_missing(view.tabulate(CLAIM_COLUMNS, claims))]
     sources = sorted({c["source"] for c in claims if c["source"]})
     if sources:
         blocks.append(
-            Para(
+            view.Para(
                 '[1] Quoted from Tricia Pearson, "Flask vs. Django: Which Python Framework is '
                 f'Better for Machine Learning Apps?", Stackify: {", ".join(sources)}. The others '
                 "are the claims as commonly made, not quotations."
             )
         )
-    method = [
-        [c["claim"], c["question"], c["basis"], c["rule"], c["reason"], c["flask"], c["django"]]
-        for c in claims
-    ]
-    if method:
-        blocks.append(Heading("How each claim was decided"))
-        blocks.append(
-            Table(["Claim", "Question", "Basis", "Rule", "Reason", "Flask", "Django"], method)
-        )
+    if claims:
+        blocks.append(view.Heading("How each claim was decided"))
+        blocks.append(view.tabulate(METHOD_COLUMNS, claims))
     rule = run.results.get("decision_rule")
     if rule:
-        blocks.append(Para(("The decision rule, fixed before the run: ", rule)))
+        blocks.append(view.Para(("The decision rule, fixed before the run: ", rule)))
     for aa in run.results.get("aa") or []:
         found = aa["interval"]
         where = f"{aa['variant']} {aa['scenario']}, {aa['source']} at level {aa['level']}"
         if found is None:
             blocks.append(
-                Para(
+                view.Para(
                     f"A/A check ({where}): {plural(len(aa['ratios']), 'usable paired trial')}, "
                     "too few for an interval: timing decides nothing in this cell."
                 )
@@ -174,55 +160,74 @@ def _claims(run: Run) -> Section:
             f"{found['low']:.3f}-{found['high']:.3f}); noise floor {aa['noise_floor']:.1%}, "
             "below which a timed difference is not a finding."
         )
-        if aa["differs"]:
-            blocks.append(
-                Callout(
-                    "WARNING: the A/A pair differs: the same app measured twice gave an "
-                    "interval that excludes 1, so no timed figure of this cell decides a "
-                    "claim. " + line
-                )
-            )
-        else:
-            blocks.append(Para(line))
-    return Section("Claims", blocks)
+        warning = (
+            "WARNING: the A/A pair differs: the same app measured twice gave an interval that "
+            "excludes 1, so no timed figure of this cell decides a claim. "
+        )
+        blocks.append(view.Callout(warning + line) if aa["differs"] else view.Para(line))
+    return view.Section("Claims", blocks)
 
 
-def _throughput(run: Run) -> Section:
-    section = Section("Throughput and latency")
+def _flag(text: str, raised: bool) -> view.Inline:
+    return view.Span(text, "flag") if raised else ""
+
+
+def _latency(p: Percentile) -> Column[Measured]:
+    return Column(f"{PERCENTILE_LABELS[p]} ms", lambda m: fmt_ms(m.figures["latency_ms"][p]), True)
+
+
+def _range(c: CellFigures) -> str:
+    return f"{fmt_rps(c['rps_min'])}{EN_DASH}{fmt_rps(c['rps_max'])}" if c["trials"] > 1 else ""
+
+
+THROUGHPUT_COLUMNS: list[Column[Measured]] = [
+    Column("Scenario", lambda m: view.code(m.scenario)),
+    Column("Users", lambda m: str(m.users), True),
+    Column("Target", lambda m: label(m.target)),
+    Column("Successful req/s median", lambda m: fmt_rps(m.figures["rps"]), True),
+    Column(f"min{EN_DASH}max", lambda m: _range(m.figures), True),
+    *map(_latency, aggregate.PERCENTILES),
+    Column("Failures", lambda m: f"{m.figures['failures']:,}", True),
+    Column("Trials", lambda m: str(m.figures["trials"]), True),
+    Column("Flag", lambda m: _flag(GENERATOR_BOUND, m.figures["generator_bound"])),
+]
+GENERATOR_COLUMNS: list[Column[Measured]] = [
+    Column("Target", lambda m: label(m.target)),
+    Column("Variant", lambda m: m.variant),
+    Column("Scenario", lambda m: view.code(m.scenario)),
+    Column("Users", lambda m: str(m.users), True),
+    Column("Locust CPU by process (of one core)", lambda m: _by_process(m.figures)),
+    Column("Load CPUs busy", lambda m: fmt_share(m.figures["load_cpus_busy"]), True),
+    Column("Flag", lambda m: _flag(GENERATOR_BOUND, m.figures["generator_bound"])),
+]
+
+
+def _by_process(c: CellFigures) -> str:
+    shares = c["generator_cpu_util_by_process"].items()
+    return ", ".join(f"{name} {fmt_share(share)}" for name, share in shares) or MISSING
+
+
+def _throughput(run: Run) -> view.Section:
+    section = view.Section("Throughput and latency")
     if not run.cells:
-        section.blocks.append(Para(NOT_MEASURED))
-        return section
+        return view.Section(section.title, [view.Para(NOT_MEASURED)])
     section.blocks += _throughput_charts(run)
-    headers = ["Scenario", "Users", "Target", "Successful req/s median", f"min{EN_DASH}max"]
-    headers += [f"{PERCENTILE_LABELS[p]} ms" for p in aggregate.PERCENTILES]
-    headers += ["Failures", "Trials", "Flag"]
     for variant in run.variants:
         # Targets side by side within each scenario and users level: the comparison to read.
-        keys = sorted(
-            (c for c in run.cells if c[1] == variant),
-            key=lambda c: (aggregate.sort_key(c)[2], c[3], aggregate.sort_key(c)[0]),
+        order = sorted(
+            (m for m in run.measured() if m.variant == variant),
+            key=lambda m: (aggregate.sort_key(m[:4])[2], m.users, aggregate.sort_key(m[:4])[0]),
         )
-        rows: list[list[Inline]] = []
-        for target, _, scenario, users in keys:
-            c = run.cells[(target, variant, scenario, users)]
-            spread = ""
-            if c["trials"] > 1:
-                spread = f"{fmt_rps(c['rps_min'])}{EN_DASH}{fmt_rps(c['rps_max'])}"
-            latency = [fmt_ms(c["latency_ms"][p]) for p in aggregate.PERCENTILES]
-            flag: Inline = Span(GENERATOR_BOUND, "flag") if c["generator_bound"] else ""
-            failures = f"{c['failures']:,}"
-            row = [code(scenario), str(users), label(target), fmt_rps(c["rps"]), spread, *latency]
-            rows.append([*row, failures, str(c["trials"]), flag])
-        section.blocks.append(Heading(f"{variant.capitalize()} model"))
-        section.blocks.append(Table(headers, rows, frozenset({1, *range(3, 12)})))
+        section.blocks.append(view.Heading(f"{variant.capitalize()} model"))
+        section.blocks.append(view.tabulate(THROUGHPUT_COLUMNS, order))
     # The runner records the threshold it applied; 0.9 is the schema's definition otherwise.
     threshold = (run.results.get("config") or {}).get("generator_bound_threshold", 0.9)
     section.blocks.append(
-        Para(
+        view.Para(
             (
                 "Successful req/s counts only the responses that were what the scenario "
                 "expects, per second of the measured window; failures are counted apart. ",
-                Span(GENERATOR_BOUND, "flag"),
+                view.Span(GENERATOR_BOUND, "flag"),
                 f" marks a cell where, in some trial, a Locust process used {fmt_share(threshold)} "
                 "or more of one core (each Locust process is a single gevent loop: one core is "
                 "all it can use, however many CPUs it was given), or where the CPUs given to "
@@ -233,199 +238,162 @@ def _throughput(run: Run) -> Section:
             )
         )
     )
-    section.blocks += _generator(run)
-    return section
-
-
-def _generator(run: Run) -> list[Block]:
-    rows: list[list[Inline]] = []
-    for (target, variant, scenario, users), c in run.cells.items():
-        shares = ", ".join(
-            f"{name} {fmt_share(share)}"
-            for name, share in c["generator_cpu_util_by_process"].items()
-        )
-        flag: Inline = Span(GENERATOR_BOUND, "flag") if c["generator_bound"] else ""
-        row = [label(target), variant, code(scenario), str(users), shares or MISSING]
-        rows.append([*row, fmt_share(c["load_cpus_busy"]), flag])
-    if not rows:
-        return []
-    headers = ["Target", "Variant", "Scenario", "Users", "Locust CPU by process (of one core)"]
-    headers += ["Load CPUs busy", "Flag"]
     note = (
         "Each Locust process's CPU time over the measured window divided by the window's "
         "length: its share of one core (local: a single process; master and worker-N: "
         "distributed Locust). Load CPUs busy: how busy all the CPUs given to the load "
         "generator and the runner were, with anything. Both are the busiest trial's."
     )
-    return [Heading("The load generator"), Table(headers, rows, frozenset({3, 5})), Para(note)]
+    generator = view.tabulate(GENERATOR_COLUMNS, run.measured())
+    section.blocks += [view.Heading("The load generator"), generator, view.Para(note)]
+    return section
 
 
-def _throughput_charts(run: Run) -> list[Block]:
-    blocks: list[Block] = []
+RangeKey = Literal["rps", "rps_min", "rps_max"]
+RANGE: tuple[RangeKey, ...] = ("rps", "rps_min", "rps_max")
+
+
+def _figure(cell: CellFigures | None, key: RangeKey) -> float | None:
+    return cell[key] if cell else None
+
+
+def _throughput_charts(run: Run) -> list[view.Block]:
+    blocks: list[view.Block] = []
     users = aggregate.busiest_users(run.cells, "light")
     scenarios = ordered((c[2] for c in run.cells if c[1] == "light" and c[3] == users), SCENARIOS)
-    if scenarios:
+    if scenarios and users is not None:
         series = []
         for t in run.targets:
             found = [run.cell(t, "light", s, users) for s in scenarios]
             if any(found):
-                series.append(
-                    charts.Series(
-                        label(t),
-                        colour(t),
-                        [c and c["rps"] for c in found],
-                        [c and c["rps_min"] for c in found],
-                        [c and c["rps_max"] for c in found],
-                    )
+                rps, low, high = (
+                    [_figure(c, k) for c in found] for k in ("rps", "rps_min", "rps_max")
                 )
+                series.append(charts.Series(label(t), colour(t), rps, low, high))
         title = f"Median requests per second by scenario, light model, {plural(users, 'user')}"
-        svg = charts.grouped_bars(
-            title,
-            scenarios,
-            series,
-            y_label="requests per second",
-            x_label="scenario",
-            unit="req/s",
-        )
-        caption = f"{title}. Whiskers span the lowest and highest trial."
-        blocks.append(Chart(svg, caption))
+        axes = charts.Axes(title, "requests per second", "scenario", "req/s")
+        svg = charts.grouped_bars(axes, scenarios, series)
+        blocks.append(view.Chart(svg, f"{title}. Whiskers span the lowest and highest trial."))
     users = aggregate.common_users(run.cells, "light", "predict_one")
-    found = {t: run.cell(t, "light", "predict_one", users) for t in run.targets}
-    found = {t: c for t, c in found.items() if c}
-    if found:
-        percentiles = ["p50", "p90", "p99", "p999"]
+    at = {t: c for t in run.targets if (c := run.cell(t, "light", "predict_one", users))}
+    if at and users is not None:
+        percentiles = aggregate.PERCENTILES[:-1]
         series = [
             charts.Series(label(t), colour(t), [c["latency_ms"][p] for p in percentiles])
-            for t, c in found.items()
+            for t, c in at.items()
         ]
         title = f"Latency percentiles, light model, one-row predictions, {plural(users, 'user')}"
-        svg = charts.grouped_bars(
-            title,
-            [PERCENTILE_LABELS[p] for p in percentiles],
-            series,
-            y_label="response time (ms)",
-            x_label="percentile",
-            unit="ms",
-        )
-        blocks.append(Chart(svg, f"{title} (medians over trials)."))
+        axes = charts.Axes(title, "response time (ms)", "percentile", "ms")
+        svg = charts.grouped_bars(axes, [PERCENTILE_LABELS[p] for p in percentiles], series)
+        blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     levels = aggregate.users_levels(run.cells, "light", "predict_one")
     if len(levels) > 1:
         series = [
-            charts.Series(
-                label(t),
-                colour(t),
-                [(run.cell(t, "light", "predict_one", u) or {}).get("rps") for u in levels],
-            )
+            charts.Series(label(t), colour(t), [_figure(c, "rps") for c in found])
             for t in run.targets
-            if any(run.cell(t, "light", "predict_one", u) for u in levels)
+            if any(found := [run.cell(t, "light", "predict_one", u) for u in levels])
         ]
         title = "Requests per second against concurrent users, light model, one-row predictions"
-        svg = charts.line_chart(
-            title,
-            levels,
-            series,
-            y_label="requests per second",
-            x_label="concurrent users (log scale)",
-            unit="req/s",
+        axes = charts.Axes(title, "requests per second", "concurrent users (log scale)", "req/s")
+        blocks.append(
+            view.Chart(charts.line_chart(axes, levels, series), f"{title} (medians over trials).")
         )
-        blocks.append(Chart(svg, f"{title} (medians over trials)."))
     return blocks
 
 
-def _calibration(run: Run) -> Section:
+CALIBRATION_COLUMNS: list[Column[Calibration]] = [
+    Column("Target", lambda e: label(e["target"])),
+    Column("Variant", lambda e: e["variant"]),
+    Column("Scenario", lambda e: view.code(e["scenario"])),
+    Column("Users", lambda e: str(e["users"]), True),
+    Column("Locust req/s", lambda e: fmt_rps(e["locust_rps"]), True),
+    Column("wrk req/s", lambda e: fmt_rps(e["wrk_rps"]), True),
+    Column("Locust/wrk", lambda e: f"{e['locust_to_wrk']:.2f}", True),
+    Column("wrk p50 ms", lambda e: fmt_ms(e["wrk_latency_ms"]["p50"]), True),
+    Column("wrk p99 ms", lambda e: fmt_ms(e["wrk_latency_ms"]["p99"]), True),
+    Column("Flag", lambda e: _flag(GENERATOR_LIMITED, e["generator_limited"])),
+]
+
+
+def _calibration(run: Run) -> view.Section:
     entries = sorted(
         run.results.get("calibration") or [],
         key=lambda e: aggregate.sort_key(aggregate.cell_of(e)),
     )
-    rows: list[list[Inline]] = [
-        [
-            label(e["target"]),
-            e["variant"],
-            code(e["scenario"]),
-            str(e["users"]),
-            fmt_rps(e["locust_rps"]),
-            fmt_rps(e["wrk_rps"]),
-            f"{e['locust_to_wrk']:.2f}",
-            fmt_ms(e["wrk_latency_ms"]["p50"]),
-            fmt_ms(e["wrk_latency_ms"]["p99"]),
-            Span(GENERATOR_LIMITED, "flag") if e["generator_limited"] else "",
-        ]
-        for e in entries
-    ]
-    headers = ["Target", "Variant", "Scenario", "Users", "Locust req/s", "wrk req/s"]
-    headers += ["Locust/wrk", "wrk p50 ms", "wrk p99 ms", "Flag"]
-    blocks: list[Block] = [table_or_missing(headers, rows, range(3, 9))]
-    if rows:
+    blocks: list[view.Block] = [view.or_missing(view.tabulate(CALIBRATION_COLUMNS, entries))]
+    if entries:
         blocks.append(
-            Para(
+            view.Para(
                 (
                     "wrk, a load generator written in C, drove the same load to check Locust's "
                     "figure. ",
-                    Span(GENERATOR_LIMITED, "flag"),
+                    view.Span(GENERATOR_LIMITED, "flag"),
                     " marks a Locust/wrk ratio below 0.90: there Locust could not produce the "
                     "load the server could take, so compare targets on wrk's figure.",
                 )
             )
         )
-    return Section("Calibration against wrk", blocks)
+    return view.Section("Calibration against wrk", blocks)
 
 
-def _at_common_users(run: Run, scenario: str) -> list[tuple[str, str, int, dict]]:
+def _model_us(c: CellFigures) -> float | None:
+    return None if c["model_ms_mean"] is None else c["model_ms_mean"] * 1000
+
+
+def _framework_share(c: CellFigures) -> float | None:
+    cpu, framework = c["server_cpu_us_per_request"], c["framework_us"]
+    return framework / cpu if framework is not None and cpu else None
+
+
+CPU_COLUMNS: list[Column[Measured]] = [
+    Column("Target", lambda m: label(m.target)),
+    Column("Variant", lambda m: m.variant),
+    Column("Users", lambda m: str(m.users), True),
+    Column("CPU µs/request", lambda m: fmt_us(m.figures["server_cpu_us_per_request"]), True),
+    Column("Model µs", lambda m: fmt_us(_model_us(m.figures)), True),
+    Column("Framework µs", lambda m: fmt_us(m.figures["framework_us"]), True),
+    Column("Framework share", lambda m: fmt_share(_framework_share(m.figures)), True),
+]
+
+
+def _cpu(run: Run) -> view.Section:
     # One users level per variant, the highest every target reached, so targets compare alike.
-    found = []
-    for variant in run.variants:
-        users = aggregate.common_users(run.cells, variant, scenario)
-        for target in run.targets:
-            c = run.cell(target, variant, scenario, users)
-            if c and users is not None:
-                found.append((target, variant, users, c))
-    return found
-
-
-def _cpu(run: Run) -> Section:
-    found = _at_common_users(run, "predict_one")
-    rows: list[list[Inline]] = []
-    for target, variant, users, c in found:
-        model_us = None if c["model_ms_mean"] is None else c["model_ms_mean"] * 1000
-        cpu = c["server_cpu_us_per_request"]
-        share = c["framework_us"] / cpu if c["framework_us"] is not None and cpu else None
-        row = [label(target), variant, str(users), fmt_us(cpu), fmt_us(model_us)]
-        rows.append([*row, fmt_us(c["framework_us"]), fmt_share(share)])
-    headers = ["Target", "Variant", "Users", "CPU µs/request", "Model µs", "Framework µs"]
-    headers.append("Framework share")
-    blocks: list[Block] = []
-    stacked = [(t, v, c) for t, v, _, c in found if c["framework_us"] is not None]
+    found = [
+        Measured(target, variant, "predict_one", users, c)
+        for variant in run.variants
+        if (users := aggregate.common_users(run.cells, variant, "predict_one")) is not None
+        for target in run.targets
+        if (c := run.cell(target, variant, "predict_one", users))
+    ]
+    blocks: list[view.Block] = []
+    stacked = [
+        (m, model_us, framework_us)
+        for m in found
+        if (model_us := _model_us(m.figures)) is not None
+        and (framework_us := m.figures["framework_us"]) is not None
+    ]
     if stacked:
-        categories = [f"{label(t)} · {v}" for t, v, _ in stacked]
         segments = [
-            charts.Series(
-                "model", MODEL_COLOUR, [c["model_ms_mean"] * 1000 for _, _, c in stacked]
-            ),
+            charts.Series("model", MODEL_COLOUR, [model for _, model, _ in stacked]),
             charts.Series(
                 "framework",
                 OTHER_COLOUR,
-                [c["framework_us"] for _, _, c in stacked],
-                colours=[colour(t) for t, _, _ in stacked],
+                [framework for _, _, framework in stacked],
+                colours=[colour(m.target) for m, _, _ in stacked],
             ),
         ]
         legend = [("model", MODEL_COLOUR)] + [
-            (f"framework: {label(t)}", colour(t)) for t in ordered(t for t, _, _ in stacked)
+            (f"framework: {label(t)}", colour(t)) for t in ordered(m.target for m, _, _ in stacked)
         ]
         title = "Server CPU per one-row prediction, split into model and framework"
-        svg = charts.stacked_bars(
-            title,
-            categories,
-            segments,
-            y_label="CPU per request (µs)",
-            x_label="target and model variant",
-            unit="µs",
-            legend=legend,
-        )
-        blocks.append(Chart(svg, f"{title} (medians over trials)."))
-    blocks.append(table_or_missing(headers, rows, range(2, 7)))
-    if rows:
+        axes = charts.Axes(title, "CPU per request (µs)", "target and model variant", "µs", legend)
+        categories = [f"{label(m.target)} · {m.variant}" for m, _, _ in stacked]
+        svg = charts.stacked_bars(axes, categories, segments)
+        blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
+    blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
+    if found:
         blocks.append(
-            Para(
+            view.Para(
                 "CPU is the CPU time of the whole gunicorn process tree over Locust's measured "
                 "window (read by Locust itself as it reset its statistics after the warm-up and "
                 "as its users, having finished the requests they had in flight, stopped) divided "
@@ -436,38 +404,36 @@ def _cpu(run: Run) -> Section:
                 "the most trials (the highest on a tie)."
             )
         )
-    return Section("CPU per request", [*blocks, *in_process(run.results.get("overhead") or [])])
+    blocks += in_process(run.results.get("overhead") or [])
+    return view.Section("CPU per request", blocks)
 
 
-def in_process(overhead: list[dict[str, Any]]) -> list[Block]:
+IN_PROCESS_COLUMNS: list[Column[Overhead]] = [
+    Column("Target", lambda r: label(r["target"])),
+    Column("Health µs", lambda r: fmt_us(r["health_us"]), True),
+    Column("Predict µs", lambda r: fmt_us(r["predict_us"]), True),
+    Column("Canned µs", lambda r: fmt_us(r["predict_canned_us"]), True),
+    Column("Model in request µs", lambda r: fmt_us(r["model_in_request_us"]), True),
+    Column("Model alone µs", lambda r: fmt_us(r["model_alone_us"]), True),
+    # Flask's envelope check takes well under a microsecond: one decimal, not zero.
+    Column("Envelope µs", lambda r: fmt_us(r["envelope_us"], 1), True),
+]
+
+
+def in_process(overhead: list[Overhead]) -> list[view.Block]:
     """Return each target's cost per call in process, and each app's extra over the baseline."""
-    found = {r["target"]: r for r in overhead}
+    found: dict[str, Overhead] = {r["target"]: r for r in overhead}
     if not found:
         return []
     names = ordered(found)
-    rows: list[list[Inline]] = [
-        [
-            label(name),
-            fmt_us(found[name]["health_us"]),
-            fmt_us(found[name]["predict_us"]),
-            fmt_us(found[name]["predict_canned_us"]),
-            fmt_us(found[name]["model_in_request_us"]),
-            fmt_us(found[name]["model_alone_us"]),
-            # Flask's envelope check takes well under a microsecond: one decimal, not zero.
-            fmt_us(found[name]["envelope_us"], 1),
-        ]
-        for name in names
-    ]
-    headers = ["Target", "Health µs", "Predict µs", "Canned µs", "Model in request µs"]
-    headers += ["Model alone µs", "Envelope µs"]
-    blocks: list[Block] = [
-        Heading("In process, without server or network"),
-        Table(headers, rows, frozenset(range(1, 7))),
-        Para(
+    blocks: list[view.Block] = [
+        view.Heading("In process, without server or network"),
+        view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in names]),
+        view.Para(
             (
                 "Each target's WSGI callable called directly, in its own interpreter on one "
                 "server CPU (",
-                code("python -m benchmarks overhead"),
+                view.code("python -m benchmarks overhead"),
                 "), process CPU per call, the fastest of 7 loops; one-row light-model "
                 "predictions. Health: GET /health/live, the framework's floor. Canned: the "
                 "prediction with the model's answer computed beforehand, so only the request's "
@@ -479,17 +445,19 @@ def in_process(overhead: list[dict[str, Any]]) -> list[Block]:
     ]
     base = found.get("baseline")
     if base:
-        items: list[Inline] = []
-        for name in names:
-            if name != "baseline":
-                split = aggregate.split_over_baseline(found[name], base)
-                items.append(
+        others = [name for name in names if name != "baseline"]
+        splits = [(name, aggregate.split_over_baseline(found[name], base)) for name in others]
+        blocks.append(
+            view.Bullets(
+                [
                     f"{label(name)}: {fmt_us(split['extra_us'])} µs per prediction over the "
                     f"baseline, {fmt_us(split['own_code_us'])} µs in its own code and "
                     f"{fmt_us(split['interference_us'])} µs in the model and its code slowing "
                     "each other."
-                )
-        blocks.append(Bullets(items))
+                    for name, split in splits
+                ]
+            )
+        )
     return blocks
 
 

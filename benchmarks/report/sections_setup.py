@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
+from benchmarks.report import view
 from benchmarks.report.formatting import (
     EN_DASH,
     MISSING,
@@ -13,19 +14,7 @@ from benchmarks.report.formatting import (
     fmt_value,
     ordered,
 )
-from benchmarks.report.view import (
-    Block,
-    Bullets,
-    Heading,
-    Inline,
-    Para,
-    Run,
-    Section,
-    Span,
-    Table,
-    code,
-    table_or_missing,
-)
+from benchmarks.report.view import Block, Inline, Para, Run, Section, Span, Table, code
 from benchmarks.results.vocabulary import SCENARIOS
 
 
@@ -98,11 +87,11 @@ def _methodology(run: Run) -> Section:
         facts.append(f"Decision rule, fixed before the run: {run.results['decision_rule']}")
     if run.results.get("duration_s"):
         facts.append(f"The whole run took {run.results['duration_s'] / 60:.1f} min.")
-    blocks: list[Block] = [Bullets(facts) if facts else Para(NOT_MEASURED)]
+    blocks: list[Block] = [view.Bullets(facts) if facts else Para(NOT_MEASURED)]
     settings = {k: v for k, v in config.items() if not _is_records(v)}
     rows: list[list[Inline]] = [[code(k), fmt_value(v)] for k, v in flatten(settings)]
     if rows:
-        blocks += [Heading("Configuration"), Table(["Setting", "Value"], rows)]
+        blocks += [view.Heading("Configuration"), Table(["Setting", "Value"], rows)]
     for key, records in config.items():
         if _is_records(records):
             # A list of records, such as the planned cells, reads best as its own table.
@@ -110,7 +99,7 @@ def _methodology(run: Run) -> Section:
             table_rows: list[list[Inline]] = [
                 [fmt_value(record.get(column, MISSING)) for column in columns] for record in records
             ]
-            blocks += [Heading(f"Configuration: {key}"), Table(columns, table_rows)]
+            blocks += [view.Heading(f"Configuration: {key}"), Table(columns, table_rows)]
     return Section("Methodology", blocks)
 
 
@@ -125,7 +114,7 @@ def _environment(run: Run) -> Section:
     rows: list[list[Inline]] = [
         [code(k), fmt_value(v)] for k, v in flatten(run.results.get("environment") or {})
     ]
-    return Section("Environment", [table_or_missing(["Key", "Value"], rows)])
+    return Section("Environment", [view.or_missing(Table(["Key", "Value"], rows))])
 
 
 SECTIONS = (_methodology, _environment)

@@ -7,17 +7,23 @@ many workers a GiB holds. ``text`` prints the same blocks for the terminal.
 
 from __future__ import annotations
 
-from typing import Any
-
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
 from benchmarks.report import charts, plain
-from benchmarks.report.formatting import NOT_MEASURED, colour, fmt_mib, fmt_share, label, ordered
-from benchmarks.report.view import Block, Chart, Para, Run, Section, Table, code
+from benchmarks.report.formatting import (
+    NOT_MEASURED,
+    TINTS,
+    colour,
+    fmt_mib,
+    fmt_share,
+    label,
+    ordered,
+)
+from benchmarks.report.view import Block, Chart, Inline, Para, Run, Section, Table, code
+from benchmarks.results.scaling import Workers, WorkersFit
 from benchmarks.results.vocabulary import VARIANTS
 
-# Each app's colour for the light model with gc.freeze(), a lighter tint for the heavy one, and
-# other hues without the freeze; the legend names every line.
-HEAVY_COLOURS = {"flask": "#8fb0ea", "django": "#7cc4a6"}
+# Each app's colour for the light model with gc.freeze(), its framework's tint for the heavy one,
+# and other hues without the freeze; the legend names every line.
 FREEZE_OFF_COLOURS = {
     ("flask", "light"): "#c0392b",
     ("flask", "heavy"): "#e59866",
@@ -26,24 +32,24 @@ FREEZE_OFF_COLOURS = {
 }
 
 
-def _colour(fit: dict[str, Any]) -> str:
+def _colour(fit: WorkersFit) -> str:
     if not fit["freeze"]:
         return FREEZE_OFF_COLOURS.get((fit["app"], fit["variant"]), colour(fit["app"]))
     if fit["variant"] == "heavy":
-        return HEAVY_COLOURS.get(fit["app"], colour(fit["app"]))
+        return TINTS.get(fit["app"], colour(fit["app"]))
     return colour(fit["app"])
 
 
-def _freeze(fit: dict[str, Any]) -> str:
+def _freeze(fit: WorkersFit) -> str:
     return "gc.freeze()" if fit["freeze"] else "no freeze"
 
 
-def _spread(fit: dict[str, Any]) -> str:
-    anon = fit.get("spread_anon")
-    return fmt_share(fit.get("spread")) + ("" if anon is None else f"; {anon:.1%}")
+def _spread(fit: WorkersFit) -> str:
+    anon = fit["spread_anon"]
+    return fmt_share(fit["spread"]) + ("" if anon is None else f"; {anon:.1%}")
 
 
-def _chart(workers: dict[str, Any]) -> list[Block]:
+def _chart(workers: Workers) -> list[Block]:
     """Return one chart per model variant: a line per app and gc.freeze() setting, preloaded.
 
     The servers without preload (``--full``) are in the table only: one chart keeps to four
@@ -64,26 +70,19 @@ def _chart(workers: dict[str, Any]) -> list[Block]:
             for f in shown
         ]
         title = f"Total PSS of the server against gunicorn workers ({variant} model, preloaded)"
-        svg = charts.line_chart(
-            title,
-            counts,
-            series,
-            y_label="MiB (master and workers)",
-            x_label="gunicorn workers",
-            unit="MiB",
-            log_x=False,
-        )
+        axes = charts.Axes(title, "MiB (master and workers)", "gunicorn workers", "MiB")
+        svg = charts.line_chart(axes, counts, series, log_x=False)
         blocks.append(Chart(svg, title + "; the slope of each line is what one more worker costs."))
     return blocks
 
 
-def _table(workers: dict[str, Any]) -> Table:
+def _table(workers: Workers) -> Table:
     shown = fits(workers)
     counts = sorted({n for f in shown for n in f["counts"]})
     headers = ["App", "Variant", "Setting", *(f"PSS {n} w MiB" for n in counts)]
     headers += ["MiB per added worker", "Anonymous MiB per added worker", "Workers per GiB"]
     headers += ["USS per worker MiB", "Spread between rounds"]
-    rows = []
+    rows: list[list[Inline]] = []
     for f in shown:
         totals = dict(zip(f["counts"], f["total_pss_mib"], strict=True))
         setting = f"{'preload' if f['preload'] else 'no preload'}, {_freeze(f)}"
@@ -94,7 +93,7 @@ def _table(workers: dict[str, Any]) -> Table:
                 setting,
                 *(fmt_mib(totals.get(n)) for n in counts),
                 fmt_mib(f["marginal_mib"]),
-                fmt_mib(f.get("marginal_anon_mib")),
+                fmt_mib(f["marginal_anon_mib"]),
                 fmt_mib(f["workers_per_gib"], 0),
                 fmt_mib(worker_uss(workers, f)),
                 _spread(f),
@@ -103,7 +102,7 @@ def _table(workers: dict[str, Any]) -> Table:
     return Table(headers, rows, frozenset(range(3, len(headers))))
 
 
-def blocks(workers: dict[str, Any]) -> list[Block]:
+def blocks(workers: Workers) -> list[Block]:
     """Return the charts, the table of fits, how they were measured and what gc.freeze() saves."""
     found: list[Block] = [
         *_chart(workers),
@@ -146,7 +145,7 @@ def blocks(workers: dict[str, Any]) -> list[Block]:
                 + "."
             )
         )
-    unserved = sum(not all(row["served"]) for row in workers.get("rows", []))
+    unserved = sum(not all(row["served"]) for row in workers["rows"])
     if unserved:
         found.append(
             Para(f"{unserved} reading(s) include a worker whose CPU time never moved: not served.")
@@ -161,7 +160,7 @@ def _workers(run: Run) -> Section:
     return Section("Memory per worker", blocks(workers))
 
 
-def text(workers: dict[str, Any]) -> str:
+def text(workers: Workers) -> str:
     """Return the figures as plain text for the terminal."""
     heading = (
         f"{workers['mode']} plan, {workers['rounds']} round(s), servers on CPU "

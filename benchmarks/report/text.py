@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from benchmarks.analysis import compare as comparison
-from benchmarks.analysis import judge
+from benchmarks.analysis import decision, judge
+from benchmarks.analysis import ladders as climbing
 from benchmarks.analysis.judge import Judgement
 from benchmarks.report import (
     plain,
@@ -21,41 +22,52 @@ from benchmarks.report import (
     sections_ladders,
     sections_load,
 )
-from benchmarks.report.formatting import MISSING, fmt_ms, fmt_rps, fmt_us
-from benchmarks.report.view import Block, Para, Table, code
-from benchmarks.results.records import Dependencies, LinesOfCode, Results, SecurityCheck
+from benchmarks.report.formatting import MISSING, Facts, fmt_ms, fmt_rps, fmt_us
+from benchmarks.report.view import Block, Inline, Para, Table, code
+from benchmarks.results.records import (
+    Cost,
+    Dependencies,
+    Ladders,
+    LinesOfCode,
+    Overhead,
+    Results,
+    SecurityCheck,
+    Throughput,
+)
+from benchmarks.results.scaling import CapacityResults, SoakRun
 
 
-def throughput(result: dict) -> str:
+def throughput(result: Throughput, facts: Facts) -> str:
     """Return a plain-text table of the medians and ratios to the baseline (and to the floors)."""
     caption = (
         f"{result['scenario']} ({result['variant']} model), {result['trials']} trials x "
         f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
         f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}"
     )
-    return plain.render([Para(caption), sections_ladders.throughput(result)])
+    return plain.render([Para(caption), sections_ladders.throughput(result, facts)])
 
 
-def overhead(results: list[dict[str, Any]]) -> str:
+def overhead(results: list[Overhead]) -> str:
     """Return a plain-text table, and each app's extra cost over the baseline when measured."""
     return plain.render(sections_load.in_process(results))
 
 
-def cost(result: dict[str, Any]) -> str:
+def cost(result: Cost, facts: Facts) -> str:
     """Return a plain-text table of instructions per request, and each target's start-up."""
-    found = sections_cost.blocks(result, rungs=True)
+    found = sections_cost.blocks(result, facts, rungs=True)
     return plain.render([*found, Para(f"Counted in {result['seconds']:.0f} s.")])
 
 
-def ladders(result: dict[str, Any]) -> str:
+def ladders(result: Ladders, facts: Facts) -> str:
     """Return a plain-text table of the rungs, and the rungs measured under load."""
-    found = sections_ladders.blocks({"ladders": result})
-    load = [sections_ladders.throughput(result["load"])] if result.get("load") else []
+    found = sections_ladders.blocks(result, climbing.climb(result, None))
+    load = [sections_ladders.throughput(result["load"], facts)] if result["load"] else []
     return plain.render([*found, *load])
 
 
-def micro(results: list[dict]) -> str:
+def micro(results: list[dict[str, Any]]) -> str:
     """Return a plain-text table of every host's cases."""
+    # measure/micro.py and measure/remote.py return plain dicts: no results record holds them.
     rows = [
         [
             result["host"],
@@ -73,7 +85,7 @@ def micro(results: list[dict]) -> str:
     return plain.render([Table(headers, rows, frozenset({1, 3, 4, 5, 6}))])
 
 
-def soak(results: dict[str, Any]) -> str:
+def soak(results: SoakRun) -> str:
     """Return a plain-text summary."""
     return plain.render(
         sections_checks.soak(results["apps"], results["seconds"], results["fraction"])
@@ -82,14 +94,14 @@ def soak(results: dict[str, Any]) -> str:
 
 def security(checks: list[SecurityCheck]) -> str:
     """Return every check with each app's result, pass or FAIL."""
-    return plain.render(sections_checks.security(list(checks)))
+    return plain.render(sections_checks.security(checks))
 
 
 def judgement(results: Results, judged: Judgement) -> str:
     """Return a stored run's verdicts judged again, and what moved them."""
     before = {claim["id"]: claim["verdict"] for claim in results["claims"]}
     moved = {change.id for change in judged.changes}
-    rows = [
+    rows: list[list[Inline]] = [
         [c["id"], before.get(c["id"], MISSING), c["verdict"], "DIFFERS" if c["id"] in moved else ""]
         for c in judged.claims
     ]
@@ -111,7 +123,7 @@ def judgement(results: Results, judged: Judgement) -> str:
     return plain.render(found)
 
 
-def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
+def compare(a: Results, b: Results) -> str:
     """Return a plain-text table of the changes, marking those beyond each metric's noise.
 
     Raises ``compare.Incomparable`` when the runs did not measure alike.
@@ -129,7 +141,7 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
             for name, r in (("A", a), ("B", b))
         ),
     ]
-    changed = [
+    changed: list[list[Inline]] = [
         [
             *(code(part) if i == 2 else str(part) for i, part in enumerate(row["cell"])),
             row["label"],
@@ -152,13 +164,13 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
         Para(
             f"{significant} of {len(rows)} figures changed by more than the noise. noise: how far "
             "that metric spread over the cell's trials, (max - min) / median, in the run that "
-            f"spread more, and at least {comparison.MIN_EFFECT:.0%}; a cell measured once has no "
+            f"spread more, and at least {decision.MIN_EFFECT:.0%}; a cell measured once has no "
             "spread, so only that floor applies to it."
         )
     )
     held = comparison.verdicts(a, b)
     if held:
-        verdicts = [
+        verdicts: list[list[Inline]] = [
             [v["id"], v["before"] or MISSING, v["after"] or MISSING, "yes" if v["held"] else "NO"]
             for v in held
         ]
@@ -194,7 +206,7 @@ def footprint(
     )
 
 
-def capacity(results: dict[str, Any]) -> str:
+def capacity(results: CapacityResults) -> str:
     """Return each app's capacity at the p99 target and its cost per million, one line each."""
     found = sections_capacity.blocks(results)
     return plain.render([*found, Para(f"Searched in {results['duration_s']:.0f} s.")])
@@ -211,7 +223,7 @@ def remote(results: dict[str, Any]) -> str:
         else "Locust: one local process"
     )
     unmeasured = "not measurable remotely"
-    rows = [
+    rows: list[list[Inline]] = [
         [
             code(phase["target"]),
             code(phase["scenario"]),

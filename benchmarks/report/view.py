@@ -5,13 +5,13 @@ Blocks are plain data; each names its ``block_type`` so a template can pick the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Generic, NamedTuple, TypeVar
 
 from markupsafe import Markup
 
-from benchmarks.analysis.aggregate import Cell
+from benchmarks.analysis.aggregate import Cell, CellFigures
 from benchmarks.report.formatting import NOT_MEASURED, ordered
 from benchmarks.results.records import Results
 from benchmarks.results.vocabulary import VARIANTS
@@ -27,6 +27,7 @@ class Span:
 
 
 Inline = str | Span | tuple[str | Span, ...]
+R = TypeVar("R")  # a record a table shows a row of
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,35 @@ def verdict(text: str) -> Span:
     return Span(text, "verdict", "-".join(text.replace("(", " ").replace(")", " ").split()))
 
 
-def table_or_missing(
-    headers: list[str], rows: list[list[Inline]], numeric: Iterable[int] = ()
-) -> Table | Para:
+@dataclass(frozen=True)
+class Column(Generic[R]):
+    """One column of a table of records: its header, its cell of a record, its alignment."""
+
+    header: str
+    cell: Callable[[R], Inline]
+    numeric: bool = False  # right-aligned
+
+
+def tabulate(columns: Sequence[Column[R]], records: Iterable[R]) -> Table:
+    """Return a table with a row per record and a cell per column."""
+    rows = [[column.cell(record) for column in columns] for record in records]
+    numeric = frozenset(i for i, column in enumerate(columns) if column.numeric)
+    return Table([column.header for column in columns], rows, numeric)
+
+
+def or_missing(table: Table) -> Table | Para:
     """Return the table, or a line saying nothing was measured when it has no rows."""
-    return Table(headers, rows, frozenset(numeric)) if rows else Para(NOT_MEASURED)
+    return table if table.rows else Para(NOT_MEASURED)
+
+
+class Measured(NamedTuple):
+    """One cell of the run and its figures over the trials: a row of the tables on load."""
+
+    target: str
+    variant: str
+    scenario: str
+    users: int
+    figures: CellFigures
 
 
 @dataclass(frozen=True)
@@ -131,7 +156,7 @@ class Run:
     """The results with their cells aggregated once."""
 
     results: Results
-    cells: dict[Cell, dict]
+    cells: dict[Cell, CellFigures]
 
     @property
     def targets(self) -> list[str]:
@@ -141,5 +166,10 @@ class Run:
     def variants(self) -> list[str]:
         return ordered((c[1] for c in self.cells), VARIANTS)
 
-    def cell(self, target: str, variant: str, scenario: str, users: int | None) -> dict | None:
+    def cell(
+        self, target: str, variant: str, scenario: str, users: int | None
+    ) -> CellFigures | None:
         return None if users is None else self.cells.get((target, variant, scenario, users))
+
+    def measured(self) -> list[Measured]:
+        return [Measured(*cell, figures) for cell, figures in self.cells.items()]

@@ -91,7 +91,7 @@ def test_throughput_cli_measures_the_floors(tmp_path: Path) -> None:
         assert row["errors"] == 0
         assert row["rps"] > 50
         assert row["cpu_us_per_request"] > 0
-    table = text.throughput(result)
+    table = text.throughput(result, targets.facts())
     assert f"1.00{formatting.TIMES}" in table  # the baseline against itself
     assert "django-floor" in table
 

@@ -9,6 +9,7 @@ from typing import get_type_hints
 
 import pytest
 
+from benchmarks import targets
 from benchmarks.analysis import aggregate
 from benchmarks.report import build, formatting, render, text, view
 from benchmarks.results import records, scaling, vocabulary
@@ -271,17 +272,41 @@ def test_throughput_table_gives_each_app_its_ratio_to_its_floor() -> None:
         "load_cpus": "1",
         "summary": {"baseline": row(2000), "flask-floor": row(1600), "flask": row(1200)},
     }
-    lines = {line.split()[0]: line.split() for line in text.throughput(result).splitlines()[2:]}
+    printed = text.throughput(result, targets.facts())
+    lines = {line.split()[0]: line.split() for line in printed.splitlines()[2:]}
     times, missing = formatting.TIMES, formatting.MISSING
     assert lines["flask"][3:5] == [f"0.60{times}", f"0.75{times}"]  # 1200/2000 and 1200/1600
     assert lines["flask-floor"][3:5] == [f"0.80{times}", missing]
     assert lines["baseline"][3:5] == [f"1.00{times}", missing]
 
 
+def test_relations_between_targets_come_from_the_facts_not_the_names(results: Results) -> None:
+    renamed = {"flask-floor": "flask-minimal", "flask+cors": "flask-with-cors"}
+    cost = results["cost"]
+    for row in cost["rows"]:
+        row["target"] = renamed.get(row["target"], row["target"])
+    cost["startup"] = {renamed.get(n, n): count for n, count in cost["startup"].items()}
+    facts = results["targets"]
+    results["targets"] = {renamed.get(n, n): found for n, found in facts.items()}
+    results["targets"]["flask"]["floor"] = "flask-minimal"
+    markdown = render.render_markdown(results)
+    section = markdown.split("## Instructions per request")[1].split("\n## ")[0]
+    assert "| Flask floor | light |" in section  # its kind is floor, whatever its name
+    assert "flask-with-cors" not in section  # a rung, though its name has no "+"
+    assert re.search(r"\nflask-with-cors +light", text.cost(cost, results["targets"]))
+    load = results["ladders"]["load"]
+    assert load is not None
+    load["summary"]["flask-minimal"] = load["summary"]["flask"] | {"rps": 2 * 610.0}
+    load["summary"]["flask"]["rps"] = 610.0
+    printed = text.throughput(load, results["targets"])
+    flask = next(line for line in printed.splitlines() if line.startswith("flask "))
+    assert f"0.50{formatting.TIMES}" in flask  # against the floor the facts name
+
+
 def test_the_terminal_prints_the_reports_own_tables(results: Results) -> None:
     markdown = render.render_markdown(results)
     printed = {
-        "cost": text.cost(results["cost"]),
+        "cost": text.cost(results["cost"], results["targets"]),
         "capacity": text.capacity(results["capacity"]),
         "overhead": text.overhead(results["overhead"]),
         "security": text.security(results["security"]),
@@ -294,7 +319,7 @@ def test_the_terminal_prints_the_reports_own_tables(results: Results) -> None:
         "soak": text.soak(
             {"seconds": 60.0, "fraction": 0.7, "apps": results["reliability"]["soak"]}
         ),
-        "ladders": text.ladders(results["ladders"]),
+        "ladders": text.ladders(results["ladders"], results["targets"]),
     }
     for name, table in printed.items():
         assert "<svg" not in table, name
