@@ -55,7 +55,12 @@ def security(checks: list[dict[str, Any]]) -> list[Block]:
         rows.append(row)
     blocks: list[Block] = [table_or_missing(["Check", *map(label, apps)], rows)]
     if rows:
-        blocks.append(Para("✓: the app passed the check as configured; ✗: it did not."))
+        blocks.append(
+            Para(
+                "✓: the app passed the check as configured; ✗: it did not; no mark: the check "
+                "does not apply to the app (neither passed nor failed)."
+            )
+        )
     return blocks
 
 
