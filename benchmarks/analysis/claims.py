@@ -146,11 +146,11 @@ def extensions_slow(results: Results) -> Claim:
 
 def secure_by_default(results: Results) -> Claim:
     """Django is secure by default."""
-    checks = results["security"]
-    passed = {
-        app: [c["check"] for c in checks if c["passed"].get(app)]
-        for app in ("flask-default", "django-default")
-    }
+    apps = ("flask-default", "django-default")
+    # A check that does not apply to one default app (passed is None) is left out for both.
+    checks = [c for c in results["security"] if all(c["passed"].get(a) is not None for a in apps)]
+    left_out = [c["check"] for c in results["security"] if c not in checks]
+    passed = {app: [c["check"] for c in checks if c["passed"].get(app)] for app in apps}
     if not checks:
         return claim_record(
             "secure-by-default",
@@ -159,13 +159,16 @@ def secure_by_default(results: Results) -> Claim:
             "-",
             "-",
             "not measurable here",
-            "No security probe in this run.",
+            "No security check applies to both default apps in this run."
+            if left_out
+            else "No security probe in this run.",
         )
     flask, django = len(passed["flask-default"]), len(passed["django-default"])
     verdict: Verdict = (
         "supported" if django > flask else "contradicted" if django < flask else "inconclusive"
     )
     only_django = sorted(set(passed["django-default"]) - set(passed["flask-default"]))
+    only_flask = sorted(set(passed["flask-default"]) - set(passed["django-default"]))
     return claim_record(
         "secure-by-default",
         "Django is secure by default.",
@@ -175,7 +178,15 @@ def secure_by_default(results: Results) -> Claim:
         verdict,
         "Only Django's default app: "
         + (", ".join(only_django) or "nothing")
-        + ". This project's two apps pass the same checks: Flask needed the code.",
+        + ". Only Flask's: "
+        + (", ".join(only_flask) or "nothing")
+        + "."
+        + (
+            f" Left out, not applicable to a default app: {', '.join(left_out)}."
+            if left_out
+            else ""
+        )
+        + " This project's two apps pass the same checks: Flask needed the code.",
     )
 
 
