@@ -80,7 +80,7 @@ RISKS = {
 }
 CHECKS = tuple(RISKS)
 
-ALLOWED_HOST = "localhost"  # werkzeug's test client sends it unless told otherwise
+ALLOWED_HOST = "localhost"  # werkzeug's test client sends it; Django allows it under DEBUG
 FOREIGN_HOST = "attacker.example"
 LARGE_BODY_BYTES = 30 * 1024 * 1024
 # What a raised exception carries: an error page must show neither it nor a traceback.
