@@ -66,6 +66,25 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = None
 
 # ------------------------------------------------------------------------------------------
+# Deployment checks answered elsewhere (`django-admin check --deploy`, which a test runs with
+# --fail-level WARNING; https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/)
+# ------------------------------------------------------------------------------------------
+SILENCED_SYSTEM_CHECKS = [
+    # W003, no CsrfViewMiddleware: a cross-site request can only ride a credential the browser
+    # adds by itself, a cookie. This API sets none, authenticates nothing by one and takes JSON
+    # only (a form post gets 415), so the middleware would protect nothing; DRF's APIView exempts
+    # its views from it anyway, and the Flask app has no counterpart.
+    "security.W003",
+    # W004 (SECURE_HSTS_SECONDS) and W008 (SECURE_SSL_REDIRECT): TLS ends in front of the apps,
+    # at the load balancer or Ingress ahead of nginx (deploy/nginx.conf serves plain HTTP to
+    # it). The redirect to HTTPS and the Strict-Transport-Security header belong to that hop,
+    # the only one that sees the client's scheme; a browser ignores HSTS sent over plain HTTP.
+    # Neither app sends them, so both answer with the same headers (tests/test_contract.py).
+    "security.W004",
+    "security.W008",
+]
+
+# ------------------------------------------------------------------------------------------
 # The model and the contract's limits (same names and defaults as the Flask app)
 # ------------------------------------------------------------------------------------------
 MODEL_VARIANT = setting("MODEL_VARIANT")

@@ -195,29 +195,45 @@ def extensions_slow(results: Results) -> Claim:
 
 def secure_by_default(results: Results) -> Claim:
     """Django is secure by default."""
-    checks = results["security"]
+    apps = ("flask-default", "django-default")
     rule = (
-        "Checks passed by a minimal app of each framework with no code of its own: supported when "
-        "Django's passes more, contradicted when fewer, no difference when as many."
+        "Checks that apply to both default apps (a minimal app of each framework, no code of its "
+        "own), each named by the risk it covers: supported when Django's passes more, "
+        "contradicted when fewer, no difference when as many."
     )
+    # A check that does not apply to one default app (passed is None) is left out for both.
+    checks = [c for c in results["security"] if all(c["passed"].get(a) is not None for a in apps)]
+    left_out = [c["check"] for c in results["security"] if c not in checks]
+    passed = {app: [c["check"] for c in checks if c["passed"].get(app)] for app in apps}
     if not checks:
-        return not_measured(SECURE, "No security probe in this run.", rule)
-    passed = {
-        app: [c["check"] for c in checks if c["passed"].get(app)]
-        for app in ("flask-default", "django-default")
-    }
+        return not_measured(
+            SECURE,
+            "No security check applies to both default apps in this run."
+            if left_out
+            else "No security probe in this run.",
+            rule,
+        )
     flask, django = len(passed["flask-default"]), len(passed["django-default"])
     verdict: Verdict = (
         "supported" if django > flask else "contradicted" if django < flask else "no difference"
     )
     only_django = sorted(set(passed["django-default"]) - set(passed["flask-default"]))
+    only_flask = sorted(set(passed["flask-default"]) - set(passed["django-default"]))
     return claim_record(
         SECURE,
         verdict,
         f"{django} vs {flask} of {len(checks)} checks passed (Django vs Flask)",
         "Only Django's default app: "
         + (", ".join(only_django) or "nothing")
-        + ". This project's two apps pass the same checks: Flask needed the code.",
+        + ". Only Flask's: "
+        + (", ".join(only_flask) or "nothing")
+        + "."
+        + (
+            f" Left out, not applicable to a default app: {', '.join(left_out)}."
+            if left_out
+            else ""
+        )
+        + " This project's two apps pass the same checks: Flask needed the code.",
         rule,
         flask=f"{flask}/{len(checks)} passed",
         django=f"{django}/{len(checks)} passed",

@@ -240,7 +240,7 @@ def _workers_part(capacity: CapacityResults, server_cpus: int) -> tuple[int | No
     gains = {app: capacities.gain_per_worker(capacity, app) for app in ("flask", "django")}
     if server_cpus < 2:
         return None, (
-            f"workers: not measurable here ({server_cpus} server CPU: added workers share it)"
+            f"workers: not measured here ({server_cpus} server CPU: added workers share it)"
         )
     if gains["flask"] is None or gains["django"] is None:
         return None, "workers: fewer than two worker counts measured"

@@ -4,321 +4,87 @@ Four apps answer the same requests through werkzeug's test client, which drives 
 
 - ``flask-default``: ``Flask(__name__)`` with a route ``/`` answering ``{"ok": true}`` and a route
   ``/boom`` that raises; nothing else configured.
-- ``django-default``: the settings ``django-admin startproject`` writes in the installed Django
-  (INSTALLED_APPS, MIDDLEWARE, TEMPLATES, ... and a fresh ``django-insecure-`` key), except
-  ``DEBUG = False`` and ``ALLOWED_HOSTS = ["localhost"]``: startproject's ``DEBUG = True`` and empty
-  ALLOWED_HOSTS are for a developer's machine, and the question here is what a production process
-  exposes. Its database lives in a directory that does not exist, so that a probe that touched
-  it would fail instead of leaving a file behind. The same two routes, ``/`` by JsonResponse.
+- ``django-default``: the settings ``django-admin startproject`` writes in the installed Django,
+  exactly as it writes them: ``DEBUG = True``, ``ALLOWED_HOSTS = []``, a fresh
+  ``django-insecure-`` key written into the settings, INSTALLED_APPS, MIDDLEWARE, TEMPLATES...
+  Its database lives in a directory that does not exist, so that a probe that touched it would
+  fail instead of leaving a file behind. The same two routes, ``/`` by JsonResponse.
 - ``flask-app`` and ``django-app``: this project's apps, as gunicorn imports them.
+
+Both default apps are probed as their framework leaves them, with nothing set on either side.
+The alternative, setting the switches a deployment sets, is not symmetric here: "debug off" is
+already Flask's default, so setting it changes Django's app alone, and Django's empty
+ALLOWED_HOSTS would then refuse every request until a host list that Flask does not need is set
+on Django's side only. "Secure by default" asks what an app gets without changing anything, so
+that is what is measured; Django's deployment checklist exists because its template is meant for
+a developer's machine, and the checks that template fails say so.
+
+Every check names the risk it covers (``RISKS``: an OWASP ASVS 4.0.3 requirement or an item of
+Django's deployment checklist), is measured the same way on every app, and may not apply to an
+app: CSRF protection matters only to an app that sets a cookie a browser would send back. A
+check that does not apply is neither passed nor failed (``passed`` is None), and the claim
+leaves it out for both default apps.
+
+The secret key is checked for the risk a key covers, a forgeable signature: each app is started
+once more with no key in its environment and asked to sign as its framework signs (a Flask
+session, ``django.core.signing``). It passes if it refuses to start or refuses to sign; it fails
+if it signs, since the key it signed with is then one its source holds.
 
 Django's settings are global to a process, and the caller's process may have set up this project's
 Django app already (the tests do). So every app but ``flask-default`` is probed in a child process
-of its own (``python -m benchmarks.measure.child security NAME``), and each app is started once
-more without a secret key, again in a fresh process, to see whether it refuses to start.
+of its own (``python -m benchmarks.measure.child security NAME``), and each is started once more
+without a secret key in its environment, again in a fresh process.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import cast
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, JsonResponse
-from django.urls import path
 from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 
 from benchmarks import REPO
+from benchmarks.measure.security_subjects import (
+    BUILDERS,
+    INTERNAL_DETAIL,
+    STRICT_REFERRER_POLICIES,
+    Answer,
+    Observation,
+    Subject,
+    _send,
+)
 from benchmarks.results.records import SecurityCheck
 
 APP_NAMES = ("flask-default", "django-default", "flask-app", "django-app")
 IN_PROCESS = "flask-default"
 
-KEY_CHECK = "secret key required"
-CHECKS = (
-    "X-Frame-Options header",
-    "X-Content-Type-Options: nosniff",
-    "Referrer-Policy header",
-    "Host header validated",
-    "request body size limit",
-    "debug mode off",
-    "errors hide tracebacks",
-    "CSRF protection on",
-    KEY_CHECK,
-)
+KEY_CHECK = "signing key kept secret"
+CSRF_CHECK = "CSRF protection on"
+CHECKLIST = "Django deployment checklist"
+# check -> the requirement it verifies and the risk in a few words. ASVS: OWASP Application
+# Security Verification Standard 4.0.3; the checklist:
+# https://docs.djangoproject.com/en/stable/howto/deployment/checklist/
+RISKS = {
+    "X-Frame-Options header": "ASVS V14.4.7: framing by another site (clickjacking)",
+    "X-Content-Type-Options: nosniff": "ASVS V14.4.4: MIME sniffing of a response",
+    "Referrer-Policy header": "ASVS V14.4.6: URLs leaked to third parties in Referer",
+    "Host header validated": f"{CHECKLIST}, ALLOWED_HOSTS: forged Host headers (poisoned links)",
+    "request body size limit": "ASVS V12.1.1: large bodies exhausting memory (denial of service)",
+    "debug mode off": f"ASVS V14.3.2, {CHECKLIST} DEBUG: debug features in production",
+    "errors hide tracebacks": "ASVS V7.4.1: an error page disclosing code and data",
+    CSRF_CHECK: "ASVS V4.2.2: cross-site requests riding a cookie (only where one is set)",
+    KEY_CHECK: f"ASVS V2.10.4, {CHECKLIST} SECRET_KEY: signatures forged with a known key",
+}
+CHECKS = tuple(RISKS)
 
-ALLOWED_HOST = "localhost"  # werkzeug's test client sends it unless told otherwise
+ALLOWED_HOST = "localhost"  # werkzeug's test client sends it; Django allows it under DEBUG
 FOREIGN_HOST = "attacker.example"
 LARGE_BODY_BYTES = 30 * 1024 * 1024
-# What a raised exception carries: an error page must show neither it nor a traceback.
-INTERNAL_DETAIL = "probe-internal-detail"
-# Policies that send no more than the origin to another site.
-STRICT_REFERRER_POLICIES = {
-    "no-referrer",
-    "same-origin",
-    "strict-origin",
-    "strict-origin-when-cross-origin",
-}
-
-Observation = tuple[str, bool]  # what was seen, and whether that is the safe outcome
-Answer = tuple[int, Headers, bytes]
-
-
-@dataclass(frozen=True)
-class Subject:
-    """One app to probe: its WSGI callable and what only its framework's objects can tell."""
-
-    wsgi: Any
-    page: str  # answers GET with 200
-    debug: bool
-    fail: Callable[[Client], Answer]  # make the app meet an unhandled exception
-    # A JSON endpoint to send a large body to; without one, the configured limit is reported.
-    upload_path: str | None = None
-    upload_limit: tuple[str, int | None] | None = None  # setting, value (None: no limit)
-    # Read from the framework's configuration; None for an app built to set no cookies, where
-    # the probe checks that it sets none.
-    csrf: Observation | None = None
-    # Sign something with the app's key and say what happened; None for an app that signs nothing.
-    sign: Callable[[], str] | None = None
-
-
-def _send(client: Client, method: str, url: str, **options: Any) -> Answer:
-    """Send one request and return the status, headers and body of the answer."""
-    # Error logs go to wsgi.errors, which would otherwise be this process's stderr: the probe
-    # reads answers, not logs.
-    with client.open(url, method=method, errors_stream=io.StringIO(), **options) as response:
-        return response.status_code, response.headers, response.get_data()
-
-
-# -- the default Flask app -------------------------------------------------------------------
-
-
-def _flask_session_write(app: Any) -> str:
-    from flask import session
-
-    with app.test_request_context():
-        try:
-            session["probe"] = True
-        except RuntimeError as error:
-            return f"a session write raises {type(error).__name__}"
-    return "a session write succeeds"
-
-
-def flask_default(with_secret_key: bool = True) -> Subject:
-    """Build the smallest Flask app; Flask sets no secret key by default, so the flag is moot."""
-    from flask import Flask
-
-    app = Flask(__name__)
-
-    @app.route("/")
-    def index() -> dict[str, bool]:
-        """Answer a JSON object."""
-        return {"ok": True}
-
-    @app.route("/boom")
-    def boom() -> NoReturn:
-        """Fail as a bug would."""
-        raise RuntimeError(INTERNAL_DETAIL)
-
-    # Flask-WTF's CSRFProtect, the usual way to add it, registers itself under this name.
-    protected = "csrf" in app.extensions
-    csrf = ("on (CSRFProtect)", True) if protected else ("off (none built in)", False)
-    return Subject(
-        wsgi=app,
-        page="/",
-        debug=app.debug,
-        fail=lambda client: _send(client, "GET", "/boom"),
-        upload_limit=("MAX_CONTENT_LENGTH", app.config["MAX_CONTENT_LENGTH"]),
-        csrf=csrf,
-        sign=lambda: _flask_session_write(app),
-    )
-
-
-# -- the default Django app (ROOT_URLCONF names this module) ---------------------------------
-
-
-def django_index(request: HttpRequest) -> JsonResponse:
-    """Answer a JSON object."""
-    return JsonResponse({"ok": True})
-
-
-def django_boom(request: HttpRequest) -> NoReturn:
-    """Fail as a bug would."""
-    raise RuntimeError(INTERNAL_DETAIL)
-
-
-urlpatterns = [path("", django_index), path("boom", django_boom)]
-
-
-def _django_signing() -> str:
-    from django.core import signing
-
-    try:
-        signing.dumps("probe")
-    except ImproperlyConfigured as error:
-        return f"signing raises {type(error).__name__}"
-    return "signing succeeds"
-
-
-def django_default(with_secret_key: bool = True) -> Subject:
-    """Configure Django as startproject does, but for production; once per process."""
-    from django.conf import settings
-    from django.core.checks.security.base import SECRET_KEY_INSECURE_PREFIX
-    from django.core.management.utils import get_random_secret_key
-    from django.core.wsgi import get_wsgi_application
-
-    base_dir = Path(tempfile.gettempdir()) / "django-default-probe-never-created"
-    settings.configure(
-        SECRET_KEY=SECRET_KEY_INSECURE_PREFIX + get_random_secret_key() if with_secret_key else "",
-        DEBUG=False,
-        ALLOWED_HOSTS=[ALLOWED_HOST],
-        INSTALLED_APPS=[
-            "django.contrib.admin",
-            "django.contrib.auth",
-            "django.contrib.contenttypes",
-            "django.contrib.sessions",
-            "django.contrib.messages",
-            "django.contrib.staticfiles",
-        ],
-        MIDDLEWARE=[
-            "django.middleware.security.SecurityMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
-            "django.middleware.common.CommonMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "django.contrib.messages.middleware.MessageMiddleware",
-            "django.middleware.clickjacking.XFrameOptionsMiddleware",
-        ],
-        ROOT_URLCONF=__name__,
-        TEMPLATES=[
-            {
-                "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "DIRS": [],
-                "APP_DIRS": True,
-                "OPTIONS": {
-                    "context_processors": [
-                        "django.template.context_processors.request",
-                        "django.contrib.auth.context_processors.auth",
-                        "django.contrib.messages.context_processors.messages",
-                    ],
-                },
-            },
-        ],
-        DATABASES={
-            "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": base_dir / "db.sqlite3"}
-        },
-        AUTH_PASSWORD_VALIDATORS=[
-            {"NAME": f"django.contrib.auth.password_validation.{name}"}
-            for name in (
-                "UserAttributeSimilarityValidator",
-                "MinimumLengthValidator",
-                "CommonPasswordValidator",
-                "NumericPasswordValidator",
-            )
-        ],
-        LANGUAGE_CODE="en-us",
-        TIME_ZONE="UTC",
-        USE_I18N=True,
-        USE_TZ=True,
-        STATIC_URL="static/",
-        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
-    )
-    application = get_wsgi_application()
-    csrf_middleware = "django.middleware.csrf.CsrfViewMiddleware"
-    return Subject(
-        wsgi=application,
-        page="/",
-        debug=settings.DEBUG,
-        fail=lambda client: _send(client, "GET", "/boom"),
-        upload_limit=("DATA_UPLOAD_MAX_MEMORY_SIZE", settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
-        csrf=(
-            ("on (CsrfViewMiddleware)", True)
-            if csrf_middleware in settings.MIDDLEWARE
-            else ("off (no CsrfViewMiddleware)", False)
-        ),
-        sign=_django_signing,
-    )
-
-
-# -- this project's apps ---------------------------------------------------------------------
-
-
-class ExplodingModel:
-    """Stand in for the model and fail on prediction, as a bug would."""
-
-    name, version = "exploding", "0" * 12
-
-    def predict(self, instances: object) -> NoReturn:
-        """Raise an exception no handler expects."""
-        raise RuntimeError(INTERNAL_DETAIL)
-
-
-def _predict_with(client: Client, install: Callable[[], None]) -> Answer:
-    """Swap in the exploding model, then ask for a prediction."""
-    install()
-    body = json.dumps({"instances": [{"mean_radius": 1.0}]})
-    return _send(client, "POST", "/v1/predict", data=body, content_type="application/json")
-
-
-def flask_app(with_secret_key: bool = True) -> Subject:
-    """Create this project's Flask app as gunicorn does; changes this process's environment."""
-    if not with_secret_key:
-        os.environ.pop("FLASK_SECRET_KEY", None)
-    from flask_app import create_app
-
-    app = create_app()
-    return Subject(
-        wsgi=app,
-        page="/health/live",
-        debug=app.debug,
-        fail=lambda client: _predict_with(
-            client, lambda: app.extensions.__setitem__("model", ExplodingModel())
-        ),
-        upload_path="/v1/predict",
-    )
-
-
-def django_app(with_secret_key: bool = True) -> Subject:
-    """Set up this project's Django app as gunicorn does; changes this process's environment."""
-    # The test environment brings a development key; production brings none unless one is set.
-    os.environ["DJANGO_ENV"] = "test" if with_secret_key else "production"
-    if not with_secret_key:
-        os.environ.pop("DJANGO_SECRET_KEY", None)
-    from django.apps import apps
-    from django.conf import settings
-
-    from django_app.wsgi import application
-
-    config = apps.get_app_config("api")
-    return Subject(
-        wsgi=application,
-        page="/health/live",
-        debug=settings.DEBUG,
-        fail=lambda client: _predict_with(
-            client, lambda: setattr(config, "model", ExplodingModel())
-        ),
-        upload_path="/v1/predict",
-    )
-
-
-BUILDERS: dict[str, Callable[[bool], Subject]] = {
-    "flask-default": flask_default,
-    "django-default": django_default,
-    "flask-app": flask_app,
-    "django-app": django_app,
-}
-
-
-# -- the probe -------------------------------------------------------------------------------
 
 
 def _header(headers: Headers, name: str, safe: set[str]) -> Observation:
@@ -360,10 +126,12 @@ def _error_page(answer: Answer) -> Observation:
     return f"{status}, no traceback or cause in body", status == 500
 
 
-def _without_cookies(headers: Headers) -> Observation:
-    if "Set-Cookie" in headers:
-        return "off, and the app sets cookies", False
-    return "not applicable (stateless JSON API, no cookies)", True
+def _csrf(headers: Headers, subject: Subject) -> Observation:
+    # A cross-site request can only ride a credential the browser adds by itself, a cookie:
+    # an app that sets none has nothing to protect, whatever its framework would do.
+    if "Set-Cookie" not in headers:
+        return "not applicable: sets no cookie", None
+    return subject.csrf or ("off, and the app sets cookies", False)
 
 
 def observe(subject: Subject) -> dict[str, Observation]:
@@ -380,25 +148,23 @@ def observe(subject: Subject) -> dict[str, Observation]:
         "request body size limit": _body_limit(client, subject),
         "debug mode off": ("on", False) if subject.debug else ("off", True),
         "errors hide tracebacks": _error_page(subject.fail(client)),
-        "CSRF protection on": subject.csrf or _without_cookies(headers),
+        CSRF_CHECK: _csrf(headers, subject),
     }
 
 
 def observe_missing_secret(name: str) -> Observation:
-    """Start an app without a secret key and see whether it serves; once per process."""
+    """Start an app with no key in its environment and ask it to sign; once per process."""
     try:
         subject = BUILDERS[name](False)
     except (ImproperlyConfigured, SystemExit) as error:
         # The project's wsgi modules turn a start-up refusal into one line and an exit.
-        return f"required: refuses to start ({type(error).__name__})", True
-    status, headers, _ = _send(Client(subject.wsgi), "GET", subject.page)
-    if subject.sign is None and status == 200 and "Set-Cookie" not in headers:
-        return "not applicable (signs nothing, no cookies); starts without one", True
-    signing = f"; {subject.sign()}" if subject.sign else ""
-    if status >= 500:
-        # It starts, but cannot answer: the key is required all the same, on every request.
-        return f"required: starts, then answers GET {subject.page} with {status}{signing}", True
-    return f"not required: starts, answers GET {subject.page} with {status}{signing}", False
+        return f"no key: refuses to start ({type(error).__name__})", True
+    if subject.sign is None:
+        raise ValueError(f"{name}: a subject needs a way to sign to be probed without a key")
+    what, signed = subject.sign()
+    if signed:
+        return f"no key in its environment, yet {what}: the key is in its source", False
+    return f"no key: starts, and {what}", True
 
 
 def run(name: str, *, with_secret_key: bool = True) -> dict[str, Observation]:
@@ -443,10 +209,12 @@ def _finish(child: subprocess.Popen[str]) -> dict[str, Observation]:
 
 
 def checks(observed: dict[str, dict[str, Observation]]) -> list[SecurityCheck]:
+    """Return each check every app was probed for, with its risk and every app's outcome."""
     names = list(observed)
     return [
         {
             "check": check,
+            "risk": RISKS[check],
             "result": {name: observed[name][check][0] for name in names},
             "passed": {name: observed[name][check][1] for name in names},
         }

@@ -64,7 +64,12 @@ def security(checks: list[SecurityCheck]) -> list[Block]:
         rows.append(row)
     blocks: list[Block] = [view.or_missing(view.Table(["Check", *map(label, apps)], rows))]
     if rows:
-        blocks.append(Para("✓: the app passed the check as configured; ✗: it did not."))
+        blocks.append(
+            Para(
+                "✓: the app passed the check as configured; ✗: it did not; no mark: the check "
+                "does not apply to the app (neither passed nor failed)."
+            )
+        )
     return blocks
 
 

@@ -231,11 +231,14 @@ class Dependencies(TypedDict):
 
 
 class SecurityCheck(TypedDict):
-    """One security property probed on one app."""
+    """One security property probed on every app, and the risk it covers (measure/security.py)."""
 
     check: str  # e.g. "X-Frame-Options header", "Host header validated"
+    # The requirement it verifies (an OWASP ASVS 4.0.3 id or an item of Django's deployment
+    # checklist) and the risk in a few words, e.g. "ASVS V14.4.7: framing by another site ..."
+    risk: str
     result: dict[str, str]  # app name -> what was observed, e.g. {"flask-default": "absent"}
-    passed: dict[str, bool]
+    passed: dict[str, bool | None]  # None: the check does not apply to that app
 
 
 class Claim(TypedDict):

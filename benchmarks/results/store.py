@@ -19,7 +19,10 @@ from benchmarks.results.records import Results
 
 # 2: PSS/USS in MiB, per-process generator CPU, successful rps. 3: every record typed and
 # validated; the registry's facts (targets) and the rule's version and constants (rule) added.
-SCHEMA_VERSION = 3
+# 4: each security check names its risk, and passed is None where a check does not apply; each
+# claim carries its sentence, source, question, deciding figure and basis; the A/A check is one
+# per timed cell; the timed trials (wrk) added.
+SCHEMA_VERSION = 4
 FILE = "results.json"
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 

@@ -86,7 +86,8 @@ def test_the_command_exits_non_zero_only_where_a_verdict_differs(judged: Path) -
 
 def test_the_command_refuses_an_older_run_in_one_line(judged: Path) -> None:
     path = judged / store.FILE
-    path.write_text(path.read_text().replace('"schema_version": 3', '"schema_version": 2', 1))
+    current, older = f'"schema_version": {store.SCHEMA_VERSION}', store.SCHEMA_VERSION - 1
+    path.write_text(path.read_text().replace(current, f'"schema_version": {older}', 1))
     refused = subprocess.run(
         [sys.executable, "-m", "benchmarks", "judge", str(judged)],
         capture_output=True,
@@ -96,4 +97,4 @@ def test_the_command_refuses_an_older_run_in_one_line(judged: Path) -> None:
     )
     assert refused.returncode == 2
     assert refused.stderr.count("\n") == 1
-    assert "schema version 2" in refused.stderr
+    assert f"schema version {older}" in refused.stderr
