@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -63,10 +64,16 @@ def _reference() -> dict[str, Any]:
     return {name: getattr(module, name) for name in dir(module) if name.isupper()}
 
 
+def _own(middleware: list[str]) -> list[str]:
+    """Return the reference app's own middleware, which lead its list."""
+    return list(itertools.takewhile(lambda name: name.startswith("django_app."), middleware))
+
+
 def _defaults(s: dict[str, Any]) -> None:
-    # The contract's own middleware stays first, as in the reference app.
+    # The contract's own middleware (its metrics, then its headers: Cache-Control, the request
+    # ID) stays first, as in the reference app.
     s["INSTALLED_APPS"] = [*STARTPROJECT_APPS, *s["INSTALLED_APPS"]]
-    s["MIDDLEWARE"] = [s["MIDDLEWARE"][0], *STARTPROJECT_MIDDLEWARE]
+    s["MIDDLEWARE"] = [*_own(s["MIDDLEWARE"]), *STARTPROJECT_MIDDLEWARE]
     # SQLite, as startproject configures; the file is the rung's, migrated (``_database``).
     s["DATABASES"] = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ""}}
     s["TEMPLATES"] = [
@@ -98,10 +105,12 @@ def _auth_defaults(s: dict[str, Any]) -> None:
 def _cors(s: dict[str, Any]) -> None:
     s["INSTALLED_APPS"] = [*s["INSTALLED_APPS"], "corsheaders"]
     # As high as possible, before CommonMiddleware (django-cors-headers' setup guide).
+    # (After the contract's own, which generate no answer: a preflight gets its headers too.)
+    own = len(_own(s["MIDDLEWARE"]))
     s["MIDDLEWARE"] = [
-        s["MIDDLEWARE"][0],
+        *s["MIDDLEWARE"][:own],
         "corsheaders.middleware.CorsMiddleware",
-        *s["MIDDLEWARE"][1:],
+        *s["MIDDLEWARE"][own:],
     ]
     s["CORS_ALLOW_ALL_ORIGINS"] = True
     s["CORS_URLS_REGEX"] = r"^/v1/.*$"
