@@ -86,7 +86,12 @@ LADDERS: dict[Framework, tuple[Rung, ...]] = {
             "prometheus-flask-exporter, multiprocess",
             "prometheus-flask-exporter",
         ),
-        Rung("flask+token", "token", "Flask-HTTPAuth: HTTPTokenAuth", "Flask-HTTPAuth"),
+        Rung(
+            "flask+token",
+            "token",
+            "Flask-HTTPAuth: HTTPTokenAuth, tokens in SQLite",
+            "Flask-HTTPAuth",
+        ),
     ),
     "django": (
         Rung("django-floor", "floor", "Django + DRF, settings in code", None),
@@ -184,7 +189,8 @@ TARGETS: dict[str, Target] = {
                 floor=f"{framework}-floor",
                 app=framework,
                 headers=TOKEN_HEADER if rung.feature == "token" else (),
-                prepare=framework == "django",
+                # Django's rungs migrate their database; the token rungs both make a token store.
+                prepare=framework == "django" or rung.feature == "token",
             )
             for framework, rungs in LADDERS.items()
             for rung in rungs

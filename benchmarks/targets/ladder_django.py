@@ -10,6 +10,13 @@ prediction with the same body as the reference app; only the token rung needs a 
 Security headers (``SecurityMiddleware``) and request validation (a DRF serializer) are already
 in the reference app, so they have no rung here: on this side they come built in.
 
+The rungs Flask's ladder has too answer alike (tests/benchmarks/test_ladder_parity.py). The
+reference app's exception handler writes the contract's error body but, never answering 401 or
+429, not the headers DRF's own handler adds to them; from the limits rung up the rung's handler
+(``exception_handler``) adds them back: ``WWW-Authenticate`` and ``Retry-After``. The token rung
+is DRF's ``TokenAuthentication``: the key looked up in the SQLite database, as Flask's token
+rung looks it up in its own SQLite table.
+
 ``LADDER_RATE`` (throttle rate per client and minute) and ``LADDER_TOKEN`` (the one accepted
 token) come from the environment, as in ``ladder_flask``.
 """
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -56,10 +64,16 @@ def _reference() -> dict[str, Any]:
     return {name: getattr(module, name) for name in dir(module) if name.isupper()}
 
 
+def _own(middleware: list[str]) -> list[str]:
+    """Return the reference app's own middleware, which lead its list."""
+    return list(itertools.takewhile(lambda name: name.startswith("django_app."), middleware))
+
+
 def _defaults(s: dict[str, Any]) -> None:
-    # The contract's own middleware stays first, as in the reference app.
+    # The contract's own middleware (its metrics, then its headers: Cache-Control, the request
+    # ID) stays first, as in the reference app.
     s["INSTALLED_APPS"] = [*STARTPROJECT_APPS, *s["INSTALLED_APPS"]]
-    s["MIDDLEWARE"] = [s["MIDDLEWARE"][0], *STARTPROJECT_MIDDLEWARE]
+    s["MIDDLEWARE"] = [*_own(s["MIDDLEWARE"]), *STARTPROJECT_MIDDLEWARE]
     # SQLite, as startproject configures; the file is the rung's, migrated (``_database``).
     s["DATABASES"] = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ""}}
     s["TEMPLATES"] = [
@@ -91,21 +105,46 @@ def _auth_defaults(s: dict[str, Any]) -> None:
 def _cors(s: dict[str, Any]) -> None:
     s["INSTALLED_APPS"] = [*s["INSTALLED_APPS"], "corsheaders"]
     # As high as possible, before CommonMiddleware (django-cors-headers' setup guide).
+    # (After the contract's own, which generate no answer: a preflight gets its headers too.)
+    own = len(_own(s["MIDDLEWARE"]))
     s["MIDDLEWARE"] = [
-        s["MIDDLEWARE"][0],
+        *s["MIDDLEWARE"][:own],
         "corsheaders.middleware.CorsMiddleware",
-        *s["MIDDLEWARE"][1:],
+        *s["MIDDLEWARE"][own:],
     ]
     s["CORS_ALLOW_ALL_ORIGINS"] = True
     s["CORS_URLS_REGEX"] = r"^/v1/.*$"
 
 
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
+    """Answer as the reference app does, with the headers DRF's own handler adds to its body:
+    a 401's challenge (``WWW-Authenticate``) and a 429's ``Retry-After``."""
+    from django_app.exceptions import exception_handler as reference
+
+    response = reference(exc, context)
+    if response is not None:
+        # As rest_framework.views.exception_handler sets them; the reference app never answers
+        # 401 or 429, so its handler writes neither.
+        if challenge := getattr(exc, "auth_header", None):
+            response["WWW-Authenticate"] = challenge
+        if wait := getattr(exc, "wait", None):
+            response["Retry-After"] = str(int(wait))
+    return response
+
+
+HANDLER = {"EXCEPTION_HANDLER": f"{__name__}.exception_handler"}
+
+
 def _limits(s: dict[str, Any]) -> None:
     s["CACHES"] = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    s["REST_FRAMEWORK"] = s["REST_FRAMEWORK"] | {
-        "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-        "DEFAULT_THROTTLE_RATES": {"anon": f"{ladder_rate()}/min"},
-    }
+    s["REST_FRAMEWORK"] = (
+        s["REST_FRAMEWORK"]
+        | HANDLER
+        | {
+            "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+            "DEFAULT_THROTTLE_RATES": {"anon": f"{ladder_rate()}/min"},
+        }
+    )
 
 
 def _metrics(s: dict[str, Any]) -> None:
@@ -127,14 +166,18 @@ def _metrics(s: dict[str, Any]) -> None:
 
 def _token(s: dict[str, Any]) -> None:
     s["INSTALLED_APPS"] = [*s["INSTALLED_APPS"], "rest_framework.authtoken"]
-    s["REST_FRAMEWORK"] = s["REST_FRAMEWORK"] | {
-        # First, so a request without credentials gets 401 and its WWW-Authenticate header.
-        "DEFAULT_AUTHENTICATION_CLASSES": [
-            "rest_framework.authentication.TokenAuthentication",
-            "rest_framework.authentication.SessionAuthentication",
-            "rest_framework.authentication.BasicAuthentication",
-        ],
-    }
+    s["REST_FRAMEWORK"] = (
+        s["REST_FRAMEWORK"]
+        | HANDLER
+        | {
+            # First, so a request without credentials gets 401 and its WWW-Authenticate header.
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "rest_framework.authentication.TokenAuthentication",
+                "rest_framework.authentication.SessionAuthentication",
+                "rest_framework.authentication.BasicAuthentication",
+            ],
+        }
+    )
 
 
 FEATURES = {
