@@ -26,7 +26,7 @@ from benchmarks.analysis.evidence import (
     not_measured,
     timing,
 )
-from benchmarks.results.records import AACheck, Claim, CostRow, Results
+from benchmarks.results.records import AACheck, Claim, CostRow, Interval, Results
 from benchmarks.results.vocabulary import Verdict
 
 Cells = Mapping[Cell, CellFigures]
@@ -104,28 +104,31 @@ def fewer_lines(results: Results) -> Claim:
         "Both serve the same contract with the same shared runtime; lines counted by pygount "
         "(no comments, docstrings or blank lines).",
         "Django/Flask code lines. " + DETERMINISTIC,
+        ratio=django / flask,
         flask=f"{flask} lines",
         django=f"{django} lines",
     )
 
 
-def _timed_part(results: Results, variant: str) -> tuple[decision.Direction, str, str]:
+def _timed_part(
+    results: Results, variant: str
+) -> tuple[decision.Direction, str, str, Interval | None]:
     """Return the timed Flask/Django req/s of a one-row cell: its direction under the cell's
-    A/A check, the interval in words, and the gate in words."""
+    A/A check, the interval in words, the gate in words, and the interval."""
     where = timing(results, variant, "predict_one")
     if where is None:
-        return None, "", "not timed in this run"
+        return None, "", "not timed in this run", None
     found = decision.interval(where.ratios("flask", "django", variant, "predict_one"))
     aa = aa_interval(results, variant, "predict_one")
     by = "wrk" if where.source == "timed" else "Locust"
     words = decision.describe(found, f"timed Flask/Django req/s ({by}, {variant} model)")
-    return decision.timed(found, aa), words, decision.gate(aa)
+    return decision.timed(found, aa), words, decision.gate(aa), found
 
 
 def faster(results: Results) -> Claim:
     """Flask answers faster and serves more requests per second."""
     flask, django = (cost_row(results, t, "light", "predict_one") for t in ("flask", "django"))
-    timed, interval, gate = _timed_part(results, "light")
+    timed, interval, gate, found = _timed_part(results, "light")
     rule = (
         "Django/Flask instructions per one-row prediction (light model), deterministic; timed "
         "Flask/Django req/s as paired trials under the A/A gate. The instructions decide unless "
@@ -153,7 +156,9 @@ def faster(results: Results) -> Claim:
         figure,
         reason,
         rule,
+        ratio=django["instructions"] / flask["instructions"] if flask and django else None,
         interval=interval,
+        timed=found,
         flask=f"{flask['instructions'] / 1e6:.2f} M instructions" if flask else "-",
         django=f"{django['instructions'] / 1e6:.2f} M instructions" if django else "-",
     )
@@ -187,6 +192,7 @@ def extensions_slow(results: Results) -> Claim:
         f"six extensions add {share:+.0%} to Flask's instructions",
         f"Per rung: {per_rung}.{shared}",
         rule,
+        ratio=1 + share,
         flask=f"{figures['flask_reference'] / 1e6:.2f} M alone, "
         f"{(figures['flask_reference'] + figures['flask_added']) / 1e6:.2f} M with six extensions",
         django="-",
@@ -235,6 +241,7 @@ def secure_by_default(results: Results) -> Claim:
         )
         + " This project's two apps pass the same checks: Flask needed the code.",
         rule,
+        ratio=django / flask if flask else None,
         flask=f"{flask}/{len(checks)} passed",
         django=f"{django}/{len(checks)} passed",
     )
@@ -284,6 +291,7 @@ def footprint_larger(results: Results) -> Claim:
         f"{mb(sizes['django'])} vs {mb(sizes['flask'])} installed",
         "Next to numpy and scikit-learn both are small.",
         "Django/Flask installed bytes with dependencies. " + DETERMINISTIC,
+        ratio=sizes["django"] / max(sizes["flask"], 1),
         flask=f"{mb(sizes['flask'])} in {counts['flask']} distributions",
         django=f"{mb(sizes['django'])} in {counts['django']} distributions",
     )
@@ -303,10 +311,11 @@ def model_dominates(results: Results) -> Claim:
         for v in ("light", "heavy")
     }
     rows: dict[tuple[str, str], CostRow] = {k: r for k, r in found.items() if r is not None}
-    timed, interval, gate = _timed_part(results, "heavy")
+    timed, interval, gate, found_timed = _timed_part(results, "heavy")
     if len(rows) < len(found) and not interval:
         return not_measured(MODEL, "No instruction count and no heavy timed trial.", rule)
     counted: decision.Direction = None
+    heavy_gap: float | None = None
     figure, words = "no instruction count", {"flask": "-", "django": "-"}
     if len(rows) == len(found):
         gap = {
@@ -319,6 +328,7 @@ def model_dominates(results: Results) -> Claim:
         }
         closes = decision.direction(gap["heavy"]) == 0 and min(share.values()) >= HEAVY_MODEL_SHARE
         counted = 1 if closes else -1
+        heavy_gap = gap["heavy"]
         figure = f"Django/Flask instructions {gap['light']:.2f}x light, {gap['heavy']:.2f}x heavy"
         words = {t: f"model {share[t]:.0%} of a heavy request" for t in share}
     # The claim is that the frameworks do not differ: timing that finds no difference supports
@@ -332,7 +342,9 @@ def model_dominates(results: Results) -> Claim:
         "By design: the heavy model (300 trees) was chosen to cost tens of times the framework's "
         f"work, so the share follows from that choice. Timed evidence: {gate}.",
         rule,
+        ratio=heavy_gap,
         interval=interval,
+        timed=found_timed,
         flask=words["flask"],
         django=words["django"],
     )

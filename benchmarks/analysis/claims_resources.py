@@ -68,11 +68,15 @@ def _startup_part(results: Results) -> tuple[int | None, str, str]:
     return counted, "; ".join(words), decision.describe(found, "Django/Flask start-up seconds")
 
 
-def _memory_part(results: Results, cells: Cells) -> tuple[int | None, str, str]:
-    """Return memory's direction (+1: Flask smaller), its figures in words and its interval."""
+Memory = tuple[decision.Direction, str, str, float | None]  # direction, words, interval, ratio
+
+
+def _memory_part(results: Results, cells: Cells) -> Memory:
+    """Return memory's direction (+1: Flask smaller), its figures in words, its interval and
+    the Django/Flask ratio."""
     users = users_level(cells, "light", "predict_one")
     if users is None:
-        return None, "", ""
+        return None, "", "", None
     cell = {"variant": "light", "scenario": "predict_one", "users": users}
     memory = [{**phase, "memory": memory_mib(phase)} for phase in results["phases"]]
     found = decision.interval(decision.pairs(memory, "django", "flask", cell, "memory"))
@@ -91,7 +95,8 @@ def _memory_part(results: Results, cells: Cells) -> tuple[int | None, str, str]:
         else decision.beyond(found, decision.MIN_EFFECT)
         or (0 if decision.equivalent(found) else None)
     )
-    return part, words, decision.describe(found, "Django/Flask memory")
+    ratio = found["estimate"] if found else None
+    return part, words, decision.describe(found, "Django/Flask memory"), ratio
 
 
 def _workers_fits(results: Results) -> dict[str, WorkersFit]:
@@ -142,7 +147,7 @@ def _added_direction(per_worker: dict[str, float]) -> int | None:
     return decision.direction(per_worker["django"] / per_worker["flask"])
 
 
-def _workers_memory_part(results: Results) -> tuple[int | None, str, str] | None:
+def _workers_memory_part(results: Results) -> Memory | None:
     """Return memory's direction from ``python -m benchmarks workers`` (None where not measured).
 
     Memory is measured, not timed: it decides on the minimum effect like a deterministic figure,
@@ -165,20 +170,20 @@ def _workers_memory_part(results: Results) -> tuple[int | None, str, str] | None
     servers = decision.direction(total["django"] / total["flask"])
     noise = f"spread between rounds up to {spread:.1%}" if spread is not None else "one round"
     evidence = f"memory: measured, not timed (python -m benchmarks workers, {noise})"
+    ratio = total["django"] / total["flask"]
     if spread is not None and spread > decision.MIN_EFFECT:
-        return None, words + "; rounds spread beyond the minimum effect", evidence
+        return None, words + "; rounds spread beyond the minimum effect", evidence, ratio
     if servers and _added_direction(per_worker) == -servers:
-        return None, words + "; the added worker points the other way", evidence
-    return servers, words, evidence
+        return None, words + "; the added worker points the other way", evidence, ratio
+    return servers, words, evidence, ratio
 
 
 def lighter(results: Results, cells: Cells) -> Claim:
     """Flask is lighter: less memory and faster start-up."""
     workers_part = _workers_memory_part(results)
-    if workers_part is None:
-        memory, memory_words, memory_interval = _memory_part(results, cells)
-    else:
-        memory, memory_words, memory_interval = workers_part
+    memory, memory_words, memory_interval, memory_ratio = (
+        _memory_part(results, cells) if workers_part is None else workers_part
+    )
     boot, boot_words, boot_interval = _startup_part(results)
     rule = (
         "Two parts. Memory: the server's PSS at the default worker count and per added worker "
@@ -205,6 +210,7 @@ def lighter(results: Results, cells: Cells) -> Claim:
         f"({boot_words or 'not measured'}): {boot_named}. Most of a worker's memory is the "
         "shared model runtime.",
         rule,
+        ratio=memory_ratio,
         interval=f"{memory_interval}; {boot_interval}",
         flask=memory_words.split(" vs ")[0] if memory_words else "-",
         django=memory_words.split(" vs ")[1].split(",")[0] if " vs " in memory_words else "-",
@@ -225,14 +231,15 @@ SCALES_RULE = (
 
 def _capacity_part(
     capacity: CapacityResults, aa: Interval | None
-) -> tuple[decision.Direction, str]:
+) -> tuple[decision.Direction, str, Interval | None]:
     """Return the load part's direction (+1: Flask serves more at the target) and interval."""
     first = min(capacity.get("worker_counts") or [1])
     ratios = capacities.paired_ratios(capacity, "flask", "django", first)
     found = decision.widen(decision.interval(ratios), 1 + capacity["resolution"])
-    return decision.timed(found, aa), decision.describe(
+    words = decision.describe(
         found, f"Flask/Django capacity at {first} worker(s), widened by the resolution"
     )
+    return decision.timed(found, aa), words, found
 
 
 def _workers_part(capacity: CapacityResults, server_cpus: int) -> tuple[int | None, str]:
@@ -291,7 +298,7 @@ def scales(results: Results) -> Claim:
     directions: list[decision.Direction] = []
     words: list[str] = []
     figures = {"flask": "-", "django": "-"}
-    interval = ""
+    interval, timed = "", None
     named: dict[decision.Direction, str] = {
         1: "Flask ahead",
         -1: "Django ahead",
@@ -300,7 +307,7 @@ def scales(results: Results) -> Claim:
     }
     if capacity["searches"]:
         aa = aa_interval(results, "light", "predict_one")
-        load, interval = _capacity_part(capacity, aa)
+        load, interval, timed = _capacity_part(capacity, aa)
         directions.append(load)
         words.append(
             f"Load: {named[load]} at p99 <= {capacity['latency_ms']:g} ms ({decision.gate(aa)})."
@@ -333,7 +340,9 @@ def scales(results: Results) -> Claim:
         "; ".join(w.split(" (")[0].rstrip(".") for w in words if not w.startswith("Workers: not")),
         " ".join(words),
         SCALES_RULE,
+        ratio=timed["estimate"] if timed else None,
         interval=interval,
+        timed=timed,
         flask=figures["flask"],
         django=figures["django"],
     )

@@ -256,7 +256,12 @@ class Claim(TypedDict):
     basis: Basis
     verdict: Verdict
     figure: str  # the figure that decides, in a few words
+    # The same as a ratio, the claim's way up: above 1 + the minimum effect the figure points the
+    # claim's way (for "a heavy model dominates", within the minimum effect of 1 does); None where
+    # the claim has no single deciding ratio.
+    ratio: float | None
     interval: str  # its interval in a few words ("" for a deterministic figure)
+    timed: Interval | None  # the timed interval beside it, oriented as ``interval`` says
     flask: str  # Flask's figures in words
     django: str  # Django's figures in words
     reason: str  # why the figures give this verdict
