@@ -169,11 +169,16 @@ class Plan:
     ladders: str | None = "static"
     ladders_s: float = 2.0  # its expected wall time
     # The capacity search of each app (measure.capacity, its "run" settings) on the run's own
-    # light servers: about three short open-loop steps per app, each its run time plus Locust's
-    # start and stop. "" skips it (--no-capacity).
+    # light servers, in paired trials: about three short open-loop steps per app in the first,
+    # two or three in each later one (they start near the first capacity), each its run time
+    # plus Locust's start and stop. "" skips it (--no-capacity).
     capacity: ScaleMode | Literal[""] = "run"
-    capacity_step_s: float = 2.0 + 6.0  # Locust's start and stop: about 6 s, measured here
+    # Locust's start and stop: 0.7-1.2 s a step in the quick runs of 2026-12-05 (AMD EPYC, load
+    # average 6-8 from neighbours); 6 s on a loaded Intel Xeon on 2026-12-01.
+    capacity_step_s: float = 2.0 + 1.5
     capacity_steps: int = 3
+    capacity_trials: int = 3  # paired searches per app: measure.capacity.SETTINGS["run"]'s
+    capacity_later_steps: int = 3
     workers: WorkersPlan = WORKERS["run"]  # memory as gunicorn workers are added
     # The timed comparison (measure.timed): wrk against the two apps and the A/A twin, paired
     # trial by trial; the verdicts' timed evidence. Not the baseline: no claim compares with it,
@@ -274,7 +279,10 @@ class Plan:
 
     def capacity_estimate_s(self) -> float:
         """Return the expected wall time of the capacity search of both apps (0 without it)."""
-        return 2 * self.capacity_steps * self.capacity_step_s if self.capacity else 0.0
+        if not self.capacity:
+            return 0.0
+        steps = self.capacity_steps + (self.capacity_trials - 1) * self.capacity_later_steps
+        return 2 * steps * self.capacity_step_s
 
     def overhead_estimate_s(self) -> float:
         """Return the expected wall time of the in-process cost split of every target."""
@@ -310,6 +318,7 @@ def build(mode: str) -> Plan:
             cost_s=90.0,
             ladders="static",  # what each rung adds to the install and the code (no load)
             workers=WORKERS["quick"],
+            capacity_trials=1,  # one search per app: a quick run's figure, no interval
         )
     if mode == "default":
         # The two compared cells get five paired timed trials each (the decision rule's

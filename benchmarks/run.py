@@ -249,9 +249,14 @@ def _run(
                 )
             )
         if the_plan.capacity and "light" in the_plan.variants:
-            progress.start("capacity: open-loop search of each app's rate at p99 <= 50 ms")
+            progress.start(
+                f"capacity: open-loop search of each app's rate at p99 <= 50 ms, "
+                f"{the_plan.capacity_trials} paired trial(s)"
+            )
             settings = replace(
-                capacity.SETTINGS[the_plan.capacity], workers=str(len(server_cpus.split(",")))
+                capacity.SETTINGS[the_plan.capacity],
+                workers=str(len(server_cpus.split(","))),
+                trials=the_plan.capacity_trials,
             )
             closed = {app: capacity.closed_loop_rps(results["phases"], app) for app in APPS}
             results["capacity"] = capacity.measure_apps(

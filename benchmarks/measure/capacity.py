@@ -99,15 +99,16 @@ class Settings:
         return apps * ((searches + extra) * self.step_seconds() + servers)
 
 
-# "run" is the piece ``python -m benchmarks run`` measures on its own servers: one search per
-# app starting at half the closed-loop throughput the run measured, so its first step passes and
+# "run" is the piece ``python -m benchmarks run`` measures on its own servers: three paired
+# searches per app (the fewest the claim "scales" decides on, analysis.decision.MIN_TRIALS). The
+# first starts at half the closed-loop throughput the run measured, so its first step passes and
 # its second (the closed-loop throughput itself, offered open-loop) fails; one bisection then
 # leaves the capacity within 45% (a coarse figure: ``python -m benchmarks capacity`` for 10%).
-RUN_STEPS = 3
+# The later ones start at 0.8 of the first capacity and grow by 1.25: two or three steps.
 SETTINGS: dict[ScaleMode, Settings] = {
     "run": Settings(
         "run",
-        trials=1,
+        trials=3,
         resolution=0.45,
         overload=(),
         proxied=False,

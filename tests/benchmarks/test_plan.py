@@ -9,7 +9,7 @@ from itertools import pairwise
 import pytest
 
 from benchmarks.analysis.decision import MIN_TRIALS
-from benchmarks.measure import timed
+from benchmarks.measure import capacity, timed
 from benchmarks.plan import TimedCell, balanced, build, interleave, rotate
 from benchmarks.targets import AA, APPS
 
@@ -147,3 +147,14 @@ def test_the_timed_connections_keep_the_server_busy_and_are_checked() -> None:
     thin = replace(plan, timed=[TimedCell("light", "predict_one", 1, 5)])
     with pytest.raises(ValueError, match="connections"):
         timed.check_saturating(thin, server_slots=1)
+
+
+def test_the_default_run_searches_each_apps_capacity_in_enough_paired_trials() -> None:
+    plan = build("default")
+    # The claim "scales" decides its load part from MIN_TRIALS paired searches or more.
+    assert plan.capacity == "run"
+    assert plan.capacity_trials == capacity.SETTINGS["run"].trials >= MIN_TRIALS
+    assert build("quick").capacity_trials == 1
+    one = replace(plan, capacity_trials=1)
+    later = plan.capacity_estimate_s() - one.capacity_estimate_s()
+    assert later == 2 * 2 * plan.capacity_later_steps * plan.capacity_step_s
