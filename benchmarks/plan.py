@@ -1,8 +1,9 @@
 """What a benchmark run measures: the matrix of each mode, and how long it should take.
 
 The default matrix gives every claim in the report its evidence within 10 minutes on two
-cores: five paired trials where a verdict's interval comes from, one trial where a figure only
-needs to exist. ``--full`` measures every scenario at every concurrency for both variants.
+cores: five paired timed trials (wrk, ``measure/timed.py``) where a verdict's interval comes
+from, fewer Locust trials where a figure only needs to exist. ``--full`` measures every scenario
+at every concurrency for both variants.
 """
 
 from __future__ import annotations
@@ -83,6 +84,16 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class TimedCell:
+    """One cell of the timed comparison: wrk with ``connections`` against every timed target."""
+
+    variant: Variant
+    scenario: Scenario
+    connections: int
+    trials: int
+
+
+@dataclass(frozen=True)
 class WorkersPlan:
     """What measure.workers runs: memory of each app as gunicorn workers are added.
 
@@ -158,17 +169,32 @@ class Plan:
     ladders: str | None = "static"
     ladders_s: float = 2.0  # its expected wall time
     # The capacity search of each app (measure.capacity, its "run" settings) on the run's own
-    # light servers: about three short open-loop steps per app, each its run time plus Locust's
-    # start and stop. "" skips it (--no-capacity).
+    # light servers, in paired trials: about three short open-loop steps per app in the first,
+    # two or three in each later one (they start near the first capacity), each its run time
+    # plus Locust's start and stop. "" skips it (--no-capacity).
     capacity: ScaleMode | Literal[""] = "run"
-    capacity_step_s: float = 2.0 + 6.0  # Locust's start and stop: about 6 s, measured here
+    # Locust's start and stop: 0.7-1.2 s a step in the quick runs of 2026-12-05 (AMD EPYC, load
+    # average 6-8 from neighbours); 6 s on a loaded Intel Xeon on 2026-12-01.
+    capacity_step_s: float = 2.0 + 1.5
     capacity_steps: int = 3
+    capacity_trials: int = 3  # paired searches per app: measure.capacity.SETTINGS["run"]'s
+    capacity_later_steps: int = 3
     workers: WorkersPlan = WORKERS["run"]  # memory as gunicorn workers are added
+    # The timed comparison (measure.timed): wrk against the two apps and the A/A twin, paired
+    # trial by trial; the verdicts' timed evidence. Not the baseline: no claim compares with it,
+    # and the Locust phases and the wrk calibration measure it already.
+    timed: list[TimedCell] = field(default_factory=list)
+    timed_targets: tuple[str, ...] = (*APPS, AA)
+    timed_s: float = 2.0  # wrk's run per trial, whole seconds (wrk's --duration)
+    timed_warmup_s: float = 1.0  # once per cell and target, discarded
+    # Per wrk call besides its run time: starting it, connecting, reading the CPU times.
+    timed_overhead_s: float = 0.1  # measured here: under 0.05 s on a loaded 2-core machine
 
     @property
     def variants(self) -> list[Variant]:
-        """Return the variants measured, light first."""
-        return sorted({cell.variant for cell in self.cells}, key=VARIANTS.index)
+        """Return the variants measured (by Locust or timed), light first."""
+        found = {cell.variant for cell in self.cells} | {cell.variant for cell in self.timed}
+        return sorted(found, key=VARIANTS.index)
 
     def phases(self) -> list[tuple[int, Cell, str]]:
         """Return (trial, cell, target) in run order.
@@ -199,6 +225,31 @@ class Plan:
         split measure."""
         return tuple(name for name in self.targets if name != AA)
 
+    def timed_trials(self) -> list[tuple[int, TimedCell, str]]:
+        """Return (trial, timed cell, target) in run order.
+
+        As ``phases``: trial by trial, every timed cell (light and heavy alternate), every timed
+        target in the order of a Williams design. Every target, the A/A twin included, measures
+        every timed cell, so trial t of each target of a cell ran back to back and the trials pair.
+        """
+        if not self.timed:
+            return []
+        return [
+            (trial, cell, target)
+            for trial, cell in interleave(max(cell.trials for cell in self.timed), self.timed)
+            if trial < cell.trials
+            for target in balanced(self.timed_targets, trial)
+        ]
+
+    def timed_warmups(self) -> list[tuple[TimedCell, str]]:
+        """Return (timed cell, target): each target's discarded warm-up, once per cell."""
+        return [(cell, name) for cell in self.timed for name in self.timed_targets]
+
+    def timed_estimate_s(self) -> float:
+        """Return the expected wall time of the timed comparison: warm-ups, then every trial."""
+        warmups = len(self.timed_warmups()) * (self.timed_warmup_s + self.timed_overhead_s)
+        return warmups + len(self.timed_trials()) * (self.timed_s + self.timed_overhead_s)
+
     def phase_seconds(self) -> float:
         """Return the expected wall time of one Locust phase."""
         return self.warmup_s + self.measure_s + self.locust_overhead_s
@@ -223,11 +274,15 @@ class Plan:
             + self.soak_estimate_s()
             + self.capacity_estimate_s()
             + self.workers.estimate_s()
+            + self.timed_estimate_s()
         )
 
     def capacity_estimate_s(self) -> float:
         """Return the expected wall time of the capacity search of both apps (0 without it)."""
-        return 2 * self.capacity_steps * self.capacity_step_s if self.capacity else 0.0
+        if not self.capacity:
+            return 0.0
+        steps = self.capacity_steps + (self.capacity_trials - 1) * self.capacity_later_steps
+        return 2 * steps * self.capacity_step_s
 
     def overhead_estimate_s(self) -> float:
         """Return the expected wall time of the in-process cost split of every target."""
@@ -254,31 +309,39 @@ def build(mode: str) -> Plan:
             startup_samples=1,
             calibrate=[("light", "predict_one", 8)],
             calibrate_s=1.0,
+            # Three trials: the fewest that pair into an interval (analysis.decision.MIN_TRIALS).
+            timed=[TimedCell("light", "predict_one", 8, 3)],
+            timed_s=1.0,
             soak_s=3.0,
             overhead_budget_s=0.05,
             cost="quick",
             cost_s=90.0,
             ladders="static",  # what each rung adds to the install and the code (no load)
             workers=WORKERS["quick"],
+            capacity_trials=1,  # one search per app: a quick run's figure, no interval
         )
     if mode == "default":
-        # The two compared cells get five paired trials each (the decision rule's intervals),
-        # light and heavy alternating; the others one trial each, enough for the report.
+        # The two compared cells get five paired timed trials each (the decision rule's
+        # intervals), light and heavy alternating. Locust, whose one load CPU bounds what it can
+        # send, gives the report its latency and throughput tables and decides nothing: two
+        # trials of the compared cells, one of the others.
         return Plan(
             "default",
             warmup_s=1.0,
-            # 2 s windows: the verdicts lean on the instruction counts; five trials of each
-            # compared cell give the timed figures their intervals.
             measure_s=2.0,
             cells=[
-                Cell("light", "predict_one", 8, 5),
-                Cell("heavy", "predict_one", 8, 5),
+                Cell("light", "predict_one", 8, 2),
+                Cell("heavy", "predict_one", 8, 2),
                 Cell("light", "health", 8, 1),
                 Cell("light", "predict_batch", 8, 1),
                 Cell("light", "invalid", 8, 1),
             ],
             calibrate=[("light", "predict_one", 8)],
             calibrate_s=4.0,
+            timed=[
+                TimedCell("light", "predict_one", 8, 5),
+                TimedCell("heavy", "predict_one", 8, 5),
+            ],
             startup_samples=2,
             # No soak: its own command (python -m benchmarks soak) runs it for minutes, and the
             # run's 10 minutes hold the ladders, the capacity search and the workers instead.
@@ -302,6 +365,8 @@ def build(mode: str) -> Plan:
             soak_s=180.0,
             calibrate=[(v, s, u) for v in VARIANTS for s in calibrated for u in LEVELS],
             calibrate_s=8.0,
+            timed=[TimedCell(v, "predict_one", 8, 10) for v in VARIANTS],
+            timed_s=5.0,
             overhead_budget_s=3.0,
             ladders="full",
             cost="full",  # the ladders' start-ups counted too

@@ -1,4 +1,5 @@
-"""Run the comparison: servers, parity gate, Locust phases, wrk calibration, start-up times.
+"""Run the comparison: servers, parity gate, Locust phases, timed wrk trials, wrk calibration,
+start-up times.
 
 One run writes ``reports/<UTC timestamp>/`` (``results.json``, ``report.md``, ``report.html``
 and the raw Locust CSVs under ``raw/``) and points ``reports/latest`` at it. Every target runs
@@ -36,6 +37,7 @@ from benchmarks.measure import (
     security,
     soak,
     startup,
+    timed,
     workers,
 )
 from benchmarks.plan import Setup, build
@@ -112,11 +114,16 @@ def _run(
     estimate -= 0 if measure_workers else the_plan.workers.estimate_s()
     progress = Progress(estimate, sys.stderr if show_progress else io.StringIO())
     started_at = time.monotonic()
+    fingerprint = environment.fingerprint(setup)
+    server_slots = (fingerprint["gunicorn"]["workers"] or 1) * (
+        fingerprint["gunicorn"]["threads"] or 1
+    )
+    timed.check_saturating(the_plan, server_slots)
     results: dict[str, Any] = {
         "schema_version": store.SCHEMA_VERSION,
         "run_id": run_id,
         "mode": mode,
-        "environment": environment.fingerprint(setup),
+        "environment": fingerprint,
         "config": {
             "warmup_s": the_plan.warmup_s,
             "measure_s": the_plan.measure_s,
@@ -136,6 +143,7 @@ def _run(
             "locust_stop_timeout_s": locust.STOP_TIMEOUT_S,
             "memory_sample_interval_s": phases.MEMORY_INTERVAL_S,
             "runner_cpus": load_cpus,
+            **({"timed": timed.config(the_plan, setup, server_slots)} if the_plan.timed else {}),
         },
         "targets": facts(),
         "parity": {
@@ -223,6 +231,10 @@ def _run(
             server = started[cell.variant, target]
             results["phases"].append(phases.run_phase(setup, the_plan, server, cell, trial))
             progress.advance(the_plan.phase_seconds())
+        if the_plan.timed:
+            results["timed"] = timed.measure(
+                setup, the_plan, started, start=progress.start, advance=progress.advance
+            )
         for variant in the_plan.variants:
             progress.start(f"wrk calibration ({variant} model)")
             serving = {name: started[variant, name] for name in the_plan.distinct}
@@ -237,9 +249,14 @@ def _run(
                 )
             )
         if the_plan.capacity and "light" in the_plan.variants:
-            progress.start("capacity: open-loop search of each app's rate at p99 <= 50 ms")
+            progress.start(
+                f"capacity: open-loop search of each app's rate at p99 <= 50 ms, "
+                f"{the_plan.capacity_trials} paired trial(s)"
+            )
             settings = replace(
-                capacity.SETTINGS[the_plan.capacity], workers=str(len(server_cpus.split(",")))
+                capacity.SETTINGS[the_plan.capacity],
+                workers=str(len(server_cpus.split(","))),
+                trials=the_plan.capacity_trials,
             )
             closed = {app: capacity.closed_loop_rps(results["phases"], app) for app in APPS}
             results["capacity"] = capacity.measure_apps(

@@ -1,11 +1,19 @@
-"""Drive wrk, an independent C load generator, and read its figures as JSON."""
+"""Drive wrk, an independent C load generator, and read its figures as JSON.
+
+wrk's own CPU time comes from the kernel when the runner reaps it (``os.wait4``: user and system
+time of all its threads, over its whole life), so it is exact and needs no sampling at the
+moment wrk stops; over wrk's wall time from start to exit it says how busy wrk kept its CPUs.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,11 +59,18 @@ class WrkResult:
     p99_ms: float
     p999_ms: float
     max_ms: float
+    cpu_s: float  # wrk's CPU seconds (user + system, every thread) from start to exit
+    wall_s: float  # wall seconds from starting wrk to reaping it
 
     @property
     def rps(self) -> float:
         """Return requests per second."""
         return self.requests / self.seconds
+
+    @property
+    def cpu_cores(self) -> float:
+        """Return how many cores wrk kept busy on average over its life."""
+        return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
 
 
 def available() -> bool:
@@ -72,8 +87,9 @@ def run(
     seconds: float = 10.0,
     cpus: str | None = None,
     headers: tuple[tuple[str, str], ...] = (),
+    threads: int = 1,
 ) -> WrkResult:
-    """Load ``url`` with one wrk thread and ``connections`` connections for ``seconds``
+    """Load ``url`` with ``threads`` wrk threads and ``connections`` connections for ``seconds``
     (``headers``: sent with every request besides the JSON content type)."""
     with tempfile.TemporaryDirectory(prefix="wrk-") as scratch:
         body_path = ""
@@ -85,7 +101,7 @@ def run(
         command = [
             "wrk",
             "--threads",
-            "1",
+            str(threads),
             "--connections",
             str(connections),
             "--duration",
@@ -98,15 +114,43 @@ def run(
             url,
         ]
         if cpus:
+            # taskset execs wrk in its own process: the reaped process is wrk.
             command = ["taskset", "--cpu-list", cpus, *command]
-        out = subprocess.run(
-            command, capture_output=True, text=True, check=True, timeout=seconds + 60
-        )
-    figures = json.loads(out.stdout.strip().splitlines()[-1])
+        stdout, cpu_s, wall_s = _reaped(command, Path(scratch), timeout=seconds + 60)
+    figures = json.loads(stdout.strip().splitlines()[-1])
     errors = sum(figures[k] for k in figures if k.endswith(("_errors", "timeouts")))
     return WrkResult(
         requests=figures["requests"],
         seconds=figures["duration_us"] / 1e6,
         errors=errors,
         **{f"{k}_ms": figures[f"{k}_us"] / 1000 for k in ("p50", "p90", "p99", "p999", "max")},
+        cpu_s=cpu_s,
+        wall_s=wall_s,
     )
+
+
+def _reaped(command: list[str], scratch: Path, timeout: float) -> tuple[str, float, float]:
+    """Run ``command`` to its end; return its output, its CPU seconds and its wall seconds.
+
+    Reaped with ``os.wait4``, which returns the child's own resource usage (``subprocess``
+    reaps without it). Output goes to files: wrk's is small, but a pipe nobody reads meanwhile
+    could fill.
+    """
+    out_path, err_path = scratch / "stdout", scratch / "stderr"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        started = time.monotonic()
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+    # wrk stops itself after --duration; this only ends a wrk that hangs.
+    watchdog = threading.Timer(timeout, process.kill)
+    watchdog.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        watchdog.cancel()
+    wall_s = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(
+            process.returncode, command, out_path.read_text(), err_path.read_text()
+        )
+    return out_path.read_text(), usage.ru_utime + usage.ru_stime, wall_s

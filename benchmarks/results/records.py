@@ -81,7 +81,9 @@ class TimedTrial(TypedDict):
     latency_ms_p50: float
     latency_ms_p99: float
     server_cpu_us_per_request: float  # CPU of the gunicorn tree over the trial / requests
+    server_cpu_util: float  # that CPU over the trial's wall time, per server CPU: ~1 saturated
     generator_cpu_util: float  # wrk's CPU over the trial, as a share of the CPUs it may use
+    load_cpus_busy: float  # how busy the load CPUs were, by anything (wrk included)
     generator_bound: bool  # generator_cpu_util at or above the run's threshold (config)
 
 
@@ -412,6 +414,30 @@ class CalibrationCell(TypedDict):
     users: int
 
 
+class TimedCell(TypedDict):
+    """One cell of the timed comparison (plan.TimedCell)."""
+
+    variant: Variant
+    scenario: Scenario
+    connections: int
+    trials: int
+
+
+class TimedConfig(TypedDict):
+    """How the timed comparison measured (measure/timed.py)."""
+
+    tool: str
+    targets: list[str]  # every one measures every cell, the A/A twin included
+    cells: list[TimedCell]
+    seconds: float  # wrk's run per trial
+    warmup_s: float  # once per cell and target, discarded
+    threads: int  # wrk's
+    generator_cpus: int  # the CPUs wrk may use: its threads, at most the load CPUs
+    server_slots: int  # requests the server serves at once: gunicorn workers x threads
+    generator_bound_threshold: float  # of TimedTrial.generator_cpu_util
+    interleaving: str
+
+
 class Config(TypedDict):
     """How the run measured: its plan and the settings of its tools."""
 
@@ -430,6 +456,7 @@ class Config(TypedDict):
     locust_stop_timeout_s: float
     memory_sample_interval_s: float
     runner_cpus: str
+    timed: NotRequired[TimedConfig]  # absent where the plan times nothing (remote)
 
 
 class Results(TypedDict):

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from itertools import pairwise
 
-from benchmarks.plan import balanced, build, interleave, rotate
-from benchmarks.targets import AA
+import pytest
+
+from benchmarks.analysis.decision import MIN_TRIALS
+from benchmarks.measure import capacity, timed
+from benchmarks.plan import TimedCell, balanced, build, interleave, rotate
+from benchmarks.targets import AA, APPS
 
 
 def test_interleave_takes_every_item_in_turn_trial_by_trial() -> None:
@@ -29,7 +34,7 @@ def test_phases_interleave_targets_within_each_trial_and_rotate_them() -> None:
     assert trial_one[0] != first[0]
 
 
-def test_light_and_heavy_cells_alternate_and_each_compared_cell_gets_five_trials() -> None:
+def test_light_and_heavy_cells_alternate_and_each_compared_cell_gets_repeated_trials() -> None:
     plan = build("default")
     order = plan.phases()
     variants = [cell.variant for _, cell, _ in order[:: len(plan.targets)]][:2]
@@ -37,7 +42,8 @@ def test_light_and_heavy_cells_alternate_and_each_compared_cell_gets_five_trials
     for cell in plan.cells:
         runs = [t for _, c, t in order if c == cell]
         if cell.trials > 1:
-            assert cell.trials >= 5
+            # Locust's figures feed the report's tables; the timed comparison decides.
+            assert cell.trials >= 2
             assert sorted(runs) == sorted(list(plan.measuring(cell)) * cell.trials)
             # The twin measures what its check compares (the first cell's kind) and no more.
             twin = (cell.variant, cell.scenario) == ("light", "predict_one")
@@ -76,3 +82,79 @@ def test_the_modes_fit_their_time_budgets() -> None:
     # The promises the README makes: --quick in about 5 minutes, the default run within 10.
     assert build("quick").estimate_s() < 330
     assert build("default").estimate_s() < 600
+
+
+def test_the_timed_cells_of_each_mode() -> None:
+    def cells(mode: str) -> list[tuple[str, str, int]]:
+        return [(c.variant, c.scenario, c.trials) for c in build(mode).timed]
+
+    assert cells("default") == [("light", "predict_one", 5), ("heavy", "predict_one", 5)]
+    assert cells("quick") == [("light", "predict_one", 3)]
+    assert build("quick").timed_s < build("default").timed_s <= build("full").timed_s
+    assert all(trials > 5 for _, _, trials in cells("full"))
+    for mode in ("quick", "default", "full"):
+        plan = build(mode)
+        assert all(c.trials >= MIN_TRIALS for c in plan.timed)
+        # The apps and the A/A twin, each one of the run's servers; not the baseline.
+        assert sorted(plan.timed_targets) == sorted((*APPS, AA))
+        assert set(plan.timed_targets) <= set(plan.targets)
+        assert {c.variant for c in plan.timed} <= set(plan.variants)
+
+
+def test_every_timed_trial_holds_every_target_the_twin_included_in_a_williams_order() -> None:
+    for mode in ("quick", "default", "full"):
+        plan = build(mode)
+        order = plan.timed_trials()
+        assert len(order) == sum(c.trials for c in plan.timed) * len(plan.timed_targets)
+        for cell in plan.timed:
+            for trial in range(cell.trials):
+                found = [t for n, c, t in order if (n, c) == (trial, cell)]
+                # Trial t of every target of a cell, back to back: they pair, and the twin is
+                # beside every cell that decides a claim.
+                assert found == balanced(plan.timed_targets, trial)
+                assert AA in found
+                start = order.index((trial, cell, found[0]))
+                assert order[start : start + len(found)] == [(trial, cell, t) for t in found]
+    # Light and heavy alternate trial by trial, so the machine's drift spreads over both.
+    plan = build("default")
+    width = len(plan.timed_targets)
+    assert [c.variant for _, c, _ in plan.timed_trials()[::width]][:4] == [
+        "light",
+        "heavy",
+        "light",
+        "heavy",
+    ]
+    assert plan.timed_warmups() == [(c, t) for c in plan.timed for t in plan.timed_targets]
+
+
+def test_the_timed_comparison_is_in_the_plans_one_estimate() -> None:
+    plan = build("default")
+    trials = len(plan.timed_trials()) * (plan.timed_s + plan.timed_overhead_s)
+    warmups = len(plan.timed_warmups()) * (plan.timed_warmup_s + plan.timed_overhead_s)
+    assert plan.timed_estimate_s() == trials + warmups
+    untimed = replace(plan, timed=[])
+    assert plan.estimate_s() - untimed.estimate_s() == pytest.approx(trials + warmups)
+    assert untimed.timed_trials() == []
+    assert untimed.timed_estimate_s() == 0
+
+
+def test_the_timed_connections_keep_the_server_busy_and_are_checked() -> None:
+    plan = build("default")
+    timed.check_saturating(plan, server_slots=1)
+    # Two server CPUs (two workers) would need twice the connections; the run refuses less.
+    with pytest.raises(ValueError, match="connections"):
+        timed.check_saturating(plan, server_slots=plan.timed[0].connections)
+    thin = replace(plan, timed=[TimedCell("light", "predict_one", 1, 5)])
+    with pytest.raises(ValueError, match="connections"):
+        timed.check_saturating(thin, server_slots=1)
+
+
+def test_the_default_run_searches_each_apps_capacity_in_enough_paired_trials() -> None:
+    plan = build("default")
+    # The claim "scales" decides its load part from MIN_TRIALS paired searches or more.
+    assert plan.capacity == "run"
+    assert plan.capacity_trials == capacity.SETTINGS["run"].trials >= MIN_TRIALS
+    assert build("quick").capacity_trials == 1
+    one = replace(plan, capacity_trials=1)
+    later = plan.capacity_estimate_s() - one.capacity_estimate_s()
+    assert later == 2 * 2 * plan.capacity_later_steps * plan.capacity_step_s

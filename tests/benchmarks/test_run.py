@@ -12,6 +12,7 @@ import pytest
 from benchmarks import targets
 from benchmarks.analysis import decision, judge
 from benchmarks.load.probes import probes
+from benchmarks.measure import timed
 from benchmarks.plan import build
 from benchmarks.results import records, store, vocabulary
 
@@ -107,3 +108,38 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
         assert flask == django, entry
         assert flask["status"] < 500
     assert {c["verdict"] for c in results["claims"]} <= set(vocabulary.VERDICTS)
+
+
+def test_quick_run_times_the_apps_and_the_twin_paired_with_wrk_far_from_its_limit(
+    quick_run: Path,
+) -> None:
+    results = store.load(quick_run)
+    plan = build("quick")
+    config = results["config"]["timed"]
+    assert config["targets"] == list(plan.timed_targets)
+    assert config["generator_bound_threshold"] == results["config"]["generator_bound_threshold"]
+    found = results["timed"]
+    assert found, "the quick run times light predict_one"
+    cells = {(t["variant"], t["scenario"], t["connections"]) for t in found}
+    assert cells == {(c.variant, c.scenario, c.connections) for c in plan.timed}
+    # Paired: every trial of every cell holds flask, its twin and django, once each.
+    by_trial: dict[tuple[str, str, int, int], list[str]] = {}
+    for trial in found:
+        key = (trial["variant"], trial["scenario"], trial["connections"], trial["trial"])
+        by_trial.setdefault(key, []).append(trial["target"])
+    assert len(by_trial) == sum(c.trials for c in plan.timed)
+    for targets_ in by_trial.values():
+        assert sorted(targets_) == sorted(["flask", "flask-twin", "django"])
+    for trial in found:
+        assert set(trial) == set(get_type_hints(records.TimedTrial))
+        assert trial["errors"] == 0
+        assert trial["requests"] > 20
+        assert trial["rps"] > 0
+        assert 0 < trial["latency_ms_p50"] <= trial["latency_ms_p99"]
+        assert trial["server_cpu_us_per_request"] > 0
+        assert trial["server_cpu_util"] > 0
+        # wrk kept the server's queue full without nearing its own limit: the connections
+        # outnumber what the server serves at once, and wrk used a fraction of its CPU.
+        assert trial["connections"] >= timed.CONNECTIONS_PER_SLOT * config["server_slots"]
+        assert not trial["generator_bound"]
+        assert trial["generator_cpu_util"] < config["generator_bound_threshold"] / 2
