@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from benchmarks.analysis import aggregate
+from benchmarks.analysis import aggregate, decision
 from benchmarks.analysis.aggregate import CellFigures, Percentile
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
@@ -16,6 +16,8 @@ from benchmarks.report.formatting import (
     NOT_MEASURED,
     OTHER_COLOUR,
     PERCENTILE_LABELS,
+    TIMES,
+    VERDICT_COLOURS,
     colour,
     fmt_ms,
     fmt_ratio,
@@ -50,6 +52,66 @@ METHOD_COLUMNS: list[Column[Claim]] = [
     Column("Flask", lambda c: c["flask"]),
     Column("Django", lambda c: c["django"]),
 ]
+
+
+# What each claim's ratio is, and its timed interval where it has one, both the claim's way up
+# (analysis/claims.py and claims_resources.py): the chart names them on the claim's row.
+RATIO_NAMES: dict[str, tuple[str, str]] = {
+    "fewer-lines": ("Django/Flask code lines", ""),
+    "lighter": ("Django/Flask memory; start-up in the table", ""),
+    "faster": ("Django/Flask instructions, light model", "timed Flask/Django req/s, light"),
+    "scales": ("Flask/Django capacity, the load part", ""),
+    "extensions-slow": ("Flask's instructions, six extensions/none", ""),
+    "secure-by-default": ("Django/Flask security checks passed", ""),
+    "footprint": ("Django/Flask installed bytes", ""),
+    "model-dominates": (
+        "Django/Flask instructions, heavy model",
+        "timed Flask/Django req/s, heavy",
+    ),
+}
+
+
+def _ratio(claim: Claim) -> charts.Ratio:
+    dot, whisker = RATIO_NAMES.get(claim["id"], (claim["figure"], "a timed ratio"))
+    timed, ratio = claim["timed"], claim["ratio"] or 0.0
+    interval = (timed["estimate"], timed["low"], timed["high"]) if timed else None
+    if interval is None:
+        notes = [dot]
+    elif interval[0] == ratio:
+        notes = [dot, "whisker: its timed 95% CI"]
+    else:
+        notes = [f"dot: {dot}", f"whisker: {whisker} (95% CI)"]
+    by_design = claim["basis"] == "by design"
+    name = claim["claim"] + (" (by design)" if by_design else "")
+    colour = VERDICT_COLOURS.get(claim["verdict"], OTHER_COLOUR)
+    return charts.Ratio(name, notes, ratio, colour, interval, by_design)
+
+
+def _verdicts(claims: list[Claim]) -> list[view.Block]:
+    # A ratio of 0 (none of Flask's checks passed, say) has no place on a log axis.
+    shown = [c for c in claims if c["ratio"] is not None and c["ratio"] > 0]
+    if not shown:
+        return []
+    band = 1 + decision.MIN_EFFECT
+    verdicts = ordered((c["verdict"] for c in shown), VERDICTS)
+    legend = [(v, VERDICT_COLOURS.get(v, OTHER_COLOUR)) for v in verdicts]
+    title = "Each claim's deciding figure, as a ratio the claim's way up"
+    height = charts.MARGIN_TOP + 8 + charts.ROW * len(shown) + charts.MARGIN_BOTTOM
+    axes = charts.Axes(
+        title, "", "ratio, the claim's way up (log scale)", TIMES, legend, height=height
+    )
+    dominates = next((c["claim"] for c in shown if c["id"] == "model-dominates"), None)
+    caption = (
+        f"{title}: right of the shaded band (1/{band:g} to {band:g}, the "
+        f"{decision.MIN_EFFECT:.0%} minimum effect: no difference) points the claim's way, left "
+        "of it the other way"
+        + (f"; for \u201c{dominates}\u201d, inside the band supports it" if dominates else "")
+        + ". The dot's colour is the verdict; a hollow dot is a claim decided by design. The "
+        "whisker is the timed 95% interval beside the deciding figure, which may be a different "
+        "figure from the dot: then it is drawn just under the dot and each is named on the row. "
+        "The Claims section gives every figure in words, and the claims without a single ratio."
+    )
+    return [view.Chart(charts.ratio_rows(axes, [_ratio(c) for c in shown], band), caption)]
 
 
 def _summary(run: Run) -> view.Section:
@@ -115,7 +177,8 @@ def _summary(run: Run) -> view.Section:
         cautions.append("the parity gate FAILED: the apps did not answer alike")
     if cautions:
         bullets.append("Caution: " + "; ".join(cautions) + ".")
-    return view.Section("Summary", [view.Bullets(bullets[:6] or [NOTHING])])
+    chart = _verdicts(claims)
+    return view.Section("Summary", [*chart, view.Bullets(bullets[:6] or [NOTHING])])
 
 
 def _model_phrase(flask_ms: float, django_ms: float) -> str:
