@@ -288,24 +288,18 @@ def _throughput(run: Run) -> view.Section:
     section.blocks.append(
         view.Para(
             (
-                "Successful req/s counts only the responses that were what the scenario "
-                "expects, per second of the measured window; failures are counted apart. ",
+                "Successful req/s: the responses the scenario expects, per second of the "
+                'measured window; failures apart (docs/benchmark.md, "A run, in order"). ',
                 view.Span(GENERATOR_BOUND, "flag"),
-                f" marks a cell where, in some trial, a Locust process used {fmt_share(threshold)} "
-                "or more of one core (each Locust process is a single gevent loop: one core is "
-                "all it can use, however many CPUs it was given), or where the CPUs given to "
-                "Locust were that busy with anything: the load generator, not the server, was "
-                "the limit, so that req/s "
-                f"figure is a floor of the server's capacity. Min{EN_DASH}max: the lowest and "
-                "highest trial, when there were several.",
+                f": in some trial a Locust process used {fmt_share(threshold)} or more of its one "
+                "core, or the load CPUs were that busy: the req/s is a floor of the server's "
+                f"capacity. Min{EN_DASH}max: the lowest and highest trial.",
             )
         )
     )
     note = (
-        "Each Locust process's CPU time over the measured window divided by the window's "
-        "length: its share of one core (local: a single process; master and worker-N: "
-        "distributed Locust). Load CPUs busy: how busy all the CPUs given to the load "
-        "generator and the runner were, with anything. Both are the busiest trial's."
+        "Each Locust process's CPU time over the window, as a share of one core (master and "
+        "worker-N: distributed Locust); load CPUs busy: with anything. The busiest trial's."
     )
     generator = view.tabulate(GENERATOR_COLUMNS, run.measured())
     section.blocks += [view.Heading("The load generator"), generator, view.Para(note)]
@@ -313,7 +307,6 @@ def _throughput(run: Run) -> view.Section:
 
 
 RangeKey = Literal["rps", "rps_min", "rps_max"]
-RANGE: tuple[RangeKey, ...] = ("rps", "rps_min", "rps_max")
 
 
 def _figure(cell: CellFigures | None, key: RangeKey) -> float | None:
@@ -388,11 +381,9 @@ def _calibration(run: Run) -> view.Section:
         blocks.append(
             view.Para(
                 (
-                    "wrk, a load generator written in C, drove the same load to check Locust's "
-                    "figure. ",
+                    "wrk (in C) drove the same load to check Locust's figure. ",
                     view.Span(GENERATOR_LIMITED, "flag"),
-                    " marks a Locust/wrk ratio below 0.90: there Locust could not produce the "
-                    "load the server could take, so compare targets on wrk's figure.",
+                    ": Locust/wrk below 0.90, so compare targets on wrk's figure.",
                 )
             )
         )
@@ -457,14 +448,10 @@ def _cpu(run: Run) -> view.Section:
     if found:
         blocks.append(
             view.Para(
-                "CPU is the CPU time of the whole gunicorn process tree over Locust's measured "
-                "window (read by Locust itself as it reset its statistics after the warm-up and "
-                "as its users, having finished the requests they had in flight, stopped) divided "
-                "by the requests Locust counted in that window, failed or not; the model's "
-                "share is the mean model duration each app reports in its Server-Timing "
-                "header; the framework's share is the rest: everything a request costs the "
-                "server outside the model. Users: the level every target was measured at with "
-                "the most trials (the highest on a tie)."
+                "CPU: the gunicorn process tree's CPU time over Locust's measured window over the "
+                "requests counted in it, failed or not; model: the mean Server-Timing figure; "
+                'framework: the rest (docs/benchmark.md, "A run, in order"). Users: the level '
+                "every target was measured at with the most trials (the highest on a tie)."
             )
         )
     blocks += in_process(run.results.get("overhead") or [])
@@ -494,15 +481,12 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
         view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in names]),
         view.Para(
             (
-                "Each target's WSGI callable called directly, in its own interpreter on one "
-                "server CPU (",
+                "Each WSGI callable called directly on one server CPU (",
                 view.code("python -m benchmarks overhead"),
-                "), process CPU per call, the fastest of 7 loops; one-row light-model "
-                "predictions. Health: GET /health/live, the framework's floor. Canned: the "
-                "prediction with the model's answer computed beforehand, so only the request's "
-                "own code runs. Model in request: the median Server-Timing figure; model alone: "
-                "Model.predict outside any request in the same process. Envelope: the app's "
-                "own check of the request envelope.",
+                "; docs/results.md), process CPU per call, the fastest of 7 loops; one-row "
+                "light predictions. Health: GET /health/live. Canned: the model's answer "
+                "computed beforehand. Model in request: the median Server-Timing figure; alone: "
+                "Model.predict outside any request. Envelope: the app's own envelope check.",
             )
         ),
     ]
