@@ -191,12 +191,12 @@ def test_the_report_opens_with_the_chart_of_the_deciding_figures(results: Result
 
 
 def test_every_claim_with_a_ratio_has_its_figure_named(results: Results) -> None:
-    from benchmarks.report import sections_load
+    from benchmarks.report import sections_claims
 
     for claim in results["claims"]:
-        assert (claim["id"] in sections_load.RATIO_NAMES) == (claim["ratio"] is not None)
+        assert (claim["id"] in sections_claims.RATIO_NAMES) == (claim["ratio"] is not None)
         if claim["timed"] is not None and claim["timed"]["estimate"] != claim["ratio"]:
-            assert sections_load.RATIO_NAMES[claim["id"]][1], claim["id"]
+            assert sections_claims.RATIO_NAMES[claim["id"]][1], claim["id"]
 
 
 def test_html_shows_the_same_sections_figures_and_badges(results: Results) -> None:
