@@ -9,7 +9,7 @@ plain strings, so the element comes back as ``Markup``: a template inserts it as
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from html import escape
 
@@ -337,3 +337,92 @@ def latency_curves(axes: Axes, curves: Sequence[Curve], target: float) -> Markup
             tip = f"{curve.name}: capacity {number(curve.mark)}"
             parts.append(_line(x, x, frame.top, frame.bottom, style, tip))
     return _end(parts, axes, frame)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One row of a ratio chart: a dot at the ratio and, where there is one, an interval."""
+
+    label: str
+    notes: Sequence[str]  # small lines under the label: what the dot (and the whisker) are
+    value: float
+    colour: str
+    interval: tuple[float, float, float] | None = None  # estimate, low, high
+    hollow: bool = False  # e.g. decided by design rather than by this run's figure
+
+
+ROW = 46  # a row's height: its label and two lines of notes
+
+
+def _log_ticks(x_of: Callable[[float], float], low: float, high: float) -> list[float]:
+    """Return 1, then round ratios (1-2-5, then 1.1, 1.25...) at least 36 px from any other."""
+    steps = [m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5)]
+    near = [1.1, 1.25, 1.5, 1 / 1.1, 0.8, 1 / 1.5]
+    chosen: list[float] = []
+    for tick in (t for t in [1.0, *steps, *near] if low <= t <= high):
+        if all(abs(x_of(tick) - x_of(t)) >= 36 for t in chosen):
+            chosen.append(tick)
+    return sorted(chosen)
+
+
+def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
+    """Draw one row per ratio on a log x axis, 1 shaded by ``band`` each way (no difference).
+
+    A whisker whose estimate is the dot's own value passes through the dot; any other is drawn
+    just under it, as a figure of its own.
+    """
+    ends = [v for r in rows for v in (r.value, *(r.interval or ())) if v > 0]
+    low, high = min([1 / band, *ends]) / 1.25, max([band, *ends]) * 1.25
+    top = MARGIN_TOP + 8
+    frame = _Frame(300, top, axes.width - MARGIN_RIGHT, top + ROW * len(rows))
+
+    def x_of(v: float) -> float:
+        share = math.log(v / low) / math.log(high / low)
+        return frame.left + (frame.right - frame.left) * share
+
+    ys = [frame.top + ROW * (i + 0.5) - 6 for i in range(len(rows))]
+    parts = _start(axes, frame, [], [(y, r.label) for y, r in zip(ys, rows, strict=True)])
+    left, right = x_of(1 / band), x_of(band)
+    parts.append(
+        _tipped(
+            "rect",
+            f'x="{left:.1f}" y="{frame.top:.1f}" width="{right - left:.1f}" '
+            f'height="{frame.bottom - frame.top:.1f}" fill="{GRID}" opacity="0.8"',
+            f"no difference: 1/{number(band)} to {number(band)}",
+        )
+    )
+    small: dict[str, str | float] = {"font_size": 10, "fill": AXIS}
+    parts.append(
+        _text((left + right) / 2, frame.top - 4, "no difference", text_anchor="middle", **small)
+    )
+    for tick in _log_ticks(x_of, low, high):
+        style = f'stroke="{AXIS if tick == 1 else GRID}"'
+        parts.append(_line(x_of(tick), x_of(tick), frame.top, frame.bottom, style))
+        label = number(tick) + axes.unit
+        parts.append(_text(x_of(tick), frame.bottom + 18, label, text_anchor="middle", fill=AXIS))
+    for y, r in zip(ys, rows, strict=True):
+        for k, note in enumerate(r.notes):
+            parts.append(_text(frame.left - 8, y + 17 + 12 * k, note, text_anchor="end", **small))
+        if r.interval:
+            estimate, lo, hi = r.interval
+            at = y if estimate == r.value else y + 10
+            tip = f"{number(estimate)}{axes.unit} (95% CI {number(lo)}-{number(hi)})"
+            parts += _whisker_x(x_of(lo), x_of(hi), at, tip)
+            if at != y:
+                parts.append(_line(x_of(estimate), x_of(estimate), at - 4, at + 4, _INKED))
+        fill = "#fff" if r.hollow else r.colour
+        dot = f'cx="{x_of(r.value):.1f}" cy="{y:.1f}" r="6" fill="{fill}" stroke="{r.colour}"'
+        tip = f"{r.label}: {number(r.value)}{axes.unit}"
+        parts.append(_tipped("circle", dot + ' stroke-width="2.5"', tip))
+    return _end(parts, axes, frame)
+
+
+_INKED = f'stroke="{INK}" stroke-width="1.3"'
+
+
+def _whisker_x(x_low: float, x_high: float, y: float, tip: str) -> list[str]:
+    return [
+        _line(x_low, x_high, y, y, _INKED, tip),
+        _line(x_low, x_low, y - 4, y + 4, _INKED),
+        _line(x_high, x_high, y - 4, y + 4, _INKED),
+    ]

@@ -21,6 +21,14 @@ TINTS: dict[str, str] = {
 }  # a framework's floor, heavy model
 OTHER_COLOUR = "#9b59b6"  # a target this module does not know yet
 MODEL_COLOUR = "#e3a33b"
+# The verdict badges' colours in templates/report.css, for the chart of the claims.
+VERDICT_COLOURS = {
+    "supported": "#1e8e3e",
+    "contradicted": "#c5221f",
+    "no difference": "#1a73e8",
+    "inconclusive": "#e8a317",
+    "not measured here": "#80868b",
+}
 PERCENTILE_LABELS = {"p50": "p50", "p90": "p90", "p99": "p99", "p999": "p99.9", "max": "max"}
 NOT_MEASURED = "Not measured in this run."
 MISSING = "\u2013"  # en dash: no figure

@@ -3,37 +3,53 @@
 from __future__ import annotations
 
 from benchmarks.analysis import capacity as capacities
-from benchmarks.report import charts
+from benchmarks.report import charts, view
 from benchmarks.report.formatting import MISSING, colour, fmt_ms, fmt_rps, label
-from benchmarks.report.view import Block, Bullets, Chart, Inline, Para, Run, Section, Table, code
-from benchmarks.results.scaling import CapacityResults
+from benchmarks.results.scaling import CapacityPoint, CapacityResults
 
-Summaries = dict[tuple[str, int], capacities.Summary]
-COST_HEADERS = ["App", "Workers", "Capacity, req/s", "Trials", "p99 ms there", "CPU-s per million"]
-COST_HEADERS += ["$ per million (CPU used)", "$ per million (vCPUs held)"]
+Summary = tuple[str, int, capacities.Summary]  # app, workers, the medians over its searches
 
 
 def _usd(value: float | None) -> str:
     return MISSING if value is None else f"${value:,.4f}"
 
 
-def _chart(capacity: CapacityResults, summary: Summaries) -> list[Block]:
+COST_COLUMNS: list[view.Column[Summary]] = [
+    view.Column("App", lambda s: label(s[0])),
+    view.Column("Workers", lambda s: str(s[1]), True),
+    view.Column(
+        "Capacity, req/s",
+        lambda s: fmt_rps(s[2]["capacity_rps"]) + (" (capped)" if s[2]["capped"] else ""),
+        True,
+    ),
+    view.Column("Trials", lambda s: ", ".join(fmt_rps(t or None) for t in s[2]["trials"]), True),
+    view.Column("p99 ms there", lambda s: fmt_ms(s[2]["p99_ms_at_capacity"]), True),
+    view.Column("CPU-s per million", lambda s: fmt_rps(s[2]["cpu_s_per_million"]), True),
+    view.Column("$ per million (CPU used)", lambda s: _usd(s[2]["usd_per_million"]), True),
+    view.Column("$ per million (vCPUs held)", lambda s: _usd(s[2]["usd_per_million_held"]), True),
+]
+# Each point beside the search, with where it was measured: "overload" or "nginx".
+POINT_COLUMNS: list[view.Column[tuple[str, CapacityPoint]]] = [
+    view.Column("App", lambda w: label(w[1]["app"])),
+    view.Column("Where", lambda w: w[0]),
+    view.Column("Offered", lambda w: f"{w[1]['factor']:g}x", True),
+    view.Column("Offered req/s", lambda w: fmt_rps(w[1]["offered_rps"]), True),
+    view.Column("Served req/s", lambda w: fmt_rps(w[1]["rps"]), True),
+    view.Column("p99 ms", lambda w: fmt_ms(w[1]["latency_ms"]["p99"]), True),
+    view.Column("Failed", lambda w: str(w[1]["failures"]), True),
+]
+
+
+def _chart(capacity: CapacityResults, summary: list[Summary]) -> list[view.Block]:
     first = min(capacity["worker_counts"])
+    marks = {app: s["capacity_rps"] for app, workers, s in summary if workers == first}
     curves = []
     for app in capacities.apps(capacity):
-        points = [
-            (step["offered_rps"], step["latency_ms"]["p99"])
-            for search in capacity["searches"]
-            if (search["app"], search["workers"]) == (app, first)
-            for step in search["steps"]
-        ]
-        points += [
-            (p["offered_rps"], p["latency_ms"]["p99"])
-            for p in capacity["overload"]
-            if (p["app"], p["workers"]) == (app, first)
-        ]
-        mark = found["capacity_rps"] if (found := summary.get((app, first))) else None
-        curves.append(charts.Curve(label(app), colour(app), points, mark))
+        mine = [f for f in capacity["searches"] if (f["app"], f["workers"]) == (app, first)]
+        steps = [s for f in mine for s in f["steps"]]
+        steps += [p for p in capacity["overload"] if (p["app"], p["workers"]) == (app, first)]
+        points = [(s["offered_rps"], s["latency_ms"]["p99"]) for s in steps]
+        curves.append(charts.Curve(label(app), colour(app), points, marks.get(app)))
     if not curves:
         return []
     title = (
@@ -43,114 +59,64 @@ def _chart(capacity: CapacityResults, summary: Summaries) -> list[Block]:
     )
     axes = charts.Axes(title, "p99 latency, ms (log scale)", "offered load, req/s")
     svg = charts.latency_curves(axes, curves, capacity["latency_ms"])
-    return [Chart(svg, title + ". Every step of every search, and the overload steps.")]
+    return [view.Chart(svg, title + ". Every step of every search, and the overload steps.")]
 
 
-def _cost_rows(capacity: CapacityResults, summary: Summaries) -> list[list[Inline]]:
-    rows: list[list[Inline]] = []
-    for (app, workers), row in sorted(summary.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        trials = ", ".join(fmt_rps(t) if t else MISSING for t in row["trials"])
-        rows.append(
-            [
-                label(app),
-                str(workers),
-                fmt_rps(row["capacity_rps"]) + (" (capped)" if row["capped"] else ""),
-                trials,
-                fmt_ms(row["p99_ms_at_capacity"]),
-                fmt_rps(row["cpu_s_per_million"]),
-                _usd(row["usd_per_million"]),
-                _usd(row["usd_per_million_held"]),
-            ]
-        )
-    return rows
-
-
-def _point_rows(capacity: CapacityResults) -> list[list[Inline]]:
-    rows: list[list[Inline]] = []
-    for where, points in (("overload", capacity["overload"]), ("nginx", capacity["proxied"])):
-        for p in points:
-            rows.append(
-                [
-                    label(p["app"]),
-                    where,
-                    f"{p['factor']:g}x",
-                    fmt_rps(p["offered_rps"]),
-                    fmt_rps(p["rps"]),
-                    fmt_ms(p["latency_ms"]["p99"]),
-                    str(p["failures"]),
-                ]
-            )
-    return rows
-
-
-def _capacity(run: Run) -> Section:
-    title = "Capacity and cost per million"
-    capacity = run.results.get("capacity")
-    if not capacity or not capacity["searches"]:
-        return Section(title, [Para("Not measured in this run.")])
-    return Section(title, blocks(capacity))
-
-
-def blocks(capacity: CapacityResults) -> list[Block]:
+def blocks(capacity: CapacityResults) -> list[view.Block]:
     """Return the latency curves, each app's capacity and cost, and the overload points."""
-    summary = capacities.summary(capacity)
+    by = sorted(capacities.summary(capacity).items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    summary = [(app, workers, s) for (app, workers), s in by]
     cpus = len(capacity["server_cpus"].split(","))
-    shown: list[Block] = [
+    points = [("overload", p) for p in capacity["overload"]]
+    points += [("nginx", p) for p in capacity["proxied"]]
+    found: list[view.Block] = [
         *_chart(capacity, summary),
-        Table(
-            COST_HEADERS,
-            _cost_rows(capacity, summary),
-            frozenset(range(1, 8)),
-        ),
-        Para(
+        view.tabulate(COST_COLUMNS, summary),
+        view.Para(
             (
                 "Capacity: the highest offered load whose p99, measured open-loop from each "
-                "request's intended send time, stayed within "
-                f"{capacity['latency_ms']:g} ms with no failure (",
-                code("python -m benchmarks capacity"),
-                f"; {capacity['variant']} model, {capacity['scenario']}, "
-                f"{capacity['arrival']} arrivals). A search grows the rate "
-                f"{capacity['growth']:g}x a step until a step fails, then bisects until the "
-                f"passing and failing rates are within {capacity['resolution']:.0%}; each step "
-                f"is a {capacity['step_s']} s Locust phase, its first {capacity['warmup_s']:g} s "
-                "discarded. The median over the trials is shown; trials ran back to back, the "
-                "apps in rotated order. CPU-s per million: the server's process tree over the "
-                f"step at the capacity. Money at ${capacity['vcpu_hour_usd']:g} per "
-                f"vCPU-hour, {capacity['price_source']}. CPU used prices only the CPU seconds "
-                f"consumed; vCPUs held prices the {cpus} server CPU(s) kept at the capacity.",
+                f"request's intended send time, stayed within {capacity['latency_ms']:g} ms with "
+                "no failure (",
+                view.code("python -m benchmarks capacity"),
+                f"; {capacity['variant']} model, {capacity['scenario']}, {capacity['arrival']} "
+                f"arrivals; steps of {capacity['step_s']} s, the first {capacity['warmup_s']:g} s "
+                f"discarded, growing {capacity['growth']:g}x, then bisected to "
+                f'{capacity["resolution"]:.0%}; docs/benchmark.md, "Open-loop load and '
+                'capacity"). The median over the trials is shown. CPU-s per million: the '
+                f"server's process tree at the capacity. Money at ${capacity['vcpu_hour_usd']:g} "
+                f"per vCPU-hour, {capacity['price_source']}. CPU used prices the CPU seconds "
+                f"consumed; vCPUs held, the {cpus} server CPU(s) kept at the capacity.",
             )
         ),
-        Bullets(
+        view.Bullets(
             [
                 f"Server CPUs: {capacity['server_cpus']} ({cpus}); load generator on "
                 f"{capacity['load_cpus']}. Worker counts measured: "
-                + ", ".join(map(str, capacity["worker_counts"]))
-                + ".",
-                "On a 2-core machine the server has one CPU (the load generator needs the "
-                "other), so a second worker shares that CPU: it can hide a stalled request but "
-                "cannot add throughput. Scaling with workers needs a machine with more cores; "
-                "the same command measures 1, 2, 4... workers up to its server CPUs.",
+                f"{', '.join(map(str, capacity['worker_counts']))}.",
+                "On a 2-core machine a second worker shares the server's one CPU: it can hide a "
+                "stalled request but cannot add throughput; scaling needs more cores.",
             ]
         ),
     ]
-    points = _point_rows(capacity)
     if points:
-        shown.append(
-            Table(
-                ["App", "Where", "Offered", "Offered req/s", "Served req/s", "p99 ms", "Failed"],
-                points,
-                frozenset(range(2, 7)),
-            )
+        found += [
+            view.tabulate(POINT_COLUMNS, points),
+            view.Para(
+                "Above the capacity the queue grows for as long as the load lasts; a request "
+                f"unanswered after {capacity['timeout_s']:g} s fails. Through nginx: the "
+                "capacity's rate, nginx's CPU counted with the server's."
+            ),
+        ]
+    return found
+
+
+def _capacity(run: view.Run) -> view.Section:
+    capacity = run.results.get("capacity")
+    if not capacity or not capacity["searches"]:
+        return view.Section(
+            "Capacity and cost per million", [view.Para("Not measured in this run.")]
         )
-        shown.append(
-            Para(
-                "Above the capacity the queue grows for as long as the load lasts, so p99 grows "
-                f"with the step's length; a request unanswered after {capacity['timeout_s']:g} s "
-                "fails. Through nginx: the same rate as the capacity, nginx on the server's "
-                "CPUs and its CPU counted with the server's."
-            )
-        )
-    return shown
+    return view.Section("Capacity and cost per million", blocks(capacity))
 
 
 SECTIONS = (_capacity,)

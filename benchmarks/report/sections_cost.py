@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks.report import charts
-from benchmarks.report.formatting import (
-    MISSING,
-    MODEL_COLOUR,
-    Facts,
-    by_framework,
-    colour,
-    fmt_ratio,
-    label,
-)
-from benchmarks.report.view import Block, Bullets, Chart, Inline, Para, Run, Section, Table, code
-from benchmarks.results.records import Cost
+from benchmarks.report import charts, formatting, view
+from benchmarks.report.formatting import MISSING, Facts, by_framework, colour, label
+from benchmarks.results.records import Cost, CostRow
 
 
 def fmt_count(value: float | None) -> str:
@@ -23,30 +14,32 @@ def fmt_count(value: float | None) -> str:
 
 def _rung(target: str, facts: Facts) -> bool:
     # The ladders' rungs have their own section (sections_ladders.py).
-    found = facts.get(target)
-    return found is not None and found["kind"] == "rung"
+    return (found := facts.get(target)) is not None and found["kind"] == "rung"
 
 
-def _table(cost: Cost, facts: Facts, rungs: bool) -> Table:
+def _table(cost: Cost, facts: Facts, rungs: bool) -> view.Table:
     base = {(r["variant"], r["scenario"]): r for r in cost["rows"] if r["target"] == "baseline"}
-    rows: list[list[Inline]] = []
-    for row in (r for r in cost["rows"] if rungs or not _rung(r["target"], facts)):
-        reference = base.get((row["variant"], row["scenario"]))
-        rows.append(
-            [
-                label(row["target"], facts),
-                row["variant"],
-                code(row["scenario"]),
-                *(fmt_count(row[k]) for k in ("instructions", "model_instructions")),
-                *(fmt_count(row[k]) for k in ("rest_instructions", "gc_instructions")),
-                fmt_ratio(row["instructions"] / reference["instructions"] if reference else None),
-            ]
-        )
-    headers = ["Target", "Variant", "Scenario", "Instructions", "Model", "Rest", "In gc"]
-    return Table([*headers, "vs baseline"], rows, frozenset(range(3, 8)))
+
+    def over_base(row: CostRow) -> str:
+        found = base.get((row["variant"], row["scenario"]))
+        return formatting.fmt_ratio(row["instructions"] / found["instructions"] if found else None)
+
+    columns: list[view.Column[CostRow]] = [
+        view.Column("Target", lambda r: label(r["target"], facts)),
+        view.Column("Variant", lambda r: r["variant"]),
+        view.Column("Scenario", lambda r: view.code(r["scenario"])),
+        view.Column("Instructions", lambda r: fmt_count(r["instructions"]), True),
+        view.Column("Model", lambda r: fmt_count(r["model_instructions"]), True),
+        view.Column("Rest", lambda r: fmt_count(r["rest_instructions"]), True),
+        view.Column("In gc", lambda r: fmt_count(r["gc_instructions"]), True),
+        view.Column("vs baseline", over_base, True),
+    ]
+    return view.tabulate(
+        columns, (r for r in cost["rows"] if rungs or not _rung(r["target"], facts))
+    )
 
 
-def _chart(cost: Cost, facts: Facts) -> list[Block]:
+def _chart(cost: Cost, facts: Facts) -> list[view.Block]:
     found = {
         r["target"]: r
         for r in cost["rows"]
@@ -56,69 +49,58 @@ def _chart(cost: Cost, facts: Facts) -> list[Block]:
     names = by_framework(found, facts)
     if not names:
         return []
+    model = [found[n]["model_instructions"] / 1e6 for n in names]
+    rest = [found[n]["rest_instructions"] / 1e6 for n in names]
+    colours = [colour(n, facts) for n in names]
     segments = [
-        charts.Series("model", MODEL_COLOUR, [found[n]["model_instructions"] / 1e6 for n in names]),
-        charts.Series(
-            "the rest of the request",
-            colour(names[0], facts),
-            [found[n]["rest_instructions"] / 1e6 for n in names],
-            colours=[colour(n, facts) for n in names],
-        ),
+        charts.Series("model", formatting.MODEL_COLOUR, model),
+        charts.Series("the rest of the request", colours[0], rest, colours=colours),
     ]
     title = "Instructions per one-row prediction (light model), split into model and the rest"
-    legend = [
-        ("model", MODEL_COLOUR),
-        *((f"rest: {label(n, facts)}", colour(n, facts)) for n in names),
-    ]
+    legend = [("model", formatting.MODEL_COLOUR)]
+    legend += [(f"rest: {label(n, facts)}", c) for n, c in zip(names, colours, strict=True)]
     axes = charts.Axes(title, "million instructions", "target", "M", legend)
     svg = charts.stacked_bars(axes, [label(n, facts) for n in names], segments)
-    return [Chart(svg, title + ", counted by callgrind.")]
+    return [view.Chart(svg, title + ", counted by callgrind.")]
 
 
-def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[Block]:
+def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[view.Block]:
     """Return the chart, the table of counts (with the ladders' rungs if asked) and start-up;
     ``facts`` (results["targets"]) tell the rungs and the floors."""
-    found: list[Block] = [
+    found: list[view.Block] = [
         *_chart(cost, facts),
         _table(cost, facts, rungs),
-        Para(
+        view.Para(
             (
                 f"Counted by {cost['tool']} (",
-                code("python -m benchmarks cost"),
-                "): each target's WSGI callable called in process as gunicorn calls it, after "
-                f"{cost['warmup_requests']} warm-up requests of each scenario; figures per "
-                "request. The count does not depend on the machine's load: two counts of the "
-                "same requests in separate interpreters agree within 0.5% (the test suite "
-                "checks it), so these are the figures this report's verdicts lean on where "
-                "timings are too noisy to decide. Model: "
-                "Model.predict alone on the same rows; rest: everything else the request "
-                "executes (server interface, framework, app, JSON, the contract). In gc: "
-                f"CPython's cyclic garbage collector, {cost['gc']}.",
+                view.code("python -m benchmarks cost"),
+                f'; docs/benchmark.md, "Instructions per request"), after '
+                f"{cost['warmup_requests']} warm-up requests of each scenario; per request. "
+                "Deterministic (two counts agree within 0.5%): the figures the verdicts lean on "
+                "where timings are too noisy. Model: Model.predict alone on the same rows; rest: "
+                f"everything else the request executes. In gc: CPython's collector, {cost['gc']}.",
             )
         ),
     ]
-    startup = cost["startup"]
-    if startup:
-        found.append(
-            Para(
-                "Start-up, from an interpreter that has already imported the shared stack "
-                "(numpy, scikit-learn, the model runtime) to the WSGI callable ready: importing "
-                "the framework and the app, and loading the model."
-            )
-        )
+    if startup := cost["startup"]:
         names = by_framework((n for n in startup if rungs or not _rung(n, facts)), facts)
-        found.append(
-            Bullets([f"{label(n, facts)}: {fmt_count(startup[n])} instructions" for n in names])
-        )
+        found += [
+            view.Para(
+                "Start-up, from an interpreter that has imported the shared stack (numpy, "
+                "scikit-learn, the model runtime) to the WSGI callable ready:"
+            ),
+            view.Bullets(
+                [f"{label(n, facts)}: {fmt_count(startup[n])} instructions" for n in names]
+            ),
+        ]
     return found
 
 
-def _cost(run: Run) -> Section:
+def _cost(run: view.Run) -> view.Section:
     cost = run.results.get("cost")
-    title = "Instructions per request"
     if not cost:
-        return Section(title, [Para("Not counted in this run.")])
-    return Section(title, blocks(cost, run.results["targets"]))
+        return view.Section("Instructions per request", [view.Para("Not counted in this run.")])
+    return view.Section("Instructions per request", blocks(cost, run.results["targets"]))
 
 
 SECTIONS = (_cost,)

@@ -1,4 +1,5 @@
-"""Sections on load: the summary, claims, throughput and latency, calibration, CPU per request."""
+"""Sections on load: the summary, throughput and latency, calibration, CPU per request (the
+Claims section between the summary and throughput is sections_claims's)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Literal
 
 from benchmarks.analysis import aggregate
 from benchmarks.analysis.aggregate import CellFigures, Percentile
-from benchmarks.report import charts, view
+from benchmarks.report import charts, sections_claims, view
 from benchmarks.report.formatting import (
     EN_DASH,
     GENERATOR_BOUND,
@@ -27,29 +28,10 @@ from benchmarks.report.formatting import (
     plural,
 )
 from benchmarks.report.view import Column, Measured, Run
-from benchmarks.results.records import Calibration, Claim, Overhead
+from benchmarks.results.records import Calibration, Overhead
 from benchmarks.results.vocabulary import SCENARIOS, VERDICTS
 
 NOTHING = "No load was measured in this run."
-# At a glance: the claim as made, the verdict, what decided it. How, in the table after it.
-CLAIM_COLUMNS: list[Column[Claim]] = [
-    Column("The claim, as made", lambda c: c["sentence"] + (" [1]" if c["source"] else "")),
-    Column("Verdict", lambda c: view.verdict(c["verdict"])),
-    Column(
-        "Deciding figure",
-        lambda c: c["figure"] + (" (by design)" if c["basis"] == "by design" else ""),
-    ),
-    Column("Timed interval", lambda c: c["interval"] or EN_DASH),
-]
-METHOD_COLUMNS: list[Column[Claim]] = [
-    Column("Claim", lambda c: c["claim"]),
-    Column("Question", lambda c: c["question"]),
-    Column("Basis", lambda c: c["basis"]),
-    Column("Rule", lambda c: c["rule"]),
-    Column("Reason", lambda c: c["reason"]),
-    Column("Flask", lambda c: c["flask"]),
-    Column("Django", lambda c: c["django"]),
-]
 
 
 def _summary(run: Run) -> view.Section:
@@ -115,7 +97,8 @@ def _summary(run: Run) -> view.Section:
         cautions.append("the parity gate FAILED: the apps did not answer alike")
     if cautions:
         bullets.append("Caution: " + "; ".join(cautions) + ".")
-    return view.Section("Summary", [view.Bullets(bullets[:6] or [NOTHING])])
+    chart = sections_claims.chart(claims)
+    return view.Section("Summary", [*chart, view.Bullets(bullets[:6] or [NOTHING])])
 
 
 def _model_phrase(flask_ms: float, django_ms: float) -> str:
@@ -123,49 +106,6 @@ def _model_phrase(flask_ms: float, django_ms: float) -> str:
     if flask_us == django_us:
         return f"; the model itself took {flask_us} µs in both."
     return f"; the model itself took {flask_us} µs under Flask and {django_us} µs under Django."
-
-
-def _claims(run: Run) -> view.Section:
-    claims = run.results.get("claims") or []
-    blocks: list[view.Block] = [view.or_missing(view.tabulate(CLAIM_COLUMNS, claims))]
-    sources = sorted({c["source"] for c in claims if c["source"]})
-    if sources:
-        blocks.append(
-            view.Para(
-                '[1] Quoted from Tricia Pearson, "Flask vs. Django: Which Python Framework is '
-                f'Better for Machine Learning Apps?", Stackify: {", ".join(sources)}. The others '
-                "are the claims as commonly made, not quotations."
-            )
-        )
-    if claims:
-        blocks.append(view.Heading("How each claim was decided"))
-        blocks.append(view.tabulate(METHOD_COLUMNS, claims))
-    rule = run.results.get("decision_rule")
-    if rule:
-        blocks.append(view.Para(("The decision rule, fixed before the run: ", rule)))
-    for aa in run.results.get("aa") or []:
-        found = aa["interval"]
-        where = f"{aa['variant']} {aa['scenario']}, {aa['source']} at level {aa['level']}"
-        if found is None:
-            blocks.append(
-                view.Para(
-                    f"A/A check ({where}): {plural(len(aa['ratios']), 'usable paired trial')}, "
-                    "too few for an interval: timing decides nothing in this cell."
-                )
-            )
-            continue
-        line = (
-            f"A/A check ({where}): Flask measured twice, as {aa['target']}, "
-            f"{found['trials']:.0f} paired trials: ratio {found['estimate']:.3f} (95% CI "
-            f"{found['low']:.3f}-{found['high']:.3f}); noise floor {aa['noise_floor']:.1%}, "
-            "below which a timed difference is not a finding."
-        )
-        warning = (
-            "WARNING: the A/A pair differs: the same app measured twice gave an interval that "
-            "excludes 1, so no timed figure of this cell decides a claim. "
-        )
-        blocks.append(view.Callout(warning + line) if aa["differs"] else view.Para(line))
-    return view.Section("Claims", blocks)
 
 
 def _flag(text: str, raised: bool) -> view.Inline:
@@ -225,24 +165,18 @@ def _throughput(run: Run) -> view.Section:
     section.blocks.append(
         view.Para(
             (
-                "Successful req/s counts only the responses that were what the scenario "
-                "expects, per second of the measured window; failures are counted apart. ",
+                "Successful req/s: the responses the scenario expects, per second of the "
+                'measured window; failures apart (docs/benchmark.md, "A run, in order"). ',
                 view.Span(GENERATOR_BOUND, "flag"),
-                f" marks a cell where, in some trial, a Locust process used {fmt_share(threshold)} "
-                "or more of one core (each Locust process is a single gevent loop: one core is "
-                "all it can use, however many CPUs it was given), or where the CPUs given to "
-                "Locust were that busy with anything: the load generator, not the server, was "
-                "the limit, so that req/s "
-                f"figure is a floor of the server's capacity. Min{EN_DASH}max: the lowest and "
-                "highest trial, when there were several.",
+                f": in some trial a Locust process used {fmt_share(threshold)} or more of its one "
+                "core, or the load CPUs were that busy: the req/s is a floor of the server's "
+                f"capacity. Min{EN_DASH}max: the lowest and highest trial.",
             )
         )
     )
     note = (
-        "Each Locust process's CPU time over the measured window divided by the window's "
-        "length: its share of one core (local: a single process; master and worker-N: "
-        "distributed Locust). Load CPUs busy: how busy all the CPUs given to the load "
-        "generator and the runner were, with anything. Both are the busiest trial's."
+        "Each Locust process's CPU time over the window, as a share of one core (master and "
+        "worker-N: distributed Locust); load CPUs busy: with anything. The busiest trial's."
     )
     generator = view.tabulate(GENERATOR_COLUMNS, run.measured())
     section.blocks += [view.Heading("The load generator"), generator, view.Para(note)]
@@ -250,7 +184,6 @@ def _throughput(run: Run) -> view.Section:
 
 
 RangeKey = Literal["rps", "rps_min", "rps_max"]
-RANGE: tuple[RangeKey, ...] = ("rps", "rps_min", "rps_max")
 
 
 def _figure(cell: CellFigures | None, key: RangeKey) -> float | None:
@@ -325,11 +258,9 @@ def _calibration(run: Run) -> view.Section:
         blocks.append(
             view.Para(
                 (
-                    "wrk, a load generator written in C, drove the same load to check Locust's "
-                    "figure. ",
+                    "wrk (in C) drove the same load to check Locust's figure. ",
                     view.Span(GENERATOR_LIMITED, "flag"),
-                    " marks a Locust/wrk ratio below 0.90: there Locust could not produce the "
-                    "load the server could take, so compare targets on wrk's figure.",
+                    ": Locust/wrk below 0.90, so compare targets on wrk's figure.",
                 )
             )
         )
@@ -394,14 +325,10 @@ def _cpu(run: Run) -> view.Section:
     if found:
         blocks.append(
             view.Para(
-                "CPU is the CPU time of the whole gunicorn process tree over Locust's measured "
-                "window (read by Locust itself as it reset its statistics after the warm-up and "
-                "as its users, having finished the requests they had in flight, stopped) divided "
-                "by the requests Locust counted in that window, failed or not; the model's "
-                "share is the mean model duration each app reports in its Server-Timing "
-                "header; the framework's share is the rest: everything a request costs the "
-                "server outside the model. Users: the level every target was measured at with "
-                "the most trials (the highest on a tie)."
+                "CPU: the gunicorn process tree's CPU time over Locust's measured window over the "
+                "requests counted in it, failed or not; model: the mean Server-Timing figure; "
+                'framework: the rest (docs/benchmark.md, "A run, in order"). Users: the level '
+                "every target was measured at with the most trials (the highest on a tie)."
             )
         )
     blocks += in_process(run.results.get("overhead") or [])
@@ -431,15 +358,12 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
         view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in names]),
         view.Para(
             (
-                "Each target's WSGI callable called directly, in its own interpreter on one "
-                "server CPU (",
+                "Each WSGI callable called directly on one server CPU (",
                 view.code("python -m benchmarks overhead"),
-                "), process CPU per call, the fastest of 7 loops; one-row light-model "
-                "predictions. Health: GET /health/live, the framework's floor. Canned: the "
-                "prediction with the model's answer computed beforehand, so only the request's "
-                "own code runs. Model in request: the median Server-Timing figure; model alone: "
-                "Model.predict outside any request in the same process. Envelope: the app's "
-                "own check of the request envelope.",
+                "; docs/results.md), process CPU per call, the fastest of 7 loops; one-row "
+                "light predictions. Health: GET /health/live. Canned: the model's answer "
+                "computed beforehand. Model in request: the median Server-Timing figure; alone: "
+                "Model.predict outside any request. Envelope: the app's own envelope check.",
             )
         ),
     ]
@@ -461,4 +385,4 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
     return blocks
 
 
-SECTIONS = (_summary, _claims, _throughput, _calibration, _cpu)
+SECTIONS = (_summary, sections_claims.section, _throughput, _calibration, _cpu)

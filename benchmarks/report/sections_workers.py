@@ -8,7 +8,7 @@ many workers a GiB holds. ``text`` prints the same blocks for the terminal.
 from __future__ import annotations
 
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
-from benchmarks.report import charts, plain
+from benchmarks.report import charts, plain, view
 from benchmarks.report.formatting import (
     NOT_MEASURED,
     TINTS,
@@ -18,7 +18,6 @@ from benchmarks.report.formatting import (
     label,
     ordered,
 )
-from benchmarks.report.view import Block, Chart, Inline, Para, Run, Section, Table, code
 from benchmarks.results.scaling import Workers, WorkersFit
 from benchmarks.results.vocabulary import VARIANTS
 
@@ -35,27 +34,25 @@ FREEZE_OFF_COLOURS = {
 def _colour(fit: WorkersFit) -> str:
     if not fit["freeze"]:
         return FREEZE_OFF_COLOURS.get((fit["app"], fit["variant"]), colour(fit["app"]))
-    if fit["variant"] == "heavy":
-        return TINTS.get(fit["app"], colour(fit["app"]))
-    return colour(fit["app"])
+    return (
+        TINTS.get(fit["app"], colour(fit["app"]))
+        if fit["variant"] == "heavy"
+        else colour(fit["app"])
+    )
 
 
 def _freeze(fit: WorkersFit) -> str:
     return "gc.freeze()" if fit["freeze"] else "no freeze"
 
 
-def _spread(fit: WorkersFit) -> str:
-    anon = fit["spread_anon"]
-    return fmt_share(fit["spread"]) + ("" if anon is None else f"; {anon:.1%}")
+def _totals(fit: WorkersFit) -> dict[int, float]:
+    return dict(zip(fit["counts"], fit["total_pss_mib"], strict=True))
 
 
-def _chart(workers: Workers) -> list[Block]:
-    """Return one chart per model variant: a line per app and gc.freeze() setting, preloaded.
-
-    The servers without preload (``--full``) are in the table only: one chart keeps to four
-    lines, so its legend fits on one row.
-    """
-    blocks: list[Block] = []
+def _chart(workers: Workers) -> list[view.Block]:
+    """Return one chart per model variant: a line per app and gc.freeze() setting, preloaded
+    (the servers without preload, ``--full``, are in the table only: four lines a chart)."""
+    found: list[view.Block] = []
     for variant in ordered({f["variant"] for f in fits(workers)}, VARIANTS):
         shown = [f for f in fits(workers) if f["variant"] == variant and f["preload"]]
         counts = sorted({n for f in shown for n in f["counts"]})
@@ -63,70 +60,64 @@ def _chart(workers: Workers) -> list[Block]:
             continue
         series = [
             charts.Series(
-                f"{label(f['app'])}, {_freeze(f)}",
-                _colour(f),
-                [dict(zip(f["counts"], f["total_pss_mib"], strict=True)).get(n) for n in counts],
+                f"{label(f['app'])}, {_freeze(f)}", _colour(f), [*map(_totals(f).get, counts)]
             )
             for f in shown
         ]
         title = f"Total PSS of the server against gunicorn workers ({variant} model, preloaded)"
         axes = charts.Axes(title, "MiB (master and workers)", "gunicorn workers", "MiB")
         svg = charts.line_chart(axes, counts, series, log_x=False)
-        blocks.append(Chart(svg, title + "; the slope of each line is what one more worker costs."))
-    return blocks
-
-
-def _table(workers: Workers) -> Table:
-    shown = fits(workers)
-    counts = sorted({n for f in shown for n in f["counts"]})
-    headers = ["App", "Variant", "Setting", *(f"PSS {n} w MiB" for n in counts)]
-    headers += ["MiB per added worker", "Anonymous MiB per added worker", "Workers per GiB"]
-    headers += ["USS per worker MiB", "Spread between rounds"]
-    rows: list[list[Inline]] = []
-    for f in shown:
-        totals = dict(zip(f["counts"], f["total_pss_mib"], strict=True))
-        setting = f"{'preload' if f['preload'] else 'no preload'}, {_freeze(f)}"
-        rows.append(
-            [
-                label(f["app"]),
-                f["variant"],
-                setting,
-                *(fmt_mib(totals.get(n)) for n in counts),
-                fmt_mib(f["marginal_mib"]),
-                fmt_mib(f["marginal_anon_mib"]),
-                fmt_mib(f["workers_per_gib"], 0),
-                fmt_mib(worker_uss(workers, f)),
-                _spread(f),
-            ]
+        found.append(
+            view.Chart(svg, title + "; the slope of each line is what one more worker costs.")
         )
-    return Table(headers, rows, frozenset(range(3, len(headers))))
+    return found
 
 
-def blocks(workers: Workers) -> list[Block]:
+def _table(workers: Workers) -> view.Table:
+    counts = sorted({n for f in fits(workers) for n in f["counts"]})
+
+    def pss(n: int) -> view.Column[WorkersFit]:
+        return view.Column(f"PSS {n} w MiB", lambda f: fmt_mib(_totals(f).get(n)), True)
+
+    def spread(fit: WorkersFit) -> str:
+        anon = fit["spread_anon"]
+        return fmt_share(fit["spread"]) + ("" if anon is None else f"; {anon:.1%}")
+
+    columns: list[view.Column[WorkersFit]] = [
+        view.Column("App", lambda f: label(f["app"])),
+        view.Column("Variant", lambda f: f["variant"]),
+        view.Column("Setting", lambda f: f"{'' if f['preload'] else 'no '}preload, {_freeze(f)}"),
+        *map(pss, counts),
+        view.Column("MiB per added worker", lambda f: fmt_mib(f["marginal_mib"]), True),
+        view.Column(
+            "Anonymous MiB per added worker", lambda f: fmt_mib(f["marginal_anon_mib"]), True
+        ),
+        view.Column("Workers per GiB", lambda f: fmt_mib(f["workers_per_gib"], 0), True),
+        view.Column("USS per worker MiB", lambda f: fmt_mib(worker_uss(workers, f)), True),
+        view.Column("Spread between rounds", spread, True),
+    ]
+    return view.tabulate(columns, fits(workers))
+
+
+def blocks(workers: Workers) -> list[view.Block]:
     """Return the charts, the table of fits, how they were measured and what gc.freeze() saves."""
-    found: list[Block] = [
+    found: list[view.Block] = [
         *_chart(workers),
         _table(workers),
-        Para(
+        view.Para(
             (
                 "Measured by ",
-                code("python -m benchmarks workers"),
-                f" ({workers['mode']} plan, {workers['rounds']} round(s)): each app served by "
-                "gunicorn on the server CPUs, starting with the fewest workers and given one "
-                "more at a time (SIGTTIN), the master unchanged. At each count every worker "
-                "first served one-row predictions (batches of "
-                f"{workers['warmup_requests_per_worker']} per worker until each worker's CPU "
-                "time had moved), then the PSS and USS of "
-                "the master and of every worker were read three times and their medians kept. "
-                "PSS at n workers is the sum over the master and the workers; MiB per added "
-                "worker is the least-squares slope of that sum over the counts. Anonymous: "
-                "the same slope over anonymous pages only (Pss_Anon), which only the server's "
-                "own processes share; the file pages (the shared libraries) are shared with "
-                "every process on the machine that maps them, so their share, and the total "
-                "PSS, moves with what else runs. Workers per GiB is 1024 divided by the "
-                "anonymous slope. USS per "
-                "worker is what one worker holds alone at the largest count. The spread is the "
-                "largest (max - min) / median of a total between rounds (PSS; anonymous).",
+                view.code("python -m benchmarks workers"),
+                f" ({workers['mode']} plan, {workers['rounds']} round(s); docs/benchmark.md, "
+                '"Memory as gunicorn workers are added"): one server per setting, given one more '
+                "worker at a time (SIGTTIN); at each count every worker first served one-row "
+                f"predictions (batches of {workers['warmup_requests_per_worker']} per worker), "
+                "then the median of three readings of each process was kept. PSS: master and "
+                "workers summed; MiB per added worker: the least-squares slope of that sum; "
+                "anonymous: the same over anonymous pages only (Pss_Anon), which do not move with "
+                "what else runs; workers per GiB: 1024 over the anonymous slope. USS per worker: "
+                "what one worker holds alone at the largest count. Spread: the largest "
+                "(max - min) / median of a total between rounds (PSS; anonymous).",
             )
         ),
     ]
@@ -138,26 +129,27 @@ def blocks(workers: Workers) -> list[Block]:
     ]
     if savings:
         found.append(
-            Para(
+            view.Para(
                 "gc.freeze() before forking (GUNICORN_GC_FREEZE) saves, per added worker "
                 "(anonymous pages; the noise is the slope's range between rounds): "
                 + "; ".join(savings)
                 + "."
             )
         )
-    unserved = sum(not all(row["served"]) for row in workers["rows"])
-    if unserved:
+    if unserved := sum(not all(row["served"]) for row in workers["rows"]):
         found.append(
-            Para(f"{unserved} reading(s) include a worker whose CPU time never moved: not served.")
+            view.Para(
+                f"{unserved} reading(s) include a worker whose CPU time never moved: not served."
+            )
         )
     return found
 
 
-def _workers(run: Run) -> Section:
+def _workers(run: view.Run) -> view.Section:
     workers = run.results.get("workers")
     if not workers or not workers.get("fits"):
-        return Section("Memory per worker", [Para(NOT_MEASURED)])
-    return Section("Memory per worker", blocks(workers))
+        return view.Section("Memory per worker", [view.Para(NOT_MEASURED)])
+    return view.Section("Memory per worker", blocks(workers))
 
 
 def text(workers: Workers) -> str:
@@ -166,7 +158,7 @@ def text(workers: Workers) -> str:
         f"{workers['mode']} plan, {workers['rounds']} round(s), servers on CPU "
         f"{workers['server_cpus']}, {workers['seconds']:.0f} s"
     )
-    return plain.render([Para(heading), *blocks(workers)])
+    return plain.render([view.Para(heading), *blocks(workers)])
 
 
 SECTIONS = (_workers,)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from html import escape as html_escape
 from pathlib import Path
 from typing import get_type_hints
 
@@ -161,6 +162,41 @@ def test_html_has_titled_charts_with_captions(results: Results) -> None:
     assert "concurrent users (log scale)" in html
     for target in ("baseline", "flask", "django"):
         assert formatting.TARGET_COLOURS[target] in html
+
+
+def test_the_report_opens_with_the_chart_of_the_deciding_figures(results: Results) -> None:
+    html = render.render_html(results)
+    first = html.index("<figure>")
+    assert html.index("<h2>Summary</h2>") < first < html.index("<ul>")
+    svg = re.search(r"<svg\b.*?</svg>", html[first:], re.DOTALL)
+    assert svg is not None
+    chart = svg.group()
+    title = re.match(r"<svg[^>]*>\s*<title>([^<]+)</title>", chart)
+    assert title is not None
+    assert "deciding figure" in title.group(1)
+    caption = html[first:].split("<figcaption>")[1].split("</figcaption>")[0]
+    assert "whisker is the timed 95% interval" in caption
+    assert "different figure from the dot" in caption
+    ratios = [c for c in results["claims"] if c["ratio"] is not None]
+    assert chart.count("<circle") == len(ratios) < len(results["claims"])
+    for claim in ratios:
+        assert f"<title>{html_escape(claim['claim'])}" in chart  # the row's dot, named
+    assert chart.count("(by design)</text>") == sum(c["basis"] == "by design" for c in ratios)
+    assert chart.count('fill="#fff"') == sum(c["basis"] == "by design" for c in ratios)
+    assert "dot: Django/Flask instructions, light model" in chart  # faster: two figures, named
+    assert "whisker: timed Flask/Django req/s, light (95% CI)" in chart
+    for verdict in {c["verdict"] for c in ratios}:
+        assert f'stroke="{formatting.VERDICT_COLOURS[verdict]}"' in chart
+    assert "no difference: 1/1.05 to 1.05" in chart  # the band of the minimum effect
+
+
+def test_every_claim_with_a_ratio_has_its_figure_named(results: Results) -> None:
+    from benchmarks.report import sections_claims
+
+    for claim in results["claims"]:
+        assert (claim["id"] in sections_claims.RATIO_NAMES) == (claim["ratio"] is not None)
+        if claim["timed"] is not None and claim["timed"]["estimate"] != claim["ratio"]:
+            assert sections_claims.RATIO_NAMES[claim["id"]][1], claim["id"]
 
 
 def test_html_shows_the_same_sections_figures_and_badges(results: Results) -> None:

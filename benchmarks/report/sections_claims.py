@@ -1,0 +1,143 @@
+"""The claims: the chart of their deciding figures the report opens with, and the Claims section
+(each claim as made, its verdict and figure, then how it was decided and the A/A checks)."""
+
+from __future__ import annotations
+
+from benchmarks.analysis import decision
+from benchmarks.report import charts, view
+from benchmarks.report.formatting import (
+    EN_DASH,
+    OTHER_COLOUR,
+    TIMES,
+    VERDICT_COLOURS,
+    ordered,
+    plural,
+)
+from benchmarks.report.view import Column, Run
+from benchmarks.results.records import Claim
+from benchmarks.results.vocabulary import VERDICTS
+
+# At a glance: the claim as made, the verdict, what decided it. How, in the table after it.
+CLAIM_COLUMNS: list[Column[Claim]] = [
+    Column("The claim, as made", lambda c: c["sentence"] + (" [1]" if c["source"] else "")),
+    Column("Verdict", lambda c: view.verdict(c["verdict"])),
+    Column(
+        "Deciding figure",
+        lambda c: c["figure"] + (" (by design)" if c["basis"] == "by design" else ""),
+    ),
+    Column("Timed interval", lambda c: c["interval"] or EN_DASH),
+]
+METHOD_COLUMNS: list[Column[Claim]] = [
+    Column("Claim", lambda c: c["claim"]),
+    Column("Question", lambda c: c["question"]),
+    Column("Basis", lambda c: c["basis"]),
+    Column("Rule", lambda c: c["rule"]),
+    Column("Reason", lambda c: c["reason"]),
+    Column("Flask", lambda c: c["flask"]),
+    Column("Django", lambda c: c["django"]),
+]
+
+
+# What each claim's ratio is, and its timed interval where it has one, both the claim's way up
+# (analysis/claims.py and claims_resources.py): the chart names them on the claim's row.
+RATIO_NAMES: dict[str, tuple[str, str]] = {
+    "fewer-lines": ("Django/Flask code lines", ""),
+    "lighter": ("Django/Flask memory; start-up in the table", ""),
+    "faster": ("Django/Flask instructions, light model", "timed Flask/Django req/s, light"),
+    "scales": ("Flask/Django capacity, the load part", ""),
+    "extensions-slow": ("Flask's instructions, six extensions/none", ""),
+    "secure-by-default": ("Django/Flask security checks passed", ""),
+    "footprint": ("Django/Flask installed bytes", ""),
+    "model-dominates": (
+        "Django/Flask instructions, heavy model",
+        "timed Flask/Django req/s, heavy",
+    ),
+}
+
+
+def _ratio(claim: Claim) -> charts.Ratio:
+    dot, whisker = RATIO_NAMES.get(claim["id"], (claim["figure"], "a timed ratio"))
+    timed, ratio = claim["timed"], claim["ratio"] or 0.0
+    interval = (timed["estimate"], timed["low"], timed["high"]) if timed else None
+    if interval is None:
+        notes = [dot]
+    elif interval[0] == ratio:
+        notes = [dot, "whisker: its timed 95% CI"]
+    else:
+        notes = [f"dot: {dot}", f"whisker: {whisker} (95% CI)"]
+    by_design = claim["basis"] == "by design"
+    name = claim["claim"] + (" (by design)" if by_design else "")
+    colour = VERDICT_COLOURS.get(claim["verdict"], OTHER_COLOUR)
+    return charts.Ratio(name, notes, ratio, colour, interval, by_design)
+
+
+def chart(claims: list[Claim]) -> list[view.Block]:
+    """Return the chart of each claim's deciding figure as a ratio (none without a ratio)."""
+    # A ratio of 0 (none of Flask's checks passed, say) has no place on a log axis.
+    shown = [c for c in claims if c["ratio"] is not None and c["ratio"] > 0]
+    if not shown:
+        return []
+    band = 1 + decision.MIN_EFFECT
+    verdicts = ordered((c["verdict"] for c in shown), VERDICTS)
+    legend = [(v, VERDICT_COLOURS.get(v, OTHER_COLOUR)) for v in verdicts]
+    title = "Each claim's deciding figure, as a ratio the claim's way up"
+    height = charts.MARGIN_TOP + 8 + charts.ROW * len(shown) + charts.MARGIN_BOTTOM
+    axes = charts.Axes(
+        title, "", "ratio, the claim's way up (log scale)", TIMES, legend, height=height
+    )
+    dominates = next((c["claim"] for c in shown if c["id"] == "model-dominates"), None)
+    caption = (
+        f"{title}: right of the shaded band (1/{band:g} to {band:g}, the "
+        f"{decision.MIN_EFFECT:.0%} minimum effect: no difference) points the claim's way, left "
+        "of it the other way"
+        + (f"; for \u201c{dominates}\u201d, inside the band supports it" if dominates else "")
+        + ". The dot's colour is the verdict; a hollow dot is a claim decided by design. The "
+        "whisker is the timed 95% interval beside the deciding figure, which may be a different "
+        "figure from the dot: then it is drawn just under the dot and each is named on the row. "
+        "The Claims section gives every figure in words, and the claims without a single ratio."
+    )
+    return [view.Chart(charts.ratio_rows(axes, [_ratio(c) for c in shown], band), caption)]
+
+
+def section(run: Run) -> view.Section:
+    """Return the Claims section: the table at a glance, how each was decided, the A/A checks."""
+    claims = run.results.get("claims") or []
+    blocks: list[view.Block] = [view.or_missing(view.tabulate(CLAIM_COLUMNS, claims))]
+    sources = sorted({c["source"] for c in claims if c["source"]})
+    if sources:
+        blocks.append(
+            view.Para(
+                '[1] Quoted from Tricia Pearson, "Flask vs. Django: Which Python Framework is '
+                f'Better for Machine Learning Apps?", Stackify: {", ".join(sources)}. The others '
+                "are the claims as commonly made, not quotations."
+            )
+        )
+    if claims:
+        blocks.append(view.Heading("How each claim was decided"))
+        blocks.append(view.tabulate(METHOD_COLUMNS, claims))
+    rule = run.results.get("decision_rule")
+    if rule:
+        blocks.append(view.Para(("The decision rule, fixed before the run: ", rule)))
+    for aa in run.results.get("aa") or []:
+        found = aa["interval"]
+        where = f"{aa['variant']} {aa['scenario']}, {aa['source']} at level {aa['level']}"
+        if found is None:
+            blocks.append(
+                view.Para(
+                    f"A/A check ({where}): {plural(len(aa['ratios']), 'usable paired trial')}, "
+                    "too few for an interval: timing decides nothing in this cell."
+                )
+            )
+            continue
+        line = (
+            f"A/A check ({where}): Flask measured twice, as {aa['target']}, "
+            f"{found['trials']:.0f} paired trials: ratio {found['estimate']:.3f} (95% CI "
+            f"{found['low']:.3f}-{found['high']:.3f}); noise floor {aa['noise_floor']:.1%}, "
+            "below which a timed difference is not a finding."
+        )
+        warning = (
+            "WARNING: the A/A pair differs: the same app measured twice gave an interval that "
+            "excludes 1, so no timed figure of this cell decides a claim. "
+        )
+        blocks.append(view.Callout(warning + line) if aa["differs"] else view.Para(line))
+    return view.Section("Claims", blocks)
