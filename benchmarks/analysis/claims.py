@@ -105,6 +105,7 @@ def fewer_lines(results: Results) -> Claim:
         "(no comments, docstrings or blank lines).",
         "Django/Flask code lines. " + DETERMINISTIC,
         ratio=django / flask,
+        ratio_label="Django/Flask code lines",
         flask=f"{flask} lines",
         django=f"{django} lines",
     )
@@ -157,8 +158,10 @@ def faster(results: Results) -> Claim:
         reason,
         rule,
         ratio=django["instructions"] / flask["instructions"] if flask and django else None,
+        ratio_label="Django/Flask instructions, light model",
         interval=interval,
         timed=found,
+        timed_label="timed Flask/Django req/s, light model",
         flask=f"{flask['instructions'] / 1e6:.2f} M instructions" if flask else "-",
         django=f"{django['instructions'] / 1e6:.2f} M instructions" if django else "-",
     )
@@ -193,6 +196,7 @@ def extensions_slow(results: Results) -> Claim:
         f"Per rung: {per_rung}.{shared}",
         rule,
         ratio=1 + share,
+        ratio_label="Flask's instructions, six extensions/none",
         flask=f"{figures['flask_reference'] / 1e6:.2f} M alone, "
         f"{(figures['flask_reference'] + figures['flask_added']) / 1e6:.2f} M with six extensions",
         django="-",
@@ -242,6 +246,7 @@ def secure_by_default(results: Results) -> Claim:
         + " This project's two apps pass the same checks: Flask needed the code.",
         rule,
         ratio=django / flask if flask else None,
+        ratio_label="Django/Flask security checks passed",
         flask=f"{flask}/{len(checks)} passed",
         django=f"{django}/{len(checks)} passed",
     )
@@ -292,6 +297,7 @@ def footprint_larger(results: Results) -> Claim:
         "Next to numpy and scikit-learn both are small.",
         "Django/Flask installed bytes with dependencies. " + DETERMINISTIC,
         ratio=sizes["django"] / max(sizes["flask"], 1),
+        ratio_label="Django/Flask installed bytes",
         flask=f"{mb(sizes['flask'])} in {counts['flask']} distributions",
         django=f"{mb(sizes['django'])} in {counts['django']} distributions",
     )
@@ -343,8 +349,10 @@ def model_dominates(results: Results) -> Claim:
         f"work, so the share follows from that choice. Timed evidence: {gate}.",
         rule,
         ratio=heavy_gap,
+        ratio_label="Django/Flask instructions, heavy model",
         interval=interval,
         timed=found_timed,
+        timed_label="timed Flask/Django req/s, heavy model",
         flask=words["flask"],
         django=words["django"],
     )

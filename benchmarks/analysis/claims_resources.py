@@ -211,6 +211,7 @@ def lighter(results: Results, cells: Cells) -> Claim:
         "shared model runtime.",
         rule,
         ratio=memory_ratio,
+        ratio_label="Django/Flask memory (start-up in the table)",
         interval=f"{memory_interval}; {boot_interval}",
         flask=memory_words.split(" vs ")[0] if memory_words else "-",
         django=memory_words.split(" vs ")[1].split(",")[0] if " vs " in memory_words else "-",
@@ -341,8 +342,10 @@ def scales(results: Results) -> Claim:
         " ".join(words),
         SCALES_RULE,
         ratio=timed["estimate"] if timed else None,
+        ratio_label="Flask/Django capacity at the p99 target",
         interval=interval,
         timed=timed,
+        timed_label="the same, widened by the search's resolution",
         flask=figures["flask"],
         django=figures["django"],
     )

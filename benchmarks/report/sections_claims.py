@@ -40,23 +40,8 @@ METHOD_COLUMNS: list[Column[Claim]] = [
 
 # What each claim's ratio is, and its timed interval where it has one, both the claim's way up
 # (analysis/claims.py and claims_resources.py): the chart names them on the claim's row.
-RATIO_NAMES: dict[str, tuple[str, str]] = {
-    "fewer-lines": ("Django/Flask code lines", ""),
-    "lighter": ("Django/Flask memory; start-up in the table", ""),
-    "faster": ("Django/Flask instructions, light model", "timed Flask/Django req/s, light"),
-    "scales": ("Flask/Django capacity, the load part", ""),
-    "extensions-slow": ("Flask's instructions, six extensions/none", ""),
-    "secure-by-default": ("Django/Flask security checks passed", ""),
-    "footprint": ("Django/Flask installed bytes", ""),
-    "model-dominates": (
-        "Django/Flask instructions, heavy model",
-        "timed Flask/Django req/s, heavy",
-    ),
-}
-
-
 def _ratio(claim: Claim) -> charts.Ratio:
-    dot, whisker = RATIO_NAMES.get(claim["id"], (claim["figure"], "a timed ratio"))
+    dot, whisker = claim["ratio_label"] or claim["figure"], claim["timed_label"]
     timed, ratio = claim["timed"], claim["ratio"] or 0.0
     interval = (timed["estimate"], timed["low"], timed["high"]) if timed else None
     if interval is None:

@@ -262,8 +262,10 @@ class Claim(TypedDict):
     # claim's way (for "a heavy model dominates", within the minimum effect of 1 does); None where
     # the claim has no single deciding ratio.
     ratio: float | None
+    ratio_label: str  # what the ratio is, e.g. "Django/Flask instructions, light model"
     interval: str  # its interval in a few words ("" for a deterministic figure)
     timed: Interval | None  # the timed interval beside it, oriented as ``interval`` says
+    timed_label: str  # what that interval is a ratio of ("" without one)
     flask: str  # Flask's figures in words
     django: str  # Django's figures in words
     reason: str  # why the figures give this verdict

@@ -359,6 +359,12 @@ def test_lighter_reaches_every_verdict(
     assert verdict(run(memory=memory, startup_counts=startup), "lighter") == expected
 
 
+def test_every_claim_names_its_ratio_and_its_timed_interval() -> None:
+    for found in claims.evaluate(run()):
+        assert bool(found["ratio_label"]) == (found["ratio"] is not None), found["id"]
+        assert bool(found["timed_label"]) == (found["timed"] is not None), found["id"]
+
+
 # -- stored runs judged again ---------------------------------------------------------------------
 
 
