@@ -157,7 +157,9 @@ def pairs(
         if record.get("target") in found and all(record.get(k) == v for k, v in cell.items()):
             found[record.get("target")][record.get("trial")] = record
     ratios = []
-    for trial in sorted(set(found[a]) & set(found[b]), key=str):
+    for trial in sorted(
+        set(found[a]) & set(found[b]), key=lambda t: t if isinstance(t, int) else -1
+    ):
         first, second = found[a][trial], found[b][trial]
         if first.get("generator_bound") or second.get("generator_bound"):
             continue

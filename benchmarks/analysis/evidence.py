@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from benchmarks.analysis import decision
 from benchmarks.analysis.aggregate import Cell, CellFigures
 from benchmarks.results.records import AACheck, Claim, CostRow, Interval, Phase, Results
-from benchmarks.results.vocabulary import Basis, Verdict
+from benchmarks.results.vocabulary import Basis, Scenario, Variant, Verdict
 
 
 def find_cell(
@@ -160,7 +160,11 @@ def timing(results: Results, variant: str, scenario: str) -> Timing | None:
 def aa_checks(results: Results) -> list[AACheck]:
     """Return the A/A check of every timed cell where the twin ran beside Flask."""
     found: list[AACheck] = []
-    for variant, scenario in (("light", "predict_one"), ("heavy", "predict_one")):
+    cells: tuple[tuple[Variant, Scenario], ...] = (
+        ("light", "predict_one"),
+        ("heavy", "predict_one"),
+    )
+    for variant, scenario in cells:
         where = timing(results, variant, scenario)
         if where is None:
             continue
@@ -171,8 +175,8 @@ def aa_checks(results: Results) -> list[AACheck]:
         found.append(
             {
                 "target": TWIN,
-                "variant": "light" if variant == "light" else "heavy",
-                "scenario": "predict_one",
+                "variant": variant,
+                "scenario": scenario,
                 "level": where.level,
                 "source": "timed" if where.source == "timed" else "phases",
                 "ratios": ratios,
