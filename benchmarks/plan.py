@@ -66,11 +66,6 @@ class Setup:
     locust_workers: int
     payloads_path: Path
 
-    @property
-    def load_cpu_count(self) -> int:
-        """Return how many CPUs the load generator may use."""
-        return len(self.load_cpus.split(","))
-
 
 @dataclass(frozen=True)
 class Cell:

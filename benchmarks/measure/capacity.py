@@ -103,7 +103,6 @@ class Settings:
 # app starting at half the closed-loop throughput the run measured, so its first step passes and
 # its second (the closed-loop throughput itself, offered open-loop) fails; one bisection then
 # leaves the capacity within 45% (a coarse figure: ``python -m benchmarks capacity`` for 10%).
-RUN_STEPS = 3
 SETTINGS: dict[ScaleMode, Settings] = {
     "run": Settings(
         "run",

@@ -58,7 +58,6 @@ SCENARIOS: dict[str, tuple[Variant, str, str, str | None, int]] = {
 }
 # A framework's floor answers well-formed requests only; the error path is the contract's.
 CONTRACT_ONLY = frozenset({"invalid"})
-VARIANT_ORDER = {"light": 0, "heavy": 1}
 WARMUP = 20  # requests of each scenario before counting: the caches a request fills are full
 ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 ENV |= {"MKL_NUM_THREADS": "1", "DJANGO_SECRET_KEY": "cost-benchmark-only"}

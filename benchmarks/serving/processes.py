@@ -135,11 +135,6 @@ def process_rss_mib(pid: int) -> float:
         return 0.0
 
 
-def worker_rss_mib(pid: int) -> list[float]:
-    """Return the resident memory of each child (gunicorn worker) of ``pid``, in MiB."""
-    return [rss for rss in map(process_rss_mib, worker_pids(pid)) if rss]
-
-
 def cpu_seconds(pids: Iterable[int]) -> float:
     """Return the CPU seconds used so far by several process trees together."""
     return sum(tree_cpu_seconds(pid) for pid in pids)
