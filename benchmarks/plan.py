@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from benchmarks.cpus import CpuSet
 from benchmarks.results.vocabulary import SCENARIOS, VARIANTS, Mode, ScaleMode, Scenario, Variant
 from benchmarks.targets import AA, APPS, RUN
 
@@ -61,8 +62,8 @@ class Setup:
     """Where things run in this run: its directory, CPUs, Locust processes, request bodies."""
 
     run_dir: Path
-    server_cpus: str
-    load_cpus: str
+    server_cpus: CpuSet
+    load_cpus: CpuSet
     locust_workers: int
     payloads_path: Path
 

@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from benchmarks import REPORTS, report
 from benchmarks.analysis import judge
+from benchmarks.cpus import CpuSet
 from benchmarks.load import locust, payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import (
@@ -87,7 +88,7 @@ def run(
 def _run(
     mode: Mode,
     out: Path,
-    cpus: tuple[str, str],
+    cpus: tuple[CpuSet, CpuSet],
     locust_workers: int,
     show_progress: bool,
     optional: tuple[bool, bool, bool],
@@ -135,7 +136,7 @@ def _run(
             "generator_bound_threshold": phases.GENERATOR_BOUND,
             "locust_stop_timeout_s": locust.STOP_TIMEOUT_S,
             "memory_sample_interval_s": phases.MEMORY_INTERVAL_S,
-            "runner_cpus": load_cpus,
+            "runner_cpus": str(load_cpus),
         },
         "targets": facts(),
         "parity": {
@@ -160,7 +161,7 @@ def _run(
     if count_instructions:
         progress.start("instructions per request under callgrind (python -m benchmarks cost)")
         # Counts do not depend on contention: both CPUs at once, before any server runs.
-        every_cpu = sorted({*server_cpus.split(","), *load_cpus.split(",")}, key=int)
+        every_cpu = CpuSet.of([*server_cpus, *load_cpus])
         results["cost"] = cost.measure(the_plan.cost, cpus=every_cpu)
         progress.advance(the_plan.cost_s)
 
@@ -184,7 +185,9 @@ def _run(
     progress.start("in-process cost split (python -m benchmarks overhead)")
     # One server CPU: each target's interpreter runs alone on it, as its worker would.
     results["overhead"] = [
-        overhead.run_in_subprocess(name, the_plan.overhead_budget_s, cpus=server_cpus.split(",")[0])
+        overhead.run_in_subprocess(
+            name, the_plan.overhead_budget_s, cpus=CpuSet(server_cpus.cpus[:1])
+        )
         for name in the_plan.distinct
     ]
     progress.advance(the_plan.overhead_estimate_s())
@@ -238,9 +241,7 @@ def _run(
             )
         if the_plan.capacity and "light" in the_plan.variants:
             progress.start("capacity: open-loop search of each app's rate at p99 <= 50 ms")
-            settings = replace(
-                capacity.SETTINGS[the_plan.capacity], workers=str(len(server_cpus.split(",")))
-            )
+            settings = replace(capacity.SETTINGS[the_plan.capacity], workers=str(len(server_cpus)))
             closed = {app: capacity.closed_loop_rps(results["phases"], app) for app in APPS}
             results["capacity"] = capacity.measure_apps(
                 setup,

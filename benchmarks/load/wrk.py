@@ -9,6 +9,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.cpus import CpuSet
+
 # The scenarios wrk can replay, each one fixed request: method, path, and which request bodies
 # (benchmarks.load.payloads) to take the body from, if any.
 SCENARIOS: dict[str, tuple[str, str, str | None]] = {
@@ -70,7 +72,7 @@ def run(
     body: bytes | None = None,
     connections: int = 8,
     seconds: float = 10.0,
-    cpus: str | None = None,
+    cpus: CpuSet | None = None,
     headers: tuple[tuple[str, str], ...] = (),
 ) -> WrkResult:
     """Load ``url`` with one wrk thread and ``connections`` connections for ``seconds``
@@ -98,7 +100,7 @@ def run(
             url,
         ]
         if cpus:
-            command = ["taskset", "--cpu-list", cpus, *command]
+            command = ["taskset", "--cpu-list", str(cpus), *command]
         out = subprocess.run(
             command, capture_output=True, text=True, check=True, timeout=seconds + 60
         )

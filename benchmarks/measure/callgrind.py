@@ -13,6 +13,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from benchmarks.cpus import CpuSet
+
 REQUESTS_SOURCE = Path(__file__).with_name("callgrind_requests.c")
 
 # (target, variant, block) -> {"total": instructions, "gc": of them in CPython's collector}
@@ -46,7 +48,7 @@ def version() -> str:
 
 def run(
     argv: Sequence[str],
-    cpus: Sequence[str],
+    cpus: CpuSet,
     out: Path,
     cwd: Path,
     env: Mapping[str, str],
@@ -54,7 +56,7 @@ def run(
 ) -> None:
     """Run ``argv`` under callgrind on ``cpus`` without address randomisation, instrumentation
     off until the program switches it on, its dumps in ``out``."""
-    command = ["taskset", "--cpu-list", ",".join(cpus), "setarch", "-R", "valgrind"]
+    command = ["taskset", "--cpu-list", str(cpus), "setarch", "-R", "valgrind"]
     command += ["--tool=callgrind", "--instr-atstart=no", "--log-file=/dev/null"]
     # One dump per thread: a request's cost is what its own thread executes, not what a
     # background thread (an extension's timer, say) happens to run meanwhile.

@@ -105,7 +105,7 @@ def worker(spec_path: Path) -> None:
                 raise RuntimeError(f"{name} {scenario} answered {sorted(seen)}")
         library.instrumentation_off()
 
-    running: dict[int, str] = {}  # child's PID -> its CPU
+    running: dict[int, int] = {}  # child's PID -> its CPU
     free, failed = list(spec["cpus"]), []
     for target, variant, scenarios in spec["jobs"]:
         if not free:
@@ -117,7 +117,7 @@ def worker(spec_path: Path) -> None:
         if pid == 0:
             code = 0
             try:
-                os.sched_setaffinity(0, {int(cpu)})
+                os.sched_setaffinity(0, {cpu})
                 child(target, variant, scenarios)
             except BaseException:
                 traceback.print_exc()

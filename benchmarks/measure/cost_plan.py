@@ -43,7 +43,7 @@ class Spec(TypedDict):
     """What the counted interpreter is asked to count (spec.json, written by ``measure.cost``)."""
 
     library: str  # the compiled callgrind_requests.c
-    cpus: list[str]  # one child per CPU at a time
+    cpus: list[int]  # one child per CPU at a time
     requests: dict[str, int]  # scenario -> requests counted
     model: list[str]  # the scenarios whose ``Model.predict`` is counted alone
     jobs: list[Job]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.analysis import capacity as capacities
+from benchmarks.cpus import CpuSet
 from benchmarks.report import charts
 from benchmarks.report.formatting import MISSING, colour, fmt_ms, fmt_rps, label
 from benchmarks.report.view import Block, Bullets, Chart, Inline, Para, Run, Section, Table, code
@@ -94,7 +95,7 @@ def _capacity(run: Run) -> Section:
 def blocks(capacity: CapacityResults) -> list[Block]:
     """Return the latency curves, each app's capacity and cost, and the overload points."""
     summary = capacities.summary(capacity)
-    cpus = len(capacity["server_cpus"].split(","))
+    cpus = len(CpuSet.parse(capacity["server_cpus"]))
     shown: list[Block] = [
         *_chart(capacity, summary),
         Table(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.cpus import CpuSet
 from benchmarks.measure import callgrind, cost, cost_plan
 from benchmarks.report import render
 from benchmarks.targets import TARGETS
@@ -118,7 +119,7 @@ def test_two_counts_of_the_same_requests_agree_within_half_a_percent() -> None:
     # Two independent interpreters, one per CPU, each counting five one-row predictions.
     def once(cpu: str) -> dict:
         return cost.measure(
-            "quick", cpus=(cpu,), targets=("baseline",), requests={"predict_one": 5}
+            "quick", cpus=CpuSet.parse(cpu), targets=("baseline",), requests={"predict_one": 5}
         )
 
     with ThreadPoolExecutor(2) as pool:
