@@ -66,18 +66,9 @@ def split_cpus(spec: str | None = None) -> tuple[CpuSet, CpuSet]:
 def tree_cpu_seconds(pid: int) -> float:
     """Return the CPU seconds used so far by a process and all its descendants."""
     try:
-        parent = psutil.Process(pid)
-        family = [parent, *parent.children(recursive=True)]
+        return ProcessTree(pid).cpu_seconds()
     except psutil.NoSuchProcess:
         return 0.0
-    total = 0.0
-    for process in family:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 class ProcessTree:
