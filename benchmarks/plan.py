@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from benchmarks.cpus import CpuSet
 from benchmarks.results.vocabulary import SCENARIOS, VARIANTS, Mode, ScaleMode, Scenario, Variant
 from benchmarks.targets import AA, APPS, RUN
 
@@ -62,15 +63,10 @@ class Setup:
     """Where things run in this run: its directory, CPUs, Locust processes, request bodies."""
 
     run_dir: Path
-    server_cpus: str
-    load_cpus: str
+    server_cpus: CpuSet
+    load_cpus: CpuSet
     locust_workers: int
     payloads_path: Path
-
-    @property
-    def load_cpu_count(self) -> int:
-        """Return how many CPUs the load generator may use."""
-        return len(self.load_cpus.split(","))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from benchmarks import REPORTS, report
 from benchmarks.analysis import judge
+from benchmarks.cpus import CpuSet
 from benchmarks.load import locust, payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import (
@@ -89,7 +90,7 @@ def run(
 def _run(
     mode: Mode,
     out: Path,
-    cpus: tuple[str, str],
+    cpus: tuple[CpuSet, CpuSet],
     locust_workers: int,
     show_progress: bool,
     optional: tuple[bool, bool, bool],
@@ -142,7 +143,7 @@ def _run(
             "generator_bound_threshold": phases.GENERATOR_BOUND,
             "locust_stop_timeout_s": locust.STOP_TIMEOUT_S,
             "memory_sample_interval_s": phases.MEMORY_INTERVAL_S,
-            "runner_cpus": load_cpus,
+            "runner_cpus": str(load_cpus),
             **({"timed": timed.config(the_plan, setup, server_slots)} if the_plan.timed else {}),
         },
         "targets": facts(),
@@ -168,7 +169,7 @@ def _run(
     if count_instructions:
         progress.start("instructions per request under callgrind (python -m benchmarks cost)")
         # Counts do not depend on contention: both CPUs at once, before any server runs.
-        every_cpu = sorted({*server_cpus.split(","), *load_cpus.split(",")}, key=int)
+        every_cpu = CpuSet.of([*server_cpus, *load_cpus])
         results["cost"] = cost.measure(the_plan.cost, cpus=every_cpu)
         progress.advance(the_plan.cost_s)
 
@@ -192,7 +193,9 @@ def _run(
     progress.start("in-process cost split (python -m benchmarks overhead)")
     # One server CPU: each target's interpreter runs alone on it, as its worker would.
     results["overhead"] = [
-        overhead.run_in_subprocess(name, the_plan.overhead_budget_s, cpus=server_cpus.split(",")[0])
+        overhead.run_in_subprocess(
+            name, the_plan.overhead_budget_s, cpus=CpuSet(server_cpus.cpus[:1])
+        )
         for name in the_plan.distinct
     ]
     progress.advance(the_plan.overhead_estimate_s())
@@ -255,7 +258,7 @@ def _run(
             )
             settings = replace(
                 capacity.SETTINGS[the_plan.capacity],
-                workers=str(len(server_cpus.split(","))),
+                workers=str(len(server_cpus)),
                 trials=the_plan.capacity_trials,
             )
             closed = {app: capacity.closed_loop_rps(results["phases"], app) for app in APPS}

@@ -52,10 +52,6 @@ class InvalidInput(ValueError):
         )
 
 
-def _dotted(loc: Loc) -> str:
-    return ".".join(map(str, loc))
-
-
 def artifact_dir(variant: str = DEFAULT_VARIANT) -> Path:
     """Return the directory where ``make model`` writes a variant's artifact."""
     if variant not in VARIANTS:

@@ -24,6 +24,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from benchmarks.cpus import CpuSet
 from benchmarks.measure import environment
 from benchmarks.plan import Setup
 from benchmarks.report import render
@@ -247,7 +248,7 @@ def test_lock_record_says_what_differs_from_the_bench_lock(tmp_path: Path) -> No
 
 
 def test_fingerprint_records_the_lock_of_this_environment(tmp_path: Path) -> None:
-    setup = Setup(tmp_path, "0", "1", 0, tmp_path / "payloads.json")
+    setup = Setup(tmp_path, CpuSet.parse("0"), CpuSet.parse("1"), 0, tmp_path / "payloads.json")
     record = environment.fingerprint(setup)["lock"]
     assert record["file"] in LOCKS.values()
     assert record["sha256"] == sha256(REPO / record["file"])

@@ -19,6 +19,7 @@ from benchmarks.analysis.evidence import (
     not_measured,
 )
 from benchmarks.analysis.workers import marginal
+from benchmarks.cpus import CpuSet
 from benchmarks.results.records import Claim, Interval, Results
 from benchmarks.results.scaling import CapacityResults, WorkersFit
 
@@ -287,7 +288,7 @@ def _memory_per_worker_part(results: Results) -> tuple[int | None, str]:
 
 def scales(results: Results) -> Claim:
     """Flask scales more easily with added load."""
-    server_cpus = len(results["environment"]["server_cpus"].split(","))
+    server_cpus = len(CpuSet.parse(results["environment"]["server_cpus"]))
     capacity = results.get("capacity")
     memory, memory_words = _memory_per_worker_part(results)
     if not capacity or not capacity["searches"]:

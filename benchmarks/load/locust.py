@@ -87,7 +87,7 @@ def command(
         line += ["--master", "--master-bind-host", master.bind_host]
         line += ["--master-bind-port", str(master.bind_port)]
         line += ["--expect-workers", str(master.expect_workers)]
-    return ["taskset", "--cpu-list", setup.load_cpus, *line]
+    return ["taskset", "--cpu-list", str(setup.load_cpus), *line]
 
 
 class Phase:

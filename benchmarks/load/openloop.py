@@ -83,7 +83,7 @@ def command(
     line += ["--run-time", f"{seconds}s", "--only-summary", "--exit-code-on-error", "0"]
     # The user drains its open requests before it stops; each ends within TIMEOUT_S.
     line += ["--stop-timeout", str(int(TIMEOUT_S) + locust.STOP_TIMEOUT_S)]
-    return ["taskset", "--cpu-list", setup.load_cpus, *line]
+    return ["taskset", "--cpu-list", str(setup.load_cpus), *line]
 
 
 class Phase(locust.Phase):

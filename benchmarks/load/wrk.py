@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.cpus import CpuSet
+
 # The scenarios wrk can replay, each one fixed request: method, path, and which request bodies
 # (benchmarks.load.payloads) to take the body from, if any.
 SCENARIOS: dict[str, tuple[str, str, str | None]] = {
@@ -85,7 +87,7 @@ def run(
     body: bytes | None = None,
     connections: int = 8,
     seconds: float = 10.0,
-    cpus: str | None = None,
+    cpus: CpuSet | None = None,
     headers: tuple[tuple[str, str], ...] = (),
     threads: int = 1,
 ) -> WrkResult:
@@ -115,7 +117,7 @@ def run(
         ]
         if cpus:
             # taskset execs wrk in its own process: the reaped process is wrk.
-            command = ["taskset", "--cpu-list", cpus, *command]
+            command = ["taskset", "--cpu-list", str(cpus), *command]
         stdout, cpu_s, wall_s = _reaped(command, Path(scratch), timeout=seconds + 60)
     figures = json.loads(stdout.strip().splitlines()[-1])
     errors = sum(figures[k] for k in figures if k.endswith(("_errors", "timeouts")))

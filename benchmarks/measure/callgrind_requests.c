@@ -1,8 +1,9 @@
 /* Callgrind's client requests as plain C functions, so Python can call them through ctypes.
  *
- * benchmarks/measure/cost.py compiles this file and loads it inside the interpreter that
- * callgrind runs: a client request works in every process valgrind runs, forked ones included,
- * where callgrind_control cannot reach. Outside valgrind each call does nothing.
+ * benchmarks/measure/callgrind.py compiles this file, and the interpreter that callgrind runs
+ * (benchmarks/measure/cost_child.py) loads it: a client request works in every process valgrind
+ * runs, forked ones included, where callgrind_control cannot reach. Outside valgrind each call
+ * does nothing.
  */
 #include <valgrind/callgrind.h>
 

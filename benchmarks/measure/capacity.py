@@ -270,7 +270,7 @@ def search_app(
     )
     at = [s for s in found["steps"] if s["passed"] and s["offered_rps"] == found["capacity_rps"]]
     best = at[-1] if at else None
-    server_cpus = len(setup.server_cpus.split(","))
+    server_cpus = len(setup.server_cpus)
     per_million = best["cpu_s_per_million"] if best else None
     return {
         "app": app,
@@ -307,7 +307,7 @@ def measure_apps(
     settings' start, e.g. at half the closed-loop throughput the run already measured.
     """
     started_at = time.monotonic()
-    server_cpus = len(setup.server_cpus.split(","))
+    server_cpus = len(setup.server_cpus)
     counts = worker_counts(server_cpus, settings.workers)
     results: CapacityResults = {
         "mode": settings.mode,
@@ -317,8 +317,8 @@ def measure_apps(
         "latency_ms": latency_ms,
         "vcpu_hour_usd": vcpu_hour_usd,
         "price_source": PRICE_SOURCE,
-        "server_cpus": setup.server_cpus,
-        "load_cpus": setup.load_cpus,
+        "server_cpus": str(setup.server_cpus),
+        "load_cpus": str(setup.load_cpus),
         "worker_counts": counts,
         "trials": settings.trials,
         "resolution": settings.resolution,

@@ -30,9 +30,9 @@ def main(argv: list[str]) -> int:
         case ["cost", spec]:
             from pathlib import Path
 
-            from benchmarks.measure import cost
+            from benchmarks.measure import cost_child
 
-            cost.worker(Path(spec))
+            cost_child.worker(Path(spec))
         case ["overhead", target, budget_s]:
             import json
 

@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from benchmarks import REPO
+from benchmarks.cpus import CpuSet
 from benchmarks.load import wrk
 from benchmarks.plan import Setup
 from benchmarks.results.records import Environment, Gunicorn, Lock
@@ -82,11 +83,11 @@ def _differences(pins: dict[str, str]) -> dict[str, str]:
     }
 
 
-def gunicorn_settings(server_cpus: str) -> Gunicorn:
+def gunicorn_settings(server_cpus: CpuSet) -> Gunicorn:
     """Return the gunicorn settings every target ran with, as the servers resolved them."""
     values = runpy.run_path(str(GUNICORN_CONF))
     if "WEB_CONCURRENCY" not in os.environ:
-        values["workers"] = len(server_cpus.split(","))
+        values["workers"] = len(server_cpus)
     return {
         "workers": values.get("workers"),
         "worker_class": values.get("worker_class"),
@@ -126,8 +127,8 @@ def fingerprint(setup: Setup) -> Environment:
     return {
         "cpu_model": cpu_model,
         "cores": os.cpu_count(),
-        "server_cpus": setup.server_cpus,
-        "load_cpus": setup.load_cpus,
+        "server_cpus": str(setup.server_cpus),
+        "load_cpus": str(setup.load_cpus),
         "locust_workers": setup.locust_workers,
         "os": platform.platform(),
         "python": platform.python_version(),

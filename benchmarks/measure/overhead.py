@@ -35,12 +35,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from benchmarks.measure import micro
 from benchmarks.results.records import Overhead
 from benchmarks.results.vocabulary import Target
 from benchmarks.targets import RUN
+
+if TYPE_CHECKING:  # the counted interpreters import this module: it adds no import of its own
+    from benchmarks.cpus import CpuSet
 
 TARGETS = RUN  # the bare-WSGI baseline and the two apps
 HOST = "127.0.0.1"
@@ -166,10 +169,10 @@ def measure(name: str, budget_s: float = 2.0) -> Overhead:
     }
 
 
-def run_in_subprocess(name: str, budget_s: float, cpus: str | None = None) -> Overhead:
+def run_in_subprocess(name: str, budget_s: float, cpus: CpuSet | None = None) -> Overhead:
     """Measure one target in a fresh interpreter (pinned to ``cpus`` if given)."""
     command = [sys.executable, "-m", "benchmarks.measure.child", "overhead", name, str(budget_s)]
     if cpus:
-        command = ["taskset", "--cpu-list", cpus, *command]
+        command = ["taskset", "--cpu-list", str(cpus), *command]
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cpus import CpuSet
 from benchmarks.load import locust, payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import parity
@@ -118,8 +119,10 @@ def measure(
     if differences:
         raise parity.ParityError("targets disagree:\n" + "\n".join(differences))
     workdir.mkdir(parents=True, exist_ok=True)
-    load_cpus = ",".join(str(cpu) for cpu in sorted(os.sched_getaffinity(0)))
-    setup = Setup(workdir, "", load_cpus, locust_workers, payloads.write(workdir / "payloads.json"))
+    load_cpus = CpuSet.of(os.sched_getaffinity(0))
+    setup = Setup(
+        workdir, CpuSet(()), load_cpus, locust_workers, payloads.write(workdir / "payloads.json")
+    )
     host, port = master_bind
     master = locust.Master(host, port or free_port(), expected) if expected else None
     phases = [
@@ -137,7 +140,7 @@ def measure(
             "locust_workers": locust_workers,
             "expect_workers": expected,
             "master_bind": f"{master.bind_host}:{master.bind_port}" if master else None,
-            "load_cpus": load_cpus,
+            "load_cpus": str(load_cpus),
             "locust_user": "FastHttpUser, no wait time (closed loop)",
             "interleaving": "trial by trial, every cell, every target in turn, the targets' "
             "order from a Williams design (plan.balanced)",

@@ -125,8 +125,8 @@ def measure(
         "trials": trials,
         "seconds": seconds,
         "connections": connections,
-        "server_cpus": server_cpus,
-        "load_cpus": load_cpus,
+        "server_cpus": str(server_cpus),
+        "load_cpus": str(load_cpus),
         "runs": runs,
         "summary": summary,
     }

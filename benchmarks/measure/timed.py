@@ -38,21 +38,22 @@ import functools
 from collections.abc import Callable
 from typing import cast
 
+from benchmarks.cpus import CpuSet
 from benchmarks.load import payloads, wrk
 from benchmarks.measure.phases import GENERATOR_BOUND
 from benchmarks.plan import Plan, Setup, TimedCell
 from benchmarks.results.records import TimedConfig, TimedTrial
 from benchmarks.results.vocabulary import Target, Variant
 from benchmarks.serving.gunicorn import Server
-from benchmarks.serving.processes import ProcessTree, cpu_busy_seconds, cpu_set
+from benchmarks.serving.processes import ProcessTree, cpu_busy_seconds
 
 THREADS = 1  # wrk threads: one event loop per load CPU, and the load generator has one here
 CONNECTIONS_PER_SLOT = 4  # connections per request the server serves at once, at least
 
 
-def generator_cpus(threads: int, load_cpus: str) -> int:
+def generator_cpus(threads: int, load_cpus: CpuSet) -> int:
     """Return how many CPUs wrk may use: one per thread, at most the load CPUs."""
-    return min(threads, len(cpu_set(load_cpus)))
+    return min(threads, len(load_cpus))
 
 
 def config(the_plan: Plan, setup: Setup, server_slots: int) -> TimedConfig:
@@ -146,8 +147,8 @@ def trial_figures(
 ) -> TimedTrial:
     """Run one timed trial of one target and return its figures."""
     family = ProcessTree(server.pid)  # listed before: reading known PIDs takes microseconds
-    load_cpus = sorted(cpu_set(setup.load_cpus))
-    server_cpus = len(cpu_set(setup.server_cpus))
+    load_cpus = list(setup.load_cpus)
+    server_cpus = len(setup.server_cpus)
     busy_before, total_before = cpu_busy_seconds(load_cpus)
     cpu_before = family.cpu_seconds()
     result = _load(setup, server, cell, bodies, the_plan.timed_s)

@@ -42,6 +42,7 @@ from typing import Any
 
 import psutil
 
+from benchmarks.cpus import CpuSet
 from benchmarks.load import payloads
 from benchmarks.plan import WORKERS, WorkersPlan, rotate
 from benchmarks.results.scaling import Workers, WorkersFit, WorkersRow
@@ -278,7 +279,7 @@ def measure_server(
     *,
     bodies: Sequence[str],
     log_path: Path,
-    cpus: str | None,
+    cpus: CpuSet | None,
     round_: int = 0,
 ) -> list[WorkersRow]:
     """Serve one app with one setting; return one row per worker count of the plan.
@@ -348,7 +349,7 @@ def measure(
     apps: Sequence[str] = APPS,
     log_dir: Path,
     payloads_path: Path = payloads.DEFAULT_PATH,
-    server_cpus: str | None = None,
+    server_cpus: CpuSet | None = None,
     mode: ScaleMode = "default",
 ) -> Workers:
     """Measure every server setting of the plan, round by round; return rows, fits and timing.
@@ -387,11 +388,11 @@ def measure(
         "counts": sorted(plan.counts),
         # What gunicorn.conf.py starts on the server CPUs (one worker per CPU): the count the
         # rest of the run served with, and the one the claims read the total at.
-        "default_workers": len(server_cpus.split(",")) if server_cpus else os.cpu_count() or 1,
+        "default_workers": len(server_cpus) if server_cpus else os.cpu_count() or 1,
         "rounds": plan.rounds,
         "warmup_requests_per_worker": plan.warmup_requests,
         "served_cpu_s": SERVED_CPU_S,
-        "server_cpus": server_cpus,
+        "server_cpus": None if server_cpus is None else str(server_cpus),
         "rows": rows,
         "fits": summarise(rows),
         "seconds": time.monotonic() - started,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.analysis import capacity as capacities
+from benchmarks.cpus import CpuSet
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import MISSING, colour, fmt_ms, fmt_rps, label
 from benchmarks.results.scaling import CapacityPoint, CapacityResults
@@ -66,7 +67,7 @@ def blocks(capacity: CapacityResults) -> list[view.Block]:
     """Return the latency curves, each app's capacity and cost, and the overload points."""
     by = sorted(capacities.summary(capacity).items(), key=lambda kv: (kv[0][1], kv[0][0]))
     summary = [(app, workers, s) for (app, workers), s in by]
-    cpus = len(capacity["server_cpus"].split(","))
+    cpus = len(CpuSet.parse(capacity["server_cpus"]))
     points = [("overload", p) for p in capacity["overload"]]
     points += [("nginx", p) for p in capacity["proxied"]]
     found: list[view.Block] = [

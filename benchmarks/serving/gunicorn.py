@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from benchmarks import REPO
+from benchmarks.cpus import CpuSet
 from benchmarks.serving.processes import stop_process, worker_pids
 from benchmarks.targets import TARGETS
 
@@ -167,7 +168,7 @@ def start(
     *,
     port: int | None = None,
     env: dict[str, str] | None = None,
-    cpus: str | None = None,
+    cpus: CpuSet | None = None,
     app: str | None = None,
 ) -> Server:
     """Start one app under gunicorn on 127.0.0.1 (optionally pinned to ``cpus``).
@@ -191,7 +192,7 @@ def start(
         app or TARGETS[name].wsgi,
     ]
     if cpus:
-        command = ["taskset", "--cpu-list", cpus, *command]
+        command = ["taskset", "--cpu-list", str(cpus), *command]
     log: IO[bytes] = log_path.open("wb")
     process = subprocess.Popen(
         command, cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.cpus import CpuSet
 from benchmarks.serving.gunicorn import HOST, ServerError, free_port, get
 from benchmarks.serving.processes import stop_process
 from deploy.nginx import render
@@ -52,7 +53,7 @@ class Proxy:
 
 
 def start(
-    upstream_port: int, workdir: Path, port: int | None = None, cpus: str | None = None
+    upstream_port: int, workdir: Path, port: int | None = None, cpus: CpuSet | None = None
 ) -> Proxy:
     """Start nginx on 127.0.0.1:``port`` proxying to 127.0.0.1:``upstream_port``."""
     port = port or free_port()
@@ -61,7 +62,7 @@ def start(
     config.write_text(render(f"{HOST}:{port}", f"{HOST}:{upstream_port}", workdir))
     command = ["nginx", "-p", str(workdir), "-c", str(config)]
     if cpus:
-        command = ["taskset", "--cpu-list", cpus, *command]
+        command = ["taskset", "--cpu-list", str(cpus), *command]
     log_path = workdir / "nginx.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=log)

@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import psutil
 
+from benchmarks.cpus import CpuSet
+
 MIB = 2**20
 
 
@@ -34,57 +36,39 @@ def stop_process(process: subprocess.Popen, sig: int, timeout: float) -> int:
     return process.returncode
 
 
-def cpu_set(cpus: str) -> set[int]:
-    """Return the CPUs of a taskset-style list such as '0', '2,3' or '4-7'."""
-    chosen: set[int] = set()
-    for part in cpus.split(","):
-        low, _, high = part.partition("-")
-        chosen.update(range(int(low), int(high or low) + 1))
-    return chosen
-
-
 @contextlib.contextmanager
-def pinned(cpus: str) -> Iterator[None]:
+def pinned(cpus: CpuSet) -> Iterator[None]:
     """Run the calling thread, and the threads and children it starts meanwhile, on ``cpus``.
 
     Linux's affinity is per thread and inherited at creation, so a sampler thread started inside
     stays off the server's CPUs; the previous affinity is restored on leaving.
     """
     before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, cpu_set(cpus))
+    os.sched_setaffinity(0, set(cpus))
     try:
         yield
     finally:
         os.sched_setaffinity(0, before)
 
 
-def split_cpus(spec: str | None = None) -> tuple[str, str]:
+def split_cpus(spec: str | None = None) -> tuple[CpuSet, CpuSet]:
     """Return (server CPUs, load CPUs) from 'S/L' (e.g. '0/1'), or disjoint halves by default."""
     if spec:
         server, load = spec.split("/")
-        return server, load
+        return CpuSet.parse(server), CpuSet.parse(load)
     available = sorted(os.sched_getaffinity(0))
     if len(available) < 2:
-        return str(available[0]), str(available[0])
+        return CpuSet.of(available), CpuSet.of(available)
     half = len(available) // 2
-    return ",".join(map(str, available[:half])), ",".join(map(str, available[half:]))
+    return CpuSet.of(available[:half]), CpuSet.of(available[half:])
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """Return the CPU seconds used so far by a process and all its descendants."""
     try:
-        parent = psutil.Process(pid)
-        family = [parent, *parent.children(recursive=True)]
+        return ProcessTree(pid).cpu_seconds()
     except psutil.NoSuchProcess:
         return 0.0
-    total = 0.0
-    for process in family:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 class ProcessTree:
@@ -133,11 +117,6 @@ def process_rss_mib(pid: int) -> float:
         return psutil.Process(pid).memory_info().rss / MIB
     except psutil.NoSuchProcess:
         return 0.0
-
-
-def worker_rss_mib(pid: int) -> list[float]:
-    """Return the resident memory of each child (gunicorn worker) of ``pid``, in MiB."""
-    return [rss for rss in map(process_rss_mib, worker_pids(pid)) if rss]
 
 
 def cpu_seconds(pids: Iterable[int]) -> float:

@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks import run
 from benchmarks.analysis import compare
+from benchmarks.cpus import CpuSet
 from benchmarks.load import locust, payloads
 from benchmarks.measure import phases
 from benchmarks.plan import Cell, Plan, Setup
@@ -37,7 +38,9 @@ def mark(at: float, process_cpu: float, server_cpu: float = 0.0, busy: float = 0
 
 def figures(load_cpus: str, edges: dict, requests: int = 1000, failures: int = 0) -> dict:
     """Return the phase record the runner would write from synthetic edges."""
-    setup = Setup(Path("/run"), "0", load_cpus, 0, Path("/run/payloads.json"))
+    setup = Setup(
+        Path("/run"), CpuSet.parse("0"), CpuSet.parse(load_cpus), 0, Path("/run/payloads.json")
+    )
     server = gunicorn.Server("flask", 0, None, Path("/run/server.log"))  # type: ignore[arg-type]
     total = {
         "requests": requests,
@@ -183,16 +186,25 @@ def test_memory_figures_total_the_master_and_workers_per_round() -> None:
 
 def test_pinned_moves_the_caller_and_the_threads_it_starts() -> None:
     available = sorted(os.sched_getaffinity(0))
-    target = str(available[-1])
+    target = available[-1]
     seen: dict[str, set[int]] = {}
     thread = threading.Thread(target=lambda: seen.update(thread=os.sched_getaffinity(0)))
-    with processes.pinned(target):
+    with processes.pinned(CpuSet.of([target])):
         thread.start()
         thread.join()
         seen["caller"] = os.sched_getaffinity(0)
-    assert seen == {"caller": {int(target)}, "thread": {int(target)}}
+    assert seen == {"caller": {target}, "thread": {target}}
     assert sorted(os.sched_getaffinity(0)) == available
-    assert processes.cpu_set("0,2-4") == {0, 2, 3, 4}
+
+
+def test_a_cpu_set_reads_taskset_lists_and_writes_the_form_results_record() -> None:
+    cpus = CpuSet.parse("4,0,2-3")
+    assert list(cpus) == [0, 2, 3, 4]
+    assert len(cpus) == 4
+    assert str(cpus) == "0,2,3,4"
+    assert CpuSet.parse(str(cpus)) == cpus == CpuSet.of([4, 3, 2, 0, 0])
+    assert str(CpuSet.parse("0")) == "0"
+    assert not CpuSet.parse("")
 
 
 def test_the_run_splits_the_cpus_before_pinning_itself(
@@ -200,16 +212,16 @@ def test_the_run_splits_the_cpus_before_pinning_itself(
 ) -> None:
     seen = {}
 
-    def record(mode: str, out: Path, cpus: tuple[str, str], *args: object) -> Path:
+    def record(mode: str, out: Path, cpus: tuple[CpuSet, CpuSet], *args: object) -> Path:
         seen.update(cpus=cpus, affinity=os.sched_getaffinity(0))
         return out
 
     monkeypatch.setattr(run, "_run", record)
     run.run("quick", out=tmp_path)
     server_cpus, load_cpus = processes.split_cpus()
-    assert seen == {"cpus": (server_cpus, load_cpus), "affinity": processes.cpu_set(load_cpus)}
+    assert seen == {"cpus": (server_cpus, load_cpus), "affinity": set(load_cpus)}
     if len(os.sched_getaffinity(0)) > 1:
-        assert not processes.cpu_set(server_cpus) & processes.cpu_set(load_cpus)
+        assert not set(server_cpus) & set(load_cpus)
 
 
 @pytest.mark.server

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.measure import cost
+from benchmarks.cpus import CpuSet
+from benchmarks.measure import callgrind, cost, cost_plan
 from benchmarks.report import render
 from benchmarks.targets import TARGETS
 
@@ -19,19 +20,33 @@ needs_valgrind = pytest.mark.skipif(
 
 
 def test_a_floor_is_not_asked_for_the_contracts_error_path() -> None:
-    every = tuple(cost.SCENARIOS)
-    assert "invalid" not in cost.scenarios_of("flask-floor", every)
-    assert "invalid" not in cost.scenarios_of("django-floor", every)
-    assert cost.scenarios_of("flask", every) == list(every)
-    assert cost.scenarios_of("baseline", every) == list(every)
+    every = tuple(cost_plan.SCENARIOS)
+    assert "invalid" not in cost_plan.scenarios_of("flask-floor", every)
+    assert "invalid" not in cost_plan.scenarios_of("django-floor", every)
+    assert cost_plan.scenarios_of("flask", every) == list(every)
+    assert cost_plan.scenarios_of("baseline", every) == list(every)
 
 
 def test_every_mode_counts_every_scenario_it_names() -> None:
     for mode in ("quick", "default"):
-        the_plan = cost.plan(mode)
+        the_plan = cost_plan.plan(mode)
         assert set(the_plan["requests"]) == set(the_plan["scenarios"])
         assert set(the_plan["targets"]) <= set(TARGETS)
         assert all(n > 0 for n in the_plan["requests"].values())
+
+
+def test_a_floors_heavy_count_only_when_named_and_the_rungs_only_in_a_whole_run() -> None:
+    the_plan = cost_plan.plan("default")
+    every = cost_plan.jobs(the_plan)
+    heavy = {target for target, variant, _ in every if variant == "heavy"}
+    assert "flask" in heavy
+    assert "flask-floor" not in heavy
+    assert set(the_plan["ladders"]) <= {target for target, _, _ in every}
+    assert every[0][1] == "heavy"  # the slowest children first, so the CPUs finish together
+    named = cost_plan.jobs(the_plan, ("flask-floor",))
+    assert [(t, v) for t, v, _ in named] == [("flask-floor", "heavy"), ("flask-floor", "light")]
+    # The rungs' start-ups are counted in "full" only.
+    assert not set(the_plan["ladders"]) & set(cost_plan.startups(the_plan, every))
 
 
 def test_rows_subtract_the_empty_block_and_split_off_the_model() -> None:
@@ -62,7 +77,7 @@ def test_a_dump_is_read_by_its_name_and_total(tmp_path: Path) -> None:
         "desc: Trigger: Client Request: flask/light/request-predict_one\n"
         "events: Ir\nsummary: 123456\n\nfn=(1) main\n0 123456\n\ntotals: 123456\n"
     )
-    assert cost.read_dump(dump) == ("flask/light/request-predict_one", 123456)
+    assert callgrind.read_dump(dump) == ("flask/light/request-predict_one", 123456)
 
 
 def test_the_report_shows_each_count_against_the_baseline(tmp_path: Path) -> None:
@@ -104,7 +119,7 @@ def test_two_counts_of_the_same_requests_agree_within_half_a_percent() -> None:
     # Two independent interpreters, one per CPU, each counting five one-row predictions.
     def once(cpu: str) -> dict:
         return cost.measure(
-            "quick", cpus=(cpu,), targets=("baseline",), requests={"predict_one": 5}
+            "quick", cpus=CpuSet.parse(cpu), targets=("baseline",), requests={"predict_one": 5}
         )
 
     with ThreadPoolExecutor(2) as pool:

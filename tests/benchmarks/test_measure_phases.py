@@ -33,7 +33,7 @@ def test_generator_bound_flag_trips_when_the_generator_is_starved(tmp_path: Path
     _, load_cpus = processes.split_cpus()
     # A busy loop on the load generator's CPU leaves Locust too little CPU to send more.
     hog = subprocess.Popen(
-        ["taskset", "--cpu-list", load_cpus, sys.executable, "-c", "while True: pass"]
+        ["taskset", "--cpu-list", str(load_cpus), sys.executable, "-c", "while True: pass"]
     )
     try:
         starved = _phase(tmp_path / "starved", "flask", Cell("heavy", "predict_one", 2, 1))
