@@ -290,84 +290,90 @@ class Plan:
         return 2 * (self.soak_s + 8.0) if self.soak_s else 0.0
 
 
+CALIBRATED: tuple[Scenario, ...] = ("predict_one", "health")  # what --full checks with wrk
+
+
+# Every mode's plan, as data: what ``build`` returns and the progress bar's one estimate reads.
+PLANS: dict[str, Plan] = {
+    "quick": Plan(
+        "quick",
+        warmup_s=1.0,
+        measure_s=2.0,
+        cells=[
+            Cell("light", "predict_one", 8, 1),
+            Cell("heavy", "predict_one", 8, 1),
+            Cell("light", "health", 8, 1),
+        ],
+        startup_samples=1,
+        calibrate=[("light", "predict_one", 8)],
+        calibrate_s=1.0,
+        # Three trials: the fewest that pair into an interval (analysis.decision.MIN_TRIALS).
+        timed=[TimedCell("light", "predict_one", 8, 3)],
+        timed_s=1.0,
+        soak_s=3.0,
+        overhead_budget_s=0.05,
+        cost="quick",
+        cost_s=90.0,
+        ladders="static",  # what each rung adds to the install and the code (no load)
+        workers=WORKERS["quick"],
+        capacity_trials=1,  # one search per app: a quick run's figure, no interval
+    ),
+    # The two compared cells get five paired timed trials each (the decision rule's intervals),
+    # light and heavy alternating. Locust, whose one load CPU bounds what it can send, gives the
+    # report its latency and throughput tables and decides nothing: two trials of the compared
+    # cells, one of the others.
+    "default": Plan(
+        "default",
+        warmup_s=1.0,
+        measure_s=2.0,
+        cells=[
+            Cell("light", "predict_one", 8, 2),
+            Cell("heavy", "predict_one", 8, 2),
+            Cell("light", "health", 8, 1),
+            Cell("light", "predict_batch", 8, 1),
+            Cell("light", "invalid", 8, 1),
+        ],
+        calibrate=[("light", "predict_one", 8)],
+        calibrate_s=4.0,
+        timed=[
+            TimedCell("light", "predict_one", 8, 5),
+            TimedCell("heavy", "predict_one", 8, 5),
+        ],
+        startup_samples=2,
+        # No soak: its own command (python -m benchmarks soak) runs it for minutes, and the
+        # run's 10 minutes hold the ladders, the capacity search and the workers instead.
+        soak_s=0.0,
+        overhead_budget_s=0.2,
+        cost_s=235.0,  # with the ladders' rungs: 231 s measured (docs/results.md)
+    ),
+    "full": Plan(
+        "full",
+        warmup_s=3.0,
+        measure_s=10.0,
+        cells=[
+            Cell(variant, scenario, users, 5)
+            for scenario in SCENARIOS
+            for users in LEVELS
+            for variant in VARIANTS
+        ],
+        startup_samples=5,
+        soak_s=180.0,
+        calibrate=[(v, s, u) for v in VARIANTS for s in CALIBRATED for u in LEVELS],
+        calibrate_s=8.0,
+        timed=[TimedCell(v, "predict_one", 8, 10) for v in VARIANTS],
+        timed_s=5.0,
+        overhead_budget_s=3.0,
+        ladders="full",
+        cost="full",  # the ladders' start-ups counted too
+        cost_s=900.0,
+        ladders_s=16 * (2 + 5 * 6.5) + 40,
+        workers=WORKERS["full"],
+    ),
+}
+
+
 def build(mode: str) -> Plan:
     """Return the plan of a mode: quick, default or full."""
-    if mode == "quick":
-        return Plan(
-            "quick",
-            warmup_s=1.0,
-            measure_s=2.0,
-            cells=[
-                Cell("light", "predict_one", 8, 1),
-                Cell("heavy", "predict_one", 8, 1),
-                Cell("light", "health", 8, 1),
-            ],
-            startup_samples=1,
-            calibrate=[("light", "predict_one", 8)],
-            calibrate_s=1.0,
-            # Three trials: the fewest that pair into an interval (analysis.decision.MIN_TRIALS).
-            timed=[TimedCell("light", "predict_one", 8, 3)],
-            timed_s=1.0,
-            soak_s=3.0,
-            overhead_budget_s=0.05,
-            cost="quick",
-            cost_s=90.0,
-            ladders="static",  # what each rung adds to the install and the code (no load)
-            workers=WORKERS["quick"],
-            capacity_trials=1,  # one search per app: a quick run's figure, no interval
-        )
-    if mode == "default":
-        # The two compared cells get five paired timed trials each (the decision rule's
-        # intervals), light and heavy alternating. Locust, whose one load CPU bounds what it can
-        # send, gives the report its latency and throughput tables and decides nothing: two
-        # trials of the compared cells, one of the others.
-        return Plan(
-            "default",
-            warmup_s=1.0,
-            measure_s=2.0,
-            cells=[
-                Cell("light", "predict_one", 8, 2),
-                Cell("heavy", "predict_one", 8, 2),
-                Cell("light", "health", 8, 1),
-                Cell("light", "predict_batch", 8, 1),
-                Cell("light", "invalid", 8, 1),
-            ],
-            calibrate=[("light", "predict_one", 8)],
-            calibrate_s=4.0,
-            timed=[
-                TimedCell("light", "predict_one", 8, 5),
-                TimedCell("heavy", "predict_one", 8, 5),
-            ],
-            startup_samples=2,
-            # No soak: its own command (python -m benchmarks soak) runs it for minutes, and the
-            # run's 10 minutes hold the ladders, the capacity search and the workers instead.
-            soak_s=0.0,
-            overhead_budget_s=0.2,
-            cost_s=235.0,  # with the ladders' rungs: 231 s measured (docs/results.md)
-        )
-    if mode == "full":
-        calibrated: tuple[Scenario, ...] = ("predict_one", "health")
-        return Plan(
-            "full",
-            warmup_s=3.0,
-            measure_s=10.0,
-            cells=[
-                Cell(variant, scenario, users, 5)
-                for scenario in SCENARIOS
-                for users in LEVELS
-                for variant in VARIANTS
-            ],
-            startup_samples=5,
-            soak_s=180.0,
-            calibrate=[(v, s, u) for v in VARIANTS for s in calibrated for u in LEVELS],
-            calibrate_s=8.0,
-            timed=[TimedCell(v, "predict_one", 8, 10) for v in VARIANTS],
-            timed_s=5.0,
-            overhead_budget_s=3.0,
-            ladders="full",
-            cost="full",  # the ladders' start-ups counted too
-            cost_s=900.0,
-            ladders_s=16 * (2 + 5 * 6.5) + 40,
-            workers=WORKERS["full"],
-        )
-    raise ValueError(f"unknown mode {mode!r}")
+    if mode not in PLANS:
+        raise ValueError(f"unknown mode {mode!r}")
+    return PLANS[mode]

@@ -89,24 +89,11 @@ def command(
 class Phase(locust.Phase):
     """One open-loop Locust run against one server: its window and summaries as a closed one's."""
 
-    def __init__(
-        self,
-        setup: Setup,
-        url: str,
-        scenario: str,
-        workdir: Path,
-        timing: tuple[float, int],
-        rate: float,
-        *,
-        arrival: str = "constant",
-        server_pid: int = 0,
-    ) -> None:
+    def __init__(self, line: list[str], workdir: Path, run_s: int) -> None:
+        """Start the phase ``command`` gave, which writes into ``workdir`` and runs ``run_s``."""
         self.label = workdir.name
         self.workdir = workdir
-        self.deadline = time.monotonic() + timing[1] + locust.START_GRACE_S + TIMEOUT_S
-        line = command(
-            setup, url, scenario, workdir, timing, rate, arrival=arrival, server_pid=server_pid
-        )
+        self.deadline = time.monotonic() + run_s + locust.START_GRACE_S + TIMEOUT_S
         with (workdir / "locust.log").open("wb") as log:
             self.processes = [subprocess.Popen(line, cwd=REPO, stdout=log, stderr=log)]
         self.names = ["local"]

@@ -208,7 +208,7 @@ def run_step(
     timing = (settings.warmup_s, settings.step_s)
     with pinned(setup.load_cpus):
         before = cpu_seconds(extra_pids)
-        phase = openloop.Phase(
+        line = openloop.command(
             setup,
             url,
             settings.scenario,
@@ -218,6 +218,7 @@ def run_step(
             arrival=settings.arrival,
             server_pid=server_pid,
         )
+        phase = openloop.Phase(line, workdir, timing[1])
         phase.wait_measuring()
         phase.wait_stopped()
         phase.wait_done()

@@ -32,7 +32,7 @@ from typing import Any, TypedDict, cast
 from benchmarks.load import locust
 from benchmarks.plan import Cell, Plan, Setup
 from benchmarks.results.records import Phase
-from benchmarks.results.vocabulary import Target
+from benchmarks.results.vocabulary import Latency, LocustError, Target
 from benchmarks.serving.gunicorn import Server
 from benchmarks.serving.processes import (
     MemorySample,
@@ -91,6 +91,30 @@ def window_figures(edges: Edges) -> dict[str, Any]:
         else closed["server_cpu_s"] - opened["server_cpu_s"],
         "generator_cpu_util_by_process": shares,
         "load_cpus_busy": busy / total if total > 0 else 0.0,
+    }
+
+
+class Counted(TypedDict):
+    """What Locust counted in a phase's window, every phase's first figures."""
+
+    seconds: float
+    requests: int
+    failures: int
+    errors: list[LocustError]
+    rps: float  # served: a failed request (wrong status or body, or no answer) is not served
+    latency_ms: Latency
+
+
+def counted(main: Mapping[str, Any]) -> Counted:
+    """Return a phase's counts from its main Locust summary (the one with the totals)."""
+    total = main["total"]
+    return {
+        "seconds": main["seconds"],
+        "requests": total["requests"],
+        "failures": total["failures"],
+        "errors": main["errors"],
+        "rps": (total["requests"] - total["failures"]) / main["seconds"],
+        "latency_ms": total["latency_ms"],
     }
 
 
@@ -164,13 +188,7 @@ def phase_figures(
         "scenario": cell.scenario,
         "users": cell.users,
         "trial": trial,
-        "seconds": main["seconds"],
-        "requests": total["requests"],
-        "failures": total["failures"],
-        "errors": main["errors"],
-        # Served throughput: a failed request (wrong status or body, or no answer) is not served.
-        "rps": (total["requests"] - total["failures"]) / main["seconds"],
-        "latency_ms": total["latency_ms"],
+        **counted(main),
         "server_cpu_us_per_request": window["server_cpu_s"] / max(total["requests"], 1) * 1e6,
         "model_ms_mean": model_ms / model_count if model_count else None,
         "generator_cpu_util": utilisation,

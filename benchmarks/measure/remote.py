@@ -27,7 +27,7 @@ from benchmarks.cpus import CpuSet
 from benchmarks.load import locust, payloads
 from benchmarks.load.probes import probes
 from benchmarks.measure import parity
-from benchmarks.measure.phases import GENERATOR_BOUND, window_figures
+from benchmarks.measure.phases import GENERATOR_BOUND, counted, window_figures
 from benchmarks.plan import Cell, Plan, Setup
 from benchmarks.serving.gunicorn import free_port, send
 
@@ -175,7 +175,6 @@ def run_phase(
     edges = load.edges()
     summaries = load.summaries()
     main = next(s for s in summaries if "total" in s)
-    total = main["total"]
     window = window_figures(edges)
     by_process = window["generator_cpu_util_by_process"]
     utilisation = max(by_process.values(), default=0.0)
@@ -190,12 +189,7 @@ def run_phase(
         "scenario": cell.scenario,
         "users": cell.users,
         "trial": trial,
-        "seconds": main["seconds"],
-        "requests": total["requests"],
-        "failures": total["failures"],
-        "errors": main["errors"],
-        "rps": (total["requests"] - total["failures"]) / main["seconds"],
-        "latency_ms": total["latency_ms"],
+        **counted(main),
         # The model's time comes back in each answer's Server-Timing, but a worker elsewhere
         # keeps its sum: with one, the mean here would be a part taken for the whole.
         "model_ms_mean": model_ms / model_count if model_count and not elsewhere else None,

@@ -19,6 +19,8 @@ from django.urls import path
 from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 
+from benchmarks.targets import startproject
+
 # What a raised exception carries: an error page must show neither it nor a traceback.
 INTERNAL_DETAIL = "probe-internal-detail"
 # Policies that send no more than the origin to another site.
@@ -164,38 +166,10 @@ def django_default(with_secret_key: bool = True) -> Subject:
         SECRET_KEY=SECRET_KEY_INSECURE_PREFIX + get_random_secret_key(),
         DEBUG=True,
         ALLOWED_HOSTS=[],
-        INSTALLED_APPS=[
-            "django.contrib.admin",
-            "django.contrib.auth",
-            "django.contrib.contenttypes",
-            "django.contrib.sessions",
-            "django.contrib.messages",
-            "django.contrib.staticfiles",
-        ],
-        MIDDLEWARE=[
-            "django.middleware.security.SecurityMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
-            "django.middleware.common.CommonMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "django.contrib.messages.middleware.MessageMiddleware",
-            "django.middleware.clickjacking.XFrameOptionsMiddleware",
-        ],
+        INSTALLED_APPS=startproject.INSTALLED_APPS,
+        MIDDLEWARE=startproject.MIDDLEWARE,
         ROOT_URLCONF=__name__,
-        TEMPLATES=[
-            {
-                "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "DIRS": [],
-                "APP_DIRS": True,
-                "OPTIONS": {
-                    "context_processors": [
-                        "django.template.context_processors.request",
-                        "django.contrib.auth.context_processors.auth",
-                        "django.contrib.messages.context_processors.messages",
-                    ],
-                },
-            },
-        ],
+        TEMPLATES=startproject.TEMPLATES,
         DATABASES={
             "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": base_dir / "db.sqlite3"}
         },

@@ -34,28 +34,9 @@ from typing import Any
 import django
 from django.db import connections
 
-from benchmarks.targets import LADDER_TOKEN, LADDERS, ladder_rate
+from benchmarks.targets import LADDER_TOKEN, LADDERS, ladder_rate, startproject
 
 RUNGS = tuple(rung.feature for rung in LADDERS["django"][2:])  # past the floor and the app
-
-# What `django-admin startproject` (Django 5.2) enables, in its order.
-STARTPROJECT_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-]
-STARTPROJECT_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
 
 
 def _reference() -> dict[str, Any]:
@@ -72,23 +53,11 @@ def _own(middleware: list[str]) -> list[str]:
 def _defaults(s: dict[str, Any]) -> None:
     # The contract's own middleware (its metrics, then its headers: Cache-Control, the request
     # ID) stays first, as in the reference app.
-    s["INSTALLED_APPS"] = [*STARTPROJECT_APPS, *s["INSTALLED_APPS"]]
-    s["MIDDLEWARE"] = [*_own(s["MIDDLEWARE"]), *STARTPROJECT_MIDDLEWARE]
+    s["INSTALLED_APPS"] = [*startproject.INSTALLED_APPS, *s["INSTALLED_APPS"]]
+    s["MIDDLEWARE"] = [*_own(s["MIDDLEWARE"]), *startproject.MIDDLEWARE]
     # SQLite, as startproject configures; the file is the rung's, migrated (``_database``).
     s["DATABASES"] = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ""}}
-    s["TEMPLATES"] = [
-        {
-            "BACKEND": "django.template.backends.django.DjangoTemplates",
-            "APP_DIRS": True,
-            "OPTIONS": {
-                "context_processors": [
-                    "django.template.context_processors.request",
-                    "django.contrib.auth.context_processors.auth",
-                    "django.contrib.messages.context_processors.messages",
-                ]
-            },
-        }
-    ]
+    s["TEMPLATES"] = startproject.TEMPLATES
     s["STATIC_URL"] = "static/"
     s["DEFAULT_AUTO_FIELD"] = "django.db.models.BigAutoField"
 
