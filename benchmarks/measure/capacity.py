@@ -3,7 +3,7 @@
     python -m benchmarks capacity                     # both apps, 3 paired trials, 1 and 2 workers
     python -m benchmarks capacity --quick             # one search per app, one worker
     python -m benchmarks capacity --full              # 5 trials; workers 1, 2, 4... <= server CPUs
-    python -m benchmarks capacity --latency-ms 100 --vcpu-hour-usd 0.04 --json capacity.json
+    python -m benchmarks capacity --latency-ms 100 --vcpu-hour-usd 0.04 --json cap.json
 
 Load is open-loop (``benchmarks.load.openloop``): requests arrive as a Poisson process at the
 offered rate and each latency runs from the request's intended send time, so queueing shows. Each
