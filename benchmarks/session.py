@@ -79,7 +79,7 @@ def session(
     with pinned(load_cpus) if pin else contextlib.nullcontext():
         started = _open(command, mode, out, (server_cpus, load_cpus), locust_workers)
         yield started
-    _close(started, out)
+        _close(started, out)
 
 
 def _open(
