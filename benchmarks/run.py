@@ -6,30 +6,26 @@ and the raw Locust CSVs under ``raw/``) and points ``reports/latest`` at it. Eve
 under the same gunicorn settings on the same CPUs; Locust, wrk and the runner itself (with its
 sampling threads) run on the other CPUs; the targets are interleaved trial by trial so slow drift
 of the machine spreads over all of them.
-The measurements are in ``benchmarks.measure``; this module only puts them in order.
+The measurements are in ``benchmarks.measure`` and what surrounds them (the run directory, the
+CPUs, the environment, saving, the reports) in ``benchmarks.session``; this module only puts the
+measurements in order.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import sys
-import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
 
-from benchmarks import REPORTS, report
-from benchmarks.analysis import judge
+from benchmarks import REPORTS
 from benchmarks.cpus import CpuSet
-from benchmarks.load import locust, payloads
+from benchmarks.load import locust
 from benchmarks.load.probes import probes
 from benchmarks.measure import (
     calibration,
     capacity,
     cost,
-    environment,
     footprint,
     ladders,
     overhead,
@@ -41,14 +37,12 @@ from benchmarks.measure import (
     timed,
     workers,
 )
-from benchmarks.plan import Setup, build
+from benchmarks.plan import Plan, build
 from benchmarks.progress import Progress
-from benchmarks.results import store
-from benchmarks.results.records import Results
 from benchmarks.results.vocabulary import Mode, ScaleMode
 from benchmarks.serving import gunicorn
-from benchmarks.serving.processes import pinned, split_cpus
-from benchmarks.targets import APPS, facts
+from benchmarks.session import Session, session
+from benchmarks.targets import APPS
 
 # -- the whole run -----------------------------------------------------------------------------
 
@@ -71,92 +65,75 @@ def run(
     ``measure_capacity=False`` skips the capacity search (``--no-capacity``);
     ``measure_workers=False`` the memory of added workers (``--no-workers``).
     """
-    # Split before pinning: the default split halves the CPUs this thread may use.
-    server_cpus, load_cpus = split_cpus(cpus)
-    # The runner and every thread and child it starts run on the load CPUs unless pinned
-    # elsewhere (gunicorn is, to the server's; the callgrind step, to every CPU): its sampling
-    # must not take the server's CPU.
-    with pinned(load_cpus):
-        return _run(
-            mode,
-            out,
-            (server_cpus, load_cpus),
-            locust_workers,
-            show_progress,
-            (count_instructions, measure_capacity, measure_workers),
-        )
+    optional = (count_instructions, measure_capacity, measure_workers)
+    the_plan = build(mode)
+    if not measure_capacity:
+        the_plan = replace(the_plan, capacity="")
+    estimate = the_plan.estimate_s() - (0 if count_instructions else the_plan.cost_s)
+    estimate -= 0 if measure_workers else the_plan.workers.estimate_s()
+    progress = Progress(estimate, sys.stderr if show_progress else io.StringIO())
+    with session("run", mode, out=out, cpus=cpus, locust_workers=locust_workers) as started:
+        _run(started, the_plan, progress, optional)
+    progress.finish()
+    return started.run_dir
 
 
 def _run(
-    mode: Mode,
-    out: Path,
-    cpus: tuple[CpuSet, CpuSet],
-    locust_workers: int,
-    show_progress: bool,
+    opened: Session,
+    the_plan: Plan,
+    progress: Progress,
     optional: tuple[bool, bool, bool],
-) -> Path:
-    """Run the whole comparison from the load CPUs; ``cpus`` is (server CPUs, load CPUs).
+) -> None:
+    """Run the whole comparison from the load CPUs into the session's results.
 
     ``optional`` says whether to count instructions, search the capacity and measure the
     memory of added workers.
     """
-    count_instructions, measure_capacity, measure_workers = optional
-    the_plan = build(mode)
-    if not measure_capacity:
-        the_plan = replace(the_plan, capacity="")
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = out / run_id
-    run_dir.mkdir(parents=True)
-    server_cpus, load_cpus = cpus
-    setup = Setup(
-        run_dir, server_cpus, load_cpus, locust_workers, payloads.write(run_dir / "payloads.json")
-    )
-    estimate = the_plan.estimate_s() - (0 if count_instructions else the_plan.cost_s)
-    estimate -= 0 if measure_workers else the_plan.workers.estimate_s()
-    progress = Progress(estimate, sys.stderr if show_progress else io.StringIO())
-    started_at = time.monotonic()
-    fingerprint = environment.fingerprint(setup)
+    count_instructions, _, measure_workers = optional
+    setup, results = opened.setup, opened.results
+    mode: Mode = results["mode"]
+    run_dir, server_cpus, load_cpus = setup.run_dir, setup.server_cpus, setup.load_cpus
+    locust_workers = setup.locust_workers
+    fingerprint = results["environment"]
     server_slots = (fingerprint["gunicorn"]["workers"] or 1) * (
         fingerprint["gunicorn"]["threads"] or 1
     )
     timed.check_saturating(the_plan, server_slots)
-    results: dict[str, Any] = {
-        "schema_version": store.SCHEMA_VERSION,
-        "run_id": run_id,
-        "mode": mode,
-        "environment": fingerprint,
-        "config": {
-            "warmup_s": the_plan.warmup_s,
-            "measure_s": the_plan.measure_s,
-            "targets": list(the_plan.targets),
-            "cells": [vars(cell) for cell in the_plan.cells],
-            "calibrate": [
-                {"variant": v, "scenario": s, "users": u} for v, s, u in the_plan.calibrate
-            ],
-            "calibrate_s": the_plan.calibrate_s,
-            "startup_samples": the_plan.startup_samples,
-            "overhead_budget_s": the_plan.overhead_budget_s,
-            "locust_workers": locust_workers,
-            "locust_user": "FastHttpUser, no wait time (closed loop)",
-            "interleaving": "trial by trial, light and heavy cells alternating, every target "
-            "in turn, the targets' order from a Williams design (plan.balanced)",
-            "generator_bound_threshold": phases.GENERATOR_BOUND,
-            "locust_stop_timeout_s": locust.STOP_TIMEOUT_S,
-            "memory_sample_interval_s": phases.MEMORY_INTERVAL_S,
-            "runner_cpus": str(load_cpus),
-            **({"timed": timed.config(the_plan, setup, server_slots)} if the_plan.timed else {}),
-        },
-        "targets": facts(),
-        "parity": {
-            "ok": True,
-            "probes": len(probes()),
-            "targets": list(the_plan.targets),
-            "differences": [],
-        },
-        "phases": [],
-        "calibration": [],
-        "reliability": {"inputs": [], "soak": []},
-    }
+    timing = {"timed": timed.config(the_plan, setup, server_slots)} if the_plan.timed else {}
+    results.update(
+        {
+            "config": {
+                "warmup_s": the_plan.warmup_s,
+                "measure_s": the_plan.measure_s,
+                "targets": list(the_plan.targets),
+                "cells": [vars(cell) for cell in the_plan.cells],
+                "calibrate": [
+                    {"variant": v, "scenario": s, "users": u} for v, s, u in the_plan.calibrate
+                ],
+                "calibrate_s": the_plan.calibrate_s,
+                "startup_samples": the_plan.startup_samples,
+                "overhead_budget_s": the_plan.overhead_budget_s,
+                "locust_workers": locust_workers,
+                "locust_user": "FastHttpUser, no wait time (closed loop)",
+                "interleaving": "trial by trial, light and heavy cells alternating, every target "
+                "in turn, the targets' order from a Williams design (plan.balanced)",
+                "generator_bound_threshold": phases.GENERATOR_BOUND,
+                "locust_stop_timeout_s": locust.STOP_TIMEOUT_S,
+                "memory_sample_interval_s": phases.MEMORY_INTERVAL_S,
+                "runner_cpus": str(load_cpus),
+                **timing,
+            },
+            "parity": {
+                "ok": True,
+                "probes": len(probes()),
+                "targets": list(the_plan.targets),
+                "differences": [],
+            },
+            "phases": [],
+            "calibration": [],
+            "reliability": {"inputs": [], "soak": []},
+        }
+    )
     progress.start("lines of code, dependencies and security defaults")
     results["loc"] = {app: footprint.lines_of_code(app) for app in APPS}
     results["dependencies"] = {app: footprint.dependencies(app) for app in APPS}
@@ -287,19 +264,3 @@ def _run(
             for name in APPS
         ]
         progress.advance(the_plan.soak_estimate_s())
-    results["duration_s"] = time.monotonic() - started_at
-    # Judge and render exactly what results.json holds, so `judge DIR` and `report DIR` agree.
-    unjudged = cast(Results, json.loads(json.dumps(results)))
-    judged = store.load(store.save(judge.apply(unjudged), run_dir))
-    report.write_reports(judged, run_dir)
-    point_latest(out, run_dir)
-    progress.finish()
-    return run_dir
-
-
-def point_latest(out: Path, run_dir: Path) -> None:
-    """Point ``out/latest`` at the run directory (a relative symlink)."""
-    latest = out / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(run_dir.name)

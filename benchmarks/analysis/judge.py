@@ -27,7 +27,12 @@ def rule() -> Rule:
 
 
 def verdicts(results: Results) -> tuple[list[AACheck], list[Claim]]:
-    """Return the A/A check and every claim's verdict, derived from the figures alone."""
+    """Return the A/A check and every claim's verdict, derived from the figures alone.
+
+    A command other than ``run`` measured one part, not a claim's evidence: it has no claims.
+    """
+    if results["command"] != "run":
+        return [], []
     return claims.aa_check(results), claims.evaluate(results)
 
 

@@ -1,15 +1,20 @@
 """Search each app's capacity at a p99 target, open-loop, and its cost per million predictions.
 
-The figures go to capacity.json in a new run directory under --out.
+The figures go to results.json, report.md and report.html in a new run directory under --out,
+and --out/latest points at it.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks import REPORTS
 from benchmarks.cli.common import add_json, add_modes, write_json
+
+if TYPE_CHECKING:
+    from benchmarks.results.vocabulary import Mode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,16 +44,19 @@ def run(args: argparse.Namespace) -> int:
     """Search each app's capacity and print the table."""
     from benchmarks.measure import capacity as searching
     from benchmarks.report import text
+    from benchmarks.session import session
 
-    results, path = searching.run(
-        args.mode or "default",
-        apps=tuple(args.apps.split(",")),
-        latency_ms=args.latency_ms,
-        vcpu_hour_usd=args.vcpu_hour_usd,
-        out=args.out,
-        cpus=args.cpus,
-    )
+    mode: Mode = args.mode or "default"
+    with session("capacity", mode, out=args.out, cpus=args.cpus) as opened:
+        results = searching.measure_apps(
+            opened.setup,
+            searching.SETTINGS[mode],
+            apps=tuple(args.apps.split(",")),
+            latency_ms=args.latency_ms,
+            vcpu_hour_usd=args.vcpu_hour_usd,
+        )
+        opened.results["capacity"] = results
     print(text.capacity(results))
-    print(f"figures: {path}")
+    print(f"run directory: {opened.run_dir}")
     write_json(args.json, results)
     return 0

@@ -1,19 +1,27 @@
-"""Measure each production feature's rung: what it adds to an app, and the rungs under load."""
+"""Measure each production feature's rung: what it adds to an app, and the rungs under load.
+
+The figures go to results.json, report.md and report.html in a new run directory under --out,
+and --out/latest points at it; wrk's and the servers' logs go to its raw/.
+"""
 
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from benchmarks import targets
+from benchmarks import REPORTS, targets
 from benchmarks.cli.common import add_json, write_json
+
+if TYPE_CHECKING:
+    from benchmarks.results.vocabulary import Mode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add how many rungs go under load, and the CPUs."""
+    """Add how many rungs go under load, the CPUs and where the run directory goes."""
     parser.add_argument("--full", action="store_true", help="every rung under load")
     parser.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
+    parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
     add_json(parser)
 
 
@@ -21,11 +29,18 @@ def run(args: argparse.Namespace) -> int:
     """Measure the ladders' rungs and print the table."""
     from benchmarks.measure import ladders as measuring
     from benchmarks.report import text
+    from benchmarks.session import session
 
-    with tempfile.TemporaryDirectory(prefix="ladders-") as scratch:
+    mode: Mode = "full" if args.full else "default"
+    with session("ladders", mode, out=args.out, cpus=args.cpus) as opened:
+        setup = opened.setup
         result = measuring.measure(
-            "full" if args.full else "default", workdir=Path(scratch), cpus=args.cpus
+            mode,
+            workdir=setup.run_dir / "raw",
+            cpus=f"{setup.server_cpus}/{setup.load_cpus}",
         )
+        opened.results["ladders"] = result
     print(text.ladders(result, targets.facts()))
+    print(f"run directory: {opened.run_dir}")
     write_json(args.json, result)
     return 0

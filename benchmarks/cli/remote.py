@@ -1,15 +1,17 @@
 """Gate and load deployments this command did not start, by their URLs: parity, then Locust.
 
 Give two or more --target NAME=URL; Locust workers started elsewhere can join the master.
+Once the gate has passed, the figures go to results.json, report.md and report.html in a new run
+directory under --out, and --out/latest points at it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
+from benchmarks import REPORTS
 from benchmarks.cli.common import add_json, write_json
 
 
@@ -41,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured per phase")
     parser.add_argument("--users", type=int, default=8, help="Locust users (closed loop)")
     parser.add_argument("--trials", type=int, default=3, help="rounds over every target")
+    parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
     add_json(parser)
 
 
@@ -49,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.measure import remote as measuring
     from benchmarks.measure.parity import ParityError
     from benchmarks.report import text
+    from benchmarks.session import session
 
     try:
         urls = measuring.parse_targets(args.target)
@@ -59,19 +63,26 @@ def run(args: argparse.Namespace) -> int:
     the_plan = measuring.plan(
         list(urls), users=args.users, trials=args.trials, seconds=args.seconds, warmup_s=1.0
     )
-    with tempfile.TemporaryDirectory(prefix="remote-") as scratch:
-        try:
-            result = measuring.measure(
-                urls,
-                the_plan,
-                Path(scratch),
-                locust_workers=args.locust_workers,
-                expect_workers=args.expect_workers,
-                master_bind=bind,
-            )
-        except (ParityError, ValueError) as exc:
-            print(f"remote: {exc}", file=sys.stderr)
-            return 2
+    try:
+        measuring.expected_workers(args.locust_workers, args.expect_workers)
+        # Gate before the run directory exists: targets that cannot be compared leave none.
+        passed = measuring.gate(urls)
+    except (ParityError, ValueError) as exc:
+        print(f"remote: {exc}", file=sys.stderr)
+        return 2
+    # No server runs here: the load may use every CPU this process may, unpinned.
+    with session("remote", out=args.out, locust_workers=args.locust_workers, pin=False) as opened:
+        result = measuring.measure(
+            urls,
+            the_plan,
+            opened.run_dir,
+            locust_workers=args.locust_workers,
+            expect_workers=args.expect_workers,
+            master_bind=bind,
+            passed=passed,
+        )
+        opened.results["remote"] = result
     print(text.remote(result))
+    print(f"run directory: {opened.run_dir}")
     write_json(args.json, result)
     return 0

@@ -1,6 +1,7 @@
 """Hold each app at 70% of its capacity and kill a worker; fail if it lost more than one request.
 
-The figures go to soak.json in a new run directory under --out (docs/reliability.md).
+The figures go to results.json, report.md and report.html in a new run directory under --out,
+and --out/latest points at it (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -16,16 +17,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=180.0, help="per app (default 180)")
     parser.add_argument("--fraction", type=float, default=0.7, help="of measured capacity")
     parser.add_argument("--apps", default="flask,django")
-    parser.add_argument("--out", type=Path, default=REPORTS)
+    parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
 
 
 def run(args: argparse.Namespace) -> int:
     """Soak each app; return 1 if one lost more than the killed worker's request."""
     from benchmarks.measure import soak as soaking
     from benchmarks.report import text
+    from benchmarks.session import session
 
-    results = soaking.run(tuple(args.apps.split(",")), args.seconds, args.fraction, args.out)
+    with session("soak", out=args.out) as opened:
+        results = soaking.measure(
+            opened.setup, tuple(args.apps.split(",")), args.seconds, args.fraction
+        )
+        opened.results["reliability"] = {
+            "soak": results["apps"],
+            "soak_s": results["seconds"],
+            "soak_fraction": results["fraction"],
+        }
     print(text.soak(results))
-    print(f"figures: {results['run_dir']}/soak.json")
+    print(f"run directory: {opened.run_dir}")
     bad = [a for a in results["apps"] if a["failures"] > 1 or not a["worker_replaced"]]
     return 1 if bad else 0

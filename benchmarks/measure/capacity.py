@@ -3,7 +3,7 @@
     python -m benchmarks capacity                     # both apps, 3 paired trials, 1 and 2 workers
     python -m benchmarks capacity --quick             # one search per app, one worker
     python -m benchmarks capacity --full              # 5 trials; workers 1, 2, 4... <= server CPUs
-    python -m benchmarks capacity --latency-ms 100 --vcpu-hour-usd 0.04 --json capacity.json
+    python -m benchmarks capacity --latency-ms 100 --vcpu-hour-usd 0.04 --json cap.json
 
 Load is open-loop (``benchmarks.load.openloop``): requests arrive as a Poisson process at the
 offered rate and each latency runs from the request's intended send time, so queueing shows. Each
@@ -34,8 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import REPORTS
-from benchmarks.load import openloop, payloads
+from benchmarks.load import openloop
 from benchmarks.measure.capacity_search import cost, search
 from benchmarks.measure.phases import GENERATOR_BOUND, window_figures
 from benchmarks.plan import Setup, rotate
@@ -43,7 +42,7 @@ from benchmarks.results.scaling import CapacityResults, CapacitySearch, Capacity
 from benchmarks.results.vocabulary import ScaleMode, Scenario, Variant
 from benchmarks.serving import gunicorn, nginx
 from benchmarks.serving.gunicorn import Server
-from benchmarks.serving.processes import cpu_seconds, pinned, split_cpus
+from benchmarks.serving.processes import cpu_seconds, pinned
 from benchmarks.targets import APPS
 
 LATENCY_MS = 50.0  # the default p99 target
@@ -448,28 +447,3 @@ def closed_loop_rps(phases: Sequence[dict[str, Any]], app: str) -> float | None:
         and p["rps"] > 0
     ]
     return statistics.median(found) if found else None
-
-
-def run(
-    mode: ScaleMode = "default",
-    *,
-    apps: Sequence[str] = APPS,
-    latency_ms: float = LATENCY_MS,
-    vcpu_hour_usd: float = VCPU_HOUR_USD,
-    out: Path = REPORTS,
-    cpus: str | None = None,
-) -> tuple[CapacityResults, Path]:
-    """Measure capacity alone (``python -m benchmarks capacity``); write capacity.json."""
-    run_dir = out / ("capacity-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
-    run_dir.mkdir(parents=True)
-    server_cpus, load_cpus = split_cpus(cpus)
-    setup = Setup(run_dir, server_cpus, load_cpus, 0, payloads.write(run_dir / "payloads.json"))
-    settings = SETTINGS[mode]
-    # The runner's polling stays off the server's CPUs.
-    with pinned(load_cpus):
-        results = measure_apps(
-            setup, settings, apps=apps, latency_ms=latency_ms, vcpu_hour_usd=vcpu_hour_usd
-        )
-    path = run_dir / "capacity.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    return results, path

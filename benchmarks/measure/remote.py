@@ -21,7 +21,6 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from benchmarks.cpus import CpuSet
 from benchmarks.load import locust, payloads
@@ -29,6 +28,8 @@ from benchmarks.load.probes import probes
 from benchmarks.measure import parity
 from benchmarks.measure.phases import GENERATOR_BOUND, counted, window_figures
 from benchmarks.plan import Cell, Plan, Setup
+from benchmarks.results.remote import Remote, RemotePhase
+from benchmarks.results.vocabulary import Parity
 from benchmarks.serving.gunicorn import free_port, send
 
 # What the local runner measures on the server's side, and why it cannot be measured from here.
@@ -91,6 +92,22 @@ def plan(names: Sequence[str], *, users: int, trials: int, seconds: float, warmu
     )
 
 
+def expected_workers(locust_workers: int, expect_workers: int | None) -> int:
+    """Return the workers the master waits for; refuse fewer than those started here."""
+    expected = locust_workers if expect_workers is None else expect_workers
+    if expected < locust_workers:
+        raise ValueError(f"--expect-workers {expected} is below --locust-workers {locust_workers}")
+    return expected
+
+
+def gate(urls: Mapping[str, str]) -> Parity:
+    """Return the parity gate's record; raise ``ParityError`` if the targets disagree."""
+    differences = refusals(urls) or parity.disagreements(urls)
+    if differences:
+        raise parity.ParityError("targets disagree:\n" + "\n".join(differences))
+    return {"ok": True, "probes": len(probes()), "targets": list(urls), "differences": []}
+
+
 def measure(
     urls: Mapping[str, str],
     the_plan: Plan,
@@ -99,25 +116,17 @@ def measure(
     locust_workers: int = 0,
     expect_workers: int | None = None,
     master_bind: tuple[str, int] = ("127.0.0.1", 0),
-) -> dict[str, Any]:
+    passed: Parity | None = None,
+) -> Remote:
     """Gate, then load every target; return the figures (``ParityError`` if the gate fails).
 
     ``expect_workers`` (by default ``locust_workers``) counts every worker the master waits
     for, those started elsewhere included; with none, Locust runs as one local process.
+    ``passed`` is the gate's record where the caller already gated the targets.
     """
-    expected = locust_workers if expect_workers is None else expect_workers
-    if expected < locust_workers:
-        raise ValueError(f"--expect-workers {expected} is below --locust-workers {locust_workers}")
+    expected = expected_workers(locust_workers, expect_workers)
     started_at = time.monotonic()
-    differences = refusals(urls) or parity.disagreements(urls)
-    gate = {
-        "ok": not differences,
-        "probes": len(probes()),
-        "targets": list(urls),
-        "differences": differences,
-    }
-    if differences:
-        raise parity.ParityError("targets disagree:\n" + "\n".join(differences))
+    checked = passed or gate(urls)
     workdir.mkdir(parents=True, exist_ok=True)
     load_cpus = CpuSet.of(os.sched_getaffinity(0))
     setup = Setup(
@@ -135,7 +144,10 @@ def measure(
         "config": {
             "warmup_s": the_plan.warmup_s,
             "measure_s": the_plan.measure_s,
-            "cells": [vars(cell) for cell in the_plan.cells],
+            "cells": [
+                {"variant": c.variant, "scenario": c.scenario, "users": c.users, "trials": c.trials}
+                for c in the_plan.cells
+            ],
             "model": REMOTE_MODEL,
             "locust_workers": locust_workers,
             "expect_workers": expected,
@@ -145,7 +157,7 @@ def measure(
             "interleaving": "trial by trial, every cell, every target in turn, the targets' "
             "order from a Williams design (plan.balanced)",
         },
-        "parity": gate,
+        "parity": checked,
         "phases": phases,
         "startup_s": None,
         "not_measured": NOT_MEASURED,
@@ -161,7 +173,7 @@ def run_phase(
     trial: int,
     *,
     master: locust.Master | None,
-) -> dict[str, Any]:
+) -> RemotePhase:
     """Load one target (name, base URL) with one cell's traffic; return what Locust counted."""
     name, url = target
     label = f"{cell.variant}-{cell.scenario}-u{cell.users}-{name}-t{trial}"

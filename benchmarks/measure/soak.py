@@ -22,12 +22,12 @@ import subprocess
 import time
 from pathlib import Path
 
-from benchmarks import REPO, REPORTS
+from benchmarks import REPO
 from benchmarks.load import locust, payloads, wrk
 from benchmarks.plan import Cell, Setup
 from benchmarks.results.scaling import Soak, SoakHistory, SoakRun
 from benchmarks.serving import gunicorn
-from benchmarks.serving.processes import WorkerMemory, pinned, split_cpus, worker_pids
+from benchmarks.serving.processes import WorkerMemory, worker_pids
 from benchmarks.targets import APPS
 
 WARMUP_S = 2.0
@@ -143,20 +143,9 @@ def soak_app(
     }
 
 
-def run(
-    apps: tuple[str, ...] = APPS,
-    seconds: float = 180.0,
-    fraction: float = 0.7,
-    out: Path = REPORTS,
+def measure(
+    setup: Setup, apps: tuple[str, ...] = APPS, seconds: float = 180.0, fraction: float = 0.7
 ) -> SoakRun:
-    """Soak every app in turn; write and return the results."""
-    run_dir = out / ("soak-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
-    run_dir.mkdir(parents=True)
-    server_cpus, load_cpus = split_cpus()
-    setup = Setup(run_dir, server_cpus, load_cpus, 0, payloads.write(run_dir / "payloads.json"))
-    # The runner's memory sampling stays off the server's CPUs.
-    with pinned(load_cpus):
-        soaked = [soak_app(setup, name, seconds, fraction) for name in apps]
-    figures = {"seconds": seconds, "fraction": fraction, "apps": soaked}
-    (run_dir / "soak.json").write_text(json.dumps(figures, indent=2) + "\n")
-    return {"seconds": seconds, "fraction": fraction, "apps": soaked, "run_dir": str(run_dir)}
+    """Soak every app in turn, from the load CPUs; return the figures."""
+    soaked = [soak_app(setup, name, seconds, fraction) for name in apps]
+    return {"seconds": seconds, "fraction": fraction, "apps": soaked}

@@ -32,7 +32,6 @@ import os
 import runpy
 import signal
 import statistics
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,11 +43,11 @@ import psutil
 
 from benchmarks.cpus import CpuSet
 from benchmarks.load import payloads
-from benchmarks.plan import WORKERS, WorkersPlan, rotate
+from benchmarks.plan import WorkersPlan, rotate
 from benchmarks.results.scaling import Workers, WorkersFit, WorkersRow
 from benchmarks.results.vocabulary import ScaleMode, Variant
 from benchmarks.serving import gunicorn
-from benchmarks.serving.processes import ServerMemory, pinned, split_cpus, stop_process
+from benchmarks.serving.processes import ServerMemory, stop_process
 from benchmarks.targets import APPS
 
 SERVED_CPU_S = 0.02  # CPU a worker must have used since it settled to count as having served
@@ -397,25 +396,3 @@ def measure(
         "fits": summarise(rows),
         "seconds": time.monotonic() - started,
     }
-
-
-def run(
-    mode: ScaleMode = "default",
-    *,
-    apps: Sequence[str] = APPS,
-    cpus: str | None = None,
-    log_dir: Path | None = None,
-) -> Workers:
-    """Measure a plan of ``WORKERS`` with the servers on one half of the CPUs, as a run does.
-
-    The runner (its request threads, its reading of /proc) stays on the other half.
-    """
-    server_cpus, load_cpus = split_cpus(cpus)
-    with pinned(load_cpus), tempfile.TemporaryDirectory(prefix="workers-") as scratch:
-        return measure(
-            WORKERS[mode],
-            apps=apps,
-            log_dir=log_dir or Path(scratch),
-            server_cpus=server_cpus,
-            mode=mode,
-        )

@@ -1,10 +1,13 @@
 """Build the view model of a run's ``results.json``: the one document both report formats render.
 
 Every figure is computed from the results; a section the run did not measure says so instead of
-failing.
+failing. A run written by a command other than ``run`` holds that command's measurement alone:
+its report shows that measurement's sections and the environment, not a wall of "not measured".
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from benchmarks.analysis import aggregate
 from benchmarks.report import (
@@ -14,15 +17,19 @@ from benchmarks.report import (
     sections_footprint,
     sections_ladders,
     sections_load,
+    sections_remote,
     sections_setup,
     sections_workers,
 )
 from benchmarks.report.formatting import MISSING
-from benchmarks.report.view import Document, Run
+from benchmarks.report.view import Document, Run, Section
 from benchmarks.results.records import Results
 from benchmarks.results.store import SCHEMA_VERSION
+from benchmarks.results.vocabulary import Command
 
-SECTIONS = (
+SectionOf = Callable[[Run], Section]
+
+SECTIONS: tuple[SectionOf, ...] = (
     *sections_load.SECTIONS,
     *sections_cost.SECTIONS,
     *sections_ladders.SECTIONS,
@@ -32,6 +39,15 @@ SECTIONS = (
     *sections_checks.SECTIONS,
     *sections_setup.SECTIONS,
 )
+# The sections of each command's part, in the order of SECTIONS; the environment closes each.
+PARTS: dict[Command, tuple[SectionOf, ...]] = {
+    "run": SECTIONS,
+    "capacity": sections_capacity.SECTIONS,
+    "soak": (sections_checks.reliability,),
+    "workers": sections_workers.SECTIONS,
+    "ladders": sections_ladders.SECTIONS,
+    "remote": sections_remote.SECTIONS,
+}
 
 
 def document(results: Results) -> Document:
@@ -52,7 +68,11 @@ def document(results: Results) -> Document:
         meta.append(f"Duration: {results['duration_s'] / 60:.1f} min")
     meta.append(f"Schema: {version}")
     run_id, mode = results.get("run_id", MISSING), results.get("mode", MISSING)
-    title = f"Flask vs Django REST framework: run {run_id} ({mode} mode)"
+    command = results.get("command", "run")
+    title = f"Flask vs Django REST framework: {command} {run_id} ({mode} mode)"
+    sections = PARTS[command]
+    if command != "run":
+        sections = (*sections, sections_setup.environment)
     # Not part of the schema: only made-up results carry a note, and it must not go unseen.
     note = results.get("note")
-    return Document(title, meta, str(note) if note else None, [s(run) for s in SECTIONS])
+    return Document(title, meta, str(note) if note else None, [s(run) for s in sections])

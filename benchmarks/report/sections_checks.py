@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
     MISSING,
@@ -73,13 +76,15 @@ def security(checks: list[SecurityCheck]) -> list[Block]:
     return blocks
 
 
-def _reliability(run: Run) -> Section:
-    reliability = run.results.get("reliability") or {}
+def reliability(run: Run) -> Section:
+    """Return the soak and, where the run probed them, the answers to hostile inputs."""
+    reliability: Mapping[str, Any] = run.results.get("reliability") or {}
     soaks = reliability.get("soak") or []
     inputs = reliability.get("inputs") or []
     blocks: list[Block] = [view.Heading("Sustained load, with a worker killed")]
     if soaks:
-        blocks += soak(soaks, reliability.get("soak_s") or soaks[0]["seconds"])
+        seconds = reliability.get("soak_s") or soaks[0]["seconds"]
+        blocks += soak(soaks, seconds, reliability.get("soak_fraction", 0.7))
     else:
         blocks.append(
             Para(
@@ -90,6 +95,9 @@ def _reliability(run: Run) -> Section:
                 )
             )
         )
+    if "inputs" not in reliability:
+        # The soak command soaks only; a run always probes the inputs.
+        return Section("Reliability and security", blocks)
     blocks.append(view.Heading("Hostile and malformed inputs"))
     rows: list[list[Inline]] = []
     for entry in inputs:
@@ -122,7 +130,7 @@ def _reliability(run: Run) -> Section:
 
 
 def _parity(run: Run) -> Section:
-    parity = run.results.get("parity") or {}
+    parity: Mapping[str, Any] = run.results.get("parity") or {}
     if not parity:
         return Section("Parity gate", [Para(NOT_MEASURED)])
     ok = bool(parity.get("ok"))
@@ -185,4 +193,4 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
     return blocks
 
 
-SECTIONS = (_reliability, _security, _parity)
+SECTIONS = (reliability, _security, _parity)

@@ -3,7 +3,8 @@ Claims section between the summary and throughput is sections_claims's)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from benchmarks.analysis import aggregate
 from benchmarks.analysis.aggregate import CellFigures, Percentile
@@ -92,7 +93,7 @@ def _summary(run: Run) -> view.Section:
     failures = sum(c["failures"] for c in run.cells.values())
     if failures:
         cautions.append(f"{plural(failures, 'failed response')} in all")
-    parity = run.results.get("parity") or {}
+    parity: Mapping[str, Any] = run.results.get("parity") or {}
     if parity and not parity.get("ok"):
         cautions.append("the parity gate FAILED: the apps did not answer alike")
     if cautions:
@@ -161,7 +162,8 @@ def _throughput(run: Run) -> view.Section:
         section.blocks.append(view.Heading(f"{variant.capitalize()} model"))
         section.blocks.append(view.tabulate(THROUGHPUT_COLUMNS, order))
     # The runner records the threshold it applied; 0.9 is the schema's definition otherwise.
-    threshold = (run.results.get("config") or {}).get("generator_bound_threshold", 0.9)
+    config = run.results.get("config")
+    threshold = config["generator_bound_threshold"] if config else 0.9
     section.blocks.append(
         view.Para(
             (

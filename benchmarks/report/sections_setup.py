@@ -27,7 +27,7 @@ def _is_records(value: object) -> TypeGuard[list[dict[str, Any]]]:
 
 
 def _methodology(run: Run) -> Section:
-    config = run.results.get("config") or {}
+    config: Mapping[str, Any] = run.results.get("config") or {}
     env = run.results.get("environment") or {}
     facts: list[Inline] = []
     warmup, measure = config.get("warmup_s"), config.get("measure_s")
@@ -110,11 +110,12 @@ def _join(parts: list[Span]) -> list[str | Span]:
     return joined
 
 
-def _environment(run: Run) -> Section:
+def environment(run: Run) -> Section:
+    """Return the environment fingerprint, key by key."""
     rows: list[list[Inline]] = [
         [code(k), fmt_value(v)] for k, v in flatten(run.results.get("environment") or {})
     ]
     return Section("Environment", [view.or_missing(Table(["Key", "Value"], rows))])
 
 
-SECTIONS = (_methodology, _environment)
+SECTIONS = (_methodology, environment)

@@ -21,8 +21,9 @@ from benchmarks.report import (
     sections_footprint,
     sections_ladders,
     sections_load,
+    sections_remote,
 )
-from benchmarks.report.formatting import MISSING, Facts, fmt_ms, fmt_rps, fmt_us
+from benchmarks.report.formatting import MISSING, Facts, fmt_us
 from benchmarks.report.view import Block, Inline, Para, Table, code
 from benchmarks.results.records import (
     Cost,
@@ -34,6 +35,7 @@ from benchmarks.results.records import (
     SecurityCheck,
     Throughput,
 )
+from benchmarks.results.remote import Remote
 from benchmarks.results.scaling import CapacityResults, SoakRun
 
 
@@ -212,44 +214,6 @@ def capacity(results: CapacityResults) -> str:
     return plain.render([*found, Para(f"Searched in {results['duration_s']:.0f} s.")])
 
 
-def remote(results: dict[str, Any]) -> str:
+def remote(results: Remote) -> str:
     """Return a plain-text table of each target's phases, and what was not measured, and why."""
-    config = results["config"]
-    gate = results["parity"]
-    locust = (
-        f"Locust: a master on {config['master_bind']} that waited for "
-        f"{config['expect_workers']} worker(s), {config['locust_workers']} started here"
-        if config["expect_workers"]
-        else "Locust: one local process"
-    )
-    unmeasured = "not measurable remotely"
-    rows: list[list[Inline]] = [
-        [
-            code(phase["target"]),
-            code(phase["scenario"]),
-            str(phase["trial"] + 1),
-            str(phase["users"]),
-            fmt_rps(phase["rps"]),
-            *(fmt_ms(phase["latency_ms"][p]) for p in ("p50", "p90", "p99")),
-            str(phase["failures"]),
-            str(phase["workers"]),
-            unmeasured,
-            unmeasured,
-        ]
-        for phase in results["phases"]
-    ]
-    headers = ["target", "scenario", "trial", "users", "req/s", "p50 ms", "p90 ms", "p99 ms"]
-    headers += ["failures", "workers", "server CPU us/req", "server memory MiB"]
-    return plain.render(
-        [
-            Para(
-                f"against deployments this command did not start: {', '.join(results['targets'])}"
-            ),
-            Para(
-                f"parity gate: {'passed' if gate['ok'] else 'FAILED'} ({gate['probes']} probes); "
-                f"{locust}; {config['warmup_s']:g} s warm-up + {config['measure_s']:g} s per phase"
-            ),
-            Table(headers, rows, frozenset(range(2, 10))),
-            *(Para(f"{field}: null, {why}") for field, why in results["not_measured"].items()),
-        ]
-    )
+    return plain.render(sections_remote.blocks(results))

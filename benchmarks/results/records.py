@@ -13,13 +13,17 @@ from typing import Literal, NotRequired
 # pydantic needs typing_extensions' TypedDict before Python 3.12 to read the classes' fields.
 from typing_extensions import TypedDict
 
+from benchmarks.results.remote import Remote
 from benchmarks.results.scaling import CapacityResults, Soak, Workers
 from benchmarks.results.vocabulary import (
     Basis,
+    Cell,
+    Command,
     Framework,
     Latency,
     LocustError,
     Mode,
+    Parity,
     Scenario,
     Target,
     TargetKind,
@@ -342,18 +346,10 @@ class ProbeRecord(TypedDict):
 class Reliability(TypedDict):
     """What the run saw of bad input and, where it soaked, of a killed worker."""
 
-    inputs: list[ProbeRecord]
+    inputs: NotRequired[list[ProbeRecord]]  # absent where only the soak ran (soak)
     soak: list[Soak]
     soak_s: NotRequired[float]
-
-
-class Parity(TypedDict):
-    """The parity gate: every target answered every probe alike before any load."""
-
-    ok: bool
-    probes: int
-    targets: list[str]
-    differences: list[str]
+    soak_fraction: NotRequired[float]  # of each app's capacity, where the soak command set it
 
 
 class Gunicorn(TypedDict):
@@ -397,15 +393,6 @@ class Environment(TypedDict):
     models: dict[str, str]  # variant -> the artifact's sha256
     lock: Lock
     date: str
-
-
-class Cell(TypedDict):
-    """One thing the plan measured on every target."""
-
-    variant: Variant
-    scenario: Scenario
-    users: int
-    trials: int
 
 
 class CalibrationCell(TypedDict):
@@ -462,32 +449,39 @@ class Config(TypedDict):
 
 
 class Results(TypedDict):
-    """Everything one run measured."""
+    """Everything one run measured: all of it (``run``), or one command's part.
+
+    ``command`` says which command wrote the file. Every key a ``run`` writes is there after a
+    run; another command writes the keys every run has (its identity, environment, the
+    registry's facts, the rule and the verdicts, which are none) and its own measurement.
+    """
 
     schema_version: int
     run_id: str  # UTC timestamp, e.g. 20261125T081500Z
+    command: Command
     mode: Mode
     note: NotRequired[str]  # made-up results (tests' samples) say so, and the report shows it
     environment: Environment
-    config: Config
+    config: NotRequired[Config]  # the run's plan (run only)
     targets: dict[str, TargetFacts]  # every registered target, the run's and the others
-    parity: Parity
-    phases: list[Phase]
-    timed: NotRequired[list[TimedTrial]]  # absent where the plan times nothing (remote)
-    calibration: list[Calibration]
-    startup: dict[str, Startup]
+    parity: NotRequired[Parity]
+    phases: NotRequired[list[Phase]]
+    timed: NotRequired[list[TimedTrial]]  # absent where the plan times nothing
+    calibration: NotRequired[list[Calibration]]
+    startup: NotRequired[dict[str, Startup]]
     overhead: NotRequired[list[Overhead]]  # absent where not measured
     cost: NotRequired[Cost]  # absent with --no-cost
     ladders: NotRequired[Ladders]
     capacity: NotRequired[CapacityResults]  # absent with --no-capacity
     workers: NotRequired[Workers]  # absent with --no-workers
-    loc: dict[str, LinesOfCode]
-    dependencies: dict[str, Dependencies]
-    framework_footprint: dict[str, Dependencies]  # "flask" / "django": the framework alone
-    security: list[SecurityCheck]
-    claims: list[Claim]
+    remote: NotRequired[Remote]  # the remote command's deployments
+    loc: NotRequired[dict[str, LinesOfCode]]
+    dependencies: NotRequired[dict[str, Dependencies]]
+    framework_footprint: NotRequired[dict[str, Dependencies]]  # the framework alone
+    security: NotRequired[list[SecurityCheck]]
+    claims: list[Claim]  # none where the command measured no claim's evidence
     decision_rule: str  # the rule every verdict followed, in words (analysis/decision.py)
     rule: Rule
     aa: list[AACheck]  # one per timed cell with the twin measured beside Flask
-    reliability: Reliability
+    reliability: NotRequired[Reliability]
     duration_s: float

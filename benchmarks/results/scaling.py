@@ -189,7 +189,6 @@ class Soak(TypedDict):
 class SoakRun(TypedDict):
     """``python -m benchmarks soak``: every app soaked in turn."""
 
-    run_dir: str
     seconds: float
     fraction: float  # of each app's capacity
     apps: list[Soak]

@@ -22,7 +22,10 @@ from benchmarks.results.records import Results
 # 4: each security check names its risk, and passed is None where a check does not apply; each
 # claim carries its sentence, source, question, deciding figure and basis; the A/A check is one
 # per timed cell; the timed trials (wrk) added.
-SCHEMA_VERSION = 4
+# 5: every command that writes a run directory writes results.json: ``command`` names it, the
+# keys only ``run`` measures are optional, and ``remote`` (the remote command's record) and the
+# soak command's fraction (reliability.soak_fraction) added.
+SCHEMA_VERSION = 5
 FILE = "results.json"
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 

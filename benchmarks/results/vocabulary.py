@@ -1,4 +1,4 @@
-"""The benchmark's vocabulary: the names results use, and the two small records every room shares.
+"""The benchmark's vocabulary: the names results use, and the small records every room shares.
 
 Each name is defined here once; the tuples keep the conventional order in which reports list them.
 """
@@ -27,6 +27,8 @@ TargetKind = Literal["baseline", "app", "floor", "twin", "metrics-off", "rung"]
 Framework = Literal["flask", "django"]
 # "run": the piece of the default run; the others a command's own modes.
 ScaleMode = Literal["quick", "run", "default", "full"]
+# The command that wrote a run directory: "run" measures everything, each other one its part.
+Command = Literal["run", "capacity", "soak", "workers", "ladders", "remote"]
 TARGET_NAMES: tuple[Target, ...] = get_args(Target)
 VARIANTS: tuple[Variant, ...] = get_args(Variant)
 SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
@@ -50,3 +52,21 @@ class LocustError(TypedDict):
     name: str
     error: str
     count: int
+
+
+class Cell(TypedDict):
+    """One thing the plan measured on every target."""
+
+    variant: Variant
+    scenario: Scenario
+    users: int
+    trials: int
+
+
+class Parity(TypedDict):
+    """The parity gate: every target answered every probe alike before any load."""
+
+    ok: bool
+    probes: int
+    targets: list[str]
+    differences: list[str]

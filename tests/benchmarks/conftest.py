@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from benchmarks.results import store
@@ -36,3 +39,24 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return (out / "latest").resolve()
+
+
+@pytest.fixture
+def written_run() -> Callable[[Path, str], Results]:
+    """Return a check that ``out/latest`` is a command's run directory: results and reports."""
+
+    def check(out: Path, command: str) -> Results:
+        run_dir = (out / "latest").resolve()
+        assert run_dir.parent == out.resolve()
+        text = (run_dir / store.FILE).read_text()
+        jsonschema.validate(json.loads(text), json.loads(store.SCHEMA_FILE.read_text()))
+        results = store.load(run_dir)
+        assert results["command"] == command
+        if command != "run":  # one command's part: no claim's evidence
+            assert (results["claims"], results["aa"]) == ([], [])
+        markdown = (run_dir / "report.md").read_text()
+        assert f": {command} {results['run_id']}" in markdown
+        assert "<html" in (run_dir / "report.html").read_text()
+        return results
+
+    return check

@@ -110,6 +110,7 @@ def run(
     (heavy), the twin ``twin`` times Flask's."""
     rng = np.random.default_rng(seed)
     results: dict[str, Any] = {
+        "command": "run",
         "mode": "default",
         "phases": [
             phase(target, "light", trial, memory[target == "django"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import run
+from benchmarks import run, session
 from benchmarks.analysis import compare
 from benchmarks.cpus import CpuSet
 from benchmarks.load import locust, payloads
@@ -210,14 +210,16 @@ def test_a_cpu_set_reads_taskset_lists_and_writes_the_form_results_record() -> N
 def test_the_run_splits_the_cpus_before_pinning_itself(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    # Every command's session splits and pins alike; the run's is the one checked here.
     seen = {}
 
-    def record(mode: str, out: Path, cpus: tuple[CpuSet, CpuSet], *args: object) -> Path:
-        seen.update(cpus=cpus, affinity=os.sched_getaffinity(0))
-        return out
+    def record(opened: session.Session, *args: object) -> None:
+        setup = opened.setup
+        seen.update(cpus=(setup.server_cpus, setup.load_cpus), affinity=os.sched_getaffinity(0))
 
     monkeypatch.setattr(run, "_run", record)
-    run.run("quick", out=tmp_path)
+    monkeypatch.setattr(session, "_close", lambda *args: None)  # nothing measured to save
+    run.run("quick", out=tmp_path, show_progress=False)
     server_cpus, load_cpus = processes.split_cpus()
     assert seen == {"cpus": (server_cpus, load_cpus), "affinity": set(load_cpus)}
     if len(os.sched_getaffinity(0)) > 1:

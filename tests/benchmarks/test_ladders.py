@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from benchmarks import targets
+from benchmarks.__main__ import main
+from benchmarks.measure import ladders
+from benchmarks.results.records import Results
 from benchmarks.serving import gunicorn
 from contract import predict_body
 from model import Model
@@ -33,6 +36,22 @@ def test_the_ladders_line_up_feature_by_feature() -> None:
     for framework in targets.LADDERS:
         have = {r.feature for r in targets.LADDERS[framework]} | set(targets.BUILT_IN[framework])
         assert common <= have, framework
+
+
+def test_the_ladders_command_writes_its_run_directory(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    written_run: Callable[[Path, str], Results],
+) -> None:
+    # The rungs described, none loaded: the load is throughput's, tested in its own module.
+    described = ladders.measure
+    monkeypatch.setattr(ladders, "measure", lambda mode, **kw: described("static", **kw))
+    assert main(["ladders", "--out", str(tmp_path)]) == 0
+    results = written_run(tmp_path, "ladders")
+    assert results["ladders"]["rungs"]
+    assert results["ladders"]["load"] is None
+    report = (tmp_path / "latest" / "report.md").read_text()
+    assert "Parity gate" not in report
 
 
 def test_every_rung_is_a_registered_target_off_the_run_lists() -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from benchmarks.__main__ import main
 from benchmarks.load import openloop, payloads
 from benchmarks.measure import capacity, capacity_search, phases
 from benchmarks.plan import Cell, Plan, Setup
+from benchmarks.results.records import Results
 from benchmarks.serving import gunicorn
 from benchmarks.serving.processes import split_cpus
 
@@ -165,3 +168,22 @@ def test_arrivals_constant_and_poisson() -> None:
     assert max(gaps) > 5 * min(gaps)
     with pytest.raises(ValueError, match="arrival"):
         openloop.arrivals(10, 1, "bursty")
+
+
+@pytest.mark.server
+def test_the_capacity_command_writes_its_run_directory(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    written_run: Callable[[Path, str], Results],
+) -> None:
+    # The quick plan cut to a few coarse steps: the search itself is tested above.
+    short = capacity.Settings(
+        "quick", trials=1, resolution=1.0, overload=(), proxied=False, workers="1", max_steps=3
+    )
+    monkeypatch.setitem(capacity.SETTINGS, "quick", short)
+    assert main(["capacity", "--quick", "--apps", "flask", "--out", str(tmp_path)]) == 0
+    results = written_run(tmp_path, "capacity")
+    assert [s["app"] for s in results["capacity"]["searches"]] == ["flask"]
+    report = (tmp_path / "latest" / "report.md").read_text()
+    assert "Capacity and cost per million" in report
+    assert "Parity gate" not in report

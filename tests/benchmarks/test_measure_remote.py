@@ -6,17 +6,19 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from benchmarks import REPO
+from benchmarks.__main__ import main
 from benchmarks.load.locust import LOCUSTFILE
 from benchmarks.measure import remote
 from benchmarks.measure.parity import ParityError
 from benchmarks.plan import Cell, Plan
 from benchmarks.report import text
+from benchmarks.results.records import Results
 from benchmarks.serving import gunicorn
 
 pytestmark = pytest.mark.server
@@ -184,3 +186,22 @@ def test_remote_with_workers_in_another_namespace(
         workers.wait(10)
     check_phases(result, list(urls), ("health",), workers=1)
     assert all(p["workers_elsewhere"] == 1 and p["model_ms_mean"] is None for p in result["phases"])
+
+
+def test_the_remote_command_writes_its_run_directory(
+    apps: dict[str, str], tmp_path: Path, written_run: Callable[[Path, str], Results]
+) -> None:
+    targets = [f"--target={name}={apps[name]}" for name in ("flask", "django")]
+    load = ["--seconds", "1", "--trials", "1", "--users", "2", "--out", str(tmp_path)]
+    assert main(["remote", *targets, *load]) == 0
+    results = written_run(tmp_path, "remote")
+    check_phases(results["remote"], ["flask", "django"], ("predict_one", "health"), workers=0)
+    assert "not measurable remotely" in (tmp_path / "latest" / "report.md").read_text()
+
+
+def test_the_remote_command_leaves_no_run_directory_where_the_gate_fails(
+    apps: dict[str, str], tmp_path: Path
+) -> None:
+    targets = [f"--target=flask={apps['flask']}", f"--target=django={apps['divergent']}"]
+    assert main(["remote", *targets, "--out", str(tmp_path / "reports")]) == 2
+    assert not (tmp_path / "reports").exists()

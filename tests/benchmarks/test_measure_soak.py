@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from benchmarks.__main__ import main
 from benchmarks.load import wrk
 from benchmarks.measure import soak
 from benchmarks.report import text
+from benchmarks.results.records import Results
+from benchmarks.results.scaling import SoakRun
 
 
 def test_slope_per_minute() -> None:
@@ -19,11 +23,15 @@ def test_slope_per_minute() -> None:
 
 @pytest.mark.server
 @pytest.mark.skipif(not wrk.available(), reason="wrk is installed by scripts/system-deps.sh")
-def test_short_soak_of_one_app(tmp_path: Path) -> None:
+def test_short_soak_of_one_app(tmp_path: Path, written_run: Callable[[Path, str], Results]) -> None:
     # One app here: every run's soak covers both (tests/benchmarks/test_run.py).
-    results = soak.run(("django",), seconds=5, fraction=0.5, out=tmp_path)
-    assert (Path(results["run_dir"]) / "soak.json").exists()
-    for app in results["apps"]:
+    command = ["soak", "--apps", "django", "--seconds", "5", "--fraction", "0.5"]
+    assert main([*command, "--out", str(tmp_path)]) == 0
+    results = written_run(tmp_path, "soak")
+    reliability = results["reliability"]
+    assert (reliability["soak_s"], reliability["soak_fraction"]) == (5.0, 0.5)
+    assert "inputs" not in reliability  # the soak command probes no inputs
+    for app in reliability["soak"]:
         assert app["worker_killed"]
         assert app["worker_replaced"], app["app"]
         # At most the request the killed worker was answering is lost.
@@ -36,4 +44,8 @@ def test_short_soak_of_one_app(tmp_path: Path) -> None:
         assert app["history"]
         assert len(app["rss_samples"]) >= 10
         assert abs(app["rss_trend_mib_per_min"]) < 50
-    assert "✓ replaced" in text.soak(results)
+    figures: SoakRun = {"seconds": 5.0, "fraction": 0.5, "apps": reliability["soak"]}
+    assert "✓ replaced" in text.soak(figures)
+    report = (tmp_path / "latest" / "report.md").read_text()
+    assert "✓ replaced" in report
+    assert "Hostile and malformed inputs" not in report

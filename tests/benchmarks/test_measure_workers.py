@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import get_type_hints
 
 import pytest
 
+from benchmarks.__main__ import main
 from benchmarks.measure import workers
 from benchmarks.plan import WORKERS, WorkersPlan
 from benchmarks.results import scaling, vocabulary
+from benchmarks.results.records import Results
 from benchmarks.serving import gunicorn
 
 
@@ -129,3 +132,19 @@ def test_memory_of_every_process_at_every_worker_count(tmp_path: Path) -> None:
     # One more worker costs memory, but less than a whole server: it shares the master's pages.
     assert 0 < fit["marginal_mib"] < rows[0]["total_pss_mib"]
     assert set(result) == set(get_type_hints(scaling.Workers))
+
+
+@pytest.mark.server
+def test_the_workers_command_writes_its_run_directory(
+    tmp_path: Path, written_run: Callable[[Path, str], Results]
+) -> None:
+    assert main(["workers", "--quick", "--apps", "flask", "--out", str(tmp_path)]) == 0
+    results = written_run(tmp_path, "workers")
+    assert {row["app"] for row in results["workers"]["rows"]} == {"flask"}
+    assert "phases" not in results  # one command's part, not a run
+    report = (tmp_path / "latest" / "report.md").read_text()
+    # The part this command measured and the environment, not a run's every section.
+    assert "Memory per worker" in report
+    assert "Parity gate" not in report
+    logs = list((tmp_path / "latest" / "raw" / "workers").glob("flask-*.log"))
+    assert logs

@@ -33,6 +33,12 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     assert results["rule"] == judge.rule()
     assert results["schema_version"] == store.SCHEMA_VERSION
     assert results["mode"] == "quick"
+    assert results["command"] == "run"
+    # Optional in the schema, for the other commands' parts; never missing from a run.
+    every_run = {"config", "parity", "phases", "calibration", "startup", "overhead", "loc"}
+    every_run |= {"dependencies", "framework_footprint", "security", "reliability", "timed"}
+    assert every_run <= set(results)
+    assert "inputs" in results["reliability"]
     assert results["parity"]["ok"]
     env = results["environment"]
     for key in (
