@@ -42,7 +42,7 @@ SCALES = Statement(
 )
 
 
-def _startup_part(results: Results) -> tuple[int | None, str, str]:
+def _startup_part(results: Results) -> tuple[decision.Direction, str, str, float | None]:
     """Return start-up's direction (+1: Flask sooner), its figures in words and its interval."""
     startup = results["startup"]
     cost = results.get("cost")
@@ -66,10 +66,13 @@ def _startup_part(results: Results) -> tuple[int | None, str, str]:
         )
     # Start-up seconds have no A/A twin, so they are shown and decide nothing: the instructions
     # counted from the shared stack to ready do.
-    return counted, "; ".join(words), decision.describe(found, "Django/Flask start-up seconds")
+    ratio = django_count / flask_count if flask_count and django_count else None
+    seconds = decision.describe(found, "Django/Flask start-up seconds")
+    return counted, "; ".join(words), seconds, ratio
 
 
-Memory = tuple[decision.Direction, str, str, float | None]  # direction, words, interval, ratio
+# Direction, words, interval, the Django/Flask ratio, and each app's figure in words.
+Memory = tuple[decision.Direction, str, str, float | None, dict[str, str]]
 
 
 def _memory_part(results: Results, cells: Cells) -> Memory:
@@ -77,7 +80,7 @@ def _memory_part(results: Results, cells: Cells) -> Memory:
     the Django/Flask ratio."""
     users = users_level(cells, "light", "predict_one")
     if users is None:
-        return None, "", "", None
+        return None, "", "", None, {}
     cell = {"variant": "light", "scenario": "predict_one", "users": users}
     memory = [{**phase, "memory": memory_mib(phase)} for phase in results["phases"]]
     found = decision.interval(decision.pairs(memory, "django", "flask", cell, "memory"))
@@ -97,7 +100,8 @@ def _memory_part(results: Results, cells: Cells) -> Memory:
         or (0 if decision.equivalent(found) else None)
     )
     ratio = found["estimate"] if found else None
-    return part, words, decision.describe(found, "Django/Flask memory"), ratio
+    each = {t: f"{c['pss_mib_steady']:.0f} MiB per server" for t, c in medians.items() if c}
+    return part, words, decision.describe(found, "Django/Flask memory"), ratio, each
 
 
 def _workers_fits(results: Results) -> dict[str, WorkersFit]:
@@ -172,20 +176,24 @@ def _workers_memory_part(results: Results) -> Memory | None:
     noise = f"spread between rounds up to {spread:.1%}" if spread is not None else "one round"
     evidence = f"memory: measured, not timed (python -m benchmarks workers, {noise})"
     ratio = total["django"] / total["flask"]
+    each = {
+        a: f"{total[a]:.0f} MiB at {count} worker(s), {per_worker[a]:.1f} per added worker"
+        for a in ("flask", "django")
+    }
     if spread is not None and spread > decision.MIN_EFFECT:
-        return None, words + "; rounds spread beyond the minimum effect", evidence, ratio
+        return None, words + "; rounds spread beyond the minimum effect", evidence, ratio, each
     if servers and _added_direction(per_worker) == -servers:
-        return None, words + "; the added worker points the other way", evidence, ratio
-    return servers, words, evidence, ratio
+        return None, words + "; the added worker points the other way", evidence, ratio, each
+    return servers, words, evidence, ratio, each
 
 
 def lighter(results: Results, cells: Cells) -> Claim:
     """Flask is lighter: less memory and faster start-up."""
     workers_part = _workers_memory_part(results)
-    memory, memory_words, memory_interval, memory_ratio = (
+    memory, memory_words, memory_interval, memory_ratio, each = (
         _memory_part(results, cells) if workers_part is None else workers_part
     )
-    boot, boot_words, boot_interval = _startup_part(results)
+    boot, boot_words, boot_interval, boot_ratio = _startup_part(results)
     rule = (
         "Two parts. Memory: the server's PSS at the default worker count and per added worker "
         "(python -m benchmarks workers; measured, not timed: decides on the minimum effect "
@@ -203,10 +211,14 @@ def lighter(results: Results, cells: Cells) -> Claim:
     }
     memory_named = named[memory]
     boot_named = named[boot].replace("smaller", "lighter")
+    figures = [
+        f"Django/Flask memory {memory_ratio:.2f}x" if memory_ratio else "memory not measured",
+        f"start-up instructions {boot_ratio:.2f}x" if boot_ratio else "start-up not counted",
+    ]
     return claim_record(
         LIGHTER,
         decision.parts([memory, boot]),
-        f"memory: {memory_named}; start-up: {boot_named}",
+        ", ".join(figures),
         f"Memory ({memory_words or 'not measured'}): {memory_named}. Start-up "
         f"({boot_words or 'not measured'}): {boot_named}. Most of a worker's memory is the "
         "shared model runtime.",
@@ -214,8 +226,8 @@ def lighter(results: Results, cells: Cells) -> Claim:
         ratio=memory_ratio,
         ratio_label="Django/Flask memory (start-up in the table)",
         interval=f"{memory_interval}; {boot_interval}",
-        flask=memory_words.split(" vs ")[0] if memory_words else "-",
-        django=memory_words.split(" vs ")[1].split(",")[0] if " vs " in memory_words else "-",
+        flask=each.get("flask", "-"),
+        django=each.get("django", "-"),
     )
 
 
