@@ -110,7 +110,17 @@ def memory_mib(phase: Phase) -> float:
 
 # -- timed evidence ----------------------------------------------------------------------------
 
-TWIN = "flask-twin"  # the Flask app again, measured as a separate target: the A/A check
+
+def twin(results: Results) -> str | None:
+    """Return the A/A twin's name: the Flask app again, measured as a separate target."""
+    return next(
+        (
+            name
+            for name, facts in results["targets"].items()
+            if facts["kind"] == "twin" and facts["app"] == "flask"
+        ),
+        None,
+    )
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,9 @@ def timing(results: Results, variant: str, scenario: str) -> Timing | None:
 def aa_checks(results: Results) -> list[AACheck]:
     """Return the A/A check of every timed cell where the twin ran beside Flask."""
     found: list[AACheck] = []
+    name = twin(results)
+    if name is None:
+        return found
     cells: tuple[tuple[Variant, Scenario], ...] = (
         ("light", "predict_one"),
         ("heavy", "predict_one"),
@@ -168,13 +181,13 @@ def aa_checks(results: Results) -> list[AACheck]:
         where = timing(results, variant, scenario)
         if where is None:
             continue
-        ratios = where.ratios("flask", TWIN, variant, scenario)
-        if not any(r.get("target") == TWIN for r in where.records):
+        ratios = where.ratios("flask", name, variant, scenario)
+        if not any(r.get("target") == name for r in where.records):
             continue
         interval = decision.interval(ratios)
         found.append(
             {
-                "target": TWIN,
+                "target": name,
                 "variant": variant,
                 "scenario": scenario,
                 "level": where.level,
