@@ -7,11 +7,9 @@ and --out/latest points at it.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks import REPORTS
-from benchmarks.cli.common import add_json, add_modes, write_json
+from benchmarks.cli.common import add_modes, add_run_directory, finish
 
 if TYPE_CHECKING:
     from benchmarks.results.vocabulary import Mode
@@ -35,9 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="price of one vCPU for an hour, USD (default 0.05: an assumed on-demand cloud "
         "price, see docs/benchmark.md; set your own)",
     )
-    parser.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
-    parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
-    add_json(parser)
+    add_run_directory(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +52,4 @@ def run(args: argparse.Namespace) -> int:
             vcpu_hour_usd=args.vcpu_hour_usd,
         )
         opened.results["capacity"] = results
-    print(text.capacity(results))
-    print(f"run directory: {opened.run_dir}")
-    write_json(args.json, results)
-    return 0
+    return finish(text.capacity(results), opened.run_dir, args.json, results)

@@ -27,6 +27,25 @@ def add_json(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_run_directory(parser: argparse.ArgumentParser, *, cpus: bool = True) -> None:
+    """Give a command that writes a run directory its --cpus (if it runs servers), --out and
+    --json."""
+    from benchmarks import REPORTS
+
+    if cpus:
+        parser.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
+    parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
+    add_json(parser)
+
+
+def finish(table: str, run_dir: Path, json_path: Path | None, result: object) -> int:
+    """Print a command's table and where its run directory is, write --json; return 0."""
+    print(table)
+    print(f"run directory: {run_dir}")
+    write_json(json_path, result)
+    return 0
+
+
 def write_json(path: Path | None, result: object) -> None:
     """Write the command's result to ``path`` as JSON, if --json asked for it."""
     if path is not None:

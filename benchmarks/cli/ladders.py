@@ -7,11 +7,10 @@ and --out/latest points at it; wrk's and the servers' logs go to its raw/.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks import REPORTS, targets
-from benchmarks.cli.common import add_json, write_json
+from benchmarks import targets
+from benchmarks.cli.common import add_run_directory, finish
 
 if TYPE_CHECKING:
     from benchmarks.results.vocabulary import Mode
@@ -20,9 +19,7 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add how many rungs go under load, the CPUs and where the run directory goes."""
     parser.add_argument("--full", action="store_true", help="every rung under load")
-    parser.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
-    parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
-    add_json(parser)
+    add_run_directory(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +37,4 @@ def run(args: argparse.Namespace) -> int:
             cpus=f"{setup.server_cpus}/{setup.load_cpus}",
         )
         opened.results["ladders"] = result
-    print(text.ladders(result, targets.facts()))
-    print(f"run directory: {opened.run_dir}")
-    write_json(args.json, result)
-    return 0
+    return finish(text.ladders(result, targets.facts()), opened.run_dir, args.json, result)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from benchmarks import REPORTS
-from benchmarks.cli.common import add_json, write_json
+from benchmarks.cli.common import add_run_directory, finish
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured per phase")
     parser.add_argument("--users", type=int, default=8, help="Locust users (closed loop)")
     parser.add_argument("--trials", type=int, default=3, help="rounds over every target")
-    parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
-    add_json(parser)
+    add_run_directory(parser, cpus=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,7 +79,4 @@ def run(args: argparse.Namespace) -> int:
             passed=passed,
         )
         opened.results["remote"] = result
-    print(text.remote(result))
-    print(f"run directory: {opened.run_dir}")
-    write_json(args.json, result)
-    return 0
+    return finish(text.remote(result), opened.run_dir, args.json, result)

@@ -7,11 +7,10 @@ and --out/latest points at it; the servers' logs go to its raw/workers/.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks import REPORTS, targets
-from benchmarks.cli.common import add_json, add_modes, write_json
+from benchmarks import targets
+from benchmarks.cli.common import add_modes, add_run_directory, finish
 
 if TYPE_CHECKING:
     from benchmarks.results.vocabulary import Mode
@@ -25,9 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         full="1, 2, 4 and 8 workers, preload on and off, two rounds",
     )
     parser.add_argument("--apps", default=",".join(targets.APPS))
-    parser.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
-    parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
-    add_json(parser)
+    add_run_directory(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +47,4 @@ def run(args: argparse.Namespace) -> int:
             mode=mode,
         )
         opened.results["workers"] = result
-    print(sections_workers.text(result))
-    print(f"run directory: {opened.run_dir}")
-    write_json(args.json, result)
-    return 0
+    return finish(sections_workers.text(result), opened.run_dir, args.json, result)

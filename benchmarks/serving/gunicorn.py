@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from benchmarks import REPO
 from benchmarks.cpus import CpuSet
@@ -49,15 +49,11 @@ def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, dict[str, str]
 
 
 def request(
-    port: int,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 5.0,
+    port: int, method: str, path: str, *rest: Any, **options: Any
 ) -> tuple[int, dict[str, str], bytes]:
-    """Make one HTTP request to 127.0.0.1 and return status, headers and body."""
-    return send(f"http://{HOST}:{port}", method, path, body, headers, timeout)
+    """Make one HTTP request to 127.0.0.1 and return status, headers and body (body, headers
+    and timeout as ``send`` takes them)."""
+    return send(f"http://{HOST}:{port}", method, path, *rest, **options)
 
 
 def send(
