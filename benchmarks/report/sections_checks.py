@@ -157,10 +157,8 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
     """Return each app's soak: the load held, the killed worker, memory, p99 second by second."""
     blocks: list[Block] = [
         Para(
-            f"Each app was held at {fraction:.0%} of the capacity wrk measured for it, for "
-            f"{seconds:.0f} s; halfway through, one of its two workers was killed "
-            "with SIGKILL. RSS trend: the steepest least-squares slope of any worker over "
-            "the second half, in MiB per minute."
+            f"Each app was held at {fraction:.0%} of its capacity for {seconds:.0f} s, one "
+            'worker killed halfway (docs/reliability.md, "Sustained load").'
         )
     ]
     blocks.append(view.or_missing(view.tabulate(SOAK_COLUMNS, soaks)))

@@ -45,19 +45,7 @@ def _memory(run: Run) -> Section:
     headers = ["Target", "Variant", *MEMORY_COLUMNS.values(), "Peak PSS MiB"]
     blocks: list[Block] = [view.or_missing(Table(headers, rows, frozenset(range(2, 8))))]
     if rows:
-        blocks.append(
-            Para(
-                "The whole server, gunicorn's master and its workers, sampled twice a second "
-                "while measuring; MiB are 2^20 bytes. PSS (proportional set size) charges each "
-                "page shared between processes (the app and model the master loaded before "
-                "forking) to its sharers in equal parts, so the sum is the memory the server "
-                "holds. USS counts only the pages no other process shares: what exiting would "
-                "free. Summed RSS counts a shared page once per process, so it overstates the "
-                "total; it is shown for comparison with tools that report RSS. Each figure is "
-                "the median over this target's cells of each cell's median over the samples; "
-                "peak PSS is the highest sum in any sample of any cell."
-            )
-        )
+        blocks.append(view.see("A run, in order"))
     return Section("Memory", blocks)
 
 

@@ -161,27 +161,12 @@ def _throughput(run: Run) -> view.Section:
         )
         section.blocks.append(view.Heading(f"{variant.capitalize()} model"))
         section.blocks.append(view.tabulate(THROUGHPUT_COLUMNS, order))
-    # The runner records the threshold it applied; 0.9 is the schema's definition otherwise.
-    config = run.results.get("config")
-    threshold = config["generator_bound_threshold"] if config else 0.9
-    section.blocks.append(
-        view.Para(
-            (
-                "Successful req/s: the responses the scenario expects, per second of the "
-                'measured window; failures apart (docs/benchmark.md, "A run, in order"). ',
-                view.Span(GENERATOR_BOUND, "flag"),
-                f": in some trial a Locust process used {fmt_share(threshold)} or more of its one "
-                "core, or the load CPUs were that busy: the req/s is a floor of the server's "
-                f"capacity. Min{EN_DASH}max: the lowest and highest trial.",
-            )
-        )
+    flagged = (
+        ': the req/s is a floor of the server\'s capacity (docs/benchmark.md, "A run, in order").'
     )
-    note = (
-        "Each Locust process's CPU time over the window, as a share of one core (master and "
-        "worker-N: distributed Locust); load CPUs busy: with anything. The busiest trial's."
-    )
+    section.blocks.append(view.Para((view.Span(GENERATOR_BOUND, "flag"), flagged)))
     generator = view.tabulate(GENERATOR_COLUMNS, run.measured())
-    section.blocks += [view.Heading("The load generator"), generator, view.Para(note)]
+    section.blocks += [view.Heading("The load generator"), generator]
     return section
 
 
@@ -325,14 +310,7 @@ def _cpu(run: Run) -> view.Section:
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
     if found:
-        blocks.append(
-            view.Para(
-                "CPU: the gunicorn process tree's CPU time over Locust's measured window over the "
-                "requests counted in it, failed or not; model: the mean Server-Timing figure; "
-                'framework: the rest (docs/benchmark.md, "A run, in order"). Users: the level '
-                "every target was measured at with the most trials (the highest on a tie)."
-            )
-        )
+        blocks.append(view.see("A run, in order"))
     blocks += in_process(run.results.get("overhead") or [])
     return view.Section("CPU per request", blocks)
 
@@ -359,14 +337,7 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
         view.Heading("In process, without server or network"),
         view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in names]),
         view.Para(
-            (
-                "Each WSGI callable called directly on one server CPU (",
-                view.code("python -m benchmarks overhead"),
-                "; docs/results.md), process CPU per call, the fastest of 7 loops; one-row "
-                "light predictions. Health: GET /health/live. Canned: the model's answer "
-                "computed beforehand. Model in request: the median Server-Timing figure; alone: "
-                "Model.predict outside any request. Envelope: the app's own envelope check.",
-            )
+            ("Measured by ", view.code("python -m benchmarks overhead"), "; docs/results.md.")
         ),
     ]
     base = found.get("baseline")
