@@ -59,7 +59,7 @@ def _chart(capacity: CapacityResults, summary: list[Summary]) -> list[view.Block
         "capacity"
     )
     axes = charts.Axes(title, "p99 latency, ms (log scale)", "offered load, req/s")
-    svg = charts.latency_curves(axes, curves, capacity["latency_ms"])
+    svg = charts.curves(axes, curves, target=capacity["latency_ms"])
     return [view.Chart(svg, title + ". Every step of every search, and the overload steps.")]
 
 
