@@ -95,11 +95,8 @@ def blocks(capacity: CapacityResults) -> list[view.Block]:
 
 def _capacity(run: view.Run) -> view.Section:
     capacity = run.results.get("capacity")
-    if not capacity or not capacity["searches"]:
-        return view.Section(
-            "Capacity and cost per million", [view.Para("Not measured in this run.")]
-        )
-    return view.Section("Capacity and cost per million", blocks(capacity))
+    found = capacity if capacity and capacity["searches"] else None
+    return view.section("Capacity and cost per million", found, blocks)
 
 
 SECTIONS = (_capacity,)

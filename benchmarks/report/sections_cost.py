@@ -90,10 +90,10 @@ def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[view.Block]:
 
 
 def _cost(run: view.Run) -> view.Section:
-    cost = run.results.get("cost")
-    if not cost:
-        return view.Section("Instructions per request", [view.Para("Not counted in this run.")])
-    return view.Section("Instructions per request", blocks(cost, run.results["targets"]))
+    facts = run.results["targets"]
+    return view.section(
+        "Instructions per request", run.results.get("cost"), lambda c: blocks(c, facts)
+    )
 
 
 SECTIONS = (_cost,)

@@ -9,7 +9,6 @@ from benchmarks.analysis.aggregate import median
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
     MISSING,
-    NOT_MEASURED,
     colour,
     fmt_mib,
     fmt_ms,
@@ -81,7 +80,7 @@ def _startup(run: Run) -> Section:
 
 def _loc(run: Run) -> Section:
     loc = run.results.get("loc") or {}
-    return Section("Lines of code", lines_of_code(loc) if loc else [Para(NOT_MEASURED)])
+    return view.section("Lines of code", loc, lines_of_code)
 
 
 def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
@@ -114,7 +113,7 @@ def _dependencies(run: Run) -> Section:
     # Written by the runner beside the schema's keys: each framework on its own, so a reader
     # can tell the framework's weight from what the app adds to it.
     alone = run.results.get("framework_footprint") or {}
-    return Section("Dependencies", dependencies(deps, alone) if deps else [Para(NOT_MEASURED)])
+    return view.section("Dependencies", deps, lambda d: dependencies(d, alone))
 
 
 def dependencies(

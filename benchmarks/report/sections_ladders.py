@@ -161,11 +161,10 @@ def _recording(results: Results) -> list[view.Block]:
 
 
 def _ladders(run: view.Run) -> view.Section:
-    title = "Extensions and batteries, priced"
-    if not (data := run.results.get("ladders")):
-        return view.Section(title, [view.Para("Not measured in this run.")])
-    return view.Section(
-        title, [*blocks(data, ladders.steps(run.results)), *_recording(run.results)]
+    return view.section(
+        "Extensions and batteries, priced",
+        run.results.get("ladders"),
+        lambda data: [*blocks(data, ladders.steps(run.results)), *_recording(run.results)],
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
 from benchmarks.report import charts, plain, view
 from benchmarks.report.formatting import (
-    NOT_MEASURED,
     TINTS,
     colour,
     fmt_mib,
@@ -135,9 +134,9 @@ def blocks(workers: Workers) -> list[view.Block]:
 
 def _workers(run: view.Run) -> view.Section:
     workers = run.results.get("workers")
-    if not workers or not workers.get("fits"):
-        return view.Section("Memory per worker", [view.Para(NOT_MEASURED)])
-    return view.Section("Memory per worker", blocks(workers))
+    return view.section(
+        "Memory per worker", workers if workers and workers["fits"] else None, blocks
+    )
 
 
 def text(workers: Workers) -> str:

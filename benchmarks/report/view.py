@@ -141,6 +141,11 @@ def see(section: str, doc: str = "benchmark.md") -> Para:
     return Para(f'How these were measured and how to read them: docs/{doc}, "{section}".')
 
 
+def section(title: str, data: R | None, build: Callable[[R], list[Block]]) -> Section:
+    """Return the section of the data's blocks, or one saying the run did not measure it."""
+    return Section(title, build(data) if data else [Para(NOT_MEASURED)])
+
+
 def or_missing(table: Table) -> Table | Para:
     """Return the table, or a line saying nothing was measured when it has no rows."""
     return table if table.rows else Para(NOT_MEASURED)
