@@ -150,9 +150,9 @@ def _recording(results: Results) -> list[view.Block]:
     return [
         view.Para(
             (
-                "Every rung keeps the reference apps' own ",
+                "What the apps' built-in ",
                 view.code("/metrics"),
-                " costs a request (docs/metrics.md), the app against itself with ",
+                " recording costs a request (docs/metrics.md), the app against itself with ",
                 view.code("MLAPI_METRICS_ENABLED=false"),
                 f": {costs}.",
             )
