@@ -259,11 +259,46 @@ def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Serie
 def line_chart(
     axes: Axes, xs: Sequence[float], series: Sequence[Series], log_x: bool = True
 ) -> Markup:
-    """Draw one line with points per series over the x values (log-scaled x by default)."""
-    frame, ticks = _linear(axes, _top(series))
+    """Draw one line with points per series over the shared x values (log-scaled by default)."""
+    pairs = [zip(xs, s.values, strict=True) for s in series]
+    points = [[(x, v) for x, v in found if v is not None] for found in pairs]
+    return curves(
+        axes, [Curve(s.name, s.colour, p) for s, p in zip(series, points, strict=True)], log_x
+    )
+
+
+def curves(
+    axes: Axes, lines: Sequence[Curve], log_x: bool = False, target: float | None = None
+) -> Markup:
+    """Draw one line with points per curve, and each curve's mark as a dashed vertical line.
+
+    With a target (latency against offered load), the y axis is logarithmic, since latency spans
+    milliseconds to seconds once queueing starts, x starts at 0 and the target is a dashed line.
+    """
+    ys = [y for c in lines for _, y in c.points]
+    if target is None:
+        frame, ticks = _linear(axes, max([0.0, *ys]))
+        y_of: Callable[[float], float] = frame.y
+        xs = sorted({x for c in lines for x, _ in c.points}) or [1.0]
+    else:
+        positive = [y for y in ys if y > 0] + [target]
+        low = 10 ** math.floor(math.log10(min(positive)))
+        high = 10 ** math.ceil(math.log10(max(positive)))
+        frame = _Frame(
+            MARGIN_LEFT, MARGIN_TOP, axes.width - MARGIN_RIGHT, axes.height - MARGIN_BOTTOM
+        )
+
+        def log_y(v: float) -> float:
+            share = (math.log10(max(v, low)) - math.log10(low)) / (math.log10(high / low) or 1)
+            return frame.bottom - (frame.bottom - frame.top) * share
+
+        y_of = log_y
+        decades = [low * 10**k for k in range(round(math.log10(high / low)) + 1)]
+        ticks = [(y_of(d), number(d)) for d in decades]
+        xs = nice_ticks(max([x for c in lines for x, _ in c.points] or [1.0]))
     inset = 28  # keeps the first and last points off the axes
     left, right = frame.left + inset, frame.right - inset
-    scale = (lambda v: math.log(v)) if log_x and min(xs) > 0 else (lambda v: v)
+    scale = math.log if log_x and min(xs) > 0 else (lambda v: v)
     lo, hi = scale(min(xs)), scale(max(xs))
 
     def x_of(v: float) -> float:
@@ -271,71 +306,30 @@ def line_chart(
             (left + right) / 2 if hi == lo else left + (right - left) * (scale(v) - lo) / (hi - lo)
         )
 
-    parts = _start(axes, frame, [(s.name, s.colour) for s in series], ticks)
+    parts = _start(axes, frame, [(c.name, c.colour) for c in lines], ticks)
     for x in xs:
         parts.append(_text(x_of(x), frame.bottom + 18, number(x), text_anchor="middle"))
-    for s in series:
-        points = [
-            (x_of(x), frame.y(v), x, v) for x, v in zip(xs, s.values, strict=True) if v is not None
-        ]
-        path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in points)
-        parts.append(
-            f'<polyline points="{path}" fill="none" stroke="{s.colour}" '
-            f'stroke-width="2.5" stroke-linejoin="round"/>'
-        )
-        for px, py, x, v in points:
-            attrs = f'cx="{px:.1f}" cy="{py:.1f}" r="4.5" fill="{s.colour}" stroke="#fff" '
-            tip = f"{s.name}, {number(x)}: {number(v)} {axes.unit}".rstrip()
-            parts.append(_tipped("circle", attrs + 'stroke-width="1.5"', tip))
-    return _end(parts, axes, frame)
-
-
-def latency_curves(axes: Axes, curves: Sequence[Curve], target: float) -> Markup:
-    """Draw latency against offered load: one line per curve, a log y axis (latency spans
-    milliseconds to seconds once queueing starts), the target as a dashed line and each
-    curve's mark as a dashed vertical line in its colour."""
-    xs = [x for c in curves for x, _ in c.points] or [1.0]
-    ys = [y for c in curves for _, y in c.points if y > 0] + [target]
-    low = 10 ** math.floor(math.log10(min(ys)))
-    high = 10 ** math.ceil(math.log10(max(ys)))
-    frame = _Frame(
-        MARGIN_LEFT + 10, MARGIN_TOP, axes.width - MARGIN_RIGHT - 10, axes.height - MARGIN_BOTTOM
-    )
-    x_max = nice_ticks(max(xs))[-1]
-
-    def x_of(v: float) -> float:
-        return frame.left + (frame.right - frame.left) * v / x_max
-
-    def y_of(v: float) -> float:
-        share = (math.log10(max(v, low)) - math.log10(low)) / (math.log10(high / low) or 1)
-        return frame.bottom - (frame.bottom - frame.top) * share
-
-    decades = [low]
-    while decades[-1] * 10 <= high:
-        decades.append(decades[-1] * 10)
-    parts = _start(
-        axes, frame, [(c.name, c.colour) for c in curves], [(y_of(d), number(d)) for d in decades]
-    )
-    for tick in nice_ticks(max(xs)):
-        parts.append(_text(x_of(tick), frame.bottom + 18, number(tick), text_anchor="middle"))
-    y = y_of(target)
-    dashed = f'stroke="{INK}" stroke-dasharray="6 4"'
-    parts.append(_line(frame.left, frame.right, y, y, dashed, f"target {number(target)}"))
-    for curve in curves:
-        points = sorted(curve.points)
+    if target is not None:
+        dashed = f'stroke="{INK}" stroke-dasharray="6 4"'
+        y = y_of(target)
+        parts.append(_line(frame.left, frame.right, y, y, dashed, f"target {number(target)}"))
+    for c in lines:
+        points = sorted(c.points)
         path = " ".join(f"{x_of(x):.1f},{y_of(v):.1f}" for x, v in points)
         parts.append(
-            f'<polyline points="{path}" fill="none" stroke="{curve.colour}" stroke-width="2"/>'
+            f'<polyline points="{path}" fill="none" stroke="{c.colour}" '
+            f'stroke-width="2.5" stroke-linejoin="round"/>'
         )
         for x, v in points:
-            attrs = f'cx="{x_of(x):.1f}" cy="{y_of(v):.1f}" r="4" fill="{curve.colour}" '
-            tip = f"{curve.name}: {number(x)} offered, {number(v)}"
-            parts.append(_tipped("circle", attrs + 'stroke="#fff" stroke-width="1.2"', tip))
-        if curve.mark:
-            x = x_of(curve.mark)
-            style = f'stroke="{curve.colour}" stroke-dasharray="3 3" stroke-width="1.5"'
-            tip = f"{curve.name}: capacity {number(curve.mark)}"
-            parts.append(_line(x, x, frame.top, frame.bottom, style, tip))
+            attrs = (
+                f'cx="{x_of(x):.1f}" cy="{y_of(v):.1f}" r="4.5" fill="{c.colour}" stroke="#fff" '
+            )
+            tip = f"{c.name}, {number(x)}: {number(v)} {axes.unit}".rstrip()
+            parts.append(_tipped("circle", attrs + 'stroke-width="1.5"', tip))
+        if c.mark:
+            style = f'stroke="{c.colour}" stroke-dasharray="3 3" stroke-width="1.5"'
+            tip = f"{c.name}: capacity {number(c.mark)}"
+            parts.append(_line(x_of(c.mark), x_of(c.mark), frame.top, frame.bottom, style, tip))
     return _end(parts, axes, frame)
 
 

@@ -59,7 +59,7 @@ def _chart(capacity: CapacityResults, summary: list[Summary]) -> list[view.Block
         "capacity"
     )
     axes = charts.Axes(title, "p99 latency, ms (log scale)", "offered load, req/s")
-    svg = charts.latency_curves(axes, curves, capacity["latency_ms"])
+    svg = charts.curves(axes, curves, target=capacity["latency_ms"])
     return [view.Chart(svg, title + ". Every step of every search, and the overload steps.")]
 
 
@@ -74,50 +74,29 @@ def blocks(capacity: CapacityResults) -> list[view.Block]:
         *_chart(capacity, summary),
         view.tabulate(COST_COLUMNS, summary),
         view.Para(
-            (
-                "Capacity: the highest offered load whose p99, measured open-loop from each "
-                f"request's intended send time, stayed within {capacity['latency_ms']:g} ms with "
-                "no failure (",
-                view.code("python -m benchmarks capacity"),
-                f"; {capacity['variant']} model, {capacity['scenario']}, {capacity['arrival']} "
-                f"arrivals; steps of {capacity['step_s']} s, the first {capacity['warmup_s']:g} s "
-                f"discarded, growing {capacity['growth']:g}x, then bisected to "
-                f'{capacity["resolution"]:.0%}; docs/benchmark.md, "Open-loop load and '
-                'capacity"). The median over the trials is shown. CPU-s per million: the '
-                f"server's process tree at the capacity. Money at ${capacity['vcpu_hour_usd']:g} "
-                f"per vCPU-hour, {capacity['price_source']}. CPU used prices the CPU seconds "
-                f"consumed; vCPUs held, the {cpus} server CPU(s) kept at the capacity.",
-            )
+            f"Capacity: the highest offered load whose p99 stayed within "
+            f"{capacity['latency_ms']:g} ms with no failure; money at "
+            f"${capacity['vcpu_hour_usd']:g} per vCPU-hour, {capacity['price_source']}. See "
+            'docs/benchmark.md, "Open-loop load and capacity".'
         ),
-        view.Bullets(
-            [
-                f"Server CPUs: {capacity['server_cpus']} ({cpus}); load generator on "
-                f"{capacity['load_cpus']}. Worker counts measured: "
-                f"{', '.join(map(str, capacity['worker_counts']))}.",
-                "On a 2-core machine a second worker shares the server's one CPU: it can hide a "
-                "stalled request but cannot add throughput; scaling needs more cores.",
-            ]
+        view.Para(
+            f"Server CPUs: {capacity['server_cpus']} ({cpus}); load generator on "
+            f"{capacity['load_cpus']}. Worker counts measured: "
+            f"{', '.join(map(str, capacity['worker_counts']))}."
         ),
     ]
     if points:
         found += [
             view.tabulate(POINT_COLUMNS, points),
-            view.Para(
-                "Above the capacity the queue grows for as long as the load lasts; a request "
-                f"unanswered after {capacity['timeout_s']:g} s fails. Through nginx: the "
-                "capacity's rate, nginx's CPU counted with the server's."
-            ),
+            view.Para(f"A request unanswered after {capacity['timeout_s']:g} s fails."),
         ]
     return found
 
 
 def _capacity(run: view.Run) -> view.Section:
     capacity = run.results.get("capacity")
-    if not capacity or not capacity["searches"]:
-        return view.Section(
-            "Capacity and cost per million", [view.Para("Not measured in this run.")]
-        )
-    return view.Section("Capacity and cost per million", blocks(capacity))
+    found = capacity if capacity and capacity["searches"] else None
+    return view.section("Capacity and cost per million", found, blocks)
 
 
 SECTIONS = (_capacity,)

@@ -8,7 +8,6 @@ from typing import Any
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
     MISSING,
-    NOT_MEASURED,
     colour,
     fmt_mib,
     fmt_ms,
@@ -87,13 +86,7 @@ def reliability(run: Run) -> Section:
         blocks += soak(soaks, seconds, reliability.get("soak_fraction", 0.7))
     else:
         blocks.append(
-            Para(
-                (
-                    "Not measured in this run: the default run leaves it to ",
-                    code("python -m benchmarks soak"),
-                    " (minutes per app); the quick and full runs include a soak.",
-                )
-            )
+            Para(("Not measured in this run: see ", code("python -m benchmarks soak"), "."))
         )
     if "inputs" not in reliability:
         # The soak command soaks only; a run always probes the inputs.
@@ -130,9 +123,10 @@ def reliability(run: Run) -> Section:
 
 
 def _parity(run: Run) -> Section:
-    parity: Mapping[str, Any] = run.results.get("parity") or {}
-    if not parity:
-        return Section("Parity gate", [Para(NOT_MEASURED)])
+    return view.section("Parity gate", run.results.get("parity"), _gate)
+
+
+def _gate(parity: Mapping[str, Any]) -> list[Block]:
     ok = bool(parity.get("ok"))
     items: list[Inline] = [
         (
@@ -150,17 +144,15 @@ def _parity(run: Run) -> Section:
     blocks: list[Block] = [view.Bullets(items)]
     if differences:
         blocks.append(view.Bullets([code(fmt_value(d)) for d in differences]))
-    return Section("Parity gate", blocks)
+    return blocks
 
 
 def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block]:
     """Return each app's soak: the load held, the killed worker, memory, p99 second by second."""
     blocks: list[Block] = [
         Para(
-            f"Each app was held at {fraction:.0%} of the capacity wrk measured for it, for "
-            f"{seconds:.0f} s; halfway through, one of its two workers was killed "
-            "with SIGKILL. RSS trend: the steepest least-squares slope of any worker over "
-            "the second half, in MiB per minute."
+            f"Each app was held at {fraction:.0%} of its capacity for {seconds:.0f} s, one "
+            'worker killed halfway (docs/reliability.md, "Sustained load").'
         )
     ]
     blocks.append(view.or_missing(view.tabulate(SOAK_COLUMNS, soaks)))

@@ -70,16 +70,11 @@ def chart(claims: list[Claim]) -> list[view.Block]:
     axes = charts.Axes(
         title, "", "ratio, the claim's way up (log scale)", TIMES, legend, height=height
     )
-    dominates = next((c["claim"] for c in shown if c["id"] == "model-dominates"), None)
     caption = (
-        f"{title}: right of the shaded band (1/{band:g} to {band:g}, the "
-        f"{decision.MIN_EFFECT:.0%} minimum effect: no difference) points the claim's way, left "
-        "of it the other way"
-        + (f"; for \u201c{dominates}\u201d, inside the band supports it" if dominates else "")
-        + ". The dot's colour is the verdict; a hollow dot is a claim decided by design. The "
-        "whisker is the timed 95% interval beside the deciding figure, which may be a different "
-        "figure from the dot: then it is drawn just under the dot and each is named on the row. "
-        "The Claims section gives every figure in words, and the claims without a single ratio."
+        f"{title}: the shaded band is the {decision.MIN_EFFECT:.0%} minimum effect (no "
+        "difference); the dot's colour is the verdict, hollow if decided by design; the whisker "
+        "is the timed 95% interval, drawn under the dot where it is a different figure from the "
+        'dot (docs/benchmark.md, "How to read the report").'
     )
     return [view.Chart(charts.ratio_rows(axes, [_ratio(c) for c in shown], band), caption)]
 

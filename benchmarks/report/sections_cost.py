@@ -71,15 +71,8 @@ def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[view.Block]:
         *_chart(cost, facts),
         _table(cost, facts, rungs),
         view.Para(
-            (
-                f"Counted by {cost['tool']} (",
-                view.code("python -m benchmarks cost"),
-                f'; docs/benchmark.md, "Instructions per request"), after '
-                f"{cost['warmup_requests']} warm-up requests of each scenario; per request. "
-                "Deterministic (two counts agree within 0.5%): the figures the verdicts lean on "
-                "where timings are too noisy. Model: Model.predict alone on the same rows; rest: "
-                f"everything else the request executes. In gc: CPython's collector, {cost['gc']}.",
-            )
+            f"Counted by {cost['tool']}; in gc: {cost['gc']}. See docs/benchmark.md, "
+            '"Instructions per request: the deterministic cost".'
         ),
     ]
     if startup := cost["startup"]:
@@ -97,10 +90,10 @@ def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[view.Block]:
 
 
 def _cost(run: view.Run) -> view.Section:
-    cost = run.results.get("cost")
-    if not cost:
-        return view.Section("Instructions per request", [view.Para("Not counted in this run.")])
-    return view.Section("Instructions per request", blocks(cost, run.results["targets"]))
+    facts = run.results["targets"]
+    return view.section(
+        "Instructions per request", run.results.get("cost"), lambda c: blocks(c, facts)
+    )
 
 
 SECTIONS = (_cost,)

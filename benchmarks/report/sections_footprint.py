@@ -9,7 +9,6 @@ from benchmarks.analysis.aggregate import median
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
     MISSING,
-    NOT_MEASURED,
     colour,
     fmt_mib,
     fmt_ms,
@@ -45,19 +44,7 @@ def _memory(run: Run) -> Section:
     headers = ["Target", "Variant", *MEMORY_COLUMNS.values(), "Peak PSS MiB"]
     blocks: list[Block] = [view.or_missing(Table(headers, rows, frozenset(range(2, 8))))]
     if rows:
-        blocks.append(
-            Para(
-                "The whole server, gunicorn's master and its workers, sampled twice a second "
-                "while measuring; MiB are 2^20 bytes. PSS (proportional set size) charges each "
-                "page shared between processes (the app and model the master loaded before "
-                "forking) to its sharers in equal parts, so the sum is the memory the server "
-                "holds. USS counts only the pages no other process shares: what exiting would "
-                "free. Summed RSS counts a shared page once per process, so it overstates the "
-                "total; it is shown for comparison with tools that report RSS. Each figure is "
-                "the median over this target's cells of each cell's median over the samples; "
-                "peak PSS is the highest sum in any sample of any cell."
-            )
-        )
+        blocks.append(view.see("A run, in order"))
     return Section("Memory", blocks)
 
 
@@ -93,7 +80,7 @@ def _startup(run: Run) -> Section:
 
 def _loc(run: Run) -> Section:
     loc = run.results.get("loc") or {}
-    return Section("Lines of code", lines_of_code(loc) if loc else [Para(NOT_MEASURED)])
+    return view.section("Lines of code", loc, lines_of_code)
 
 
 def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
@@ -126,7 +113,7 @@ def _dependencies(run: Run) -> Section:
     # Written by the runner beside the schema's keys: each framework on its own, so a reader
     # can tell the framework's weight from what the app adds to it.
     alone = run.results.get("framework_footprint") or {}
-    return Section("Dependencies", dependencies(deps, alone) if deps else [Para(NOT_MEASURED)])
+    return view.section("Dependencies", deps, lambda d: dependencies(d, alone))
 
 
 def dependencies(

@@ -134,34 +134,11 @@ def blocks(data: Ladders, found: list[Step]) -> list[view.Block]:
         else " (not measured in this run)"
     )
     return [
-        view.Para(
-            (
-                "Each framework's ladder starts at its floor and the reference app, then adds one "
-                "production feature per rung, the way its community adds it (",
-                view.code("benchmarks/targets/ladder_flask.py"),
-                ", ",
-                view.code("benchmarks/targets/ladder_django.py"),
-                '; docs/benchmark.md, "The ladders"). Every rung answers the same one-row '
-                "prediction with the same body; a rung's cost is what it adds to the rung below, "
-                "in instructions per request counted by callgrind (",
-                view.code("python -m benchmarks cost"),
-                ").",
-            )
-        ),
+        view.see("The ladders: what each production feature costs"),
         *(c for f in FRAMEWORKS for c in _chart(f, found)),
         _features(found, data["built_in"]),
         view.tabulate(RUNG_COLUMNS, found),
-        view.Para(
-            (
-                "Start-up: instructions from the shared stack to the rung's WSGI callable. "
-                "Distributions, installed size and lines: what the rung's extension installs "
-                "beyond the rung below, and the lines of the function that adds the feature. "
-                "req/s, CPU us/req and PSS (after the load): wrk against the rungs the claims "
-                f"need{where} (",
-                view.code("python -m benchmarks ladders"),
-                "; timed, so the verdicts use the instruction counts).",
-            )
-        ),
+        view.Para(f"req/s, CPU us/req and PSS: wrk against the rungs{where}."),
     ]
 
 
@@ -173,10 +150,9 @@ def _recording(results: Results) -> list[view.Block]:
     return [
         view.Para(
             (
-                "Every rung keeps the reference apps' own ",
+                "What the apps' built-in ",
                 view.code("/metrics"),
-                " (docs/metrics.md); the metrics rung adds each community's exporter besides. "
-                "What the built-in recording costs a request, the app against itself with ",
+                " recording costs a request (docs/metrics.md), the app against itself with ",
                 view.code("MLAPI_METRICS_ENABLED=false"),
                 f": {costs}.",
             )
@@ -185,11 +161,10 @@ def _recording(results: Results) -> list[view.Block]:
 
 
 def _ladders(run: view.Run) -> view.Section:
-    title = "Extensions and batteries, priced"
-    if not (data := run.results.get("ladders")):
-        return view.Section(title, [view.Para("Not measured in this run.")])
-    return view.Section(
-        title, [*blocks(data, ladders.steps(run.results)), *_recording(run.results)]
+    return view.section(
+        "Extensions and batteries, priced",
+        run.results.get("ladders"),
+        lambda data: [*blocks(data, ladders.steps(run.results)), *_recording(run.results)],
     )
 
 

@@ -36,6 +36,7 @@ NOTHING = "No load was measured in this run."
 
 
 def _summary(run: Run) -> view.Section:
+    # The headline cell and the claims; every other figure is in its section's table.
     bullets: list[view.Inline] = []
     users = aggregate.common_users(run.cells, "light", "predict_one")
     here = {t: c for t in run.targets if (c := run.cell(t, "light", "predict_one", users))}
@@ -47,66 +48,29 @@ def _summary(run: Run) -> view.Section:
             f"Light model, one-row predictions at {plural(users, 'user')}: {figures} "
             f"(median of {spread} {'trial' if spread == '1' else 'trials'})."
         )
-    flask, django, baseline = here.get("flask"), here.get("django"), here.get("baseline")
+    flask, django = here.get("flask"), here.get("django")
     if flask and django and django["rps"]:
-        line = f"Flask serves {fmt_ratio(flask['rps'] / django['rps'])} Django's throughput there"
-        if baseline and baseline["rps"]:
-            line += (
-                f"; Flask reaches {fmt_share(flask['rps'] / baseline['rps'])} of the bare-WSGI "
-                f"baseline and Django {fmt_share(django['rps'] / baseline['rps'])}"
-            )
-        bullets.append(line + ".")
-    # A cell has a framework figure exactly where it has the model's (aggregate.summarise).
-    flask_ms, django_ms = (c["model_ms_mean"] if c else None for c in (flask, django))
-    if flask and django and flask_ms is not None and django_ms is not None:
-        bullets.append(
-            f"Server CPU per request outside the model (light, one row): Flask "
-            f"{fmt_us(flask['framework_us'])} µs, Django {fmt_us(django['framework_us'])} µs"
-            + _model_phrase(flask_ms, django_ms)
-        )
-    heavy_users = aggregate.common_users(run.cells, "heavy", "predict_one") or 0
-    heavy = aggregate.ratio(
-        run.cells,
-        ("flask", "heavy", "predict_one", heavy_users),
-        ("django", "heavy", "predict_one", heavy_users),
-    )
-    if heavy is not None:
-        bullets.append(
-            f"With the heavy model (one-row predictions, {plural(heavy_users, 'user')}) "
-            f"Flask serves {fmt_ratio(heavy)} Django's throughput."
-        )
+        ratio = fmt_ratio(flask["rps"] / django["rps"])
+        bullets.append(f"Flask serves {ratio} Django's throughput there.")
     claims = run.results.get("claims") or []
     if claims:
         counts = {v: sum(c["verdict"] == v for c in claims) for v in VERDICTS}
         tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
         bullets.append(f"{plural(len(claims), 'claim')} tested against these figures: {tally}.")
-    cautions = []
-    bound = sum(c["generator_bound"] for c in run.cells.values())
-    if bound:
-        cautions.append(
-            f"{plural(bound, 'cell')} {'was' if bound == 1 else 'were'} {GENERATOR_BOUND} "
-            "(the figure is a floor, not the server's capacity)"
-        )
-    limited = sum(c["generator_limited"] for c in run.results.get("calibration") or [])
-    if limited:
-        cautions.append(f"wrk calibration flagged {plural(limited, 'cell')} {GENERATOR_LIMITED}")
-    failures = sum(c["failures"] for c in run.cells.values())
-    if failures:
-        cautions.append(f"{plural(failures, 'failed response')} in all")
     parity: Mapping[str, Any] = run.results.get("parity") or {}
-    if parity and not parity.get("ok"):
-        cautions.append("the parity gate FAILED: the apps did not answer alike")
-    if cautions:
-        bullets.append("Caution: " + "; ".join(cautions) + ".")
+    cautions = [
+        f"{plural(n, 'cell')} {GENERATOR_BOUND}"
+        if (n := sum(c["generator_bound"] for c in run.cells.values()))
+        else "",
+        f"{plural(n, 'failed response')}"
+        if (n := sum(c["failures"] for c in run.cells.values()))
+        else "",
+        "the parity gate FAILED" if parity and not parity.get("ok") else "",
+    ]
+    if any(cautions):
+        bullets.append("Caution: " + "; ".join(filter(None, cautions)) + ".")
     chart = sections_claims.chart(claims)
-    return view.Section("Summary", [*chart, view.Bullets(bullets[:6] or [NOTHING])])
-
-
-def _model_phrase(flask_ms: float, django_ms: float) -> str:
-    flask_us, django_us = fmt_us(flask_ms * 1000), fmt_us(django_ms * 1000)
-    if flask_us == django_us:
-        return f"; the model itself took {flask_us} µs in both."
-    return f"; the model itself took {flask_us} µs under Flask and {django_us} µs under Django."
+    return view.Section("Summary", [*chart, view.Bullets(bullets or [NOTHING])])
 
 
 def _flag(text: str, raised: bool) -> view.Inline:
@@ -161,27 +125,12 @@ def _throughput(run: Run) -> view.Section:
         )
         section.blocks.append(view.Heading(f"{variant.capitalize()} model"))
         section.blocks.append(view.tabulate(THROUGHPUT_COLUMNS, order))
-    # The runner records the threshold it applied; 0.9 is the schema's definition otherwise.
-    config = run.results.get("config")
-    threshold = config["generator_bound_threshold"] if config else 0.9
-    section.blocks.append(
-        view.Para(
-            (
-                "Successful req/s: the responses the scenario expects, per second of the "
-                'measured window; failures apart (docs/benchmark.md, "A run, in order"). ',
-                view.Span(GENERATOR_BOUND, "flag"),
-                f": in some trial a Locust process used {fmt_share(threshold)} or more of its one "
-                "core, or the load CPUs were that busy: the req/s is a floor of the server's "
-                f"capacity. Min{EN_DASH}max: the lowest and highest trial.",
-            )
-        )
+    flagged = (
+        ': the req/s is a floor of the server\'s capacity (docs/benchmark.md, "A run, in order").'
     )
-    note = (
-        "Each Locust process's CPU time over the window, as a share of one core (master and "
-        "worker-N: distributed Locust); load CPUs busy: with anything. The busiest trial's."
-    )
+    section.blocks.append(view.Para((view.Span(GENERATOR_BOUND, "flag"), flagged)))
     generator = view.tabulate(GENERATOR_COLUMNS, run.measured())
-    section.blocks += [view.Heading("The load generator"), generator, view.Para(note)]
+    section.blocks += [view.Heading("The load generator"), generator]
     return section
 
 
@@ -325,14 +274,7 @@ def _cpu(run: Run) -> view.Section:
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
     if found:
-        blocks.append(
-            view.Para(
-                "CPU: the gunicorn process tree's CPU time over Locust's measured window over the "
-                "requests counted in it, failed or not; model: the mean Server-Timing figure; "
-                'framework: the rest (docs/benchmark.md, "A run, in order"). Users: the level '
-                "every target was measured at with the most trials (the highest on a tie)."
-            )
-        )
+        blocks.append(view.see("A run, in order"))
     blocks += in_process(run.results.get("overhead") or [])
     return view.Section("CPU per request", blocks)
 
@@ -359,14 +301,7 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
         view.Heading("In process, without server or network"),
         view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in names]),
         view.Para(
-            (
-                "Each WSGI callable called directly on one server CPU (",
-                view.code("python -m benchmarks overhead"),
-                "; docs/results.md), process CPU per call, the fastest of 7 loops; one-row "
-                "light predictions. Health: GET /health/live. Canned: the model's answer "
-                "computed beforehand. Model in request: the median Server-Timing figure; alone: "
-                "Model.predict outside any request. Envelope: the app's own envelope check.",
-            )
+            ("Measured by ", view.code("python -m benchmarks overhead"), "; docs/results.md.")
         ),
     ]
     base = found.get("baseline")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
 from benchmarks.report import charts, plain, view
 from benchmarks.report.formatting import (
-    NOT_MEASURED,
     TINTS,
     colour,
     fmt_mib,
@@ -105,20 +104,8 @@ def blocks(workers: Workers) -> list[view.Block]:
         *_chart(workers),
         _table(workers),
         view.Para(
-            (
-                "Measured by ",
-                view.code("python -m benchmarks workers"),
-                f" ({workers['mode']} plan, {workers['rounds']} round(s); docs/benchmark.md, "
-                '"Memory as gunicorn workers are added"): one server per setting, given one more '
-                "worker at a time (SIGTTIN); at each count every worker first served one-row "
-                f"predictions (batches of {workers['warmup_requests_per_worker']} per worker), "
-                "then the median of three readings of each process was kept. PSS: master and "
-                "workers summed; MiB per added worker: the least-squares slope of that sum; "
-                "anonymous: the same over anonymous pages only (Pss_Anon), which do not move with "
-                "what else runs; workers per GiB: 1024 over the anonymous slope. USS per worker: "
-                "what one worker holds alone at the largest count. Spread: the largest "
-                "(max - min) / median of a total between rounds (PSS; anonymous).",
-            )
+            f"{workers['mode']} plan, {workers['rounds']} round(s); see docs/benchmark.md, "
+            '"Memory as gunicorn workers are added".'
         ),
     ]
     savings = [
@@ -147,9 +134,9 @@ def blocks(workers: Workers) -> list[view.Block]:
 
 def _workers(run: view.Run) -> view.Section:
     workers = run.results.get("workers")
-    if not workers or not workers.get("fits"):
-        return view.Section("Memory per worker", [view.Para(NOT_MEASURED)])
-    return view.Section("Memory per worker", blocks(workers))
+    return view.section(
+        "Memory per worker", workers if workers and workers["fits"] else None, blocks
+    )
 
 
 def text(workers: Workers) -> str:

@@ -164,10 +164,8 @@ def compare(a: Results, b: Results) -> str:
     significant = sum(row["significant"] for row in rows)
     found.append(
         Para(
-            f"{significant} of {len(rows)} figures changed by more than the noise. noise: how far "
-            "that metric spread over the cell's trials, (max - min) / median, in the run that "
-            f"spread more, and at least {decision.MIN_EFFECT:.0%}; a cell measured once has no "
-            "spread, so only that floor applies to it."
+            f"{significant} of {len(rows)} figures changed by more than the noise (the wider "
+            f"(max - min) / median of the two runs, at least {decision.MIN_EFFECT:.0%})."
         )
     )
     held = comparison.verdicts(a, b)

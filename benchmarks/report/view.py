@@ -136,6 +136,16 @@ def tabulate(columns: Sequence[Column[R]], records: Iterable[R]) -> Table:
     return Table([column.header for column in columns], rows, numeric)
 
 
+def see(section: str, doc: str = "benchmark.md") -> Para:
+    """Return the one line naming the docs section that explains the figures above it."""
+    return Para(f'How these were measured and how to read them: docs/{doc}, "{section}".')
+
+
+def section(title: str, data: R | None, build: Callable[[R], list[Block]]) -> Section:
+    """Return the section of the data's blocks, or one saying the run did not measure it."""
+    return Section(title, build(data) if data else [Para(NOT_MEASURED)])
+
+
 def or_missing(table: Table) -> Table | Para:
     """Return the table, or a line saying nothing was measured when it has no rows."""
     return table if table.rows else Para(NOT_MEASURED)
