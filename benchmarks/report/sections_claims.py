@@ -72,7 +72,8 @@ def chart(claims: list[Claim]) -> list[view.Block]:
     )
     caption = (
         f"{title}: the shaded band is the {decision.MIN_EFFECT:.0%} minimum effect (no "
-        "difference); the dot's colour is the verdict, hollow if decided by design; the whisker "
+        "difference; for 'A heavy model dominates' a dot inside it supports the claim); the "
+        "dot's colour is the verdict, hollow if decided by design; the whisker "
         "is the timed 95% interval, drawn under the dot where it is a different figure from the "
         'dot (docs/benchmark.md, "How to read the report").'
     )
