@@ -179,7 +179,12 @@ def test_sigterm_lets_accepted_requests_finish(name: str, tmp_path: Path) -> Non
     try:
         server.wait_ready()
         threads = load(server.port, stop, outcomes, body(100), users=4)
-        time.sleep(1.5)
+        # Wait until predictions flow (a loaded machine is slow to serve the first), then a
+        # little more, so the worker is busy with one when the signal comes.
+        deadline = time.monotonic() + 30
+        while outcomes.count(200) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
         term_at = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
         code = server.process.wait(30)
