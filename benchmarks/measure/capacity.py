@@ -112,12 +112,12 @@ class Settings:
 
 
 # "run" is the piece ``python -m benchmarks run`` measures on its own servers: three paired
-# searches per app (the fewest the claim "scales" decides on, analysis.decision.MIN_TRIALS). The
-# first starts at half the closed-loop throughput the run measured, so its first step passes and
-# its second (the closed-loop throughput itself, offered open-loop) fails; three bisections then
-# leave the capacity within 15%, fine enough that the claim's widened interval can decide (at 45%
-# it spanned 0.5-2.0x). The later ones start at 0.8 of the first capacity and grow by 1.25, then
-# bisect once: three or four steps.
+# searches per app and of the twin (the fewest the claim "scales" and its A/A check decide on,
+# analysis.decision.MIN_TRIALS). The first starts at half the closed-loop throughput the run
+# measured, so its first step passes and its second (the closed-loop throughput itself, offered
+# open-loop) fails; three bisections then leave the capacity within 15%, fine enough that the
+# claim's widened interval can decide (at 45% it spanned 0.5-2.0x). The later ones start at 0.8
+# of the first capacity and grow by 1.25, then bisect once: three or four steps.
 SETTINGS: dict[ScaleMode, Settings] = {
     "run": Settings(
         "run",
