@@ -165,9 +165,10 @@ class Plan:
     ladders: str | None = "static"
     ladders_s: float = 2.0  # its expected wall time
     # The capacity search of each app (measure.capacity, its "run" settings) on the run's own
-    # light servers, in paired trials: about three short open-loop steps per app in the first,
-    # two or three in each later one (they start near the first capacity), each its run time
-    # plus Locust's start and stop. "" skips it (--no-capacity).
+    # light servers, in paired trials, and of the A/A twin where they pair (more than one):
+    # about three short open-loop steps per search in the first, two or three in each later one
+    # (they start near the first capacity), each its run time plus Locust's start and stop. ""
+    # skips it (--no-capacity).
     capacity: ScaleMode | Literal[""] = "run"
     # Locust's start and stop: 0.7-1.2 s a step in the quick runs of 2026-12-05 (AMD EPYC, load
     # average 6-8 from neighbours); 6 s on a loaded Intel Xeon on 2026-12-01.
@@ -274,11 +275,13 @@ class Plan:
         )
 
     def capacity_estimate_s(self) -> float:
-        """Return the expected wall time of the capacity search of both apps (0 without it)."""
+        """Return the expected wall time of the capacity search of both apps and, in paired
+        trials, of the A/A twin (0 without it)."""
         if not self.capacity:
             return 0.0
         steps = self.capacity_steps + (self.capacity_trials - 1) * self.capacity_later_steps
-        return 2 * steps * self.capacity_step_s
+        searched = len(APPS) + (1 if self.capacity_trials > 1 else 0)
+        return searched * steps * self.capacity_step_s
 
     def overhead_estimate_s(self) -> float:
         """Return the expected wall time of the in-process cost split of every target."""
@@ -344,7 +347,9 @@ PLANS: dict[str, Plan] = {
         # run's 10 minutes hold the ladders, the capacity search and the workers instead.
         soak_s=0.0,
         overhead_budget_s=0.2,
-        cost_s=235.0,  # with the ladders' rungs: 231 s measured (docs/results.md)
+        # With the ladders' rungs: 231 s measured on a loaded Intel Xeon (2026-12-01,
+        # docs/results.md), 53 s in both default runs of 2026-12-05 (AMD EPYC).
+        cost_s=200.0,
     ),
     "full": Plan(
         "full",

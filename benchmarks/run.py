@@ -42,7 +42,7 @@ from benchmarks.progress import Progress
 from benchmarks.results.vocabulary import Mode, ScaleMode
 from benchmarks.serving import gunicorn
 from benchmarks.session import Session, session
-from benchmarks.targets import APPS
+from benchmarks.targets import AA, APPS
 
 # -- the whole run -----------------------------------------------------------------------------
 
@@ -242,7 +242,9 @@ def _run(
             results["capacity"] = capacity.measure_apps(
                 setup,
                 settings,
-                servers={app: started["light", app] for app in APPS},
+                # The A/A twin too: with paired trials its searches are the capacity's own
+                # A/A check (it starts where Flask does).
+                servers={app: started["light", app] for app in (*APPS, AA)},
                 # Half the closed-loop throughput: the search's first step passes, its second
                 # (the whole closed-loop throughput, offered open-loop) fails.
                 start_rps={app: rps / 2 for app, rps in closed.items() if rps},

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing_extensions import TypedDict
 
+from benchmarks.analysis import decision
 from benchmarks.analysis.aggregate import median
+from benchmarks.results.records import Interval
 from benchmarks.results.scaling import CapacityResults, CapacitySearch
 
 
@@ -59,6 +61,23 @@ def paired_ratios(capacity: CapacityResults, a: str, b: str, workers: int) -> li
         if top and bottom:
             ratios.append(top / bottom)
     return ratios
+
+
+def first_workers(capacity: CapacityResults) -> int:
+    """Return the first worker count measured: the one searched in paired trials."""
+    return min(capacity.get("worker_counts") or [1])
+
+
+def searched(capacity: CapacityResults, app: str) -> bool:
+    """Return whether the measurement searched ``app``'s capacity (the A/A twin's, say)."""
+    return any(s["app"] == app for s in capacity["searches"])
+
+
+def ratio_interval(capacity: CapacityResults, a: str, b: str) -> Interval | None:
+    """Return the interval of capacity(a) / capacity(b), paired at the first worker count and
+    widened at each end by the search's resolution (each capacity is known only within it)."""
+    ratios = paired_ratios(capacity, a, b, first_workers(capacity))
+    return decision.widen(decision.interval(ratios), 1 + capacity["resolution"])
 
 
 def gain_per_worker(capacity: CapacityResults, app: str) -> float | None:

@@ -17,6 +17,7 @@ from benchmarks.analysis.evidence import (
     find_cell,
     memory_mib,
     not_measured,
+    twin,
 )
 from benchmarks.analysis.workers import marginal
 from benchmarks.cpus import CpuSet
@@ -234,8 +235,10 @@ def lighter(results: Results, cells: Cells) -> Claim:
 SCALES_RULE = (
     "Up to three parts. Load: each app's capacity (the highest open-loop Poisson rate whose p99 "
     "stays within the target) per server CPU, searched in paired trials; the Flask/Django "
-    "interval, widened at each end by the search's resolution, is timed evidence under the "
-    "run's A/A gate. Workers: the capacity each added worker brings, Flask's over Django's, "
+    "interval, widened at each end by the search's resolution, is timed evidence under an A/A "
+    "gate: the capacity's own (Flask and its twin searched in the same trials, their interval "
+    "widened alike) where the twin was searched, else the run's timed light one-row check. "
+    "Workers: the capacity each added worker brings, Flask's over Django's, "
     "beyond the minimum effect times the resolution squared; it needs at least two server CPUs "
     "(added workers on one CPU share it) and is left out, named, where the run has one. Memory: "
     "what one more worker costs (measured, not timed; left out, named, where its rounds spread "
@@ -247,13 +250,26 @@ def _capacity_part(
     capacity: CapacityResults, aa: Interval | None
 ) -> tuple[decision.Direction, str, Interval | None]:
     """Return the load part's direction (+1: Flask serves more at the target) and interval."""
-    first = min(capacity.get("worker_counts") or [1])
-    ratios = capacities.paired_ratios(capacity, "flask", "django", first)
-    found = decision.widen(decision.interval(ratios), 1 + capacity["resolution"])
+    first = capacities.first_workers(capacity)
+    found = capacities.ratio_interval(capacity, "flask", "django")
     words = decision.describe(
         found, f"Flask/Django capacity at {first} worker(s), widened by the resolution"
     )
     return decision.timed(found, aa), words, found
+
+
+def _load_gate(results: Results, capacity: CapacityResults) -> tuple[Interval | None, str]:
+    """Return the load part's A/A interval and, in words, which check it is and what it says.
+
+    The capacity's own A/A check where the twin was searched beside Flask: the same figure,
+    measured the same way, in the same trials. Otherwise the run's timed light one-row check.
+    """
+    name = twin(results)
+    if name is not None and capacities.searched(capacity, name):
+        aa = capacities.ratio_interval(capacity, "flask", name)
+        return aa, f"the capacity's own A/A check, Flask/{name} widened alike: " + decision.gate(aa)
+    aa = aa_interval(results, "light", "predict_one")
+    return aa, "the run's timed light one-row A/A check: " + decision.gate(aa)
 
 
 def _workers_part(capacity: CapacityResults, server_cpus: int) -> tuple[int | None, str]:
@@ -320,12 +336,10 @@ def scales(results: Results) -> Claim:
         None: "undecided",
     }
     if capacity["searches"]:
-        aa = aa_interval(results, "light", "predict_one")
+        aa, gate = _load_gate(results, capacity)
         load, interval, timed = _capacity_part(capacity, aa)
         directions.append(load)
-        words.append(
-            f"Load: {named[load]} at p99 <= {capacity['latency_ms']:g} ms ({decision.gate(aa)})."
-        )
+        words.append(f"Load: {named[load]} at p99 <= {capacity['latency_ms']:g} ms ({gate}).")
         found = capacities.summary(capacity)
         for app in ("flask", "django"):
             per_cpu = [

@@ -149,7 +149,7 @@ def timing(results: Results, variant: str, scenario: str) -> Timing | None:
     """
     sources: list[tuple[str, Sequence[Mapping[str, object]], str]] = [
         ("timed", results.get("timed", []), "connections"),
-        ("phases", results["phases"], "users"),
+        ("phases", results.get("phases", []), "users"),
     ]
     for source, records, key in sources:
         counts: dict[int, int] = {}

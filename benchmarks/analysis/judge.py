@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmarks.analysis import claims, decision
+from benchmarks.analysis import claims, claims_resources, decision
 from benchmarks.results.records import AACheck, Claim, Results, Rule
 
 
@@ -29,8 +29,12 @@ def rule() -> Rule:
 def verdicts(results: Results) -> tuple[list[AACheck], list[Claim]]:
     """Return the A/A check and every claim's verdict, derived from the figures alone.
 
-    A command other than ``run`` measured one part, not a claim's evidence: it has no claims.
+    A ``capacity`` run holds the evidence of one claim, "scales" (its load part, gated by the
+    capacity's own A/A check where the twin was searched): that claim alone. Any other command
+    but ``run`` measured one part, not a claim's evidence: it has no claims.
     """
+    if results["command"] == "capacity":
+        return claims.aa_check(results), [claims_resources.scales(results)]
     if results["command"] != "run":
         return [], []
     return claims.aa_check(results), claims.evaluate(results)

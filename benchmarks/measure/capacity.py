@@ -20,7 +20,11 @@ Locust at the window's edges), and that in money at a price per vCPU-hour, an as
 user sets (``--vcpu-hour-usd``).
 
 The apps are searched trial by trial in rotated order (flask django, django flask, ...), so the
-capacities pair up like the run's other timed figures (``benchmarks.analysis.decision``).
+capacities pair up like the run's other timed figures (``benchmarks.analysis.decision``). Where
+the trials pair (more than one), the A/A twin (``benchmarks.targets.AA``: the Flask app under a
+second name) is searched too, in the same rotation (flask django twin, django twin flask, ...),
+at the first worker count: its capacity against Flask's, trial by trial, is the measurement's own
+A/A check, the gate under which the claim "scales" lets the Flask/Django capacities decide.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from benchmarks.results.vocabulary import ScaleMode, Scenario, Variant
 from benchmarks.serving import gunicorn, nginx
 from benchmarks.serving.gunicorn import Server
 from benchmarks.serving.processes import cpu_seconds, pinned
-from benchmarks.targets import APPS
+from benchmarks.targets import AA, APPS
 
 LATENCY_MS = 50.0  # the default p99 target
 # The default price of one vCPU for an hour, in US dollars: an assumption, not a quote. It is
@@ -79,6 +83,11 @@ class Settings:
     scenario: Scenario = SCENARIO
     arrival: str = ARRIVAL  # the tests use "constant", whose capacity a fixed sleep bounds
 
+    def searches_twin(self) -> bool:
+        """Return whether the A/A twin is searched beside the apps: only paired trials (more
+        than one) give its capacities an interval against Flask's."""
+        return self.trials > 1
+
     def measure_share(self) -> float:
         """Return the share of a step's run time that its window counts (after the warm-up)."""
         return (self.step_s - self.warmup_s) / self.step_s
@@ -95,16 +104,20 @@ class Settings:
         searches = first + (self.trials - 1) * later + (len(counts) - 1) * later
         extra = len(self.overload) + (1 if self.proxied else 0)
         servers = len(counts) * 3.0
-        return apps * ((searches + extra) * self.step_seconds() + servers)
+        total = apps * ((searches + extra) * self.step_seconds() + servers)
+        if self.searches_twin():
+            # The twin is searched at the first worker count only, in the same trials.
+            total += (first + (self.trials - 1) * later) * self.step_seconds() + 3.0
+        return total
 
 
 # "run" is the piece ``python -m benchmarks run`` measures on its own servers: three paired
-# searches per app (the fewest the claim "scales" decides on, analysis.decision.MIN_TRIALS). The
-# first starts at half the closed-loop throughput the run measured, so its first step passes and
-# its second (the closed-loop throughput itself, offered open-loop) fails; three bisections then
-# leave the capacity within 15%, fine enough that the claim's widened interval can decide (at 45%
-# it spanned 0.5-2.0x). The later ones start at 0.8 of the first capacity and grow by 1.25, then
-# bisect once: three or four steps.
+# searches per app and of the twin (the fewest the claim "scales" and its A/A check decide on,
+# analysis.decision.MIN_TRIALS). The first starts at half the closed-loop throughput the run
+# measured, so its first step passes and its second (the closed-loop throughput itself, offered
+# open-loop) fails; three bisections then leave the capacity within 15%, fine enough that the
+# claim's widened interval can decide (at 45% it spanned 0.5-2.0x). The later ones start at 0.8
+# of the first capacity and grow by 1.25, then bisect once: three or four steps.
 SETTINGS: dict[ScaleMode, Settings] = {
     "run": Settings(
         "run",
@@ -303,10 +316,13 @@ def measure_apps(
 ) -> CapacityResults:
     """Search each app's capacity in paired, rotated trials; then overload, nginx and workers.
 
-    ``servers`` (app -> a running server) are used as they are for the first worker count, as
-    the run does with its own servers; otherwise each app is started here, on the server CPUs.
-    ``start_rps`` (app -> rate) starts each app's first search there instead of at the
-    settings' start, e.g. at half the closed-loop throughput the run already measured.
+    Where the trials pair and Flask is among the apps, the A/A twin is searched in the same
+    trials at the first worker count (no overload, nginx or other worker counts of its own).
+    ``servers`` (app -> a running server, the twin's included where it is searched) are used as
+    they are for the first worker count, as the run does with its own servers; otherwise each
+    app is started here, on the server CPUs. ``start_rps`` (app -> rate) starts each app's first
+    search there instead of at the settings' start, e.g. at half the closed-loop throughput the
+    run already measured; the twin, being Flask, starts where Flask does unless given its own.
     """
     started_at = time.monotonic()
     server_cpus = len(setup.server_cpus)
@@ -334,19 +350,24 @@ def measure_apps(
         "proxied": [],
         "duration_s": 0.0,
     }
+    twin = (AA,) if settings.searches_twin() and "flask" in apps else ()
+    begin = dict(start_rps or {})
+    if twin and "flask" in begin:
+        begin.setdefault(AA, begin["flask"])
     first: dict[str, float] = {}
     for workers in counts:
-        own = _start(setup, apps, workers) if servers is None or workers != counts[0] else {}
+        searched = [*apps, *twin] if workers == counts[0] else list(apps)
+        own = _start(setup, searched, workers) if servers is None or workers != counts[0] else {}
         serving = own or dict(servers or {})
         try:
             trials = settings.trials if workers == counts[0] else 1
             for trial in range(trials):
-                for app in rotate(list(apps), trial):
+                for app in rotate(searched, trial):
                     if app in first:
                         # Later searches start just under a capacity already found.
                         start, growth = 0.8 * first[app], 1.25
                     else:
-                        start = (start_rps or {}).get(app, settings.start_rps)
+                        start = begin.get(app, settings.start_rps)
                         growth = settings.growth
                     found = search_app(
                         setup,

@@ -2,7 +2,8 @@
 
 Every figure is computed from the results; a section the run did not measure says so instead of
 failing. A run written by a command other than ``run`` holds that command's measurement alone:
-its report shows that measurement's sections and the environment, not a wall of "not measured".
+its report shows that measurement's sections (and, for ``capacity``, the claim it decides) and
+the environment, not a wall of "not measured".
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from benchmarks.analysis import aggregate
 from benchmarks.report import (
     sections_capacity,
     sections_checks,
+    sections_claims,
     sections_cost,
     sections_footprint,
     sections_ladders,
@@ -40,9 +42,10 @@ SECTIONS: tuple[SectionOf, ...] = (
     *sections_setup.SECTIONS,
 )
 # The sections of each command's part, in the order of SECTIONS; the environment closes each.
+# A capacity run is judged for the one claim its figures decide ("scales"): its Claims section.
 PARTS: dict[Command, tuple[SectionOf, ...]] = {
     "run": SECTIONS,
-    "capacity": sections_capacity.SECTIONS,
+    "capacity": (sections_claims.section, *sections_capacity.SECTIONS),
     "soak": (sections_checks.reliability,),
     "workers": sections_workers.SECTIONS,
     "ladders": sections_ladders.SECTIONS,

@@ -52,7 +52,9 @@ def written_run() -> Callable[[Path, str], Results]:
         jsonschema.validate(json.loads(text), json.loads(store.SCHEMA_FILE.read_text()))
         results = store.load(run_dir)
         assert results["command"] == command
-        if command != "run":  # one command's part: no claim's evidence
+        if command == "capacity":  # the evidence of one claim, "scales"
+            assert [c["id"] for c in results["claims"]] == ["scales"]
+        elif command != "run":  # one command's part: no claim's evidence
             assert (results["claims"], results["aa"]) == ([], [])
         markdown = (run_dir / "report.md").read_text()
         assert f": {command} {results['run_id']}" in markdown

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from benchmarks.analysis import capacity as capacities
-from benchmarks.analysis import claims_resources
+from benchmarks.analysis import claims_resources, judge
+from benchmarks.report import build, plain
 from benchmarks.results.records import Results
 
 
@@ -174,3 +175,106 @@ def test_noisy_memory_rounds_leave_the_memory_part_out(results: Results) -> None
     claim = _scales(results)
     assert claim["verdict"] == "supported"
     assert "rounds spread beyond the minimum effect" in claim["reason"]
+
+
+def _with_twin(results: Results, figures: list[float]) -> None:
+    """Search the A/A twin too, in the same trials at the first worker count, like Flask."""
+    capacity = results["capacity"]
+    flask = [s for s in capacity["searches"] if (s["app"], s["workers"]) == ("flask", 1)]
+    for search in flask:
+        twin = copy.deepcopy(search)
+        twin["app"] = "flask-twin"
+        twin["capacity_rps"] = figures[search["trial"]]
+        capacity["searches"].append(twin)
+
+
+def _clear_lead(results: Results) -> None:
+    """Flask ~30% ahead of Django in every paired trial, on one server CPU."""
+    results["environment"]["server_cpus"] = "0"
+    _set_capacities(results, {"flask": [700, 720, 690], "django": [540, 560, 530]})
+
+
+def test_a_twin_told_apart_in_the_capacity_search_leaves_the_load_part_undecided(
+    results: Results,
+) -> None:
+    """The capacity's own A/A check gates the load part: Flask's twin searched ~30% below
+    Flask closes it, however clear the Flask/Django lead and however quiet the timed check."""
+    _clear_lead(results)
+    _with_twin(results, [540, 550, 530])
+    claim = _scales(results)
+    assert claim["verdict"] == "inconclusive"
+    assert "the capacity's own A/A check, Flask/flask-twin" in claim["reason"]
+    assert "told two copies of Flask apart" in claim["reason"]
+
+
+def test_a_quiet_twin_in_the_capacity_search_lets_the_load_part_decide(
+    results: Results,
+) -> None:
+    """A twin within a percent of Flask in each trial: the load part decides on the capacity's
+    own gate (its noise floor includes the resolution), not on the run's timed A/A check."""
+    _clear_lead(results)
+    _with_twin(results, [705, 715, 695])
+    for trial in results["timed"]:  # the run's timed check tells the twin apart: not read here
+        if trial["target"] == "flask-twin":
+            trial["rps"] *= 0.7
+    claim = _scales(results)
+    assert claim["verdict"] == "supported"
+    assert "Load: Flask ahead" in claim["reason"]
+    assert "the capacity's own A/A check" in claim["reason"]
+    assert "noise floor" in claim["reason"]
+
+
+def test_a_twin_searched_once_gives_no_gate(results: Results) -> None:
+    """The twin searched, but in fewer paired trials than an interval needs: no A/A interval,
+    so the load part decides nothing (the run's timed check does not stand in for it)."""
+    _clear_lead(results)
+    _with_twin(results, [705, 715, 695])
+    results["capacity"]["searches"] = [
+        s for s in results["capacity"]["searches"] if s["app"] != "flask-twin" or s["trial"] == 0
+    ]
+    claim = _scales(results)
+    assert claim["verdict"] == "inconclusive"
+    assert "no A/A check" in claim["reason"]
+
+
+def test_without_twin_searches_the_runs_timed_a_a_check_gates(results: Results) -> None:
+    """A capacity record without the twin (an older run, or --quick): the run's timed check."""
+    _clear_lead(results)
+    claim = _scales(results)
+    assert claim["verdict"] == "supported"
+    assert "the run's timed light one-row A/A check" in claim["reason"]
+
+
+def _capacity_command(results: Results) -> Results:
+    """Return what ``python -m benchmarks capacity`` writes: the capacity alone, no timed cells."""
+    kept = ("schema_version", "run_id", "mode", "environment", "targets", "capacity")
+    found = {key: copy.deepcopy(results[key]) for key in kept}  # type: ignore[literal-required]
+    return cast(Results, {**found, "command": "capacity", "duration_s": 250.0})
+
+
+def test_a_capacity_run_is_judged_for_scales_alone(results: Results) -> None:
+    """A capacity run holds one claim's evidence: "scales", gated by the capacity's own A/A
+    check, and its report shows the Claims section with that claim."""
+    _clear_lead(results)
+    _with_twin(results, [705, 715, 695])
+    capacity_run = judge.apply(_capacity_command(results))
+    assert capacity_run["aa"] == []
+    assert [(c["id"], c["verdict"]) for c in capacity_run["claims"]] == [("scales", "supported")]
+    assert "the capacity's own A/A check" in capacity_run["claims"][0]["reason"]
+    sections = {s.title: s for s in build.document(capacity_run).sections}
+    assert "Claims" in sections
+    assert "Flask scales more easily" in plain.render(sections["Claims"].blocks)
+
+
+def test_a_capacity_run_without_the_twin_decides_nothing(results: Results) -> None:
+    """No twin searched and no timed cells: no gate at all, so the load part is undecided."""
+    _clear_lead(results)
+    _, found = judge.verdicts(_capacity_command(results))
+    assert [(c["id"], c["verdict"]) for c in found] == [("scales", "inconclusive")]
+    assert "no A/A check" in found[0]["reason"]
+
+
+def test_other_commands_than_run_and_capacity_have_no_claims(results: Results) -> None:
+    for command in ("workers", "soak", "ladders"):
+        assert judge.verdicts({**results, "command": command}) == ([], [])  # type: ignore[typeddict-item]
+    assert len(judge.verdicts(results)[1]) > 1  # a run: every claim

@@ -176,14 +176,17 @@ def test_the_capacity_command_writes_its_run_directory(
     tmp_path: Path,
     written_run: Callable[[Path, str], Results],
 ) -> None:
-    # The quick plan cut to a few coarse steps: the search itself is tested above.
+    # The quick plan cut to a few coarse steps, in two trials: the search itself is tested
+    # above. Paired trials search the A/A twin beside Flask, in the same rotation.
     short = capacity.Settings(
-        "quick", trials=1, resolution=1.0, overload=(), proxied=False, workers="1", max_steps=3
+        "quick", trials=2, resolution=1.0, overload=(), proxied=False, workers="1", max_steps=2
     )
     monkeypatch.setitem(capacity.SETTINGS, "quick", short)
     assert main(["capacity", "--quick", "--apps", "flask", "--out", str(tmp_path)]) == 0
     results = written_run(tmp_path, "capacity")
-    assert [s["app"] for s in results["capacity"]["searches"]] == ["flask"]
+    searched = [(s["app"], s["trial"]) for s in results["capacity"]["searches"]]
+    assert searched == [("flask", 0), ("flask-twin", 0), ("flask-twin", 1), ("flask", 1)]
     report = (tmp_path / "latest" / "report.md").read_text()
     assert "Capacity and cost per million" in report
+    assert "Flask scales more easily" in report  # the one claim a capacity run is judged for
     assert "Parity gate" not in report

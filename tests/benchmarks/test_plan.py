@@ -155,6 +155,8 @@ def test_the_default_run_searches_each_apps_capacity_in_enough_paired_trials() -
     assert plan.capacity == "run"
     assert plan.capacity_trials == capacity.SETTINGS["run"].trials >= MIN_TRIALS
     assert build("quick").capacity_trials == 1
+    # Paired trials search the A/A twin too (the capacity's own A/A check); one trial does not.
     one = replace(plan, capacity_trials=1)
-    later = plan.capacity_estimate_s() - one.capacity_estimate_s()
-    assert later == 2 * 2 * plan.capacity_later_steps * plan.capacity_step_s
+    assert one.capacity_estimate_s() == 2 * plan.capacity_steps * plan.capacity_step_s
+    steps = plan.capacity_steps + 2 * plan.capacity_later_steps
+    assert plan.capacity_estimate_s() == 3 * steps * plan.capacity_step_s
