@@ -3,8 +3,8 @@
 The flow runs one way, each layer importing only those below it (checked by import-linter, see
 ``[tool.importlinter]`` in pyproject.toml)::
 
-    __main__ -> cli -> run -> report -> analysis -> measure -> load -> serving -> plan
-             -> targets -> results
+    __main__ -> cli -> run -> session -> report -> analysis -> measure -> load -> serving
+             -> plan -> targets -> results -> cpus
 """
 
 from pathlib import Path
