@@ -10,13 +10,11 @@ project made rather than from a measurement, the claim's basis says "by design".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from benchmarks.analysis import decision, ladders
-from benchmarks.analysis.aggregate import Cell, CellFigures
 from benchmarks.analysis.aggregate import cells as aggregate_cells
 from benchmarks.analysis.claims_resources import lighter, scales
 from benchmarks.analysis.evidence import (
+    ARTICLE,
     Statement,
     aa_checks,
     aa_interval,
@@ -29,10 +27,6 @@ from benchmarks.analysis.evidence import (
 from benchmarks.results.records import AACheck, Claim, CostRow, Interval, Results
 from benchmarks.results.vocabulary import Verdict
 
-Cells = Mapping[Cell, CellFigures]
-# Tricia Pearson, "Flask vs. Django: Which Python Framework is Better for Machine Learning Apps?",
-# Stackify (2022, updated 2024): the article whose sentences the claims quote where it says them.
-ARTICLE = "https://stackify.com/flask-vs-django-which-python-framework-is-better-for-machine-learning-apps/"
 HEAVY_MODEL_SHARE = 0.9  # "the model dominates": at least this share of a heavy request's work
 
 FEWER_LINES = Statement(

@@ -4,13 +4,12 @@ of ``benchmarks.analysis.decision``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import decision
-from benchmarks.analysis.aggregate import Cell, CellFigures
 from benchmarks.analysis.aggregate import common_users as users_level
 from benchmarks.analysis.evidence import (
+    ARTICLE,
+    Cells,
     Statement,
     aa_interval,
     claim_record,
@@ -24,8 +23,6 @@ from benchmarks.cpus import CpuSet
 from benchmarks.results.records import Claim, Interval, Results
 from benchmarks.results.scaling import CapacityResults, WorkersFit
 
-Cells = Mapping[Cell, CellFigures]
-ARTICLE = "https://stackify.com/flask-vs-django-which-python-framework-is-better-for-machine-learning-apps/"
 LIGHTER = Statement(
     "lighter",
     "Flask is lighter",

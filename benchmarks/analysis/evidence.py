@@ -30,6 +30,12 @@ def find_cell(
     return max(found, key=lambda kv: (kv[1]["trials"], kv[0][3]))[1]
 
 
+Cells = Mapping[Cell, CellFigures]  # a run's figures per cell (aggregate.cells)
+# Tricia Pearson, "Flask vs. Django: Which Python Framework is Better for Machine Learning Apps?",
+# Stackify (2022, updated 2024): the article whose sentences the claims quote where it says them.
+ARTICLE = "https://stackify.com/flask-vs-django-which-python-framework-is-better-for-machine-learning-apps/"
+
+
 @dataclass(frozen=True)
 class Statement:
     """A claim as made, and what this benchmark asks to answer it."""
