@@ -12,12 +12,15 @@ TEST_READY := $(VENV)/.installed-dev
 # The lock files, one per audience, each with a hash for every distribution; `make lock` writes
 # them from pyproject.toml with this version of uv. Each is resolved with the one before it as a
 # constraint, so a package has one version in all three: runtime.txt is what the apps' image
-# holds, bench.txt adds the `bench` extra, dev.txt the `dev` extra too.
+# holds, bench.txt adds the `bench` extra, dev.txt the `dev` extra too. mlserver.txt, from
+# mlserver.in, is MLServer's own environment, constrained by runtime.txt in the same way.
 UV_VERSION := 0.13.8
 UV := $(VENV)/uv-$(UV_VERSION)/bin/uv
 LOCK_TARGET := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
-COMPILE = $(UV) pip compile pyproject.toml --quiet --generate-hashes $(LOCK_TARGET) \
-	--custom-compile-command 'make lock' $(LOCK_FLAGS)
+COMPILE_FLAGS = --quiet --generate-hashes $(LOCK_TARGET) --custom-compile-command 'make lock' \
+	$(LOCK_FLAGS)
+COMPILE = $(UV) pip compile pyproject.toml $(COMPILE_FLAGS)
+COMPILE_MLSERVER = $(UV) pip compile requirements/mlserver.in $(COMPILE_FLAGS)
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
 
 .PHONY: help lock test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
@@ -91,12 +94,13 @@ $(UV):
 
 # Pins already in a lock are kept while pyproject.toml allows them; LOCK_FLAGS=--upgrade moves
 # every package to its newest version, LOCK_FLAGS='--upgrade-package NAME' one package.
-lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml, with hashes
+lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml and mlserver.in, with hashes
 	$(COMPILE) --output-file requirements/runtime.txt
 	$(COMPILE) --extra bench --constraint requirements/runtime.txt \
 		--output-file requirements/bench.txt
 	$(COMPILE) --extra bench --extra dev --constraint requirements/bench.txt \
 		--output-file requirements/dev.txt
+	$(COMPILE_MLSERVER) --constraint requirements/runtime.txt --output-file requirements/mlserver.txt
 
 clean: ## Remove the venv, trained models and reports
 	rm -rf $(VENV) model/artifacts reports
