@@ -263,6 +263,31 @@ def test_make_installs_the_lock_with_hashes_then_the_project(
     assert project[project.index("--editable") + 1] == "."
 
 
+def test_make_installs_the_mlserver_lock_with_hashes_into_its_own_venv(tmp_path: Path) -> None:
+    """`make mlserver` installs the lock alone, hash-checked, and again when it changes."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").touch()
+    (tmp_path / ".installed-mlserver").touch()
+    venv = f"MLSERVER_VENV={tmp_path}"
+    assert not pip_installs(make(venv, "mlserver")), "an installed venv is reinstalled"
+    (install,) = pip_installs(make(f"--what-if={MLSERVER_LOCK}", venv, "mlserver"))
+    assert "--require-hashes" in install
+    assert install[install.index("--requirement") + 1] == MLSERVER_LOCK
+
+
+def test_make_test_sets_up_mlserver(tmp_path: Path) -> None:
+    """A fresh clone's `make test` (CI's command) has MLServer for tests/test_mlserver.py."""
+    for stamp in (".installed-bench", ".installed-dev"):
+        (tmp_path / stamp).touch()
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").touch()
+    installs = pip_installs(make(f"VENV={tmp_path}", f"MLSERVER_VENV={tmp_path}/mls", "test"))
+    locks = [
+        words[words.index("--requirement") + 1] for words in installs if "--requirement" in words
+    ]
+    assert locks == [MLSERVER_LOCK], installs
+
+
 # -- what a run records ------------------------------------------------------------------------
 
 
