@@ -15,6 +15,7 @@ from werkzeug.test import Client
 import model
 from model.data import holdout_instances
 from model.train import train
+from tests import mlserver
 
 
 @pytest.fixture(scope="session")
@@ -118,3 +119,21 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
 def both(flask_target: Target, django_target: Target) -> tuple[Target, Target]:
     """Return both apps, for parity tests."""
     return flask_target, django_target
+
+
+# -- MLServer, serving the same light model -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mlserver_url(artifacts_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the light model with MLServer on 127.0.0.1 for the session; yield its base URL."""
+    try:
+        server = mlserver.start(artifacts_root / "light", tmp_path_factory.mktemp("mlserver"))
+    except mlserver.MLServerError as exc:
+        # Not a skip: the agreement with MLServer is part of what `make test` checks.
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server.url
+    finally:
+        code = server.stop()
+    assert code == 0, f"MLServer exited with {code}:\n{server.log_tail()}"
