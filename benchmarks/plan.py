@@ -15,7 +15,7 @@ from typing import Literal, TypeVar
 
 from benchmarks.cpus import CpuSet
 from benchmarks.results.vocabulary import SCENARIOS, VARIANTS, Mode, ScaleMode, Scenario, Variant
-from benchmarks.targets import AA, APPS, RUN
+from benchmarks.targets import AA, APPS, RUN, serves
 
 LEVELS = (1, 8, 32)
 # The vocabulary's tuples hold exactly its Literals' values (get_args) but are typed tuple[str].
@@ -210,11 +210,13 @@ class Plan:
         ]
 
     def measuring(self, cell: Cell) -> tuple[str, ...]:
-        """Return the targets that measure a cell."""
+        """Return the targets that measure a cell: those of the run that serve its scenario."""
         first = self.cells[0]
         if (cell.variant, cell.scenario) == (first.variant, first.scenario):
-            return self.targets
-        return self.distinct
+            chosen = self.targets
+        else:
+            chosen = self.distinct
+        return tuple(name for name in chosen if serves(name, cell.scenario))
 
     @property
     def distinct(self) -> tuple[str, ...]:
