@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from benchmarks.load import locust, payloads, wrk
+from benchmarks.measure import cost_plan
 from benchmarks.serving import gunicorn
 from model import Model
 from model.data import holdout_instances
@@ -61,6 +62,7 @@ def test_both_apps_answer_every_v2_body_with_the_models_probabilities(
 def test_every_generator_sends_the_v2_scenarios_to_the_infer_path() -> None:
     for scenario in V2:
         assert wrk.SCENARIOS[scenario] == ("POST", payloads.V2_INFER, scenario)
+        assert cost_plan.SCENARIOS[scenario][1:] == ("POST", payloads.V2_INFER, scenario, 200)
     # The open-loop locustfile imports Locust, which patches the interpreter: read it in another.
     code = (
         "from benchmarks.load.openloop_locustfile import REQUESTS; "
