@@ -19,22 +19,6 @@ from tests.conftest import comparable_headers
 pytestmark = pytest.mark.server
 
 
-@pytest.fixture(scope="module", params=["flask", "django"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, artifacts_root: Path
-):
-    """Start one app under gunicorn with two workers; stop it by PID afterwards."""
-    log = tmp_path_factory.mktemp("logs") / f"{request.param}.log"
-    env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "2"}
-    started = gunicorn.start(request.param, log, env=env)
-    try:
-        started.wait_ready()
-        yield started
-    finally:
-        code = started.stop()
-        assert code == 0, started.log()
-
-
 def test_ready_over_http(server: gunicorn.Server) -> None:
     status, headers, body = gunicorn.get(server.port, "/health/ready")
     assert status == 200
