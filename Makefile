@@ -9,18 +9,25 @@ PY := $(VENV)/bin/python
 # One stamp per lock file: the benchmark needs `bench`, the tests `dev` (which holds `bench`).
 BENCH_READY := $(VENV)/.installed-bench
 TEST_READY := $(VENV)/.installed-dev
+# MLServer has a venv of its own: its dependency tree (FastAPI, uvicorn, pandas, gRPC, ...) stays
+# out of the apps' locks. The tests start it from here (tests/mlserver.py).
+MLSERVER_VENV := .venv-mlserver
+MLSERVER_READY := $(MLSERVER_VENV)/.installed-mlserver
 # The lock files, one per audience, each with a hash for every distribution; `make lock` writes
 # them from pyproject.toml with this version of uv. Each is resolved with the one before it as a
 # constraint, so a package has one version in all three: runtime.txt is what the apps' image
-# holds, bench.txt adds the `bench` extra, dev.txt the `dev` extra too.
+# holds, bench.txt adds the `bench` extra, dev.txt the `dev` extra too. mlserver.txt, from
+# mlserver.in, is MLServer's own environment, constrained by runtime.txt in the same way.
 UV_VERSION := 0.13.8
 UV := $(VENV)/uv-$(UV_VERSION)/bin/uv
 LOCK_TARGET := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
-COMPILE = $(UV) pip compile pyproject.toml --quiet --generate-hashes $(LOCK_TARGET) \
-	--custom-compile-command 'make lock' $(LOCK_FLAGS)
+COMPILE_FLAGS = --quiet --generate-hashes $(LOCK_TARGET) --custom-compile-command 'make lock' \
+	$(LOCK_FLAGS)
+COMPILE = $(UV) pip compile pyproject.toml $(COMPILE_FLAGS)
+COMPILE_MLSERVER = $(UV) pip compile requirements/mlserver.in $(COMPILE_FLAGS)
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
 
-.PHONY: help lock test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
+.PHONY: help lock mlserver test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,11 +51,23 @@ $(TEST_READY): requirements/dev.txt pyproject.toml | $(PY)
 	bash scripts/system-deps.sh
 	touch $@ $(BENCH_READY)
 
+$(MLSERVER_VENV)/bin/python:
+	$(PYTHON) -m venv $(MLSERVER_VENV)
+	$(MLSERVER_VENV)/bin/python -m pip install --quiet --upgrade pip
+
+# Only the lock, hash-checked: MLServer imports nothing of the project.
+$(MLSERVER_READY): requirements/mlserver.txt | $(MLSERVER_VENV)/bin/python
+	$(MLSERVER_VENV)/bin/python -m pip install --quiet --require-hashes \
+		--requirement requirements/mlserver.txt
+	touch $@
+
+mlserver: $(MLSERVER_READY) ## Install MLServer, locked, into .venv-mlserver (the tests serve the model with it)
+
 # The apps need only the project's own dependencies, which every lock holds.
 $(ARTIFACTS): | $(BENCH_READY)
 	$(PY) -m model.train
 
-test: $(TEST_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
+test: $(TEST_READY) $(MLSERVER_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -91,12 +110,13 @@ $(UV):
 
 # Pins already in a lock are kept while pyproject.toml allows them; LOCK_FLAGS=--upgrade moves
 # every package to its newest version, LOCK_FLAGS='--upgrade-package NAME' one package.
-lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml, with hashes
+lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml and mlserver.in, with hashes
 	$(COMPILE) --output-file requirements/runtime.txt
 	$(COMPILE) --extra bench --constraint requirements/runtime.txt \
 		--output-file requirements/bench.txt
 	$(COMPILE) --extra bench --extra dev --constraint requirements/bench.txt \
 		--output-file requirements/dev.txt
+	$(COMPILE_MLSERVER) --constraint requirements/runtime.txt --output-file requirements/mlserver.txt
 
-clean: ## Remove the venv, trained models and reports
-	rm -rf $(VENV) model/artifacts reports
+clean: ## Remove the venvs, trained models and reports
+	rm -rf $(VENV) $(MLSERVER_VENV) model/artifacts reports

@@ -105,6 +105,38 @@ def error_body(code: str, details: Details = (), message: str | None = None) -> 
     }
 
 
+# /v2 speaks the Open Inference Protocol (contract/v2.py), whose errors are {"error": "..."}
+# with the same statuses, except that a request that does not fit the model is a 400.
+V2_PREFIX = "/v2"
+_V2_DETAILS_SHOWN = 5
+
+
+def is_v2(path: str) -> bool:
+    """Tell whether a request path belongs to the Open Inference Protocol's endpoints."""
+    return path == V2_PREFIX or path.startswith(V2_PREFIX + "/")
+
+
+def _where(loc: Sequence[str | int]) -> str:
+    """Write a location as the protocol's clients read it: ``inputs[0].data[31]``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "body"
+
+
+def error_answer(
+    path: str, code: str, details: Details = (), message: str | None = None
+) -> tuple[dict[str, Any], int]:
+    """Return the error body and status for a request: /v2 in the protocol's form, else ours."""
+    if not is_v2(path):
+        return error_body(code, details, message), status_of(code)
+    listed = [f"{_where(loc)}: {text}" for loc, text in details]
+    if len(listed) > _V2_DETAILS_SHOWN:
+        listed[_V2_DETAILS_SHOWN:] = [f"and {len(listed) - _V2_DETAILS_SHOWN} more problems"]
+    text = message or "; ".join(listed) or ERRORS[code][1]
+    return {"error": text}, 400 if code == "validation_error" else status_of(code)
+
+
 def status_of(code: str) -> int:
     """Return the HTTP status of an error code."""
     return ERRORS[code][0]

@@ -14,7 +14,9 @@ https://prometheus.github.io/client_python/multiprocess/
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from functools import cache
 from threading import Lock
 from time import perf_counter
 
@@ -36,6 +38,7 @@ CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 # Labels are bounded: a path no route matches, or a method HTTP does not define, gets one value.
 UNMATCHED = "unmatched"
 OTHER_METHOD = "other"
+_PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>")
 METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}
 )
@@ -52,6 +55,15 @@ disable_created_metrics()
 def multiprocess() -> bool:
     """Tell whether values go to files shared by several processes (prometheus_client's test)."""
     return "PROMETHEUS_MULTIPROC_DIR" in os.environ
+
+
+@cache
+def route_label(template: str) -> str:
+    """Write a route template as OpenAPI does: ``/v2/models/{name}``, whatever the framework.
+
+    Flask writes ``<name>`` and Django ``<str:name>``; the label must not tell them apart.
+    """
+    return _PLACEHOLDER.sub(r"{\1}", template)
 
 
 @dataclass
@@ -153,7 +165,7 @@ class Metrics:
         """Count an answered request by route template, method and status, with its duration."""
         series = self._current()
         series.in_progress.dec()
-        endpoint = route if route is not None else UNMATCHED
+        endpoint = route_label(route) if route is not None else UNMATCHED
         method = method if method in METHODS else OTHER_METHOD
         series.requests.labels(endpoint, method, str(status)).inc()
         series.duration.labels(endpoint, method).observe(perf_counter() - started)

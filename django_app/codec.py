@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
@@ -48,6 +48,17 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
     ) -> tuple[BaseRenderer, str]:
         """Pick the first renderer."""
         return renderers[0], renderers[0].media_type
+
+
+class UntypedIsJSONNegotiation(JSONOnlyNegotiation):
+    """Also read a body that has no Content-Type as JSON: the Open Inference Protocol's clients
+    may send none (``views_v2.py``)."""
+
+    def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser | None:
+        """Pick the JSON parser for an untyped body, else choose by Content-Type."""
+        if not request.content_type:
+            return parsers[0]
+        return super().select_parser(request, parsers)
 
 
 def json_body(request: Request) -> Any:

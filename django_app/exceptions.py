@@ -2,7 +2,9 @@
 
 DRF calls ``exception_handler`` for exceptions raised in API views (the ``EXCEPTION_HANDLER``
 setting); Django calls the ``handler400/404/500`` views of ``urls.py`` for everything else
-(an unknown path, a disallowed Host, an unhandled exception).
+(an unknown path, a disallowed Host, an unhandled exception). A request to /v2 gets the Open
+Inference Protocol's error form instead (``contract.error_answer`` decides by the path, for both
+apps).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 import contract
+from contract.v2 import UnknownModel
 from model import InvalidInput
 
 
@@ -38,6 +41,8 @@ def _validation_details(detail: Any) -> list[tuple[list[str], str]]:
 def _error_code(exc: Exception) -> tuple[str, list]:
     if isinstance(exc, InvalidInput):
         return "validation_error", exc.details
+    if isinstance(exc, UnknownModel):
+        return "not_found", []
     if isinstance(exc, ValidationError):
         return "validation_error", _validation_details(exc.detail)
     if isinstance(exc, ParseError):
@@ -53,24 +58,25 @@ def _error_code(exc: Exception) -> tuple[str, list]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Answer an exception raised in a view; None lets Django log it and answer 500."""
-    if not isinstance(exc, InvalidInput | APIException | Http404 | RequestDataTooBig):
+    if not isinstance(
+        exc, InvalidInput | UnknownModel | APIException | Http404 | RequestDataTooBig
+    ):
         return None
     code, details = _error_code(exc)
+    message = str(exc) if isinstance(exc, UnknownModel) else None
+    body, status = contract.error_answer(context["request"].path, code, details, message)
     headers = (
         {"Allow": contract.allow(context["view"].allowed_methods)}
         if code == "method_not_allowed"
         else None
     )
-    return Response(
-        contract.error_body(code, details), status=contract.status_of(code), headers=headers
-    )
+    return Response(body, status=status, headers=headers)
 
 
-def _plain_error(code: str) -> HttpResponse:
+def _plain_error(request: HttpRequest, code: str) -> HttpResponse:
+    body, status = contract.error_answer(request.path, code)
     response = HttpResponse(
-        contract.dumps(contract.error_body(code)) + "\n",
-        status=contract.status_of(code),
-        content_type="application/json",
+        contract.dumps(body) + "\n", status=status, content_type="application/json"
     )
     # CommonMiddleware sets it on most answers, but not on one refused in its own
     # process_request (a disallowed Host).
@@ -80,14 +86,14 @@ def _plain_error(code: str) -> HttpResponse:
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Answer a request Django refused before routing it (for example a disallowed Host)."""
-    return _plain_error("bad_request")
+    return _plain_error(request, "bad_request")
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Answer a path no view serves."""
-    return _plain_error("not_found")
+    return _plain_error(request, "not_found")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """Answer an unhandled exception, which Django has already logged."""
-    return _plain_error("internal_error")
+    return _plain_error(request, "internal_error")

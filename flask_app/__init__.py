@@ -13,7 +13,7 @@ from contract import ENV_PREFIX, SETTINGS_DEFAULTS, host_list, model_dir
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app: defaults, then MLAPI_* and FLASK_* environment, then test overrides."""
-    from flask_app import api, codec, errors, headers, metrics
+    from flask_app import api, api_v2, codec, errors, headers, metrics
 
     app = Flask(__name__)
     app.json = codec.ContractJSONProvider(app)
@@ -37,4 +37,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     headers.register_headers(app)
     metrics.register_metrics(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_v2.bp)
     return app

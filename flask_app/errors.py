@@ -1,13 +1,18 @@
-"""Every error the Flask app answers, mapped once to the contract's error body."""
+"""Every error the Flask app answers, mapped once to the contract's error body.
+
+A request to /v2 gets the Open Inference Protocol's error form instead (``contract.error_answer``
+decides by the path, for both apps).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 
-from contract import allow, code_for_status, error_body, status_of
+from contract import allow, code_for_status, error_answer
+from contract.v2 import UnknownModel
 from model import InvalidInput
 
 ErrorResponse = tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
@@ -20,17 +25,24 @@ class MalformedJSON(BadRequest):
 def handle_http_error(exc: HTTPException) -> ErrorResponse:
     """Answer an HTTP error (routing, body limit, media type, an unhandled exception's 500)."""
     code = "malformed_json" if isinstance(exc, MalformedJSON) else code_for_status(exc.code or 500)
+    body, status = error_answer(request.path, code)
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        return error_body(code), status_of(code), {"Allow": allow(exc.valid_methods)}
-    return error_body(code), status_of(code)
+        return body, status, {"Allow": allow(exc.valid_methods)}
+    return body, status
 
 
 def handle_invalid_input(exc: InvalidInput) -> ErrorResponse:
     """Answer a request whose body does not fit the model."""
-    return error_body("validation_error", exc.details), status_of("validation_error")
+    return error_answer(request.path, "validation_error", exc.details)
+
+
+def handle_unknown_model(exc: UnknownModel) -> ErrorResponse:
+    """Answer a /v2 request for a model or version not served here."""
+    return error_answer(request.path, "not_found", message=str(exc))
 
 
 def register_error_handlers(app: Flask) -> None:
     """Register the handlers; Flask logs an unhandled exception before the 500 handler runs."""
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InvalidInput, handle_invalid_input)
+    app.register_error_handler(UnknownModel, handle_unknown_model)

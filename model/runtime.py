@@ -231,14 +231,92 @@ class Model:
                         found.append(((*where, name), message))
         return found
 
+    def tensor_to_array(
+        self, data: Any, shape: Sequence[int], *, float32: bool = False
+    ) -> np.ndarray:
+        """Validate a row-major tensor of shape [rows, features]; return it as a float64 array.
+
+        ``data`` is flat (rows x features numbers) or nested (one array of numbers per row), as
+        the Open Inference Protocol allows. A float32 tensor's values are rounded to float32
+        first: that is the number its client meant.
+        """
+        X = self._checked_tensor(data, shape)
+        if X is None:
+            raise InvalidInput(self.tensor_problems(data, shape))
+        return X.astype(np.float32).astype(np.float64) if float32 else X
+
+    def _checked_tensor(self, data: Any, shape: Sequence[int]) -> np.ndarray | None:
+        """Return the tensor as an array when every check passes, else None."""
+        width = len(self.features)
+        if len(shape) != 2 or shape[1] != width or not 1 <= shape[0] <= self.max_batch_size:
+            return None
+        rows = shape[0]
+        if type(data) is not list:
+            return None
+        values = data
+        if data and type(data[0]) is list:
+            if len(data) != rows or not all(
+                type(row) is list and len(row) == width for row in data
+            ):
+                return None
+            values = list(chain.from_iterable(data))
+        if len(values) != rows * width or not set(map(type, values)) <= _NUMBER_TYPES:
+            return None
+        try:
+            X = np.array(values, dtype=np.float64).reshape(rows, width)
+        except OverflowError:
+            return None
+        return X if (np.abs(X) <= MAX_ABS_VALUE).all() else None
+
+    def tensor_problems(self, data: Any, shape: Sequence[int]) -> list[tuple[Loc, str]]:
+        """Return every reason a tensor cannot be predicted, as (location, message)."""
+        width = len(self.features)
+        if len(shape) != 2 or shape[1] != width:
+            return [(("shape",), f"must be [rows, {width}]: the model reads {width} features")]
+        rows = shape[0]
+        if not 1 <= rows <= self.max_batch_size:
+            return [(("shape",), f"must hold between 1 and {self.max_batch_size} rows")]
+        if type(data) is not list:
+            return [(("data",), "must be an array of numbers")]
+        cells: list[tuple[Loc, Any]]
+        if data and type(data[0]) is list:
+            if len(data) != rows:
+                return [(("data",), f"holds {len(data)} rows where the shape says {rows}")]
+            malformed: list[tuple[Loc, str]] = [
+                (("data", index), f"must be an array of {width} numbers")
+                for index, row in enumerate(data)
+                if type(row) is not list or len(row) != width
+            ]
+            if malformed:
+                return malformed
+            cells = [
+                (("data", index, column), value)
+                for index, row in enumerate(data)
+                for column, value in enumerate(row)
+            ]
+        else:
+            if len(data) != rows * width:
+                return [
+                    (
+                        ("data",),
+                        f"holds {len(data)} values where shape [{rows}, {width}] needs "
+                        f"{rows * width}",
+                    )
+                ]
+            cells = [(("data", index), value) for index, value in enumerate(data)]
+        return [(loc, message) for loc, value in cells if (message := _number_problem(value))]
+
     def predict(self, instances: Any) -> list[dict[str, Any]]:
         """Predict the label and class probabilities of each instance, in input order."""
         proba = self.predict_proba(self.to_array(instances))
-        labels = [self.classes[i] for i in proba.argmax(axis=1).tolist()]
         return [
             {"label": label, "probabilities": dict(zip(self.classes, row, strict=True))}
-            for label, row in zip(labels, proba.tolist(), strict=True)
+            for label, row in zip(self.labels(proba), proba.tolist(), strict=True)
         ]
+
+    def labels(self, proba: np.ndarray) -> list[str]:
+        """Return the most probable class of each row of class probabilities."""
+        return [self.classes[i] for i in proba.argmax(axis=1).tolist()]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Return class probabilities for an already validated array."""

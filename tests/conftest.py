@@ -16,6 +16,7 @@ import model
 from benchmarks.serving import gunicorn
 from model.data import holdout_instances
 from model.train import train
+from tests import mlserver
 
 
 @pytest.fixture(scope="session")
@@ -138,3 +139,21 @@ def server(
     finally:
         code = started.stop()
         assert code == 0, started.log()
+
+
+# -- MLServer, serving the same light model -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mlserver_url(artifacts_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the light model with MLServer on 127.0.0.1 for the session; yield its base URL."""
+    try:
+        server = mlserver.start(artifacts_root / "light", tmp_path_factory.mktemp("mlserver"))
+    except mlserver.MLServerError as exc:
+        # Not a skip: the agreement with MLServer is part of what `make test` checks.
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server.url
+    finally:
+        code = server.stop()
+    assert code == 0, f"MLServer exited with {code}:\n{server.log_tail()}"

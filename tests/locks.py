@@ -14,6 +14,10 @@ REPO = Path(__file__).resolve().parents[1]
 # Each audience's lock and the pyproject.toml extras it holds besides [project].dependencies.
 EXTRAS = {"runtime": (), "bench": ("bench",), "dev": ("bench", "dev")}
 LOCKS = {audience: f"requirements/{audience}.txt" for audience in EXTRAS}
+# MLServer's own environment: resolved from its own input, not from pyproject.toml, with the
+# runtime lock as a constraint; it nests in none of the audiences' locks.
+MLSERVER_INPUT = "requirements/mlserver.in"
+MLSERVER_LOCK = "requirements/mlserver.txt"
 HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 # pip drops a comment from "#" at the start of a line or after whitespace.
 COMMENT = re.compile(r"(^|\s+)#.*$")

@@ -50,7 +50,8 @@ DOCUMENTS = ("contract", "model")
 CONFIG = schemathesis.Config.from_dict(
     {
         "checks": {
-            "negative_data_rejection": {"expected-statuses": ["400", "413", "415", "422"]},
+            # 404: a /v2 path that names another model than the one served.
+            "negative_data_rejection": {"expected-statuses": ["400", "404", "413", "415", "422"]},
             "positive_data_acceptance": {"expected-statuses": ["200"]},
         }
     }
@@ -65,17 +66,31 @@ CHECKS = [
 ]
 
 
-def document(features: list[str] | None = None) -> dict[str, Any]:
-    """Return a copy of the contract, its Instance pinned to these features if given."""
+def document(served: model.Model | None = None) -> dict[str, Any]:
+    """Return a copy of the contract, pinned to the served model's features and name if given."""
     doc = copy.deepcopy(contract.openapi_document())
-    if features is not None:
+    if served is not None:
+        schemas = doc["components"]["schemas"]
         # Each feature takes exactly the values the published document allows any key.
-        value = doc["components"]["schemas"]["Instance"]["additionalProperties"]
-        doc["components"]["schemas"]["Instance"] = {
+        value = schemas["Instance"]["additionalProperties"]
+        schemas["Instance"] = {
             "type": "object",
-            "required": features,
+            "required": served.features,
             "additionalProperties": False,
-            "properties": dict.fromkeys(features, value),
+            "properties": dict.fromkeys(served.features, value),
+        }
+        # /v2: the served model's name and version, and one row of its features, flat.
+        parameters = doc["components"]["parameters"]
+        parameters["ModelName"]["schema"] = {"enum": [served.name]}
+        parameters["ModelVersion"]["schema"] = {"enum": [served.version]}
+        tensor = schemas["V2InferenceRequest"]["properties"]["inputs"]["items"]["properties"]
+        width = len(served.features)
+        tensor["shape"] = {"const": [1, width]}
+        tensor["data"] = {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/V2Number"},
+            "minItems": width,
+            "maxItems": width,
         }
     return doc
 
@@ -83,12 +98,15 @@ def document(features: list[str] | None = None) -> dict[str, Any]:
 def cases(*, bodies_only: bool = False) -> list[Any]:
     """Return (method, path, document, mode) to fuzz, with the operationId in the test id.
 
-    Only a request body can be negated (no operation has parameters), and only a body differs
-    between the two documents, so an operation without one is fuzzed once, positively.
+    A request body is negated, and fuzzed against both documents. An operation without one is
+    fuzzed positively only: against the pinned document too when its path names the model
+    (/v2/models/{name}), where only the pinned name reaches the model.
     """
     found = []
     for path, operations in contract.openapi_document()["paths"].items():
         for method, operation in operations.items():
+            if method == "parameters":
+                continue
             name = operation["operationId"]
             if "requestBody" in operation:
                 found += [
@@ -97,9 +115,12 @@ def cases(*, bodies_only: bool = False) -> list[Any]:
                     for mode in GenerationMode
                 ]
             elif not bodies_only:
-                found.append(
-                    pytest.param(method.upper(), path, "contract", GenerationMode.POSITIVE, id=name)
-                )
+                found += [
+                    pytest.param(
+                        method.upper(), path, doc, GenerationMode.POSITIVE, id=f"{name}-{doc}"
+                    )
+                    for doc in (DOCUMENTS if "parameters" in operations else DOCUMENTS[:1])
+                ]
     return found
 
 
@@ -108,7 +129,7 @@ def schemas(light_model: model.Model) -> dict[str, schemathesis.BaseSchema]:
     """Load the contract as published, and pinned to the features of the model both apps serve."""
     return {
         "contract": schemathesis.openapi.from_dict(document(), config=CONFIG),
-        "model": schemathesis.openapi.from_dict(document(light_model.features), config=CONFIG),
+        "model": schemathesis.openapi.from_dict(document(light_model), config=CONFIG),
     }
 
 

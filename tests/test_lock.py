@@ -1,6 +1,8 @@
 """The lock files: pinned and hashed, one version per package, installed and recorded as documented.
 
-requirements/runtime.txt, bench.txt and dev.txt are written by `make lock` from pyproject.toml.
+requirements/runtime.txt, bench.txt and dev.txt are written by `make lock` from pyproject.toml,
+requirements/mlserver.txt (MLServer's own venv, which serves the same model.joblib) from
+requirements/mlserver.in.
 These tests read the files as pip does (tests/locks.py), read what `make` would run from
 `make --dry-run` itself, and call the function that records the lock in a run's results. What
 the Dockerfile installs is checked with the rest of the Dockerfile, in tests/test_containers.py.
@@ -28,11 +30,23 @@ from benchmarks.cpus import CpuSet
 from benchmarks.measure import environment
 from benchmarks.plan import Setup
 from benchmarks.report import render
-from tests.locks import EXTRAS, LOCKS, REPO, Pin, read
+from tests.locks import (
+    EXTRAS,
+    LOCKS,
+    MLSERVER_INPUT,
+    MLSERVER_LOCK,
+    REPO,
+    Pin,
+    logical_lines,
+    read,
+)
 
 SAMPLE = REPO / "tests" / "benchmarks" / "data" / "results-sample.json"
 # The audiences from the smallest to the fullest: each lock holds every pin of the one before.
 AUDIENCES = list(EXTRAS)
+# What a model.joblib is bound to (its manifest records their versions; model.load refuses
+# others): MLServer must unpickle it with the versions the apps run.
+MODEL_STACK = ("scikit-learn", "numpy", "joblib")
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +159,41 @@ def test_environment_reads_the_locks_as_pip_does(pins: dict[str, dict[str, Pin]]
         assert environment.read_lock(REPO / path) == expected, path
 
 
+# -- MLServer's own lock -------------------------------------------------------------------------
+
+
+def test_mlserver_lock_is_hashed_and_holds_what_its_input_asks_for() -> None:
+    pins = read(REPO / MLSERVER_LOCK)
+    unhashed = [pin.name for pin in pins.values() if not pin.hashes]
+    assert not unhashed, f"{MLSERVER_LOCK}: no --hash for {unhashed}"
+    wanted = {
+        canonicalize_name(Requirement(line).name): Requirement(line)
+        for _, line in logical_lines((REPO / MLSERVER_INPUT).read_text())
+    }
+    assert {name: str(r.specifier) for name, r in wanted.items()} == {
+        "mlserver": "==1.7.1",
+        "mlserver-sklearn": "==1.7.1",
+    }
+    for name, requirement in wanted.items():
+        assert name in pins, f"{MLSERVER_LOCK} lacks {requirement}: run make lock"
+        assert requirement.specifier.contains(pins[name].version), f"{name}: run make lock"
+
+
+def test_mlserver_lock_has_the_apps_model_stack(pins: dict[str, dict[str, Pin]]) -> None:
+    """scikit-learn, numpy and joblib as in runtime.txt, and so is every package both hold."""
+    runtime, served = pins["runtime"], read(REPO / MLSERVER_LOCK)
+    for name in MODEL_STACK:
+        assert name in served, f"{MLSERVER_LOCK} lacks {name}"
+        assert served[name].version == runtime[name].version, (name, "run make lock")
+        assert served[name].hashes == runtime[name].hashes, (name, "run make lock")
+    differing = {
+        name: (runtime[name].version, pin.version)
+        for name, pin in served.items()
+        if name in runtime and pin.version != runtime[name].version
+    }
+    assert not differing, f"{MLSERVER_LOCK} differs from {LOCKS['runtime']}: {differing}"
+
+
 # -- how they are written and installed --------------------------------------------------------
 
 
@@ -160,26 +209,33 @@ def test_make_lock_writes_each_lock_with_hashes_and_a_pinned_uv(tmp_path: Path) 
             options = words[3:]
             output = options[options.index("--output-file") + 1]
             compiles[output] = options
-    assert set(compiles) == set(LOCKS.values())
+    assert set(compiles) == {*LOCKS.values(), MLSERVER_LOCK}
     python = "{}.{}".format(*sys.version_info[:2])
     constraint = {"runtime": None, "bench": LOCKS["runtime"], "dev": LOCKS["bench"]}
-    for audience, path in LOCKS.items():
-        options = compiles[path]
-        assert options[0] == "pyproject.toml", options
+    sources = {path: "pyproject.toml" for path in LOCKS.values()} | {MLSERVER_LOCK: MLSERVER_INPUT}
+    extras = {path: list(EXTRAS[audience]) for audience, path in LOCKS.items()}
+    constraints = {
+        path: [constraint[audience]] if constraint[audience] else []
+        for audience, path in LOCKS.items()
+    }
+    # MLServer's lock takes the apps' versions of what they share, the model stack above all.
+    extras[MLSERVER_LOCK], constraints[MLSERVER_LOCK] = [], [LOCKS["runtime"]]
+    for path, options in compiles.items():
+        assert options[0] == sources[path], options
         assert "--generate-hashes" in options
         # Resolved for the Python line the suite and the images run (test_base_images_are_pinned).
         assert options[options.index("--python-version") + 1] == python
-        extras = [options[i + 1] for i, w in enumerate(options) if w == "--extra"]
-        assert extras == list(EXTRAS[audience]), path
-        constraints = [options[i + 1] for i, w in enumerate(options) if w == "--constraint"]
-        assert constraints == ([constraint[audience]] if constraint[audience] else []), path
+        assert [options[i + 1] for i, w in enumerate(options) if w == "--extra"] == extras[path]
+        assert [
+            options[i + 1] for i, w in enumerate(options) if w == "--constraint"
+        ] == constraints[path], path
     # The locks are written in order, each after the one it is constrained by.
-    assert list(compiles) == [LOCKS[audience] for audience in AUDIENCES]
+    assert list(compiles) == [*(LOCKS[audience] for audience in AUDIENCES), MLSERVER_LOCK]
 
 
-@pytest.mark.parametrize("audience", AUDIENCES)
-def test_each_lock_says_how_to_refresh_it(audience: str) -> None:
-    header = (REPO / LOCKS[audience]).read_text().splitlines()[:2]
+@pytest.mark.parametrize("path", [*LOCKS.values(), MLSERVER_LOCK])
+def test_each_lock_says_how_to_refresh_it(path: str) -> None:
+    header = (REPO / path).read_text().splitlines()[:2]
     assert header[0].startswith("# This file was autogenerated by uv"), header
     assert header[1].strip() == "#    make lock", header
 
@@ -205,6 +261,31 @@ def test_make_installs_the_lock_with_hashes_then_the_project(
     # The project's own dependencies are in the lock already.
     assert "--no-deps" in project
     assert project[project.index("--editable") + 1] == "."
+
+
+def test_make_installs_the_mlserver_lock_with_hashes_into_its_own_venv(tmp_path: Path) -> None:
+    """`make mlserver` installs the lock alone, hash-checked, and again when it changes."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").touch()
+    (tmp_path / ".installed-mlserver").touch()
+    venv = f"MLSERVER_VENV={tmp_path}"
+    assert not pip_installs(make(venv, "mlserver")), "an installed venv is reinstalled"
+    (install,) = pip_installs(make(f"--what-if={MLSERVER_LOCK}", venv, "mlserver"))
+    assert "--require-hashes" in install
+    assert install[install.index("--requirement") + 1] == MLSERVER_LOCK
+
+
+def test_make_test_sets_up_mlserver(tmp_path: Path) -> None:
+    """A fresh clone's `make test` (CI's command) has MLServer for tests/test_mlserver.py."""
+    for stamp in (".installed-bench", ".installed-dev"):
+        (tmp_path / stamp).touch()
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").touch()
+    installs = pip_installs(make(f"VENV={tmp_path}", f"MLSERVER_VENV={tmp_path}/mls", "test"))
+    locks = [
+        words[words.index("--requirement") + 1] for words in installs if "--requirement" in words
+    ]
+    assert locks == [MLSERVER_LOCK], installs
 
 
 # -- what a run records ------------------------------------------------------------------------

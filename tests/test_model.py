@@ -11,6 +11,8 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import model
 from model.data import RANDOM_STATE, load_split, snake_case
@@ -243,3 +245,70 @@ def test_every_problem_is_reported(light_model: model.Model, instances: list[dic
 def test_invalid_input_message_lists_locations(light_model: model.Model) -> None:
     with pytest.raises(model.InvalidInput, match=r"instances\.0: must be an object"):
         light_model.predict([1])
+
+
+# -- tensors (the Open Inference Protocol's input) -------------------------------------------------
+
+
+def _rows(light_model: model.Model, instances: list[dict]) -> list[list[float]]:
+    return [[instance[name] for name in light_model.features] for instance in instances]
+
+
+def test_a_tensor_flat_or_nested_equals_the_instances(
+    light_model: model.Model, instances: list[dict]
+) -> None:
+    rows = _rows(light_model, instances)
+    shape = [len(rows), len(light_model.features)]
+    expected = light_model.to_array(instances)
+    flat = [value for row in rows for value in row]
+    assert np.array_equal(light_model.tensor_to_array(rows, shape), expected)
+    assert np.array_equal(light_model.tensor_to_array(flat, shape), expected)
+    rounded = light_model.tensor_to_array(rows, shape, float32=True)
+    assert np.array_equal(rounded, expected.astype(np.float32).astype(np.float64))
+    assert not np.array_equal(rounded, expected)
+
+
+VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    rows=st.integers(min_value=-1, max_value=3),
+    width=st.sampled_from([29, 30]),
+    extra_dim=st.booleans(),
+    nested=st.booleans(),
+    data=st.data(),
+)
+def test_a_tensor_is_refused_exactly_when_a_problem_is_named(
+    light_model: model.Model,
+    rows: int,
+    width: int,
+    extra_dim: bool,
+    nested: bool,
+    data: st.DataObject,
+) -> None:
+    """The fast check and the problem report agree on every tensor, well formed or not."""
+    shape = [rows, width, 1] if extra_dim else [rows, width]
+    count = data.draw(st.integers(min_value=0, max_value=4), label="rows given")
+    cells = data.draw(
+        st.lists(
+            st.lists(st.one_of(st.floats(-1e3, 1e3), VALUES), min_size=28, max_size=31),
+            min_size=count,
+            max_size=count,
+        ),
+        label="cells",
+    )
+    tensor = cells if nested else [value for row in cells for value in row]
+    problems = light_model.tensor_problems(tensor, shape)
+    if problems:
+        with pytest.raises(model.InvalidInput):
+            light_model.tensor_to_array(tensor, shape)
+    else:
+        X = light_model.tensor_to_array(tensor, shape)
+        assert X.shape == (rows, len(light_model.features))

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
+from model import DEFAULT_VARIANT, artifact_dir
 from model.data import holdout_instances
+from model.train import MODEL_NAME
 
 JSON = {"Content-Type": "application/json"}
 
@@ -98,5 +101,91 @@ def probes() -> list[Probe]:
         Probe("options", "OPTIONS", "/v1/predict"),
         Probe("get-predict", "GET", "/v1/predict"),
         Probe("bad-host", "GET", "/health/live", headers={"Host": "attacker.example"}),
+        *v2_probes(rows),
     ]
     return found
+
+
+def served_version() -> str:
+    """Return the version of the default artifact (a probe of another version gets 404 alike)."""
+    try:
+        manifest = json.loads((artifact_dir(DEFAULT_VARIANT) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return "unknown"
+    return str(manifest.get("version", "unknown"))
+
+
+def tensor(rows: list[dict[str, float]], **changes: Any) -> dict[str, Any]:
+    """Return an Open Inference Protocol v2 tensor of these rows (nested, FP64), changed."""
+    data = [list(row.values()) for row in rows]
+    return {
+        "name": "input-0",
+        "shape": [len(rows), len(rows[0])],
+        "datatype": "FP64",
+        "data": data,
+    } | changes
+
+
+def v2_probes(rows: list[dict[str, float]]) -> list[Probe]:
+    """Return the Open Inference Protocol v2 probes: every endpoint, and hostile requests."""
+    model = f"/v2/models/{MODEL_NAME}"
+    versioned = f"{model}/versions/{served_version()}"
+    one = rows[:1]
+    width = len(one[0])
+    flat = [value for row in rows for value in row.values()]
+    infer = [
+        ("v2-infer-one", {"inputs": [tensor(one)]}),
+        ("v2-infer-batch-flat", {"inputs": [tensor(rows, data=flat)]}),
+        ("v2-infer-fp32", {"inputs": [tensor(one, datatype="FP32")]}),
+        ("v2-infer-proba", {"inputs": [tensor(one)], "outputs": [{"name": "predict_proba"}]}),
+        ("v2-infer-id", {"id": "r-1", "parameters": {"a": 1}, "inputs": [tensor(one)]}),
+        ("v2-int64", {"inputs": [tensor(one, datatype="INT64")]}),
+        ("v2-bytes", {"inputs": [tensor(one, datatype="BYTES", data=["a"] * width)]}),
+        ("v2-shape-mismatch", {"inputs": [tensor(one, shape=[2, width])]}),
+        ("v2-wrong-width", {"inputs": [tensor(one, shape=[1, 2], data=[1.0, 2.0])]}),
+        ("v2-flat-short", {"inputs": [tensor(one, data=flat[: width - 1])]}),
+        ("v2-ragged", {"inputs": [tensor(rows[:2], data=[flat[:width], flat[:3]])]}),
+        ("v2-huge-value", {"inputs": [tensor(one, data=[10**400] * width)]}),
+        ("v2-out-of-range", {"inputs": [tensor(one, data=[1e308] * width)]}),
+        ("v2-string-value", {"inputs": [tensor(one, data=["1"] * width)]}),
+        ("v2-boolean-value", {"inputs": [tensor(one, data=[True] * width)]}),
+        ("v2-null-value", {"inputs": [tensor(one, data=[None] * width)]}),
+        ("v2-too-many-rows", {"inputs": [tensor([one[0]] * 1001)]}),
+        ("v2-zero-rows", {"inputs": [tensor(one, shape=[0, width], data=[])]}),
+        ("v2-negative-shape", {"inputs": [tensor(one, shape=[-1, width])]}),
+        ("v2-three-dims", {"inputs": [tensor(one, shape=[1, width, 1])]}),
+        ("v2-two-inputs", {"inputs": [tensor(one), tensor(one)]}),
+        ("v2-no-inputs", {"inputs": []}),
+        ("v2-no-data", {"inputs": [{"name": "x", "shape": [1, width], "datatype": "FP64"}]}),
+        ("v2-unknown-output", {"inputs": [tensor(one)], "outputs": [{"name": "transform"}]}),
+        ("v2-unknown-field", {"inputs": [tensor(one)], "explain": True}),
+        ("v2-id-number", {"id": 7, "inputs": [tensor(one)]}),
+        ("v2-body-array", [tensor(one)]),
+    ]
+    return [
+        Probe("v2-server", "GET", "/v2"),
+        Probe("v2-live", "GET", "/v2/health/live"),
+        Probe("v2-ready", "GET", "/v2/health/ready"),
+        Probe("v2-model", "GET", model),
+        Probe("v2-model-version", "GET", versioned),
+        Probe("v2-model-ready", "GET", f"{model}/ready"),
+        Probe("v2-model-version-ready", "GET", f"{versioned}/ready"),
+        Probe("v2-unknown-model", "GET", "/v2/models/other"),
+        Probe("v2-unknown-version", "GET", f"{model}/versions/0/ready"),
+        *(Probe(name, "POST", f"{model}/infer", _json(body), JSON) for name, body in infer),
+        Probe("v2-infer-version", "POST", f"{versioned}/infer", _json(infer[0][1]), JSON),
+        Probe("v2-infer-untyped", "POST", f"{model}/infer", _json(infer[0][1])),
+        Probe("v2-infer-unknown-model", "POST", "/v2/models/other/infer", _json(infer[0][1]), JSON),
+        Probe("v2-malformed-json", "POST", f"{model}/infer", b'{"inputs": [', JSON),
+        Probe("v2-nan-literal", "POST", f"{model}/infer", b'{"inputs": [{"data": [NaN]}]}', JSON),
+        Probe(
+            "v2-text-plain",
+            "POST",
+            f"{model}/infer",
+            _json(infer[0][1]),
+            {"Content-Type": "text/plain"},
+        ),
+        Probe("v2-too-large", "POST", f"{model}/infer", b" " * (2 * 1024 * 1024 + 1), JSON),
+        Probe("v2-get-infer", "GET", f"{model}/infer"),
+        Probe("v2-unknown-path", "GET", "/v2/nothing"),
+    ]

@@ -39,6 +39,15 @@ def disagreements(urls: Mapping[str, str]) -> list[str]:
     return differences
 
 
+def error_code(body: bytes) -> str:
+    """Return the contract's error code in a body, "v2" for the protocol's plain error form."""
+    try:
+        error = json.loads(body).get("error", {})
+    except (ValueError, AttributeError):
+        return "not JSON"
+    return "v2" if isinstance(error, str) else str(error.get("code", ""))
+
+
 def probe_answers(started: dict[str, Server]) -> list[ProbeRecord]:
     """Send every probe to each app; return how each was answered (status and error code)."""
     found: list[ProbeRecord] = []
@@ -50,10 +59,7 @@ def probe_answers(started: dict[str, Server]) -> list[ProbeRecord]:
             status, _, body = request(
                 server.port, probe.method, probe.path, probe.body, probe.headers, timeout=10
             )
-            try:
-                code = json.loads(body).get("error", {}).get("code", "")
-            except (ValueError, AttributeError):
-                code = "not JSON"
+            code = error_code(body)
             answers[name] = {"status": status, "code": code}
         found.append(
             {"probe": probe.name, "method": probe.method, "path": probe.path, "answers": answers}
