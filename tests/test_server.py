@@ -65,6 +65,11 @@ def test_probes_answer_alike_over_http(tmp_path: Path, artifacts_root: Path) -> 
     for probe, flask, django in zip(probes(), answers["flask"], answers["django"], strict=True):
         assert flask == django, probe.name
         assert flask[0] < 500, probe.name
+        if probe.path.startswith("/v2") and flask[0] >= 400:
+            # The hostile v2 corpus: the protocol's error form, a message and nothing else.
+            error = json.loads(flask[2])
+            assert list(error) == ["error"], probe.name
+            assert isinstance(error["error"], str), probe.name
 
 
 def test_django_refuses_to_start_without_a_secret_in_production(tmp_path: Path) -> None:
