@@ -66,10 +66,7 @@ def chart(claims: list[Claim]) -> list[view.Block]:
     verdicts = ordered((c["verdict"] for c in shown), VERDICTS)
     legend = [(v, VERDICT_COLOURS.get(v, OTHER_COLOUR)) for v in verdicts]
     title = "Each claim's deciding figure, as a ratio the claim's way up"
-    height = charts.MARGIN_TOP + 8 + charts.ROW * len(shown) + charts.MARGIN_BOTTOM
-    axes = charts.Axes(
-        title, "", "ratio, the claim's way up (log scale)", TIMES, legend, height=height
-    )
+    axes = charts.Axes(title, "", "ratio, the claim's way up (log scale)", TIMES, legend)
     caption = (
         f"{title}: the shaded band is the {decision.MIN_EFFECT:.0%} minimum effect (no "
         "difference; for 'A heavy model dominates' a dot inside it supports the claim); the "
