@@ -2,13 +2,13 @@
 
 It reads ``results["workers"]`` alone: one fit per app, model variant, preload and gc.freeze()
 setting, with the total PSS at each worker count, the slope (what one more worker costs) and how
-many workers a GiB holds. ``text`` prints the same blocks for the terminal.
+many workers a GiB holds. ``text.workers`` prints the same blocks for the terminal.
 """
 
 from __future__ import annotations
 
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
-from benchmarks.report import charts, plain, view
+from benchmarks.report import charts, view
 from benchmarks.report.formatting import (
     TINTS,
     colour,
@@ -137,15 +137,6 @@ def _workers(run: view.Run) -> view.Section:
     return view.section(
         "Memory per worker", workers if workers and workers["fits"] else None, blocks
     )
-
-
-def text(workers: Workers) -> str:
-    """Return the figures as plain text for the terminal."""
-    heading = (
-        f"{workers['mode']} plan, {workers['rounds']} round(s), servers on CPU "
-        f"{workers['server_cpus']}, {workers['seconds']:.0f} s"
-    )
-    return plain.render([view.Para(heading), *blocks(workers)])
 
 
 SECTIONS = (_workers,)
