@@ -127,6 +127,13 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def span(counts: Iterable[int], noun: str) -> str:
+    """Return the range of the counts with the noun, e.g. "3 trials" or "3-5 trials" (en dash)."""
+    found = sorted(set(counts))
+    spread = str(found[0]) if len(found) == 1 else f"{found[0]}{EN_DASH}{found[-1]}"
+    return f"{spread} {noun}" if spread == "1" else f"{spread} {noun}s"
+
+
 def flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     """Return (dotted key, value) pairs of a nested mapping, depth first, in its own order."""
     pairs: list[tuple[str, Any]] = []
