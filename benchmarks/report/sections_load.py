@@ -238,28 +238,24 @@ def _cpu(run: Run) -> view.Section:
         if (c := run.cell(target, variant, "predict_one", users))
     ]
     blocks: list[view.Block] = []
-    stacked = [
-        (m, model_us, framework_us)
-        for m in found
-        if (model_us := _model_us(m.figures)) is not None
-        and (framework_us := m.figures["framework_us"]) is not None
-    ]
-    if stacked:
+    # Where both parts are known (a zero is known): the model's Server-Timing and the rest.
+    split = [m for m in found if None not in (_model_us(m.figures), m.figures["framework_us"])]
+    if split:
         segments = [
-            charts.Series("model", MODEL_COLOUR, [model for _, model, _ in stacked]),
+            charts.Series("model", MODEL_COLOUR, [_model_us(m.figures) for m in split]),
             charts.Series(
                 "framework",
                 OTHER_COLOUR,
-                [framework for _, _, framework in stacked],
-                colours=[colour(m.target) for m, _, _ in stacked],
+                [m.figures["framework_us"] for m in split],
+                colours=[colour(m.target) for m in split],
             ),
         ]
         legend = [("model", MODEL_COLOUR)] + [
-            (f"framework: {label(t)}", colour(t)) for t in ordered(m.target for m, _, _ in stacked)
+            (f"framework: {label(t)}", colour(t)) for t in ordered(m.target for m in split)
         ]
         title = "Server CPU per one-row prediction, split into model and framework"
         axes = charts.Axes(title, "CPU per request (µs)", "target and model variant", "µs", legend)
-        categories = [f"{label(m.target)} · {m.variant}" for m, _, _ in stacked]
+        categories = [f"{label(m.target)} · {m.variant}" for m in split]
         svg = charts.stacked_bars(axes, categories, segments)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
@@ -294,8 +290,7 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
             ("Measured by ", view.code("python -m benchmarks overhead"), "; docs/results.md.")
         ),
     ]
-    base = found.get("baseline")
-    if base:
+    if base := found.get("baseline"):
         others = [name for name in names if name != "baseline"]
         splits = [(name, aggregate.split_over_baseline(found[name], base)) for name in others]
         blocks.append(
