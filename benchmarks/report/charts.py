@@ -122,6 +122,18 @@ def _tipped(tag: str, attrs: str, tip: str) -> str:
     return f"<{tag} {attrs}><title>{escape(tip)}</title></{tag}>"
 
 
+def _rect(x: float, top: float, width: float, height: float, style: str, tip: str) -> str:
+    box = f'x="{x:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}"'
+    return _tipped("rect", f"{box} {style}", tip)
+
+
+def _dot(x: float, y: float, r: str, fill: str, stroke: str, width: str, tip: str) -> str:
+    attrs = (
+        f'cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{fill}" stroke="{stroke}" stroke-width="{width}"'
+    )
+    return _tipped("circle", attrs, tip)
+
+
 def _svg(axes: Axes, frame: _Frame, legend: Legend, ticks: Ticks, marks: list[str]) -> Markup:
     """Return the chart: title, legend, a grid line and label at each (y, text) tick, the y
     label and x axis, the chart's own marks, then the x label."""
@@ -178,13 +190,11 @@ def grouped_bars(axes: Axes, categories: Sequence[str], series: Sequence[Series]
             tip = f"{s.name}, {category}: {number(v)} {axes.unit}".rstrip()
             if low is not None and high is not None:
                 tip += f" (min {number(low)}, max {number(high)})"
-            attrs = (
-                f'x="{x + 1:.1f}" y="{frame.y(v):.1f}" width="{bar_width - 2:.1f}" '
-                f'height="{frame.y(0) - frame.y(v):.1f}" '
-                f'fill="{s.colours[i] if s.colours else s.colour}" rx="2"'
+            mark_top, fill = frame.y(v), s.colours[i] if s.colours else s.colour
+            height = frame.y(0) - mark_top
+            parts.append(
+                _rect(x + 1, mark_top, bar_width - 2, height, f'fill="{fill}" rx="2"', tip)
             )
-            parts.append(_tipped("rect", attrs, tip))
-            mark_top = frame.y(v)
             if low is not None and high is not None and high > low:
                 cap = min(bar_width * 0.25, 8)
                 parts += _whisker(frame.y(low), frame.y(high), x + bar_width / 2, cap)
@@ -236,13 +246,9 @@ def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Serie
             v = s.values[i]
             if not v or v < 0:  # a negative share cannot be stacked; the table still shows it
                 continue
-            attrs = (
-                f'x="{x:.1f}" y="{frame.y(base + v):.1f}" width="{bar_width:.1f}" '
-                f'height="{frame.y(base) - frame.y(base + v):.1f}" '
-                f'fill="{s.colours[i] if s.colours else s.colour}"'
-            )
+            top, fill = frame.y(base + v), s.colours[i] if s.colours else s.colour
             tip = f"{category}, {s.name}: {number(v)} {axes.unit}".rstrip()
-            parts.append(_tipped("rect", attrs, tip))
+            parts.append(_rect(x, top, bar_width, frame.y(base) - top, f'fill="{fill}"', tip))
             base += v
         if base:
             parts.append(_value(x + bar_width / 2, frame.y(base) - 5, totals[i]))
@@ -320,11 +326,8 @@ def curves(
             f'stroke-width="2.5" stroke-linejoin="round"/>'
         )
         for x, v in points:
-            attrs = (
-                f'cx="{x_of(x):.1f}" cy="{y_of(v):.1f}" r="4.5" fill="{c.colour}" stroke="#fff" '
-            )
             tip = f"{c.name}, {number(x)}: {number(v)} {axes.unit}".rstrip()
-            parts.append(_tipped("circle", attrs + 'stroke-width="1.5"', tip))
+            parts.append(_dot(x_of(x), y_of(v), "4.5", c.colour, "#fff", "1.5", tip))
         if c.mark:
             style = f'stroke="{c.colour}" stroke-dasharray="3 3" stroke-width="1.5"'
             tip = f"{c.name}: capacity {number(c.mark)}"
@@ -373,20 +376,14 @@ def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
         return frame.left + (frame.right - frame.left) * share
 
     ys = [frame.top + ROW * (i + 0.5) - 6 for i in range(len(rows))]
-    parts: list[str] = []
     left, right = x_of(1 / band), x_of(band)
-    parts.append(
-        _tipped(
-            "rect",
-            f'x="{left:.1f}" y="{frame.top:.1f}" width="{right - left:.1f}" '
-            f'height="{frame.bottom - frame.top:.1f}" fill="{GRID}" opacity="0.8"',
-            f"no difference: 1/{number(band)} to {number(band)}",
-        )
-    )
+    tip = f"no difference: 1/{number(band)} to {number(band)}"
+    band_style = f'fill="{GRID}" opacity="0.8"'
     small: dict[str, str | float] = {"font_size": 10, "fill": AXIS}
-    parts.append(
-        _text((left + right) / 2, frame.top - 4, "no difference", text_anchor="middle", **small)
-    )
+    parts = [
+        _rect(left, frame.top, right - left, frame.bottom - frame.top, band_style, tip),
+        _text((left + right) / 2, frame.top - 4, "no difference", text_anchor="middle", **small),
+    ]
     for tick in _log_ticks(x_of, low, high):
         style = f'stroke="{AXIS if tick == 1 else GRID}"'
         parts.append(_line(x_of(tick), x_of(tick), frame.top, frame.bottom, style))
@@ -402,8 +399,6 @@ def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
             parts += _whisker(x_of(lo), x_of(hi), at, 4, across=True, tip=tip)
             if at != y:
                 parts.append(_line(x_of(estimate), x_of(estimate), at - 4, at + 4, _INKED))
-        fill = "#fff" if r.hollow else r.colour
-        dot = f'cx="{x_of(r.value):.1f}" cy="{y:.1f}" r="6" fill="{fill}" stroke="{r.colour}"'
-        tip = f"{r.label}: {number(r.value)}{axes.unit}"
-        parts.append(_tipped("circle", dot + ' stroke-width="2.5"', tip))
+        fill, tip = "#fff" if r.hollow else r.colour, f"{r.label}: {number(r.value)}{axes.unit}"
+        parts.append(_dot(x_of(r.value), y, "6", fill, r.colour, "2.5", tip))
     return _svg(axes, frame, [], [(y, r.label) for y, r in zip(ys, rows, strict=True)], parts)
