@@ -79,25 +79,28 @@ def _range(c: CellFigures) -> str:
     return f"{fmt_rps(c['rps_min'])}{EN_DASH}{fmt_rps(c['rps_max'])}" if c["trials"] > 1 else ""
 
 
+# The columns naming a cell, shared by the tables of cells.
+TARGET: Column[Measured] = Column("Target", lambda m: label(m.target))
+VARIANT: Column[Measured] = Column("Variant", lambda m: m.variant)
+SCENARIO: Column[Measured] = Column("Scenario", lambda m: view.code(m.scenario))
+USERS: Column[Measured] = Column("Users", lambda m: str(m.users), True)
+BOUND: Column[Measured] = Column(
+    "Flag", lambda m: _flag(GENERATOR_BOUND, m.figures["generator_bound"])
+)
 THROUGHPUT_COLUMNS: list[Column[Measured]] = [
-    Column("Scenario", lambda m: view.code(m.scenario)),
-    Column("Users", lambda m: str(m.users), True),
-    Column("Target", lambda m: label(m.target)),
+    *(SCENARIO, USERS, TARGET),
     Column("Successful req/s median", lambda m: fmt_rps(m.figures["rps"]), True),
     Column(f"min{EN_DASH}max", lambda m: _range(m.figures), True),
     *map(_latency, aggregate.PERCENTILES),
     Column("Failures", lambda m: f"{m.figures['failures']:,}", True),
     Column("Trials", lambda m: str(m.figures["trials"]), True),
-    Column("Flag", lambda m: _flag(GENERATOR_BOUND, m.figures["generator_bound"])),
+    BOUND,
 ]
 GENERATOR_COLUMNS: list[Column[Measured]] = [
-    Column("Target", lambda m: label(m.target)),
-    Column("Variant", lambda m: m.variant),
-    Column("Scenario", lambda m: view.code(m.scenario)),
-    Column("Users", lambda m: str(m.users), True),
+    *(TARGET, VARIANT, SCENARIO, USERS),
     Column("Locust CPU by process (of one core)", lambda m: _by_process(m.figures)),
     Column("Load CPUs busy", lambda m: fmt_share(m.figures["load_cpus_busy"]), True),
-    Column("Flag", lambda m: _flag(GENERATOR_BOUND, m.figures["generator_bound"])),
+    BOUND,
 ]
 
 
@@ -218,9 +221,7 @@ def _framework_share(c: CellFigures) -> float | None:
 
 
 CPU_COLUMNS: list[Column[Measured]] = [
-    Column("Target", lambda m: label(m.target)),
-    Column("Variant", lambda m: m.variant),
-    Column("Users", lambda m: str(m.users), True),
+    *(TARGET, VARIANT, USERS),
     Column("CPU µs/request", lambda m: fmt_us(m.figures["server_cpu_us_per_request"]), True),
     Column("Model µs", lambda m: fmt_us(_model_us(m.figures)), True),
     Column("Framework µs", lambda m: fmt_us(m.figures["framework_us"]), True),
