@@ -105,6 +105,15 @@ def corpus(manifest: dict[str, Any]) -> dict[str, OipRequest]:
     }
 
 
+INVALID_NAMES = (
+    "shape that does not match data",
+    "wrong feature count",
+    "output transform",
+    "malformed JSON",
+    "NaN",
+)
+
+
 def invalid(manifest: dict[str, Any]) -> dict[str, OipRequest]:
     """Return requests the apps refuse with 400 in the protocol's error form, by name."""
     one = rows(manifest, 1)
