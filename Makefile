@@ -19,6 +19,13 @@ LOCK_TARGET := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
 COMPILE = $(UV) pip compile pyproject.toml --quiet --generate-hashes $(LOCK_TARGET) \
 	--custom-compile-command 'make lock' $(LOCK_FLAGS)
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
+# checkov, the scanner tests/test_k8s.py runs over the Kubernetes manifests, lives in a venv of
+# its own inside the project's, from a lock of its own: every checkov release since 3.2 caps
+# packaging below 24, where the bench lock holds 26, and its ninety-odd packages (boto3,
+# aiohttp, networkx, ...) have no place beside the apps and the benchmark. The tests find it as
+# checkov/bin/checkov beside the venv that runs them.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_READY := $(CHECKOV_VENV)/.installed
 
 .PHONY: help lock test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
 
@@ -44,11 +51,16 @@ $(TEST_READY): requirements/dev.txt pyproject.toml | $(PY)
 	bash scripts/system-deps.sh
 	touch $@ $(BENCH_READY)
 
+$(CHECKOV_READY): requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --require-hashes --requirement requirements/checkov.txt
+	touch $@
+
 # The apps need only the project's own dependencies, which every lock holds.
 $(ARTIFACTS): | $(BENCH_READY)
 	$(PY) -m model.train
 
-test: $(TEST_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
+test: $(TEST_READY) $(CHECKOV_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -97,6 +109,8 @@ lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml, with hash
 		--output-file requirements/bench.txt
 	$(COMPILE) --extra bench --extra dev --constraint requirements/bench.txt \
 		--output-file requirements/dev.txt
+	$(UV) pip compile requirements/checkov.in --quiet --generate-hashes $(LOCK_TARGET) \
+		--custom-compile-command 'make lock' $(LOCK_FLAGS) --output-file requirements/checkov.txt
 
 clean: ## Remove the venv, trained models and reports
 	rm -rf $(VENV) model/artifacts reports

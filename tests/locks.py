@@ -14,6 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 # Each audience's lock and the pyproject.toml extras it holds besides [project].dependencies.
 EXTRAS = {"runtime": (), "bench": ("bench",), "dev": ("bench", "dev")}
 LOCKS = {audience: f"requirements/{audience}.txt" for audience in EXTRAS}
+# A tool in a venv of its own, locked apart from the project: its lock and the file it is
+# resolved from (the Makefile says why checkov is kept apart).
+TOOL_LOCKS = {"checkov": ("requirements/checkov.txt", "requirements/checkov.in")}
 HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 # pip drops a comment from "#" at the start of a line or after whitespace.
 COMMENT = re.compile(r"(^|\s+)#.*$")

@@ -28,7 +28,7 @@ from benchmarks.cpus import CpuSet
 from benchmarks.measure import environment
 from benchmarks.plan import Setup
 from benchmarks.report import render
-from tests.locks import EXTRAS, LOCKS, REPO, Pin, read
+from tests.locks import EXTRAS, LOCKS, REPO, TOOL_LOCKS, Pin, logical_lines, read
 
 SAMPLE = REPO / "tests" / "benchmarks" / "data" / "results-sample.json"
 # The audiences from the smallest to the fullest: each lock holds every pin of the one before.
@@ -39,6 +39,12 @@ AUDIENCES = list(EXTRAS)
 def pins() -> dict[str, dict[str, Pin]]:
     """Return each audience's lock file, read."""
     return {audience: read(REPO / path) for audience, path in LOCKS.items()}
+
+
+@pytest.fixture(scope="module")
+def tool_pins() -> dict[str, dict[str, Pin]]:
+    """Return each tool's lock file, read."""
+    return {tool: read(REPO / lock) for tool, (lock, _) in TOOL_LOCKS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +145,47 @@ def test_runtime_lock_carries_no_load_generator_or_test_tool(
     assert not dev & runtime
 
 
+@pytest.mark.parametrize("tool", TOOL_LOCKS)
+def test_each_tool_lock_is_pinned_hashed_and_holds_its_requirements(
+    tool_pins: dict[str, dict[str, Pin]], tool: str
+) -> None:
+    """A tool's lock pins every distribution with a hash, and what its .in file asks for."""
+    lock, source = TOOL_LOCKS[tool]
+    assert tool_pins[tool], f"{lock} pins nothing"
+    unhashed = [pin.name for pin in tool_pins[tool].values() if not pin.hashes]
+    assert not unhashed, f"{lock}: no --hash for {unhashed}"
+    for _, line in logical_lines((REPO / source).read_text()):
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        assert name in tool_pins[tool], f"{lock} lacks {requirement}: run make lock"
+        version = tool_pins[tool][name].version
+        assert requirement.specifier.contains(version), f"{lock}: {name}=={version}"
+
+
+def test_make_test_installs_checkov_from_its_lock_into_a_venv_of_its_own(tmp_path: Path) -> None:
+    """`make test` needs checkov's venv, made from its lock with hashes, remade when it changes."""
+    lock, _ = TOOL_LOCKS["checkov"]
+    stamp = tmp_path / "checkov" / ".installed"
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").touch()
+    for ready in (".installed-dev", ".installed-bench"):
+        (tmp_path / ready).touch()
+    test = make(f"VENV={tmp_path}", "test")
+    installs = pip_installs(test)
+    assert len(installs) == 1, f"make test does not install checkov first: {installs}"
+    (locked,) = installs
+    assert "--require-hashes" in locked
+    assert locked[locked.index("--requirement") + 1] == lock
+    # Into its own venv, not the project's.
+    (pip,) = [words[0] for words in test if words[1:2] == ["install"]]
+    assert Path(pip) == tmp_path / "checkov" / "bin" / "pip"
+    stamp.parent.mkdir()
+    stamp.touch()
+    assert not pip_installs(make(f"VENV={tmp_path}", str(stamp))), "checkov is reinstalled"
+    again = pip_installs(make(f"--what-if={lock}", f"VENV={tmp_path}", str(stamp)))
+    assert len(again) == 1, f"checkov's venv is not remade when {lock} changes"
+
+
 def test_environment_reads_the_locks_as_pip_does(pins: dict[str, dict[str, Pin]]) -> None:
     for audience, path in LOCKS.items():
         expected = {name: pin.version for name, pin in pins[audience].items()}
@@ -160,7 +207,8 @@ def test_make_lock_writes_each_lock_with_hashes_and_a_pinned_uv(tmp_path: Path) 
             options = words[3:]
             output = options[options.index("--output-file") + 1]
             compiles[output] = options
-    assert set(compiles) == set(LOCKS.values())
+    tools = {lock: source for lock, source in TOOL_LOCKS.values()}
+    assert set(compiles) == set(LOCKS.values()) | set(tools)
     python = "{}.{}".format(*sys.version_info[:2])
     constraint = {"runtime": None, "bench": LOCKS["runtime"], "dev": LOCKS["bench"]}
     for audience, path in LOCKS.items():
@@ -173,13 +221,22 @@ def test_make_lock_writes_each_lock_with_hashes_and_a_pinned_uv(tmp_path: Path) 
         assert extras == list(EXTRAS[audience]), path
         constraints = [options[i + 1] for i, w in enumerate(options) if w == "--constraint"]
         assert constraints == ([constraint[audience]] if constraint[audience] else []), path
+    # A tool's lock: from its own requirements file, with hashes, for the same Python, alone.
+    for path, source in tools.items():
+        options = compiles[path]
+        assert options[0] == source, options
+        assert "--generate-hashes" in options
+        assert options[options.index("--python-version") + 1] == python
+        assert "--extra" not in options
+        assert "--constraint" not in options
     # The locks are written in order, each after the one it is constrained by.
-    assert list(compiles) == [LOCKS[audience] for audience in AUDIENCES]
+    audiences = [path for path in compiles if path not in tools]
+    assert audiences == [LOCKS[audience] for audience in AUDIENCES]
 
 
-@pytest.mark.parametrize("audience", AUDIENCES)
-def test_each_lock_says_how_to_refresh_it(audience: str) -> None:
-    header = (REPO / LOCKS[audience]).read_text().splitlines()[:2]
+@pytest.mark.parametrize("path", [*LOCKS.values(), *(lock for lock, _ in TOOL_LOCKS.values())])
+def test_each_lock_says_how_to_refresh_it(path: str) -> None:
+    header = (REPO / path).read_text().splitlines()[:2]
     assert header[0].startswith("# This file was autogenerated by uv"), header
     assert header[1].strip() == "#    make lock", header
 
