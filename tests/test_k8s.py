@@ -12,6 +12,11 @@ scanner, then runs its Kubernetes checks over everything rendered; it lives in a
 (the Makefile says why). A check that does not apply to an object is skipped by the object
 itself, in a checkov.io/skip annotation that gives the reason, and the test proves each such
 skip hides a failure that is really there; nothing is skipped from here.
+
+The KServe InferenceServices (deploy/k8s/kserve/) are a custom resource that no schema here
+ships: tests/data/inferenceservice.schema.json writes down the fields KServe documents, the
+predictor's pod spec is validated as a Kubernetes PodSpec, and the Deployment KServe makes of
+it goes through the same policy, NetworkPolicy and checkov checks as the overlays' pods.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -38,6 +44,23 @@ KUSTOMIZATIONS["load"] = K8S / "load"
 KUSTOMIZATIONS["namespace"] = K8S / "namespace"
 # The stack's own namespace (deploy/k8s/namespace), which every other object lives in.
 NAMESPACE = "flask-vs-django-ml"
+# The InferenceService of each app, and what their custom resource may hold.
+KSERVE = {app: K8S / "kserve" / f"{app}.yaml" for app in APPS}
+INFERENCE_SERVICE_SCHEMA = REPO / "tests" / "data" / "inferenceservice.schema.json"
+# The Open Inference Protocol v2's REST paths (KServe's "v2" protocol) that both apps serve
+# (issue 20). The InferenceServices' probes use them; once contract/openapi.json describes /v2,
+# the probes must be there too.
+OIP_V2_PATHS = {
+    "/v2",
+    "/v2/health/live",
+    "/v2/health/ready",
+    "/v2/models/{name}",
+    "/v2/models/{name}/ready",
+    "/v2/models/{name}/infer",
+    "/v2/models/{name}/versions/{version}",
+    "/v2/models/{name}/versions/{version}/ready",
+    "/v2/models/{name}/versions/{version}/infer",
+}
 # A checkov skip annotation: the check's ID, "=", the reason (checkov splits the value on "=").
 CHECKOV_SKIP = re.compile(r"(CKV2?_K8S_\d+)=([^=]{20,})")
 # The oldest Kubernetes the manifests target: autoscaling/v2 and policy/v1 are GA there, and
@@ -81,9 +104,68 @@ def rendered() -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def workloads(rendered: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """Return every object that runs or governs pods: the rendered kustomizations."""
-    return rendered
+def kserve() -> dict[str, list[dict[str, Any]]]:
+    """Return each app's KServe file: its InferenceService and NetworkPolicy."""
+    return {
+        app: [obj for obj in yaml.safe_load_all(path.read_text()) if obj]
+        for app, path in KSERVE.items()
+    }
+
+
+def inference_service(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the one InferenceService among a KServe file's objects."""
+    (isvc,) = [o for o in objects if o["kind"] == "InferenceService"]
+    return isvc
+
+
+def extension_fields() -> set[str]:
+    """Return the predictor fields that are KServe's own, not the inline PodSpec's."""
+    schema = json.loads(INFERENCE_SERVICE_SCHEMA.read_text())
+    return set(schema["$defs"]["predictor"]["properties"])
+
+
+def predictor_deployment(isvc: dict[str, Any]) -> dict[str, Any]:
+    """Return the Deployment KServe's Standard mode makes of an InferenceService's predictor.
+
+    Its name and pod label are KServe's (<name>-predictor, serving.kserve.io/inferenceservice),
+    the predictor's labels and annotations go on its pods, the InferenceService's annotations on
+    it, and every other predictor field is the pod's spec.
+    """
+    name = isvc["metadata"]["name"]
+    predictor = isvc["spec"]["predictor"]
+    pod_labels = {**predictor.get("labels", {}), "serving.kserve.io/inferenceservice": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": f"{name}-predictor",
+            "namespace": isvc["metadata"]["namespace"],
+            "labels": isvc["metadata"]["labels"],
+            "annotations": isvc["metadata"].get("annotations", {}),
+        },
+        "spec": {
+            "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": name}},
+            "strategy": predictor["deploymentStrategy"],
+            "template": {
+                "metadata": {"labels": pod_labels, "annotations": predictor.get("annotations", {})},
+                "spec": {k: v for k, v in predictor.items() if k not in extension_fields()},
+            },
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def workloads(
+    rendered: dict[str, list[dict[str, Any]]], kserve: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Return the rendered objects and, for each InferenceService, what KServe would run."""
+    made = {
+        f"kserve-{app}": [
+            predictor_deployment(o) if o["kind"] == "InferenceService" else o for o in objects
+        ]
+        for app, objects in kserve.items()
+    }
+    return rendered | made
 
 
 def every_object(rendered: dict[str, list[dict[str, Any]]]) -> Iterator[tuple[str, dict]]:
@@ -686,6 +768,8 @@ def test_only_the_proxy_reaches_the_app_and_only_locust_the_proxy(
         ("locust-worker", "flask-proxy", 8080),
         ("locust-worker", "django-proxy", 8080),
         ("locust-worker", "locust-master", 5557),
+        ("locust-worker", "flask-predictor", 8000),
+        ("locust-worker", "django-predictor", 8000),
     }
 
 
@@ -805,7 +889,7 @@ def test_checkov_passes(
     }
     assert skipped == reasons
     # The checks the issue named run and pass: a namespace of its own and NetworkPolicies for
-    # every pod.
+    # every pod (the Deployments', the InferenceServices' included).
     passed = findings(report, "passed")
     workload_count = len(pods_of(workloads))
     assert len({r for c, r in passed if c == "CKV_K8S_21"}) > workload_count
@@ -819,3 +903,143 @@ def test_every_checkov_skip_hides_a_real_failure(
     report, bare = checkov_reports
     assert findings(bare, "failed") == findings(report, "skipped")
     assert not findings(bare, "skipped")
+
+
+# -- KServe ------------------------------------------------------------------------------------
+
+
+def test_inference_services_fit_the_schema(kserve: dict[str, list[dict[str, Any]]]) -> None:
+    """Hold each InferenceService to KServe's documented fields and its pod spec to Kubernetes'."""
+    schema = json.loads(INFERENCE_SERVICE_SCHEMA.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for app, objects in kserve.items():
+        assert sorted(o["kind"] for o in objects) == ["InferenceService", "NetworkPolicy"], app
+        isvc = inference_service(objects)
+        jsonschema.Draft202012Validator(schema).validate(isvc)
+        # The rest of the predictor is a PodSpec: as the pod of the Deployment KServe makes.
+        kubernetes_validate.validate(predictor_deployment(isvc), KUBERNETES_VERSION, strict=True)
+
+
+def test_inference_service_schema_rejects_a_wrong_object(
+    kserve: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Reject an unknown field and a legacy deployment mode, so the schema checks something."""
+    validator = jsonschema.Draft202012Validator(json.loads(INFERENCE_SERVICE_SCHEMA.read_text()))
+    isvc = inference_service(kserve["flask"])
+    for path, value in (
+        (("spec", "predecitor"), {}),
+        (("metadata", "annotations", "serving.kserve.io/deploymentMode"), "RawDeployment"),
+        (("spec", "predictor", "scaleMetric"), "latency"),
+    ):
+        wrong = json.loads(json.dumps(isvc))
+        parent = wrong
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = value
+        assert not validator.is_valid(wrong), path
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_inference_service_is_a_custom_predictor_speaking_v2(
+    kserve: dict[str, list[dict[str, Any]]], app: str
+) -> None:
+    """Run the app's image as KServe's custom predictor container, declared to speak v2."""
+    isvc = inference_service(kserve[app])
+    predictor = isvc["spec"]["predictor"]
+    frameworks = extension_fields() & {"sklearn", "xgboost", "model", "triton", "onnx"}
+    assert not frameworks & predictor.keys(), "a custom predictor has no framework spec"
+    # KServe finds the serving container by this name, and reads its protocol from PROTOCOL.
+    (container,) = predictor["containers"]
+    assert container["name"] == "kserve-container"
+    assert env_value(container, "PROTOCOL") == "v2"
+    # One port, the one gunicorn binds: KServe's Service sends its port 80 to the first.
+    (port,) = container["ports"]
+    assert port["containerPort"] == int(env_value(container, "GUNICORN_BIND").rpartition(":")[2])
+    annotations = isvc["metadata"]["annotations"]
+    assert annotations["serving.kserve.io/deploymentMode"] == "Standard"
+    # The base's autoscaling: CPU utilization of the request, the same bounds.
+    assert annotations["serving.kserve.io/autoscalerClass"] == "hpa"
+    assert (predictor["scaleMetric"], predictor["scaleTarget"]) == ("cpu", 70)
+    assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 6)
+    # The app's image and command, as docker-compose.yml runs it.
+    services = compose()["services"]
+    assert container["image"] == compose_default(compose()["x-image"]["image"])
+    assert container["command"] == services[app]["command"]
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_inference_service_probes_the_v2_health_endpoints(
+    kserve: dict[str, list[dict[str, Any]]], app: str
+) -> None:
+    """Probe the protocol's live and ready paths on the container's port."""
+    contract = set(json.loads((REPO / "contract" / "openapi.json").read_text())["paths"])
+    (container,) = inference_service(kserve[app])["spec"]["predictor"]["containers"]
+    paths = {}
+    for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
+        probe = container[kind]["httpGet"]
+        assert probe["port"] == container["ports"][0]["containerPort"], kind
+        assert probe["path"] in OIP_V2_PATHS, kind
+        if any(path.startswith("/v2/") for path in contract):
+            assert probe["path"] in contract, f"{kind}: {probe['path']} is not in openapi.json"
+        paths[kind] = probe["path"]
+    assert paths["livenessProbe"] == "/v2/health/live"
+    assert paths["readinessProbe"] == "/v2/health/ready"
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_inference_service_runs_the_overlay_app_pod(
+    rendered: dict[str, list[dict[str, Any]]], kserve: dict[str, list[dict[str, Any]]], app: str
+) -> None:
+    """Run the pod of the app's overlay: same init container, security, resources and volumes."""
+    isvc = inference_service(kserve[app])
+    served = predictor_deployment(isvc)["spec"]["template"]["spec"]
+    overlay = the(rendered[app], "Deployment", "app")["spec"]["template"]["spec"]
+    for field in (
+        "automountServiceAccountToken",
+        "enableServiceLinks",
+        "terminationGracePeriodSeconds",
+        "securityContext",
+        "initContainers",
+        "volumes",
+    ):
+        assert served[field] == overlay[field], field
+    (container,) = served["containers"]
+    app_container = container_named(the(rendered[app], "Deployment", "app"), "app")
+    for field in ("image", "command", "resources", "securityContext", "lifecycle", "volumeMounts"):
+        assert container[field] == app_container[field], field
+    # The environment too, but for the protocol and the Host names it is reached by.
+    differs = {"PROTOCOL", "MLAPI_ALLOWED_HOSTS"}
+
+    def env(c: dict[str, Any]) -> list[dict[str, Any]]:
+        return sorted((e for e in c["env"] if e["name"] not in differs), key=lambda e: e["name"])
+
+    assert env(container) == env(app_container)
+    # Kubernetes expands $(POD_IP) only from a variable defined earlier in the list.
+    names = [e["name"] for e in container["env"]]
+    assert names.index("POD_IP") < names.index("MLAPI_ALLOWED_HOSTS")
+    hosts = env_value(container, "MLAPI_ALLOWED_HOSTS").split(",")
+    service = f"{isvc['metadata']['name']}-predictor"
+    assert {service, f"{service}.{NAMESPACE}.svc.cluster.local", "$(POD_IP)"} <= set(hosts)
+    # The Prometheus annotations of the overlay's pods, on the predictor's pods.
+    overlay_template = the(rendered[app], "Deployment", "app")["spec"]["template"]
+    assert isvc["spec"]["predictor"]["annotations"] == overlay_template["metadata"]["annotations"]
+
+
+def test_inference_services_differ_only_in_what_makes_each_app(
+    kserve: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Write both InferenceServices alike apart from names, entry point and Django's secret."""
+
+    def neutral(app: str) -> str:
+        objects = json.loads(json.dumps(kserve[app]))
+        isvc = inference_service(objects)
+        (container,) = isvc["spec"]["predictor"]["containers"]
+        container["env"] = [e for e in container["env"] if e["name"] not in APP_ONLY_ENV[app]]
+        annotations = isvc["metadata"]["annotations"]
+        for key in [k for k in annotations if k.startswith("checkov.io/skip")]:
+            if annotations[key].partition("=")[0] in APP_ONLY_SKIPS[app]:
+                del annotations[key]
+        text = json.dumps(objects, sort_keys=True).replace(APP_ENTRY_POINTS[app], "ENTRY_POINT")
+        return re.sub(rf"\b{app}\b", "APP", text.replace(NAMESPACE, "NAMESPACE"))
+
+    assert neutral("flask") == neutral("django")
