@@ -26,6 +26,13 @@ COMPILE_FLAGS = --quiet --generate-hashes $(LOCK_TARGET) --custom-compile-comman
 COMPILE = $(UV) pip compile pyproject.toml $(COMPILE_FLAGS)
 COMPILE_MLSERVER = $(UV) pip compile requirements/mlserver.in $(COMPILE_FLAGS)
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
+# checkov, the scanner tests/test_k8s.py runs over the Kubernetes manifests, lives in a venv of
+# its own inside the project's, from a lock of its own: every checkov release since 3.2 caps
+# packaging below 24, where the bench lock holds 26, and its ninety-odd packages (boto3,
+# aiohttp, networkx, ...) have no place beside the apps and the benchmark. The tests find it as
+# checkov/bin/checkov beside the venv that runs them.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_READY := $(CHECKOV_VENV)/.installed
 # `make bench SCENARIO=v2_one` (or v2_batch) also loads the apps through the Open Inference
 # Protocol v2, beside the /v1 scenario it mirrors; empty: the default run.
 SCENARIO ?=
@@ -67,11 +74,16 @@ $(MLSERVER_READY): requirements/mlserver.txt | $(MLSERVER_VENV)/bin/python
 
 mlserver: $(MLSERVER_READY) ## Install MLServer, locked, into .venv-mlserver (the tests serve the model with it)
 
+$(CHECKOV_READY): requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --require-hashes --requirement requirements/checkov.txt
+	touch $@
+
 # The apps need only the project's own dependencies, which every lock holds.
 $(ARTIFACTS): | $(BENCH_READY)
 	$(PY) -m model.train
 
-test: $(TEST_READY) $(MLSERVER_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
+test: $(TEST_READY) $(MLSERVER_READY) $(CHECKOV_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -121,6 +133,7 @@ lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml and mlserv
 	$(COMPILE) --extra bench --extra dev --constraint requirements/bench.txt \
 		--output-file requirements/dev.txt
 	$(COMPILE_MLSERVER) --constraint requirements/runtime.txt --output-file requirements/mlserver.txt
+	$(UV) pip compile requirements/checkov.in $(COMPILE_FLAGS) --output-file requirements/checkov.txt
 
 clean: ## Remove the venvs, trained models and reports
 	rm -rf $(VENV) $(MLSERVER_VENV) model/artifacts reports

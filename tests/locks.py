@@ -18,6 +18,9 @@ LOCKS = {audience: f"requirements/{audience}.txt" for audience in EXTRAS}
 # runtime lock as a constraint; it nests in none of the audiences' locks.
 MLSERVER_INPUT = "requirements/mlserver.in"
 MLSERVER_LOCK = "requirements/mlserver.txt"
+# A tool in a venv of its own, locked apart from the project: its lock and the file it is
+# resolved from (the Makefile says why checkov is kept apart).
+TOOL_LOCKS = {"checkov": ("requirements/checkov.txt", "requirements/checkov.in")}
 HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 # pip drops a comment from "#" at the start of a line or after whitespace.
 COMMENT = re.compile(r"(^|\s+)#.*$")
