@@ -109,6 +109,7 @@ def error_body(code: str, details: Details = (), message: str | None = None) -> 
 # with the same statuses, except that a request that does not fit the model is a 400.
 V2_PREFIX = "/v2"
 _V2_DETAILS_SHOWN = 5
+_V2_NAME_SHOWN = 64
 
 
 def is_v2(path: str) -> bool:
@@ -120,7 +121,9 @@ def _where(loc: Sequence[str | int]) -> str:
     """Write a location as the protocol's clients read it: ``inputs[0].data[31]``."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+        # A key the client sent is echoed, cut to a bounded length.
+        name = str(part)[:_V2_NAME_SHOWN]
+        text += f"[{part}]" if isinstance(part, int) else f".{name}" if text else name
     return text or "body"
 
 

@@ -111,9 +111,10 @@ def _shape(value: Any) -> list[int]:
     return value
 
 
-def _outputs(value: Any) -> tuple[str, ...]:
-    if value is None:
+def _outputs(body: dict[str, Any]) -> tuple[str, ...]:
+    if "outputs" not in body:
         return OUTPUTS
+    value = body["outputs"]
     if type(value) is not list:
         raise InvalidInput([(("outputs",), "must be an array of objects")])
     names: list[str] = []
@@ -152,7 +153,7 @@ def parse_infer(model: Model, body: Any) -> Inference:
     if tensor["datatype"] not in DATATYPES:
         raise InvalidInput([((*where, "datatype"), f"must be one of {', '.join(DATATYPES)}")])
     shape = _shape(tensor["shape"])
-    outputs = _outputs(body.get("outputs"))
+    outputs = _outputs(body)
     try:
         X = model.tensor_to_array(tensor["data"], shape, float32=tensor["datatype"] == "FP32")
     except InvalidInput as exc:

@@ -56,7 +56,8 @@ class UntypedIsJSONNegotiation(JSONOnlyNegotiation):
 
     def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser | None:
         """Pick the JSON parser for an untyped body, else choose by Content-Type."""
-        if not request.content_type:
+        # The media type alone, as Flask's request.mimetype reads it: "; charset=x" is untyped.
+        if not request.content_type.split(";")[0].strip():
             return parsers[0]
         return super().select_parser(request, parsers)
 

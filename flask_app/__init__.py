@@ -26,6 +26,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Flask's own names for two contract settings; both are enforced before a view runs.
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     app.config["TRUSTED_HOSTS"] = host_list(app.config["ALLOWED_HOSTS"])
+    # A doubled slash is a path no route serves (a 404, as in Django), not a redirect.
+    app.url_map.merge_slashes = False
 
     # Loaded once, at start-up: a broken artifact stops the process here, before it serves.
     app.extensions["model"] = model.load(

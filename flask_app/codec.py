@@ -27,6 +27,11 @@ class ContractJSONProvider(DefaultJSONProvider):
 class ContractRequest(Request):
     """A request whose JSON failures map to the contract's two error codes."""
 
+    @property
+    def is_json(self) -> bool:
+        """Read application/json only, as DRF's parser does (Werkzeug also reads any +json)."""
+        return self.mimetype == "application/json"
+
     def on_json_loading_failed(self, e: ValueError | None) -> NoReturn:
         """Raise 415 for a body that is not JSON, 400 for JSON that does not parse."""
         if e is None:

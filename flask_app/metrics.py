@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from contract import flag
 from contract.metrics import Metrics
@@ -19,7 +19,10 @@ def route() -> str | None:
         # resolver does. Match the path again with a method it allows to find its template.
         adapter = current_app.create_url_adapter(request)
         assert adapter is not None  # None only outside a request
-        rule, _ = adapter.match(method=next(iter(error.valid_methods)), return_rule=True)
+        try:
+            rule, _ = adapter.match(method=next(iter(error.valid_methods)), return_rule=True)
+        except HTTPException:  # a redirect: no template either
+            return None
         return rule.rule
     return None
 

@@ -132,3 +132,24 @@ def invalid(manifest: dict[str, Any]) -> dict[str, OipRequest]:
         # JSON has no NaN; Python's json writes it all the same, as many clients do.
         "NaN": OipRequest(infer, json.dumps({"inputs": [tensor([[math.nan, *row[1:]]])]}).encode()),
     }
+
+
+def differing(manifest: dict[str, Any]) -> dict[str, tuple[OipRequest, dict[str, str]]]:
+    """Return requests MLServer answers with another status than the apps, with their headers."""
+    one = rows(manifest, 1)
+    infer = f"/v2/models/{manifest['name']}/infer"
+    return {
+        "INT64 datatype": (OipRequest(infer, {"inputs": [tensor(one, "INT64")]}), {}),
+        "a text/plain body": (
+            OipRequest(infer, {"inputs": [tensor(one)]}),
+            {"Content-Type": "text/plain"},
+        ),
+        "id null": (OipRequest(infer, {"id": None, "inputs": [tensor(one)]}), {}),
+        "parameters null": (OipRequest(infer, {"parameters": None, "inputs": [tensor(one)]}), {}),
+    }
+
+
+def names_only() -> dict[str, Any]:
+    """Return a stand-in manifest with the dataset's features, to list the requests by name."""
+    features = [{"name": name} for name in holdout_instances(1)[0]]
+    return {"name": "model", "version": "0", "features": features}

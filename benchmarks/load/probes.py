@@ -101,6 +101,15 @@ def probes() -> list[Probe]:
         Probe("options", "OPTIONS", "/v1/predict"),
         Probe("get-predict", "GET", "/v1/predict"),
         Probe("bad-host", "GET", "/health/live", headers={"Host": "attacker.example"}),
+        Probe("double-slash", "GET", "/v1//model"),
+        # Werkzeug reads any +json type as JSON, DRF's parser application/json only.
+        Probe(
+            "vendor-json",
+            "POST",
+            "/v1/predict",
+            _json({"instances": rows[:1]}),
+            {"Content-Type": "application/vnd.api+json"},
+        ),
         *v2_probes(rows),
     ]
     return found
@@ -160,6 +169,7 @@ def v2_probes(rows: list[dict[str, float]]) -> list[Probe]:
         ("v2-unknown-output", {"inputs": [tensor(one)], "outputs": [{"name": "transform"}]}),
         ("v2-unknown-field", {"inputs": [tensor(one)], "explain": True}),
         ("v2-id-number", {"id": 7, "inputs": [tensor(one)]}),
+        ("v2-outputs-null", {"inputs": [tensor(one)], "outputs": None}),
         ("v2-body-array", [tensor(one)]),
     ]
     return [
@@ -187,5 +197,22 @@ def v2_probes(rows: list[dict[str, float]]) -> list[Probe]:
         ),
         Probe("v2-too-large", "POST", f"{model}/infer", b" " * (2 * 1024 * 1024 + 1), JSON),
         Probe("v2-get-infer", "GET", f"{model}/infer"),
+        Probe("v2-double-slash", "GET", "/v2//health/live"),
+        Probe("v2-double-slash-post", "POST", "/v2//health/live"),
+        # Parameters without a media type: untyped, read as JSON.
+        Probe(
+            "v2-infer-charset-only",
+            "POST",
+            f"{model}/infer",
+            _json(infer[0][1]),
+            {"Content-Type": "; charset=utf-8"},
+        ),
+        Probe(
+            "v2-vendor-json",
+            "POST",
+            f"{model}/infer",
+            _json(infer[0][1]),
+            {"Content-Type": "application/vnd.api+json"},
+        ),
         Probe("v2-unknown-path", "GET", "/v2/nothing"),
     ]
