@@ -117,7 +117,14 @@ def test_run_and_throughput_can_be_pointed_at_a_v2_scenario() -> None:
     # make bench passes SCENARIO through, and nothing without it.
     for given, line in (("", "run"), ("SCENARIO=v2_one", "run --scenario v2_one")):
         dry = subprocess.run(
-            ["make", "--dry-run", "--always-make", "bench", *([given] if given else [])],
+            [
+                "make",
+                "--no-print-directory",
+                "--dry-run",
+                "--always-make",
+                "bench",
+                *([given] if given else []),
+            ],
             cwd=REPO,
             capture_output=True,
             text=True,
