@@ -33,6 +33,10 @@ COMPILE_MLSERVER = $(UV) pip compile requirements/mlserver.in $(COMPILE_FLAGS)
 COMPILE_PEER = $(UV) pip compile requirements/peers/$(1).in $(COMPILE_FLAGS) \
 	--constraint requirements/runtime.txt --output-file requirements/peers/$(1).txt
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
+# `make bench SCENARIO=v2_one` (or v2_batch) also loads the apps through the Open Inference
+# Protocol v2, beside the /v1 scenario it mirrors; empty: the default run.
+SCENARIO ?=
+RUN_SCENARIO = $(if $(SCENARIO),--scenario $(SCENARIO))
 
 .PHONY: help lock mlserver peers test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
 
@@ -98,11 +102,11 @@ lint: $(TEST_READY) ## Run ruff, the import contracts and mypy only
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: $(BENCH_READY) $(ARTIFACTS) ## Set up, then run the comparison benchmark (about 10 minutes)
-	$(PY) -m benchmarks run
+bench: $(BENCH_READY) $(ARTIFACTS) ## Set up, then run the comparison benchmark (about 10 minutes); SCENARIO=v2_one adds v2
+	$(PY) -m benchmarks run $(RUN_SCENARIO)
 
 bench-quick: $(BENCH_READY) $(ARTIFACTS) ## The same pipeline with short phases (about 5 minutes)
-	$(PY) -m benchmarks run --quick
+	$(PY) -m benchmarks run --quick $(RUN_SCENARIO)
 
 throughput: $(BENCH_READY) $(ARTIFACTS) ## wrk: baseline, each framework's floor, Flask, Django; one-row predictions
 	$(PY) -m benchmarks throughput --floors

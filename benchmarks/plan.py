@@ -2,20 +2,20 @@
 
 The default matrix gives every claim in the report its evidence within 10 minutes on two
 cores: five paired timed trials (wrk, ``measure/timed.py``) where a verdict's interval comes
-from, fewer Locust trials where a figure only needs to exist. ``--full`` measures every scenario
-at every concurrency for both variants.
+from, fewer Locust trials where a figure only needs to exist. ``--full`` measures every /v1
+scenario at every concurrency for both variants; ``beside`` adds a v2 scenario to any mode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from benchmarks.cpus import CpuSet
 from benchmarks.results.vocabulary import SCENARIOS, VARIANTS, Mode, ScaleMode, Scenario, Variant
-from benchmarks.targets import AA, APPS, RUN
+from benchmarks.targets import AA, APPS, RUN, serves
 
 LEVELS = (1, 8, 32)
 # The vocabulary's tuples hold exactly its Literals' values (get_args) but are typed tuple[str].
@@ -236,11 +236,17 @@ class Plan:
         ]
 
     def measuring(self, cell: Cell) -> tuple[str, ...]:
-        """Return the targets that measure a cell."""
+        """Return the targets that measure a cell: those of the run that serve its scenario."""
         first = self.cells[0]
         if (cell.variant, cell.scenario) == (first.variant, first.scenario):
-            return self.targets
-        return self.distinct
+            chosen = self.targets
+        else:
+            chosen = self.distinct
+        return tuple(name for name in chosen if serves(name, cell.scenario))
+
+    def calibrating(self, scenario: str) -> tuple[str, ...]:
+        """Return the targets a calibration cell of ``scenario`` measures with wrk."""
+        return tuple(name for name in self.distinct if serves(name, scenario))
 
     @property
     def distinct(self) -> tuple[str, ...]:
@@ -280,7 +286,9 @@ class Plan:
     def estimate_s(self) -> float:
         """Return the expected wall time of the whole run."""
         phases = len(self.phases())
-        calibration = len(self.calibrate) * len(self.distinct) * (self.calibrate_s + 1.5)
+        calibration = sum(len(self.calibrating(s)) for _, s, _ in self.calibrate) * (
+            self.calibrate_s + 1.5
+        )
         # Measured here (an Intel Xeon @ 2.00GHz): about 4.5 s a start-up sample, 15 s to start
         # every target's server of one variant.
         startup = (self.startup_samples + 1) * len(self.distinct) * 4.5
@@ -320,6 +328,10 @@ class Plan:
 
 
 CALIBRATED: tuple[Scenario, ...] = ("predict_one", "health")  # what --full checks with wrk
+# The scenarios a run can be pointed at (``run --scenario``), each with the /v1 scenario it is
+# measured beside: the Open Inference Protocol's one row and batch. No mode measures them
+# unless asked, --full included (its matrix of /v1 scenarios is over an hour already).
+BESIDE: dict[Scenario, Scenario] = {"v2_one": "predict_one", "v2_batch": "predict_batch"}
 
 
 # Every mode's plan, as data: what ``build`` returns and the progress bar's one estimate reads.
@@ -384,6 +396,7 @@ PLANS: dict[str, Plan] = {
         cells=[
             Cell(variant, scenario, users, 5)
             for scenario in SCENARIOS
+            if scenario not in BESIDE
             for users in LEVELS
             for variant in VARIANTS
         ],
@@ -403,8 +416,33 @@ PLANS: dict[str, Plan] = {
 }
 
 
-def build(mode: str) -> Plan:
-    """Return the plan of a mode: quick, default or full."""
+def beside(the_plan: Plan, scenario: Scenario) -> Plan:
+    """Return the plan with ``scenario`` also measured wherever its /v1 twin is (``BESIDE``).
+
+    Each Locust cell and wrk calibration cell of the twin gets one of ``scenario`` at the same
+    variant, users and trials, right after it: the two protocols run back to back, on the same
+    servers, on the targets that serve both. The claims read /v1's cells and are unchanged; the
+    timed comparison (their paired evidence) is not repeated. A cell the plan has already is not
+    added twice.
+    """
+    twin = BESIDE[scenario]
+    cells: list[Cell] = []
+    for cell in the_plan.cells:
+        cells.append(cell)
+        added = replace(cell, scenario=scenario)
+        if cell.scenario == twin and added not in the_plan.cells:
+            cells.append(added)
+    calibrate: list[tuple[Variant, Scenario, int]] = []
+    for variant, name, users in the_plan.calibrate:
+        calibrate.append((variant, name, users))
+        if name == twin and (variant, scenario, users) not in the_plan.calibrate:
+            calibrate.append((variant, scenario, users))
+    return replace(the_plan, cells=cells, calibrate=calibrate)
+
+
+def build(mode: str, scenario: Scenario | None = None) -> Plan:
+    """Return the plan of a mode: quick, default or full; with ``scenario`` measured beside its
+    /v1 twin, if given."""
     if mode not in PLANS:
         raise ValueError(f"unknown mode {mode!r}")
-    return PLANS[mode]
+    return beside(PLANS[mode], scenario) if scenario else PLANS[mode]

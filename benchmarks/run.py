@@ -39,7 +39,7 @@ from benchmarks.measure import (
 )
 from benchmarks.plan import Plan, build
 from benchmarks.progress import Progress
-from benchmarks.results.vocabulary import Mode, ScaleMode
+from benchmarks.results.vocabulary import Mode, ScaleMode, Scenario
 from benchmarks.serving import gunicorn
 from benchmarks.session import Session, session
 from benchmarks.targets import AA, APPS
@@ -57,6 +57,7 @@ def run(
     count_instructions: bool = True,
     measure_capacity: bool = True,
     measure_workers: bool = True,
+    scenario: Scenario | None = None,
 ) -> Path:
     """Run the whole comparison; return the run directory.
 
@@ -64,9 +65,11 @@ def run(
     valgrind and for the tests, which count instructions on their own.
     ``measure_capacity=False`` skips the capacity search (``--no-capacity``);
     ``measure_workers=False`` the memory of added workers (``--no-workers``).
+    ``scenario`` (``--scenario``, a v2 one) is measured under load beside its /v1 twin
+    (``plan.beside``).
     """
     optional = (count_instructions, measure_capacity, measure_workers)
-    the_plan = build(mode)
+    the_plan = build(mode, scenario)
     if not measure_capacity:
         the_plan = replace(the_plan, capacity="")
     estimate = the_plan.estimate_s() - (0 if count_instructions else the_plan.cost_s)
@@ -223,7 +226,7 @@ def _run(
             )
             progress.advance(
                 sum(
-                    len(the_plan.distinct) * (the_plan.calibrate_s + 1.5)
+                    len(the_plan.calibrating(c[1])) * (the_plan.calibrate_s + 1.5)
                     for c in the_plan.calibrate
                     if c[0] == variant
                 )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from benchmarks import REPORTS
 from benchmarks.cli.common import add_modes
+from benchmarks.plan import BESIDE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_modes(
         parser,
         quick="short phases, about 5 minutes (the tests run it with --no-cost)",
-        full="every scenario at every concurrency, both variants (over an hour)",
+        full="every /v1 scenario at every concurrency, both variants (over an hour)",
     )
     parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
     parser.add_argument("--cpus", help="server CPUs / load CPUs, e.g. 0/1 (default: halves)")
@@ -41,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the memory of 1, 2 and 4 gunicorn workers (python -m benchmarks workers)",
     )
+    parser.add_argument(
+        "--scenario",
+        choices=BESIDE,
+        help="also load the apps with this Open Inference Protocol v2 scenario, beside its /v1 "
+        "twin (v2_one beside predict_one, v2_batch beside predict_batch): Locust and the wrk "
+        "calibration, the same cells; the claims still read /v1",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             count_instructions=not args.no_cost,
             measure_capacity=not args.no_capacity,
             measure_workers=not args.no_workers,
+            scenario=args.scenario,
         )
     except ParityError as exc:
         print(f"parity gate failed, nothing was measured: {exc}", file=sys.stderr)

@@ -6,8 +6,10 @@ Standalone, with the web UI, against any running app::
 
 Scenarios (``--scenario``): ``health`` (GET /health/live, the framework's floor),
 ``predict_one`` (one held-out row), ``predict_batch`` (100 rows), ``invalid`` (a body that gets
-422, the error path) and ``mixed`` (70% one row, 10% each of the others). Every response is
-checked: a wrong status or body counts as a failure.
+422, the error path), ``v2_one`` and ``v2_batch`` (the same rows through the Open Inference
+Protocol v2, ``POST /v2/models/<name>/infer``: any v2 server serving the model under its name is
+a host) and ``mixed`` (70% one row, 10% each of /v1's others). Every response is checked: a wrong
+status or body counts as a failure.
 
 For the runner, ``--warmup-seconds`` discards the statistics of the first seconds and
 ``--summary-dir`` receives a JSON summary per process with sub-millisecond percentiles (Locust's
@@ -33,6 +35,7 @@ import locust.stats
 from locust import FastHttpUser, constant_throughput, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
+from benchmarks.load.payloads import V2_INFER
 from benchmarks.load.payloads import load as load_payloads
 from benchmarks.results.vocabulary import SCENARIOS
 from benchmarks.serving.processes import ProcessTree, cpu_busy_seconds
@@ -248,6 +251,9 @@ class ContractUser(FastHttpUser):
         elif scenario == "invalid":
             body = self.random.choice(self.bodies["invalid"])
             self.check("POST", "/v1/predict", body, 422, b'"validation_error"', "invalid")
+        elif scenario in ("v2_one", "v2_batch"):
+            body = self.random.choice(self.bodies[scenario])
+            self.check("POST", V2_INFER, body, 200, b'"predict_proba"', scenario)
         else:
             kind = "one" if scenario == "predict_one" else "batch"
             body = self.random.choice(self.bodies[kind])

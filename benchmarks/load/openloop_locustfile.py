@@ -26,6 +26,7 @@ from locust import FastHttpUser, constant, events, task
 
 from benchmarks.load import locustfile as shared
 from benchmarks.load.openloop import ARRIVALS, MAX_IN_FLIGHT, TIMEOUT_S, arrivals
+from benchmarks.load.payloads import V2_INFER
 from benchmarks.load.payloads import load as load_payloads
 
 # scenario -> (method, path, kind of body, expected status, marker in the expected body)
@@ -34,6 +35,8 @@ REQUESTS = {
     "predict_one": ("POST", "/v1/predict", "one", 200, b'"predictions"'),
     "predict_batch": ("POST", "/v1/predict", "batch", 200, b'"predictions"'),
     "invalid": ("POST", "/v1/predict", "invalid", 422, b'"validation_error"'),
+    "v2_one": ("POST", V2_INFER, "v2_one", 200, b'"predict_proba"'),
+    "v2_batch": ("POST", V2_INFER, "v2_batch", 200, b'"predict_proba"'),
 }
 
 

@@ -1,7 +1,9 @@
 """Request bodies for the load tests, drawn from the held-out rows the model never saw.
 
 The load generator reads them from a JSON file so it never imports scikit-learn: the runner
-writes the file, and a standalone Locust run creates it on first use.
+writes the file, and a standalone Locust run creates it on first use. The same rows go to /v1
+(``instances``: one object per row) and to the Open Inference Protocol v2 (one FP64 tensor of
+shape [rows, 30], nested, the features in the manifest's order).
 """
 
 from __future__ import annotations
@@ -15,10 +17,30 @@ from benchmarks import REPORTS
 
 DEFAULT_PATH = REPORTS / ".payloads.json"
 BATCH = 100
+# Where a v2 server answers inference for the model (both variants share its name,
+# model.train.MODEL_NAME; a test holds the two together). Written out, not imported: importing
+# model.train imports scikit-learn, which Locust's gevent-patched process must not.
+V2_INFER = "/v2/models/breast-cancer-classifier/infer"
+# Named, not left to the server: the protocol lets a server choose its default outputs (MLServer
+# answers "predict" alone), so every v2 server is asked for the same two and does the same work.
+V2_OUTPUTS = [{"name": "predict"}, {"name": "predict_proba"}]
+
+
+def v2_body(rows: list[dict[str, float]]) -> str:
+    """Return a v2 inference request of these rows: one FP64 tensor, nested, both outputs."""
+    tensor = {
+        "name": "input-0",
+        "shape": [len(rows), len(rows[0])],
+        "datatype": "FP64",
+        # holdout_instances keeps the manifest's feature order in each row.
+        "data": [list(row.values()) for row in rows],
+    }
+    return json.dumps({"inputs": [tensor], "outputs": V2_OUTPUTS})
 
 
 def build() -> dict[str, list[str]]:
-    """Return JSON bodies: single rows, 100-row batches, and rows that get a 422."""
+    """Return JSON bodies: single rows, 100-row batches and rows that get a 422 (/v1), and the
+    same single rows and batches as v2 inference requests."""
     from model.data import holdout_instances
 
     rows = holdout_instances()
@@ -38,6 +60,8 @@ def build() -> dict[str, list[str]]:
         "one": [json.dumps({"instances": [row]}) for row in rows],
         "batch": [json.dumps({"instances": batch}) for batch in batches],
         "invalid": [json.dumps({"instances": [row]}) for row in invalid],
+        "v2_one": [v2_body([row]) for row in rows],
+        "v2_batch": [v2_body(batch) for batch in batches],
     }
 
 

@@ -18,12 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.cpus import CpuSet
+from benchmarks.load.payloads import V2_INFER
 
 # The scenarios wrk can replay, each one fixed request: method, path, and which request bodies
-# (benchmarks.load.payloads) to take the body from, if any.
+# (benchmarks.load.payloads) to take the body from, if any (the first of them).
 SCENARIOS: dict[str, tuple[str, str, str | None]] = {
     "health": ("GET", "/health/live", None),
     "predict_one": ("POST", "/v1/predict", "one"),
+    "predict_batch": ("POST", "/v1/predict", "batch"),
+    "v2_one": ("POST", V2_INFER, "v2_one"),
+    "v2_batch": ("POST", V2_INFER, "v2_batch"),
 }
 
 # wrk calls done() once at the end; latency percentiles are in microseconds.

@@ -29,6 +29,8 @@ def calibrate(
         method, path, kind = wrk.SCENARIOS[scenario]
         body = bodies[kind][0].encode() if kind else None
         for name, server in started.items():
+            if name not in the_plan.calibrating(scenario):
+                continue  # the baseline does not serve v2
             load = functools.partial(
                 wrk.run,
                 server.url + path,

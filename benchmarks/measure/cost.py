@@ -20,8 +20,9 @@ report:
 - each scenario: ``n`` identical requests through the WSGI callable, called as gunicorn calls it
   (``measure.overhead.call``), counted as one block and dumped on its own; an empty block
   measures the counting's own instructions, subtracted from every block;
-- the model's share: ``Model.predict`` on the same instances, ``n`` times, in the shared
-  interpreter before it forks (the same model and input for every target);
+- the model's share: ``Model.predict`` on the same instances (for a v2 request the runtime's
+  part of its path: the tensor checked, its probabilities and labels), ``n`` times, in the
+  shared interpreter before it forks (the same model and input for every target);
 - garbage collection stays on: the collections that fall among the requests are part of their
   cost, and their share (callgrind's inclusive cost of CPython's ``gc_collect_main``) is reported.
 

@@ -30,6 +30,22 @@ def block(library: Any, name: str, action: Callable[[], object], times: int) -> 
     library.dump(name.encode())
 
 
+def model_work(model: Any, body: bytes) -> Callable[[], object]:
+    """Return the model runtime's part of a request with this body, on the same rows: /v1's
+    ``Model.predict`` of its instances; for a v2 tensor what the v2 path asks of the runtime
+    (the tensor checked into an array, its probabilities, their labels)."""
+    request = json.loads(body)
+    if "instances" in request:
+        return partial(model.predict, request["instances"])
+    tensor = request["inputs"][0]
+
+    def infer() -> list[str]:
+        X = model.tensor_to_array(tensor["data"], tensor["shape"])
+        return model.labels(model.predict_proba(X))
+
+    return infer
+
+
 def worker(spec_path: Path) -> None:
     """Count the model alone, then fork one child per job, at most one per CPU at a time."""
     import gc
@@ -45,19 +61,20 @@ def worker(spec_path: Path) -> None:
     library = ctypes.CDLL(spec["library"])
     requests: dict[str, int] = spec["requests"]
     bodies = {kind: values[0].encode() for kind, values in payloads.build().items()}
-    instances = {kind: json.loads(body)["instances"] for kind, body in bodies.items()}
     variants = {job[1] for job in spec["jobs"]} | {SCENARIOS[s][0] for s in spec["model"]}
     models = {variant: load(artifact_dir(variant)) for variant in variants}
-    for scenario in spec["model"]:
+    # The model's share of each scenario: what the runtime does for the request, on its rows.
+    alone = {
+        scenario: model_work(models[SCENARIOS[scenario][0]], bodies[SCENARIOS[scenario][3] or ""])
+        for scenario in spec["model"]
+    }
+    for work in alone.values():
         for _ in range(WARMUP):
-            models[SCENARIOS[scenario][0]].predict(instances[SCENARIOS[scenario][3] or ""])
+            work()
     library.instrumentation_on()
     block(library, "shared/-/empty", lambda: None, 0)
-    for scenario in spec["model"]:
-        model, rows = models[SCENARIOS[scenario][0]], instances[SCENARIOS[scenario][3] or ""]
-        block(
-            library, f"shared/-/model-{scenario}", partial(model.predict, rows), requests[scenario]
-        )
+    for scenario, work in alone.items():
+        block(library, f"shared/-/model-{scenario}", work, requests[scenario])
     library.instrumentation_off()
 
     def child(target: str, variant: str, scenarios: list[str]) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypedDict
 
+from benchmarks.load.payloads import V2_INFER
 from benchmarks.results.vocabulary import Mode, Variant
-from benchmarks.targets import TARGETS, ladder, names
+from benchmarks.targets import TARGETS, ladder, names, serves
 
 # scenario -> (variant, method, path, body kind in benchmarks.load.payloads, expected status)
 SCENARIOS: dict[str, tuple[Variant, str, str, str | None, int]] = {
@@ -19,11 +20,13 @@ SCENARIOS: dict[str, tuple[Variant, str, str, str | None, int]] = {
     "predict_one": ("light", "POST", "/v1/predict", "one", 200),
     "predict_batch": ("light", "POST", "/v1/predict", "batch", 200),
     "invalid": ("light", "POST", "/v1/predict", "invalid", 422),
+    "v2_one": ("light", "POST", V2_INFER, "v2_one", 200),
+    "v2_batch": ("light", "POST", V2_INFER, "v2_batch", 200),
     "predict_one_heavy": ("heavy", "POST", "/v1/predict", "one", 200),
 }
-# A framework's floor answers well-formed requests only; the error path is the contract's.
-CONTRACT_ONLY = frozenset({"invalid"})
 WARMUP = 20  # requests of each scenario before counting: the caches a request fills are full
+# The body kinds that reach the model: /v1's instances, v2's tensors.
+PREDICTING = ("one", "batch", "v2_one", "v2_batch")
 
 # One forked child of the counted interpreter: a target, its model variant, the scenarios it counts.
 Job = tuple[str, Variant, list[str]]
@@ -56,8 +59,8 @@ def plan(mode: Mode) -> CostPlan:
     if mode == "quick":
         return {
             "targets": names("run"),
-            "scenarios": ("predict_one", "predict_one_heavy"),
-            "requests": {"predict_one": 10, "predict_one_heavy": 5},
+            "scenarios": ("predict_one", "v2_one", "predict_one_heavy"),
+            "requests": {"predict_one": 10, "v2_one": 10, "predict_one_heavy": 5},
             "ladders": (),
             "ladder_startup": False,
         }
@@ -71,6 +74,8 @@ def plan(mode: Mode) -> CostPlan:
             "predict_one": 50,
             "predict_batch": 5,
             "invalid": 60,
+            "v2_one": 50,
+            "v2_batch": 5,
             "predict_one_heavy": 10,
         },
         # The floors and the apps are counted above; the ladders add their rungs. Counting a
@@ -84,10 +89,12 @@ def plan(mode: Mode) -> CostPlan:
 
 
 def scenarios_of(target: str, scenarios: Sequence[str]) -> list[str]:
-    """Return the scenarios a target serves, in ``SCENARIOS`` order."""
-    floor = "floor" in TARGETS[target].tags
+    """Return the scenarios a target serves (``targets.serves``: a floor not the contract's error
+    path, neither a floor nor the baseline v2), in ``SCENARIOS`` order."""
     return [
-        name for name in SCENARIOS if name in scenarios and not (floor and name in CONTRACT_ONLY)
+        name
+        for name in SCENARIOS
+        if name in scenarios and serves(target, name.removesuffix("_heavy"))
     ]
 
 
@@ -124,5 +131,5 @@ def startups(the_plan: CostPlan, jobs: Sequence[Job]) -> list[str]:
 
 
 def model_scenarios(the_plan: CostPlan) -> list[str]:
-    """Return the scenarios whose ``Model.predict`` is counted alone: those that predict."""
-    return [s for s in the_plan["scenarios"] if SCENARIOS[s][3] in ("one", "batch")]
+    """Return the scenarios whose model work is counted alone: those that predict."""
+    return [s for s in the_plan["scenarios"] if SCENARIOS[s][3] in PREDICTING]

@@ -18,19 +18,17 @@ on this machine (not a strict bound: DRF's defaults do work an app may skip).
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 
 from benchmarks import targets as registry
-from benchmarks.load import wrk
+from benchmarks.load import payloads, wrk
 from benchmarks.measure.phases import MemoryFigures, memory_figures
 from benchmarks.plan import interleave
 from benchmarks.results.records import Throughput, ThroughputSummary, ThroughputTrial
 from benchmarks.results.vocabulary import Variant
 from benchmarks.serving import gunicorn, nginx
 from benchmarks.serving.processes import ServerMemory, cpu_seconds, split_cpus
-from model.data import holdout_instances
 
 
 def measure(
@@ -45,9 +43,11 @@ def measure(
     proxied: bool = False,
     cpus: str | None = None,
 ) -> Throughput:
-    """Run the interleaved trials and return every figure."""
+    """Run the interleaved trials and return every figure (of the ``targets`` that serve the
+    scenario: neither the baseline nor a floor speaks v2)."""
     method, path, kind = wrk.SCENARIOS[scenario]
-    body = json.dumps({"instances": holdout_instances(1)}).encode() if kind else None
+    body = payloads.build()[kind][0].encode() if kind else None
+    targets = tuple(name for name in targets if registry.serves(name, scenario))
     server_cpus, load_cpus = split_cpus(cpus)
     env: dict[str, str] = {"MLAPI_MODEL_VARIANT": variant}
     started = {

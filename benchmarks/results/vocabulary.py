@@ -13,7 +13,11 @@ from typing_extensions import TypedDict
 # ``benchmarks.targets`` tags the same three ``run``; a test holds the two together).
 Target = Literal["baseline", "flask", "django", "flask-twin"]
 Variant = Literal["light", "heavy"]
-Scenario = Literal["health", "predict_one", "predict_batch", "invalid", "mixed"]
+# v2_one and v2_batch: one row and 100 rows through the Open Inference Protocol v2 (REST), which
+# the apps serve beside /v1 (the bare-WSGI baseline and the frameworks' floors do not).
+Scenario = Literal[
+    "health", "predict_one", "predict_batch", "invalid", "v2_one", "v2_batch", "mixed"
+]
 Mode = Literal["quick", "default", "full"]
 # "no difference": measured, and within the minimum effect (an equivalence, not a lack of data);
 # "inconclusive": measured, and the evidence does not decide; "not measured here": no evidence.

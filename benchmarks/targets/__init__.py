@@ -252,6 +252,18 @@ def ladder(framework: str | None = None) -> tuple[str, ...]:
     )
 
 
+# What a kind of target does not answer, by its tag: the bare-WSGI baseline serves /v1 only, not
+# the Open Inference Protocol; a framework's floor serves well-formed /v1 requests only, not the
+# contract's error path. The apps, their copies and the ladders' rungs serve every scenario.
+V2 = frozenset({"v2_one", "v2_batch"})
+NOT_SERVED: dict[str, frozenset[str]] = {"baseline": V2, "floor": V2 | {"invalid"}}
+
+
+def serves(name: str, scenario: str) -> bool:
+    """Return whether a target answers a scenario (a load or cost scenario by its name)."""
+    return not any(scenario in NOT_SERVED.get(tag, frozenset()) for tag in TARGETS[name].tags)
+
+
 APPS = names("app")  # ("flask", "django")
 RUN = names("run")  # ("baseline", "flask", "django"): what `python -m benchmarks run` measures
 (AA,) = names("aa")  # "flask-twin", measured beside them

@@ -107,6 +107,26 @@ def test_workers_command_takes_a_plan_and_apps() -> None:
     assert parser().parse_args(["cost", "--full"]).mode == "full"
 
 
+def test_run_and_throughput_can_be_pointed_at_a_v2_scenario() -> None:
+    assert parser().parse_args(["run"]).scenario is None  # the default run: /v1 alone
+    for scenario in ("v2_one", "v2_batch"):
+        assert parser().parse_args(["run", "--quick", "--scenario", scenario]).scenario == scenario
+        assert parser().parse_args(["throughput", "--scenario", scenario]).scenario == scenario
+    with pytest.raises(SystemExit):
+        parser().parse_args(["run", "--scenario", "health"])  # measured already
+    # make bench passes SCENARIO through, and nothing without it.
+    for given, line in (("", "run"), ("SCENARIO=v2_one", "run --scenario v2_one")):
+        dry = subprocess.run(
+            ["make", "--dry-run", "--always-make", "bench", *([given] if given else [])],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        assert dry.splitlines()[-1].split("-m benchmarks ")[1].strip() == line
+
+
 def subcommands() -> dict[str, argparse.ArgumentParser]:
     """Return each subcommand's parser by its name."""
     (action,) = (a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -9,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.cpus import CpuSet
-from benchmarks.measure import callgrind, cost, cost_plan
+from benchmarks.load import payloads
+from benchmarks.measure import callgrind, cost, cost_child, cost_plan
 from benchmarks.report import render
 from benchmarks.targets import TARGETS
+from model import Model
 
 needs_valgrind = pytest.mark.skipif(
     shutil.which("valgrind") is None or shutil.which("gcc") is None,
@@ -19,12 +22,38 @@ needs_valgrind = pytest.mark.skipif(
 )
 
 
-def test_a_floor_is_not_asked_for_the_contracts_error_path() -> None:
+def test_a_floor_is_not_asked_for_the_contracts_error_path_nor_it_or_the_baseline_for_v2() -> None:
     every = tuple(cost_plan.SCENARIOS)
-    assert "invalid" not in cost_plan.scenarios_of("flask-floor", every)
-    assert "invalid" not in cost_plan.scenarios_of("django-floor", every)
-    assert cost_plan.scenarios_of("flask", every) == list(every)
-    assert cost_plan.scenarios_of("baseline", every) == list(every)
+    v2 = ["v2_one", "v2_batch"]
+    for floor in ("flask-floor", "django-floor"):
+        assert cost_plan.scenarios_of(floor, every) == [
+            s for s in every if s not in ("invalid", *v2)
+        ]
+    assert cost_plan.scenarios_of("baseline", every) == [s for s in every if s not in v2]
+    for app in ("flask", "django", "flask-twin", "flask-no-metrics"):
+        assert cost_plan.scenarios_of(app, every) == list(every)
+
+
+def test_every_mode_counts_a_one_row_v2_inference_for_both_apps_only() -> None:
+    for mode in ("quick", "default"):
+        counted = {
+            target
+            for target, variant, scenarios in cost_plan.jobs(cost_plan.plan(mode))
+            if "v2_one" in scenarios
+        }
+        assert counted == {"flask", "django"}
+        assert "v2_one" in cost_plan.model_scenarios(cost_plan.plan(mode))
+
+
+def test_the_models_share_of_a_v2_request_is_the_runtimes_work_on_the_same_rows(
+    light_model: Model,
+) -> None:
+    bodies = payloads.build()
+    for v1, v2 in (("one", "v2_one"), ("batch", "v2_batch")):
+        rows = json.loads(bodies[v1][0])["instances"]
+        labels = [p["label"] for p in cost_child.model_work(light_model, bodies[v1][0])()]
+        assert cost_child.model_work(light_model, bodies[v2][0])() == labels
+        assert len(labels) == len(rows)
 
 
 def test_every_mode_counts_every_scenario_it_names() -> None:

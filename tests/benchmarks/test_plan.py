@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.analysis.decision import MIN_TRIALS
 from benchmarks.measure import capacity, timed
-from benchmarks.plan import TimedCell, balanced, build, interleave, rotate
+from benchmarks.plan import BESIDE, Cell, TimedCell, balanced, beside, build, interleave, rotate
 from benchmarks.targets import AA, APPS
 
 
@@ -160,3 +160,35 @@ def test_the_default_run_searches_each_apps_capacity_in_enough_paired_trials() -
     assert one.capacity_estimate_s() == 2 * plan.capacity_steps * plan.capacity_step_s
     steps = plan.capacity_steps + 2 * plan.capacity_later_steps
     assert plan.capacity_estimate_s() == 3 * steps * plan.capacity_step_s
+
+
+def test_a_v2_scenario_is_measured_beside_its_v1_twin_on_the_targets_that_serve_it() -> None:
+    plan = build("default")
+    # No mode measures v2 under load unless asked: the default run's time stays what it was.
+    for mode in ("quick", "default", "full"):
+        assert not {c.scenario for c in build(mode).cells} & set(BESIDE)
+    pointed = build("default", "v2_one")
+    twins = [c for c in plan.cells if c.scenario == "predict_one"]
+    added = [c for c in pointed.cells if c.scenario == "v2_one"]
+    assert added == [replace(c, scenario="v2_one") for c in twins]
+    # Each right after its twin: the two protocols back to back, the claims' cells unchanged.
+    for cell in twins:
+        assert pointed.cells[pointed.cells.index(cell) + 1] == replace(cell, scenario="v2_one")
+    assert [c for c in pointed.cells if c.scenario != "v2_one"] == plan.cells
+    assert pointed.timed == plan.timed
+    assert pointed.calibrate == [*plan.calibrate, ("light", "v2_one", 8)]
+    # The apps serve v2; the baseline does not, and the A/A twin measures /v1's first cell only.
+    for cell in added:
+        assert pointed.measuring(cell) == APPS
+    assert pointed.calibrating("v2_one") == APPS
+    assert pointed.calibrating("predict_one") == plan.distinct
+    phases = len(pointed.phases()) - len(plan.phases())
+    assert phases == sum(c.trials for c in added) * len(APPS)
+    extra = pointed.estimate_s() - plan.estimate_s()
+    assert extra == pytest.approx(
+        phases * plan.phase_seconds() + len(APPS) * (plan.calibrate_s + 1.5)
+    )
+    assert build("default", "v2_batch").cells[-1] == Cell("light", "invalid", 8, 1)
+    assert Cell("light", "v2_batch", 8, 1) in build("default", "v2_batch").cells
+    # Asked twice, a cell is not measured twice.
+    assert beside(pointed, "v2_one") == pointed

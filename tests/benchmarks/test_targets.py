@@ -28,6 +28,14 @@ def test_every_target_names_a_wsgi_callable() -> None:
         assert callable_name.isidentifier(), target
 
 
+def test_only_the_apps_and_their_copies_serve_v2_and_a_floor_not_the_error_path() -> None:
+    for name in targets.TARGETS:
+        kind = targets.facts()[name]["kind"]
+        assert targets.serves(name, "v2_one") == (kind not in ("baseline", "floor")), name
+        assert targets.serves(name, "invalid") == (kind != "floor"), name
+        assert targets.serves(name, "predict_one"), name
+
+
 @pytest.mark.server
 @pytest.mark.parametrize("floor", ["flask-floor", "django-floor"])
 def test_floor_apps_serve_the_same_predictions(
