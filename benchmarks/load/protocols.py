@@ -1,9 +1,11 @@
-"""One-row predictions and held-out batches in either protocol a peer answers: the /v1 contract
-(``{"instances": [{feature: value}]}``) or the Open Inference Protocol v2 (one FP64 tensor, the
-model's features in its order, ``predict_proba`` asked for), and the probabilities read back.
+"""Predictions in either protocol a server answers, through the load scenarios' own requests: the
+/v1 contract (``predict_one``: ``{"instances": [{feature: value}]}``) or the Open Inference
+Protocol v2 (``v2_one``: one FP64 tensor, the features in the manifest's order, ``predict`` and
+``predict_proba`` asked for, so every v2 server does the same work), and the probabilities read
+back from either answer.
 
-The peers' command sends the same row to every target in its own protocol; the parity gate sends
-the held-out rows and compares what comes back with the model's own ``predict_proba``.
+The peers' command sends every server the first held-out row in its own protocol; the parity gate
+sends all the held-out rows and compares what comes back with the model's own ``predict_proba``.
 """
 
 from __future__ import annotations
@@ -11,28 +13,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from benchmarks.load import payloads, wrk
 from benchmarks.results.vocabulary import Protocol
 
-V1_PATH = "/v1/predict"
-INPUT_NAME = "input-0"
+SCENARIO: dict[Protocol, str] = {"v1": "predict_one", "v2": "v2_one"}
 
 
-def path(protocol: Protocol, model_name: str) -> str:
-    """Return where a protocol's predictions are posted."""
-    return V1_PATH if protocol == "v1" else f"/v2/models/{model_name}/infer"
+def path(protocol: Protocol) -> str:
+    """Return where a protocol's predictions are posted (its wrk scenario's path)."""
+    return wrk.SCENARIOS[SCENARIO[protocol]][1]
 
 
-def body(protocol: Protocol, rows: list[dict[str, float]], features: list[str]) -> bytes:
-    """Return a request body predicting ``rows`` in ``protocol``."""
+def body(protocol: Protocol, rows: list[dict[str, float]]) -> bytes:
+    """Return a request body predicting ``rows`` in ``protocol``, as the load scenarios write it."""
     if protocol == "v1":
         return json.dumps({"instances": rows}).encode()
-    tensor = {
-        "name": INPUT_NAME,
-        "shape": [len(rows), len(features)],
-        "datatype": "FP64",
-        "data": [row[name] for row in rows for name in features],
-    }
-    return json.dumps({"inputs": [tensor], "outputs": [{"name": "predict_proba"}]}).encode()
+    return payloads.v2_body(rows).encode()
 
 
 def probabilities(protocol: Protocol, answer: Any, classes: list[str]) -> list[list[float]]:

@@ -84,8 +84,8 @@ def probability_gate(
     status, _, raw = send(
         url,
         "POST",
-        protocols.path(protocol, model.name),
-        protocols.body(protocol, rows, model.features),
+        protocols.path(protocol),
+        protocols.body(protocol, rows),
         JSON,
         timeout=30,
     )

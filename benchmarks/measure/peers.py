@@ -254,8 +254,8 @@ def measure(
     row = holdout_instances(1)
     bodies = {
         name: (
-            protocols.path(protocol(name), model.name),
-            protocols.body(protocol(name), row, model.features),
+            protocols.path(protocol(name)),
+            protocols.body(protocol(name), row),
         )
         for name in names
     }
