@@ -81,8 +81,9 @@ PEERS: dict[str, Peer] = {
             "parallel_workers 0: inference in the server process, one process; keep-alive on "
             "(uvicorn's 5 s); access log off (debug false); adaptive batching off "
             "(max_batch_size 1); its metrics server on a port of its own, as by default",
-            "decodes the v2 tensor through its codecs, gzip middleware, Prometheus metrics per "
-            "request, answers predict_proba as asked; no security headers or request ID",
+            "decodes the v2 tensor through its codecs, runs scikit-learn's own predict and then "
+            "predict_proba (two passes over the forest, joblib-dispatched, where the apps make "
+            "one), gzip middleware, Prometheus metrics; no security headers or request ID",
         ),
         Peer(
             "litserve",
