@@ -39,6 +39,7 @@ FIGURES = (
     Figure("cpu_us_per_request", "server CPU per request under wrk, us", "timed"),
     Figure("rps", "requests per second under wrk", "timed", lower_is_better=False),
     Figure("startup_s", "start-up to ready, s", "timed"),
+    Figure("capacity_rps", "open-loop capacity at p99 <= 50 ms, req/s", "timed", False),
     Figure("pss_anon_mib", "anonymous PSS at one worker, MiB", "memory"),
     Figure("loc", "lines of code a user writes", "deterministic"),
     Figure("installed_bytes", "installed beyond the model stack, bytes", "deterministic"),
@@ -61,6 +62,12 @@ def samples(peers: Peers, target: str, figure: Figure) -> dict[int, float]:
             t["trial"]: float(t[figure.key])  # type: ignore[literal-required]
             for t in peers["trials"]
             if t["target"] == target and not t["generator_bound"]
+        }
+    if figure.key == "capacity_rps":
+        return {
+            c["trial"]: c["capacity_rps"]
+            for c in peers.get("capacity", [])
+            if c["target"] == target and c["capacity_rps"]
         }
     found = peers["targets"][target].get(figure.key)
     if isinstance(found, list):
@@ -103,6 +110,9 @@ def compare(peers: Peers, target: str, reference: str, figure: Figure) -> Compar
         return Comparison(ratio, None if way is None else sign * way)
     found = decision.interval(paired(peers, target, reference, figure))
     aa = decision.interval(paired(peers, *AA_PAIR, figure))
+    if figure.key == "capacity_rps":
+        # A search knows each capacity only within its last bracket, either way.
+        found = decision.widen(found, 1 + peers["config"]["capacity_resolution"])
     way = decision.timed(found, aa)
     estimate = found["estimate"] if found else ratio
     return Comparison(estimate, None if way is None else sign * way, found)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from benchmarks.cli.common import add_modes, add_run_directory, finish
@@ -23,14 +24,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the plan, the peers, --no-cost, the CPUs and where the run directory goes."""
     add_modes(
         parser,
-        quick="3 wrk trials of 1 s, 3 start-ups, 20 requests' difference under callgrind",
-        full="10 wrk trials of 5 s, 5 start-ups, 200 requests' difference under callgrind",
+        quick="3 wrk trials of 1 s, 3 start-ups, 20 requests' difference under callgrind, "
+        "no capacity search",
+        full="10 wrk trials of 5 s, 5 start-ups, 200 requests' difference under callgrind, "
+        "5 capacity searches per server",
     )
     parser.add_argument(
         "--peers", default="fastapi,mlserver,litserve,bentoml", help="the peers to measure"
     )
     parser.add_argument(
         "--no-cost", action="store_true", help="without the instruction counts (no valgrind)"
+    )
+    parser.add_argument(
+        "--no-capacity", action="store_true", help="without the open-loop capacity searches"
     )
     add_run_directory(parser)
 
@@ -46,12 +52,13 @@ def run(args: argparse.Namespace) -> int:
     mode: Mode = args.mode or "default"
     try:
         with session("peers", mode, out=args.out, cpus=args.cpus) as opened:
+            plan = PEERS[mode]
+            if args.no_capacity:
+                plan = replace(plan, capacity_trials=0)
             result = measuring.measure(
-                PEERS[mode],
+                plan,
+                opened.setup,
                 peer_names=[name for name in args.peers.split(",") if name],
-                log_dir=opened.run_dir / "raw" / "peers",
-                server_cpus=opened.setup.server_cpus,
-                load_cpus=opened.setup.load_cpus,
                 count=not args.no_cost,
                 progress=lambda line: print(line, file=sys.stderr),
             )

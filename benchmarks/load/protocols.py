@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 from benchmarks.load import payloads, wrk
-from benchmarks.results.vocabulary import Protocol
+from benchmarks.results.vocabulary import Protocol, Scenario
 
-SCENARIO: dict[Protocol, str] = {"v1": "predict_one", "v2": "v2_one"}
+SCENARIO: dict[Protocol, Scenario] = {"v1": "predict_one", "v2": "v2_one"}
 
 
 def path(protocol: Protocol) -> str:

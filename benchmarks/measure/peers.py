@@ -18,8 +18,10 @@ prediction from the held-out rows in its own protocol (``load.protocols``). In o
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from importlib import metadata
 from pathlib import Path
@@ -27,11 +29,11 @@ from pathlib import Path
 from benchmarks import REPO
 from benchmarks.cpus import CpuSet
 from benchmarks.load import protocols, wrk
-from benchmarks.measure import cost_server, footprint
+from benchmarks.measure import capacity, cost, cost_server, footprint
 from benchmarks.measure.parity import ParityError, probability_gate
 from benchmarks.measure.workers import pss_anon_mib
-from benchmarks.plan import PeersPlan
-from benchmarks.results.peers import Peers, PeerTarget, PeerTrial
+from benchmarks.plan import PeersPlan, Setup
+from benchmarks.results.peers import PeerCapacity, Peers, PeerTarget, PeerTrial
 from benchmarks.results.vocabulary import Protocol
 from benchmarks.serving import gunicorn, peers
 from benchmarks.serving.gunicorn import Server
@@ -48,6 +50,9 @@ APP_PER_REQUEST = (
     "parses and validates /v1 in the shared contract code, adds the contract's security "
     "headers, a request ID and Server-Timing, records its Prometheus metrics"
 )
+CAPACITY = capacity.SETTINGS["run"]
+LATENCY_MS = 50.0
+IN_PROCESS_REQUESTS = 50  # one-row predictions per app in the cost step's default run
 COUNTED_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
@@ -144,6 +149,45 @@ def load_trials(
     return trials
 
 
+def capacities(
+    started: dict[str, Server],
+    setup: Setup,
+    trials: int,
+    first_rps: dict[str, float],
+    latency_ms: float,
+    progress: Callable[[str], None],
+) -> list[PeerCapacity]:
+    """Search every server's open-loop capacity ``trials`` times, rotated, as a run searches the
+    apps' (``capacity.SETTINGS["run"]``): the first search from half its wrk rate, the later ones
+    from 0.8 of the first capacity, growing by 1.25."""
+    found: list[PeerCapacity] = []
+    first: dict[str, float] = {}
+    names = list(started)
+    for trial in range(trials):
+        for name in [*names[trial % len(names) :], *names[: trial % len(names)]]:
+            progress(f"capacity search {trial + 1}/{trials}: {name}")
+            settings = replace(CAPACITY, scenario=protocols.SCENARIO[protocol(name)])
+            start_rps, growth = (
+                (0.8 * first[name], 1.25) if name in first else (first_rps[name] / 2, 2.0)
+            )
+            searched = capacity.search_app(
+                setup, started[name], name, 1, trial, settings, latency_ms, 0.0, start_rps, growth
+            )
+            if searched["capacity_rps"] and name not in first:
+                first[name] = searched["capacity_rps"]
+            found.append(
+                {
+                    "target": name,
+                    "trial": trial,
+                    "capacity_rps": searched["capacity_rps"],
+                    "failed_at_rps": searched["failed_at_rps"],
+                    "p99_ms_at_capacity": searched["p99_ms_at_capacity"],
+                    "cpu_s_per_million": searched["cpu_s_per_million"],
+                }
+            )
+    return found
+
+
 def startup_rounds(
     names: Sequence[str], rounds: int, log_dir: Path, cpus: CpuSet
 ) -> dict[str, list[float]]:
@@ -203,13 +247,13 @@ def user_code(name: str) -> tuple[int, list[str]]:
 def describe(name: str, processes: int, differences: list[str]) -> PeerTarget:
     """Return what is known of a server before its timed figures."""
     peer: Peer | None = PEERS.get(name)
-    app = AA and name == AA
-    loc, files = (None, []) if app else user_code(name)
-    size, count = (None, None) if app else installed(name)
+    twin = name == AA  # the Flask app again: its code and install are Flask's
+    loc, files = (None, []) if twin else user_code(name)
+    size, count = (None, None) if twin else installed(name)
     return {
-        "kind": "twin" if app else ("peer" if peer else "app"),
+        "kind": "twin" if twin else ("peer" if peer else "app"),
         "protocol": protocol(name),
-        "versions": versions("flask" if app else name),
+        "versions": versions("flask" if twin else name),
         "server": peer.server if peer else "gunicorn, sync worker",
         "settings": peer.settings if peer else APP_SETTINGS,
         "per_request": peer.per_request if peer else APP_PER_REQUEST,
@@ -217,6 +261,7 @@ def describe(name: str, processes: int, differences: list[str]) -> PeerTarget:
         "parity": differences,
         "instructions": None,
         "instructions_totals": None,
+        "in_process_instructions": None,
         "startup_s": [],
         "pss_anon_mib": [],
         "pss_mib": [],
@@ -229,12 +274,10 @@ def describe(name: str, processes: int, differences: list[str]) -> PeerTarget:
 
 def measure(
     plan: PeersPlan,
+    setup: Setup,
     *,
     peer_names: Sequence[str],
     apps: Sequence[str] = APPS,
-    log_dir: Path,
-    server_cpus: CpuSet,
-    load_cpus: CpuSet,
     count: bool = True,
     progress: Callable[[str], None] = print,
     extra: Mapping[str, dict[str, str]] | None = None,
@@ -243,6 +286,8 @@ def measure(
     ParityError) when any server's probabilities differ from the model's. ``extra`` adds
     environment variables to one server's (the tests serve a wrong model through it)."""
     started_at = time.monotonic()
+    log_dir = setup.run_dir / "raw" / "peers"
+    server_cpus, load_cpus = setup.server_cpus, setup.load_cpus
     log_dir.mkdir(parents=True, exist_ok=True)
     skipped = {
         name: f"{PEERS[name].python} is missing: {peers.INSTALL_HINT}"
@@ -279,6 +324,11 @@ def measure(
         }
         memory: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
         trials = load_trials(started, plan, bodies, load_cpus, memory, progress)
+        wrk_rps = {
+            name: statistics.median(t["rps"] for t in trials if t["target"] == name)
+            for name in names
+        }
+        searched = capacities(started, setup, plan.capacity_trials, wrk_rps, LATENCY_MS, progress)
     finally:
         gunicorn.stop_all(started.values())
     for name in names:
@@ -307,6 +357,17 @@ def measure(
                 int(counted["total_n1"]),
                 int(counted["total_n2"]),
             ]
+    if count and apps:
+        progress("counting the apps in process (the cost step's way)")
+        in_process = cost.measure(
+            "default",
+            CpuSet.of([*server_cpus, *load_cpus]),
+            targets=list(apps),
+            requests={"predict_one": IN_PROCESS_REQUESTS},
+        )
+        for line in in_process["rows"]:
+            if line["variant"] == DEFAULT_VARIANT and line["target"] in targets:
+                targets[line["target"]]["in_process_instructions"] = float(line["instructions"])
     return {
         "config": {
             "connections": plan.connections,
@@ -320,9 +381,13 @@ def measure(
             "load_cpus": str(load_cpus),
             "interleaving": "the servers in rotated order each trial, the A/A twin among them",
             "model": DEFAULT_VARIANT,
+            "capacity_trials": plan.capacity_trials,
+            "latency_ms": LATENCY_MS,
+            "capacity_resolution": CAPACITY.resolution,
         },
         "targets": targets,
         "trials": trials,
+        "capacity": searched,
         "skipped": skipped,
         "duration_s": round(time.monotonic() - started_at, 1),
     }

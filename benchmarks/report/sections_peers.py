@@ -19,6 +19,7 @@ FORMAT: dict[str, Callable[[float | None], str]] = {
     "cpu_us_per_request": fmt_us,
     "rps": fmt_rps,
     "startup_s": lambda v: fmt_us(v, 2),
+    "capacity_rps": fmt_rps,
     "pss_anon_mib": fmt_mib,
     "loc": lambda v: fmt_us(v),
     "installed_bytes": lambda v: MISSING if v is None else f"{v / 1e6:.1f} MB",
@@ -61,6 +62,16 @@ def blocks(peers: Peers) -> list[Block]:
             "rule: ahead, behind, ~ (within 5%) or undecided."
         ),
         values,
+        Para(
+            "The apps counted in one interpreter, as the cost step counts them (their WSGI "
+            "callable, no server or socket): "
+            + ", ".join(
+                f"{name} {t['in_process_instructions'] / 1e6:.2f} M"
+                for name, t in peers["targets"].items()
+                if t["in_process_instructions"]
+            )
+            + "; the difference is gunicorn's share: accepting, parsing, closing."
+        ),
         Para(
             "A/A gate of the timed figures: "
             + "; ".join(f"{f.label}: {judging.aa_gate(peers, f)}" for f in timed)

@@ -25,6 +25,9 @@ class PeerTarget(TypedDict):
     # None where not counted (--no-cost, the twin).
     instructions: float | None
     instructions_totals: list[int] | None  # the two runs' totals, n1 and n2 requests
+    # An app's count in one interpreter, as the cost step counts it (its WSGI callable, no
+    # server or socket); None for a peer, which is no WSGI app.
+    in_process_instructions: float | None
     startup_s: list[float]  # process start to ready, one per round
     pss_anon_mib: list[float]  # anonymous PSS over the process tree, after each trial
     pss_mib: list[float]  # all of PSS over the process tree, after each trial
@@ -50,6 +53,17 @@ class PeerTrial(TypedDict):
     generator_bound: bool
 
 
+class PeerCapacity(TypedDict):
+    """One open-loop capacity search of one server (``measure.capacity``'s, Poisson arrivals)."""
+
+    target: str
+    trial: int
+    capacity_rps: float | None  # the highest offered rate whose p99 met the target, no failure
+    failed_at_rps: float | None
+    p99_ms_at_capacity: float | None
+    cpu_s_per_million: float | None  # the server tree's CPU at the capacity
+
+
 class PeersConfig(TypedDict):
     """How the peers' command measured."""
 
@@ -64,6 +78,9 @@ class PeersConfig(TypedDict):
     load_cpus: str
     interleaving: str
     model: str  # the variant served
+    capacity_trials: int  # paired searches per server (0: not searched)
+    latency_ms: float  # the p99 target of the capacity searches
+    capacity_resolution: float  # a search's bracket: a capacity is known within this factor
 
 
 class Peers(TypedDict):
@@ -72,5 +89,6 @@ class Peers(TypedDict):
     config: PeersConfig
     targets: dict[str, PeerTarget]  # in the order measured: the apps, the peers, the twin
     trials: list[PeerTrial]
+    capacity: list[PeerCapacity]
     skipped: dict[str, str]  # a peer not measured: why (its venv is missing, say)
     duration_s: float

@@ -9,18 +9,19 @@ are not part of `make test` (the FastAPI peer's is; MLServer's comes with the pr
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from benchmarks.analysis import peers as judging
 from benchmarks.cpus import CpuSet
-from benchmarks.load import protocols
+from benchmarks.load import payloads, protocols
 from benchmarks.load.probes import probes
 from benchmarks.measure import parity
 from benchmarks.measure import peers as measuring
 from benchmarks.measure.parity import ParityError
-from benchmarks.plan import PeersPlan
+from benchmarks.plan import PeersPlan, Setup
 from benchmarks.report import plain, sections_peers
 from benchmarks.serving import gunicorn, peers
 from benchmarks.serving.gunicorn import send
@@ -34,7 +35,13 @@ pytestmark = pytest.mark.server
 # and the model's own refusals (pydantic's, a string for a number, carry pydantic's messages).
 IDENTICAL = ("predict-one", "predict-batch", "predict-ints", "missing-feature", "unknown-feature")
 TINY = PeersPlan(trials=3, seconds=1.0, warmup_s=1.0, startup_rounds=1, cost_requests=(1, 2),
-                 cost_warmup=1, connections=2)  # fmt: skip
+                 cost_warmup=1, capacity_trials=0, connections=2)  # fmt: skip
+
+
+def setup(run_dir: Path, server_cpus: CpuSet, load_cpus: CpuSet) -> Setup:
+    """Return where a measurement runs: ``run_dir``, the CPUs, the request bodies written."""
+    bodies = payloads.write(run_dir / "payloads.json")
+    return Setup(run_dir, server_cpus, load_cpus, 0, bodies)
 
 
 @pytest.fixture(scope="module")
@@ -70,16 +77,14 @@ def test_the_gate_refuses_a_peer_that_serves_another_model(tmp_path: Path, serve
     with pytest.raises(ParityError, match=r"fastapi's probabilities differ .* held-out rows"):
         measuring.measure(
             TINY,
+            setup(tmp_path, CpuSet((0,)), CpuSet((0,))),
             peer_names=["fastapi"],
             apps=[],
-            log_dir=tmp_path / "raw",
-            server_cpus=CpuSet((0,)),
-            load_cpus=CpuSet((0,)),
             count=False,
             progress=lambda _: None,
             extra={"fastapi": {"MLAPI_MODEL_VARIANT": "heavy"}},
         )
-    assert not list((tmp_path / "raw").glob("startup-*")), "a refused peer was measured"
+    assert not list((tmp_path / "raw" / "peers").glob("startup-*")), "a refused peer was measured"
 
 
 def test_fastapi_answers_the_v1_predictions_and_the_models_refusals_as_the_apps_do(
@@ -115,17 +120,16 @@ def test_the_peers_command_measures_flask_fastapi_and_mlserver_alike(tmp_path: P
         require(name)
     found = measuring.measure(
         TINY,
+        setup(tmp_path, CpuSet((0,)), CpuSet((1,))),
         peer_names=["fastapi", "mlserver"],
         apps=["flask"],
-        log_dir=tmp_path / "raw",
-        server_cpus=CpuSet((0,)),
-        load_cpus=CpuSet((1,)),
         count=False,
         progress=lambda _: None,
     )
     assert list(found["targets"]) == ["flask", "fastapi", "mlserver", "flask-twin"]
     assert {t["target"] for t in found["trials"]} == set(found["targets"])
     assert len(found["trials"]) == TINY.trials * 4
+    assert found["capacity"] == []
     assert all(t["rps"] > 0 and t["errors"] == 0 for t in found["trials"])
     for name, target in found["targets"].items():
         assert target["parity"] == []
@@ -141,3 +145,31 @@ def test_the_peers_command_measures_flask_fastapi_and_mlserver_alike(tmp_path: P
     assert set(standings["rps"]["fastapi"]) == {"flask"}
     text = plain.render(sections_peers.blocks(found))
     assert all(word in text for word in ("fastapi", "mlserver", "A/A gate"))
+
+
+def test_mlservers_capacity_is_searched_open_loop_through_the_v2_scenario(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's capacity search, cut to two short steps: Locust sends v2 requests to MLServer."""
+    require("mlserver")
+    short = replace(measuring.CAPACITY, max_steps=2, step_s=1, warmup_s=0.5)
+    monkeypatch.setattr(measuring, "CAPACITY", short)
+    server = peers.start("mlserver", tmp_path / "mlserver.log", cpus=CpuSet((0,)))
+    try:
+        server.wait_ready(60)
+        (found,) = measuring.capacities(
+            {"mlserver": server},
+            setup(tmp_path, CpuSet((0,)), CpuSet((1,))),
+            1,
+            {"mlserver": 100.0},
+            measuring.LATENCY_MS,
+            lambda _: None,
+        )
+    finally:
+        server.stop()
+    assert found["target"] == "mlserver"
+    steps = sorted((tmp_path / "raw" / "capacity-mlserver-w1-t0").iterdir())
+    assert len(steps) == 2
+    # From half the rate given, doubling: 50 and 100 v2 requests a second, a fraction of what
+    # MLServer serves within 50 ms.
+    assert found["capacity_rps"] == 100.0, found
