@@ -9,7 +9,17 @@ from collections.abc import Callable
 from benchmarks.analysis import peers as judging
 from benchmarks.analysis.peers import FIGURES, Figure
 from benchmarks.report.formatting import MISSING, fmt_mib, fmt_rps, fmt_us
-from benchmarks.report.view import Block, Bullets, Column, Para, Run, Section, code, section
+from benchmarks.report.view import (
+    Block,
+    Bullets,
+    Column,
+    Para,
+    Run,
+    Section,
+    code,
+    section,
+    see,
+)
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.peers import Peers
 
@@ -49,6 +59,11 @@ def blocks(peers: Peers) -> list[Block]:
     )
     timed = [f for f in FIGURES if f.kind == "timed"]
     config = peers["config"]
+    in_process = [
+        f"{name} {t['in_process_instructions'] / 1e6:.2f} M"
+        for name, t in peers["targets"].items()
+        if t["in_process_instructions"]
+    ]
     return [
         Para(
             "Each server: one process for requests, batching off, access log off, pinned to CPU "
@@ -59,18 +74,21 @@ def blocks(peers: Peers) -> list[Block]:
             f"{config['cost_requests'][0]}) one-row predictions. Every server passed the parity "
             "gate (its probabilities for the held-out rows are the model's predict_proba, bit "
             "for bit) before any load. In brackets: against Flask (F) and Django (D), by the "
-            "rule: ahead, behind, ~ (within 5%) or undecided."
+            "rule: ahead, behind, ~ (within 5%) or undecided. Capacity: "
+            f"{config['capacity_trials']} open-loop searches per server at p99 <= "
+            f"{config['latency_ms']:g} ms (0: not searched)."
         ),
         values,
-        Para(
-            "The apps counted in one interpreter, as the cost step counts them (their WSGI "
-            "callable, no server or socket): "
-            + ", ".join(
-                f"{name} {t['in_process_instructions'] / 1e6:.2f} M"
-                for name, t in peers["targets"].items()
-                if t["in_process_instructions"]
-            )
-            + "; the difference is gunicorn's share: accepting, parsing, closing."
+        *(
+            [
+                Para(
+                    "The apps counted in one interpreter, as the cost step counts them (their "
+                    f"WSGI callable, no server or socket): {', '.join(in_process)}; the "
+                    "difference is gunicorn's share: accepting, parsing, closing."
+                )
+            ]
+            if in_process
+            else []
         ),
         Para(
             "A/A gate of the timed figures: "
@@ -89,6 +107,7 @@ def blocks(peers: Peers) -> list[Block]:
             ]
         ),
         *(Para(f"not measured: {name}: {why}") for name, why in peers["skipped"].items()),
+        see("The peers: FastAPI and the model servers beside the apps"),
     ]
 
 
