@@ -132,7 +132,7 @@ $(UV):
 
 # Pins already in a lock are kept while pyproject.toml allows them; LOCK_FLAGS=--upgrade moves
 # every package to its newest version, LOCK_FLAGS='--upgrade-package NAME' one package.
-lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml and mlserver.in, with hashes
+lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml, mlserver.in and peers/*.in, with hashes
 	$(COMPILE) --output-file requirements/runtime.txt
 	$(COMPILE) --extra bench --constraint requirements/runtime.txt \
 		--output-file requirements/bench.txt
