@@ -33,6 +33,13 @@ COMPILE_MLSERVER = $(UV) pip compile requirements/mlserver.in $(COMPILE_FLAGS)
 COMPILE_PEER = $(UV) pip compile requirements/peers/$(1).in $(COMPILE_FLAGS) \
 	--constraint requirements/runtime.txt --output-file requirements/peers/$(1).txt
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
+# checkov, the scanner tests/test_k8s.py runs over the Kubernetes manifests, lives in a venv of
+# its own inside the project's, from a lock of its own: every checkov release since 3.2 caps
+# packaging below 24, where the bench lock holds 26, and its ninety-odd packages (boto3,
+# aiohttp, networkx, ...) have no place beside the apps and the benchmark. The tests find it as
+# checkov/bin/checkov beside the venv that runs them.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_READY := $(CHECKOV_VENV)/.installed
 # `make bench SCENARIO=v2_one` (or v2_batch) also loads the apps through the Open Inference
 # Protocol v2, beside the /v1 scenario it mirrors; empty: the default run.
 SCENARIO ?=
@@ -85,11 +92,16 @@ $(PEERS_VENV)/%/.installed: requirements/peers/%.txt
 
 peers: $(PEERS_READY) $(MLSERVER_READY) ## Install the peers (FastAPI, LitServe, BentoML; MLServer), locked, each into its own venv
 
+$(CHECKOV_READY): requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --require-hashes --requirement requirements/checkov.txt
+	touch $@
+
 # The apps need only the project's own dependencies, which every lock holds.
 $(ARTIFACTS): | $(BENCH_READY)
 	$(PY) -m model.train
 
-test: $(TEST_READY) $(MLSERVER_READY) $(PEERS_VENV)/fastapi/.installed $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
+test: $(TEST_READY) $(MLSERVER_READY) $(PEERS_VENV)/fastapi/.installed $(CHECKOV_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -142,6 +154,7 @@ lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml, mlserver.
 	$(call COMPILE_PEER,fastapi)
 	$(call COMPILE_PEER,litserve)
 	$(call COMPILE_PEER,bentoml)
+	$(UV) pip compile requirements/checkov.in $(COMPILE_FLAGS) --output-file requirements/checkov.txt
 
 clean: ## Remove the venvs, trained models and reports
 	rm -rf $(VENV) $(MLSERVER_VENV) $(PEERS_VENV) model/artifacts reports

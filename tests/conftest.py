@@ -13,6 +13,7 @@ import pytest
 from werkzeug.test import Client
 
 import model
+from benchmarks.serving import gunicorn
 from model.data import holdout_instances
 from model.train import train
 from tests import mlserver
@@ -119,6 +120,25 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
 def both(flask_target: Target, django_target: Target) -> tuple[Target, Target]:
     """Return both apps, for parity tests."""
     return flask_target, django_target
+
+
+# -- the two apps, under gunicorn on 127.0.0.1 -------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=APP_NAMES)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, artifacts_root: Path
+) -> Iterator[gunicorn.Server]:
+    """Start one app under gunicorn with two workers; stop it by PID afterwards."""
+    log = tmp_path_factory.mktemp("logs") / f"{request.param}.log"
+    env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "2"}
+    started = gunicorn.start(request.param, log, env=env)
+    try:
+        started.wait_ready()
+        yield started
+    finally:
+        code = started.stop()
+        assert code == 0, started.log()
 
 
 # -- MLServer, serving the same light model -----------------------------------------------------

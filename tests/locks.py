@@ -22,6 +22,9 @@ MLSERVER_LOCK = "requirements/mlserver.txt"
 PEERS = ("fastapi", "litserve", "bentoml")
 PEER_INPUTS = {peer: f"requirements/peers/{peer}.in" for peer in PEERS}
 PEER_LOCKS = {peer: f"requirements/peers/{peer}.txt" for peer in PEERS}
+# A tool in a venv of its own, locked apart from the project: its lock and the file it is
+# resolved from (the Makefile says why checkov is kept apart).
+TOOL_LOCKS = {"checkov": ("requirements/checkov.txt", "requirements/checkov.in")}
 HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 # pip drops a comment from "#" at the start of a line or after whitespace.
 COMMENT = re.compile(r"(^|\s+)#.*$")

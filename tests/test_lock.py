@@ -38,6 +38,7 @@ from tests.locks import (
     PEER_INPUTS,
     PEER_LOCKS,
     REPO,
+    TOOL_LOCKS,
     Pin,
     logical_lines,
     read,
@@ -55,6 +56,12 @@ MODEL_STACK = ("scikit-learn", "numpy", "joblib")
 def pins() -> dict[str, dict[str, Pin]]:
     """Return each audience's lock file, read."""
     return {audience: read(REPO / path) for audience, path in LOCKS.items()}
+
+
+@pytest.fixture(scope="module")
+def tool_pins() -> dict[str, dict[str, Pin]]:
+    """Return each tool's lock file, read."""
+    return {tool: read(REPO / lock) for tool, (lock, _) in TOOL_LOCKS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +160,55 @@ def test_runtime_lock_carries_no_load_generator_or_test_tool(
     # Jinja2 is there all the same: Flask requires it.
     assert not (bench - {"jinja2"}) & runtime
     assert not dev & runtime
+
+
+@pytest.mark.parametrize("tool", TOOL_LOCKS)
+def test_each_tool_lock_is_pinned_hashed_and_holds_its_requirements(
+    tool_pins: dict[str, dict[str, Pin]], tool: str
+) -> None:
+    """A tool's lock pins every distribution with a hash, and what its .in file asks for."""
+    lock, source = TOOL_LOCKS[tool]
+    assert tool_pins[tool], f"{lock} pins nothing"
+    unhashed = [pin.name for pin in tool_pins[tool].values() if not pin.hashes]
+    assert not unhashed, f"{lock}: no --hash for {unhashed}"
+    for _, line in logical_lines((REPO / source).read_text()):
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        assert name in tool_pins[tool], f"{lock} lacks {requirement}: run make lock"
+        version = tool_pins[tool][name].version
+        assert requirement.specifier.contains(version), f"{lock}: {name}=={version}"
+
+
+def test_make_test_installs_checkov_from_its_lock_into_a_venv_of_its_own(tmp_path: Path) -> None:
+    """`make test` needs checkov's venv, made from its lock with hashes, remade when it changes."""
+    lock, _ = TOOL_LOCKS["checkov"]
+    stamp = tmp_path / "checkov" / ".installed"
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").touch()
+    for ready in (".installed-dev", ".installed-bench"):
+        (tmp_path / ready).touch()
+    # MLServer's venv and the FastAPI peer's are ready: the one install left is checkov's.
+    mlserver = tmp_path / "mls"
+    (mlserver / "bin").mkdir(parents=True)
+    (mlserver / "bin" / "python").touch()
+    (mlserver / ".installed-mlserver").touch()
+    (tmp_path / "peers" / "fastapi").mkdir(parents=True)
+    (tmp_path / "peers" / "fastapi" / ".installed").touch()
+    venvs = (f"MLSERVER_VENV={mlserver}", f"PEERS_VENV={tmp_path}/peers")
+    test = make(f"VENV={tmp_path}", *venvs, "test")
+    installs = pip_installs(test)
+    assert len(installs) == 1, f"make test does not install checkov first: {installs}"
+    (locked,) = installs
+    assert "--require-hashes" in locked
+    assert locked[locked.index("--requirement") + 1] == lock
+    # Into its own venv, not the project's.
+    (pip,) = [words[0] for words in test if words[1:2] == ["install"]]
+    assert Path(pip) == tmp_path / "checkov" / "bin" / "pip"
+    stamp.parent.mkdir()
+    stamp.touch()
+    assert not pip_installs(make(f"VENV={tmp_path}", str(stamp))), "checkov is reinstalled"
+    again = pip_installs(make(f"--what-if={lock}", f"VENV={tmp_path}", str(stamp)))
+    assert len(again) == 1, f"checkov's venv is not remade when {lock} changes"
 
 
 def test_environment_reads_the_locks_as_pip_does(pins: dict[str, dict[str, Pin]]) -> None:
@@ -268,7 +324,8 @@ def test_make_lock_writes_each_lock_with_hashes_and_a_pinned_uv(tmp_path: Path) 
             options = words[3:]
             output = options[options.index("--output-file") + 1]
             compiles[output] = options
-    assert set(compiles) == {*LOCKS.values(), MLSERVER_LOCK, *PEER_LOCKS.values()}
+    tools = {lock: source for lock, source in TOOL_LOCKS.values()}
+    assert set(compiles) == {*LOCKS.values(), MLSERVER_LOCK, *PEER_LOCKS.values(), *tools}
     python = "{}.{}".format(*sys.version_info[:2])
     constraint = {"runtime": None, "bench": LOCKS["runtime"], "dev": LOCKS["bench"]}
     sources = {path: "pyproject.toml" for path in LOCKS.values()} | {MLSERVER_LOCK: MLSERVER_INPUT}
@@ -282,6 +339,9 @@ def test_make_lock_writes_each_lock_with_hashes_and_a_pinned_uv(tmp_path: Path) 
     extras[MLSERVER_LOCK], constraints[MLSERVER_LOCK] = [], [LOCKS["runtime"]]
     for path in PEER_LOCKS.values():  # and so does each peer's
         extras[path], constraints[path] = [], [LOCKS["runtime"]]
+    # A tool's lock: from its own requirements file, alone (checkov's pins clash with the apps').
+    for lock, source in tools.items():
+        sources[lock], extras[lock], constraints[lock] = source, [], []
     for path, options in compiles.items():
         assert options[0] == sources[path], options
         assert "--generate-hashes" in options
@@ -296,10 +356,19 @@ def test_make_lock_writes_each_lock_with_hashes_and_a_pinned_uv(tmp_path: Path) 
         *(LOCKS[audience] for audience in AUDIENCES),
         MLSERVER_LOCK,
         *PEER_LOCKS.values(),
+        *tools,
     ]
 
 
-@pytest.mark.parametrize("path", [*LOCKS.values(), MLSERVER_LOCK, *PEER_LOCKS.values()])
+@pytest.mark.parametrize(
+    "path",
+    [
+        *LOCKS.values(),
+        MLSERVER_LOCK,
+        *PEER_LOCKS.values(),
+        *(lock for lock, _ in TOOL_LOCKS.values()),
+    ],
+)
 def test_each_lock_says_how_to_refresh_it(path: str) -> None:
     header = (REPO / path).read_text().splitlines()[:2]
     assert header[0].startswith("# This file was autogenerated by uv"), header
@@ -348,6 +417,9 @@ def test_make_test_sets_up_mlserver_and_the_fastapi_peer(tmp_path: Path) -> None
         (tmp_path / stamp).touch()
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python").touch()
+    # checkov's venv is ready: the installs left are MLServer's and the FastAPI peer's.
+    (tmp_path / "checkov").mkdir()
+    (tmp_path / "checkov" / ".installed").touch()
     venvs = (f"MLSERVER_VENV={tmp_path}/mls", f"PEERS_VENV={tmp_path}/peers")
     installs = pip_installs(make(f"VENV={tmp_path}", *venvs, "test"))
     locks = [

@@ -9,7 +9,6 @@ default, FP32 arithmetic, and how a request the model cannot read is refused.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,29 +38,14 @@ def manifest(artifacts_root: Path) -> dict[str, Any]:
     return json.loads((artifacts_root / "light" / "manifest.json").read_text())
 
 
-@pytest.fixture(scope="module", params=["flask", "django"])
-def app_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, artifacts_root: Path
-) -> Iterator[str]:
-    """Serve one app under gunicorn (one worker) on 127.0.0.1; stop it by PID afterwards."""
-    log = tmp_path_factory.mktemp("logs") / f"{request.param}.log"
-    env = {"MLAPI_MODEL_DIR": str(artifacts_root / "light"), "WEB_CONCURRENCY": "1"}
-    started = gunicorn.start(request.param, log, env=env)
-    try:
-        started.wait_ready()
-        yield started.url
-    finally:
-        assert started.stop() == 0, started.log()
-
-
 @pytest.fixture(scope="module")
 def answers(
-    app_url: str, mlserver_url: str, manifest: dict[str, Any]
+    server: gunicorn.Server, mlserver_url: str, manifest: dict[str, Any]
 ) -> dict[str, tuple[Answer, Answer]]:
-    """Return (app's answer, MLServer's answer) to every request of the corpus, by name."""
+    """Return (an app's answer, MLServer's answer) to every request of the corpus, by name."""
     requests = {**oip_requests.corpus(manifest), **oip_requests.invalid(manifest)}
     return {
-        name: (infer(app_url + r.path, r.body), infer(mlserver_url + r.path, r.body))
+        name: (infer(server.url + r.path, r.body), infer(mlserver_url + r.path, r.body))
         for name, r in requests.items()
     }
 

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     loc = {app: counting.lines_of_code(app) for app in apps}
     dependencies = {app: counting.dependencies(app) for app in apps}
     frameworks = {fw: counting.framework_footprint(fw) for fw in counting.FRAMEWORKS}
-    print(text.footprint(loc, apps, dependencies, frameworks))
+    print(text.footprint(loc, dependencies, frameworks))
     # The keys results.json gives the same figures.
     result = {"loc": loc, "dependencies": dependencies, "framework_footprint": frameworks}
     write_json(args.json, result)

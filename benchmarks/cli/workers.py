@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     """Measure each app's memory per worker and print the table."""
     from benchmarks.measure import workers as measuring
     from benchmarks.plan import WORKERS
-    from benchmarks.report import sections_workers
+    from benchmarks.report import text
     from benchmarks.session import session
 
     mode: Mode = args.mode or "default"
@@ -47,4 +47,4 @@ def run(args: argparse.Namespace) -> int:
             mode=mode,
         )
         opened.results["workers"] = result
-    return finish(sections_workers.text(result), opened.run_dir, args.json, result)
+    return finish(text.workers(result), opened.run_dir, args.json, result)

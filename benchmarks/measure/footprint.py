@@ -37,6 +37,7 @@ CONCERNS: dict[str, dict[str, list[str]]] = {
     "JSON in and out": {"flask": ["codec.py"], "django": ["codec.py"]},
     "request envelope": {"flask": ["schemas.py"], "django": ["serializers.py"]},
     "endpoints": {"flask": ["api.py"], "django": ["views.py"]},
+    "the Open Inference Protocol v2": {"flask": ["api_v2.py"], "django": ["views_v2.py"]},
     "error mapping": {"flask": ["errors.py"], "django": ["exceptions.py"]},
     # Django's middleware.py holds both: the contract's headers and the metrics of every request.
     "request hooks (headers, metrics)": {

@@ -21,12 +21,15 @@ MARGIN_LEFT = 76
 MARGIN_RIGHT = 20
 MARGIN_TOP = 46  # room for the legend
 MARGIN_BOTTOM = 58  # room for category labels and the x-axis label
+ROW = 46  # a ratio row's height: its label and two lines of notes
 AXIS = "#5b6472"
 GRID = "#e3e6ea"
 INK = "#1f2933"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 Legend = Sequence[tuple[str, str]]  # (label, colour)
+Ticks = list[tuple[float, str]]  # (y, label)
+_INKED = f'stroke="{INK}" stroke-width="1.3"'  # whiskers
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,21 @@ def _tipped(tag: str, attrs: str, tip: str) -> str:
     return f"<{tag} {attrs}><title>{escape(tip)}</title></{tag}>"
 
 
-def _start(axes: Axes, frame: _Frame, legend: Legend, ticks: Ticks) -> list[str]:
-    """Open the chart: title, legend, a grid line and label at each (y, text) tick, y label."""
+def _rect(x: float, top: float, width: float, height: float, style: str, tip: str) -> str:
+    box = f'x="{x:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}"'
+    return _tipped("rect", f"{box} {style}", tip)
+
+
+def _dot(x: float, y: float, r: str, fill: str, stroke: str, width: str, tip: str) -> str:
+    attrs = (
+        f'cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{fill}" stroke="{stroke}" stroke-width="{width}"'
+    )
+    return _tipped("circle", attrs, tip)
+
+
+def _svg(axes: Axes, frame: _Frame, legend: Legend, ticks: Ticks, marks: list[str]) -> Markup:
+    """Return the chart: title, legend, a grid line and label at each (y, text) tick, the y
+    label and x axis, the chart's own marks, then the x label."""
     width, height = axes.width, axes.height
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
@@ -140,17 +156,10 @@ def _start(axes: Axes, frame: _Frame, legend: Legend, ticks: Ticks) -> list[str]
     rotate = f"rotate(-90 16 {middle:.1f})"
     parts.append(_text(16, middle, axes.y_label, text_anchor="middle", transform=rotate))
     parts.append(_line(frame.left, frame.right, frame.bottom, frame.bottom, f'stroke="{AXIS}"'))
-    return parts
-
-
-def _end(parts: list[str], axes: Axes, frame: _Frame) -> Markup:
     x = (frame.left + frame.right) / 2
-    parts += [_text(x, axes.height - 10, axes.x_label, text_anchor="middle"), "</svg>"]
+    parts += [*marks, _text(x, height - 10, axes.x_label, text_anchor="middle"), "</svg>"]
     # Safe to mark: every text in parts went through escape() on its way in.
     return Markup("\n".join(parts))  # noqa: S704
-
-
-Ticks = list[tuple[float, str]]  # (y, label)
 
 
 def _linear(axes: Axes, top: float, bottom: int = MARGIN_BOTTOM) -> tuple[_Frame, Ticks]:
@@ -161,14 +170,11 @@ def _linear(axes: Axes, top: float, bottom: int = MARGIN_BOTTOM) -> tuple[_Frame
     return frame, [(frame.y(tick), number(tick)) for tick in ticks]
 
 
-def _top(series: Sequence[Series]) -> float:
-    return max([0.0, *(v for s in series for v in (*s.values, *(s.high or ())) if v is not None)])
-
-
 def grouped_bars(axes: Axes, categories: Sequence[str], series: Sequence[Series]) -> Markup:
     """Draw one group of bars per category, one bar per series, with optional min-max whiskers."""
-    frame, ticks = _linear(axes, _top(series))
-    parts = _start(axes, frame, [(s.name, s.colour) for s in series], ticks)
+    figures = [v for s in series for v in (*s.values, *(s.high or ())) if v is not None]
+    frame, ticks = _linear(axes, max([0.0, *figures]))
+    parts: list[str] = []
     group_width = (frame.right - frame.left) / max(len(categories), 1)
     bar_width = min(group_width * 0.8 / max(len(series), 1), 64)
     labelled = len(categories) * len(series) <= 18  # value labels only while they fit
@@ -184,29 +190,30 @@ def grouped_bars(axes: Axes, categories: Sequence[str], series: Sequence[Series]
             tip = f"{s.name}, {category}: {number(v)} {axes.unit}".rstrip()
             if low is not None and high is not None:
                 tip += f" (min {number(low)}, max {number(high)})"
-            attrs = (
-                f'x="{x + 1:.1f}" y="{frame.y(v):.1f}" width="{bar_width - 2:.1f}" '
-                f'height="{frame.y(0) - frame.y(v):.1f}" '
-                f'fill="{s.colours[i] if s.colours else s.colour}" rx="2"'
+            mark_top, fill = frame.y(v), s.colours[i] if s.colours else s.colour
+            height = frame.y(0) - mark_top
+            parts.append(
+                _rect(x + 1, mark_top, bar_width - 2, height, f'fill="{fill}" rx="2"', tip)
             )
-            parts.append(_tipped("rect", attrs, tip))
-            mark_top = frame.y(v)
             if low is not None and high is not None and high > low:
-                parts += _whisker(x + bar_width / 2, frame.y(low), frame.y(high), bar_width)
+                cap = min(bar_width * 0.25, 8)
+                parts += _whisker(frame.y(low), frame.y(high), x + bar_width / 2, cap)
                 mark_top = min(mark_top, frame.y(high))
             if labelled:
                 parts.append(_value(x + bar_width / 2, mark_top - 5, v))
         parts.append(_text(centre, frame.bottom + 18, category, text_anchor="middle"))
-    return _end(parts, axes, frame)
+    return _svg(axes, frame, [(s.name, s.colour) for s in series], ticks, parts)
 
 
-def _whisker(x: float, y_low: float, y_high: float, bar_width: float) -> list[str]:
-    cap = min(bar_width * 0.25, 8)
-    style = f'stroke="{INK}" stroke-width="1.3"'
+def _whisker(
+    low: float, high: float, at: float, cap: float, across: bool = False, tip: str = ""
+) -> list[str]:
+    """Return a line from low to high at ``at``, with the tip, and a cap at each end: up the y
+    axis, or across the x axis."""
+    caps = [(at - cap, at + cap, end, end, "") for end in (low, high)]
+    spans = [(at, at, low, high, tip), *caps]
     return [
-        _line(x, x, y_low, y_high, style),
-        _line(x - cap, x + cap, y_low, y_low, style),
-        _line(x - cap, x + cap, y_high, y_high, style),
+        _line(*((c, d, a, b) if across else (a, b, c, d)), _INKED, t) for a, b, c, d, t in spans
     ]
 
 
@@ -229,7 +236,7 @@ def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Serie
     totals = [sum(s.values[i] or 0 for s in segments) for i in range(len(categories))]
     label_lines = max((len(c.split("·")) for c in categories), default=1)
     frame, ticks = _linear(axes, max([0.0, *totals]), MARGIN_BOTTOM + 14 * (label_lines - 1))
-    parts = _start(axes, frame, [(s.name, s.colour) for s in segments], ticks)
+    parts: list[str] = []
     slot = (frame.right - frame.left) / max(len(categories), 1)
     bar_width = min(slot * 0.6, 72)
     for i, category in enumerate(categories):
@@ -239,13 +246,9 @@ def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Serie
             v = s.values[i]
             if not v or v < 0:  # a negative share cannot be stacked; the table still shows it
                 continue
-            attrs = (
-                f'x="{x:.1f}" y="{frame.y(base + v):.1f}" width="{bar_width:.1f}" '
-                f'height="{frame.y(base) - frame.y(base + v):.1f}" '
-                f'fill="{s.colours[i] if s.colours else s.colour}"'
-            )
+            top, fill = frame.y(base + v), s.colours[i] if s.colours else s.colour
             tip = f"{category}, {s.name}: {number(v)} {axes.unit}".rstrip()
-            parts.append(_tipped("rect", attrs, tip))
+            parts.append(_rect(x, top, bar_width, frame.y(base) - top, f'fill="{fill}"', tip))
             base += v
         if base:
             parts.append(_value(x + bar_width / 2, frame.y(base) - 5, totals[i]))
@@ -253,18 +256,20 @@ def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Serie
         for k, line in enumerate(category.split("·")):
             y = frame.bottom + 18 + 14 * k
             parts.append(_text(x + bar_width / 2, y, line.strip(), text_anchor="middle"))
-    return _end(parts, axes, frame)
+    return _svg(axes, frame, [(s.name, s.colour) for s in segments], ticks, parts)
 
 
 def line_chart(
     axes: Axes, xs: Sequence[float], series: Sequence[Series], log_x: bool = True
 ) -> Markup:
     """Draw one line with points per series over the shared x values (log-scaled by default)."""
-    pairs = [zip(xs, s.values, strict=True) for s in series]
-    points = [[(x, v) for x, v in found if v is not None] for found in pairs]
-    return curves(
-        axes, [Curve(s.name, s.colour, p) for s, p in zip(series, points, strict=True)], log_x
-    )
+    lines = [
+        Curve(
+            s.name, s.colour, [(x, v) for x, v in zip(xs, s.values, strict=True) if v is not None]
+        )
+        for s in series
+    ]
+    return curves(axes, lines, log_x)
 
 
 def curves(
@@ -306,7 +311,7 @@ def curves(
             (left + right) / 2 if hi == lo else left + (right - left) * (scale(v) - lo) / (hi - lo)
         )
 
-    parts = _start(axes, frame, [(c.name, c.colour) for c in lines], ticks)
+    parts = []
     for x in xs:
         parts.append(_text(x_of(x), frame.bottom + 18, number(x), text_anchor="middle"))
     if target is not None:
@@ -321,16 +326,13 @@ def curves(
             f'stroke-width="2.5" stroke-linejoin="round"/>'
         )
         for x, v in points:
-            attrs = (
-                f'cx="{x_of(x):.1f}" cy="{y_of(v):.1f}" r="4.5" fill="{c.colour}" stroke="#fff" '
-            )
             tip = f"{c.name}, {number(x)}: {number(v)} {axes.unit}".rstrip()
-            parts.append(_tipped("circle", attrs + 'stroke-width="1.5"', tip))
+            parts.append(_dot(x_of(x), y_of(v), "4.5", c.colour, "#fff", "1.5", tip))
         if c.mark:
             style = f'stroke="{c.colour}" stroke-dasharray="3 3" stroke-width="1.5"'
             tip = f"{c.name}: capacity {number(c.mark)}"
             parts.append(_line(x_of(c.mark), x_of(c.mark), frame.top, frame.bottom, style, tip))
-    return _end(parts, axes, frame)
+    return _svg(axes, frame, [(c.name, c.colour) for c in lines], ticks, parts)
 
 
 @dataclass(frozen=True)
@@ -345,9 +347,6 @@ class Ratio:
     hollow: bool = False  # e.g. decided by design rather than by this run's figure
 
 
-ROW = 46  # a row's height: its label and two lines of notes
-
-
 def _log_ticks(x_of: Callable[[float], float], low: float, high: float) -> list[float]:
     """Return 1, then round ratios (1-2-5, then 1.1, 1.25...) at least 36 px from any other."""
     steps = [m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5)]
@@ -360,7 +359,8 @@ def _log_ticks(x_of: Callable[[float], float], low: float, high: float) -> list[
 
 
 def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
-    """Draw one row per ratio on a log x axis, 1 shaded by ``band`` each way (no difference).
+    """Draw one row per ratio on a log x axis, 1 shaded by ``band`` each way (no difference);
+    the chart is as tall as its rows.
 
     A whisker whose estimate is the dot's own value passes through the dot; any other is drawn
     just under it, as a figure of its own.
@@ -369,26 +369,21 @@ def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
     low, high = min([1 / band, *ends]) / 1.25, max([band, *ends]) * 1.25
     top = MARGIN_TOP + 8
     frame = _Frame(300, top, axes.width - MARGIN_RIGHT, top + ROW * len(rows))
+    axes = replace(axes, height=top + ROW * len(rows) + MARGIN_BOTTOM)
 
     def x_of(v: float) -> float:
         share = math.log(v / low) / math.log(high / low)
         return frame.left + (frame.right - frame.left) * share
 
     ys = [frame.top + ROW * (i + 0.5) - 6 for i in range(len(rows))]
-    parts = _start(axes, frame, [], [(y, r.label) for y, r in zip(ys, rows, strict=True)])
     left, right = x_of(1 / band), x_of(band)
-    parts.append(
-        _tipped(
-            "rect",
-            f'x="{left:.1f}" y="{frame.top:.1f}" width="{right - left:.1f}" '
-            f'height="{frame.bottom - frame.top:.1f}" fill="{GRID}" opacity="0.8"',
-            f"no difference: 1/{number(band)} to {number(band)}",
-        )
-    )
+    tip = f"no difference: 1/{number(band)} to {number(band)}"
+    band_style = f'fill="{GRID}" opacity="0.8"'
     small: dict[str, str | float] = {"font_size": 10, "fill": AXIS}
-    parts.append(
-        _text((left + right) / 2, frame.top - 4, "no difference", text_anchor="middle", **small)
-    )
+    parts = [
+        _rect(left, frame.top, right - left, frame.bottom - frame.top, band_style, tip),
+        _text((left + right) / 2, frame.top - 4, "no difference", text_anchor="middle", **small),
+    ]
     for tick in _log_ticks(x_of, low, high):
         style = f'stroke="{AXIS if tick == 1 else GRID}"'
         parts.append(_line(x_of(tick), x_of(tick), frame.top, frame.bottom, style))
@@ -401,22 +396,9 @@ def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
             estimate, lo, hi = r.interval
             at = y if estimate == r.value else y + 10
             tip = f"{number(estimate)}{axes.unit} (95% CI {number(lo)}-{number(hi)})"
-            parts += _whisker_x(x_of(lo), x_of(hi), at, tip)
+            parts += _whisker(x_of(lo), x_of(hi), at, 4, across=True, tip=tip)
             if at != y:
                 parts.append(_line(x_of(estimate), x_of(estimate), at - 4, at + 4, _INKED))
-        fill = "#fff" if r.hollow else r.colour
-        dot = f'cx="{x_of(r.value):.1f}" cy="{y:.1f}" r="6" fill="{fill}" stroke="{r.colour}"'
-        tip = f"{r.label}: {number(r.value)}{axes.unit}"
-        parts.append(_tipped("circle", dot + ' stroke-width="2.5"', tip))
-    return _end(parts, axes, frame)
-
-
-_INKED = f'stroke="{INK}" stroke-width="1.3"'
-
-
-def _whisker_x(x_low: float, x_high: float, y: float, tip: str) -> list[str]:
-    return [
-        _line(x_low, x_high, y, y, _INKED, tip),
-        _line(x_low, x_low, y - 4, y + 4, _INKED),
-        _line(x_high, x_high, y - 4, y + 4, _INKED),
-    ]
+        fill, tip = "#fff" if r.hollow else r.colour, f"{r.label}: {number(r.value)}{axes.unit}"
+        parts.append(_dot(x_of(r.value), y, "6", fill, r.colour, "2.5", tip))
+    return _svg(axes, frame, [], [(y, r.label) for y, r in zip(ys, rows, strict=True)], parts)

@@ -15,10 +15,7 @@ FRAMEWORK_LABELS: dict[Framework, str] = {"flask": "Flask", "django": "Django"}
 # The run's own targets by name; any other target's kind is told by the facts, never its name.
 TARGET_LABELS = {"baseline": "baseline", "flask": "Flask", "django": "Django"}
 TARGET_COLOURS = {"baseline": "#8a939e", "flask": "#2f63c7", "django": "#0b7a55"}
-TINTS: dict[str, str] = {
-    "flask": "#8fb0ea",
-    "django": "#7cc4a6",
-}  # a framework's floor, heavy model
+TINTS: dict[str, str] = {"flask": "#8fb0ea", "django": "#7cc4a6"}  # its floor, the heavy model
 OTHER_COLOUR = "#9b59b6"  # a target this module does not know yet
 MODEL_COLOUR = "#e3a33b"
 # The verdict badges' colours in templates/report.css, for the chart of the claims.
@@ -112,12 +109,8 @@ def by_framework(names: Iterable[str], facts: Facts) -> list[str]:
         if found is None or found["kind"] not in ("baseline", "floor", "app"):
             return (1, 0, False, name)
         framework = found["framework"]
-        return (
-            0,
-            -1 if framework is None else FRAMEWORKS.index(framework),
-            found["kind"] == "app",
-            "",
-        )
+        rank = -1 if framework is None else FRAMEWORKS.index(framework)
+        return (0, rank, found["kind"] == "app", "")
 
     return sorted(dict.fromkeys(names), key=key)
 
@@ -125,6 +118,13 @@ def by_framework(names: Iterable[str], facts: Facts) -> list[str]:
 def plural(count: int, noun: str) -> str:
     """Return ``count noun`` with an s when count is not one."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def span(counts: Iterable[int], noun: str) -> str:
+    """Return the range of the counts with the noun, e.g. "3 trials" or "3-5 trials" (en dash)."""
+    found = sorted(set(counts))
+    spread = str(found[0]) if len(found) == 1 else f"{found[0]}{EN_DASH}{found[-1]}"
+    return f"{spread} {noun}" if spread == "1" else f"{spread} {noun}s"
 
 
 def flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

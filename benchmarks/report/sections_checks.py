@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import (
-    MISSING,
-    colour,
-    fmt_mib,
-    fmt_ms,
-    fmt_rps,
-    fmt_value,
-    label,
-)
+from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_rps, fmt_value, label
 from benchmarks.report.view import Block, Column, Inline, Para, Run, Section, Span, code
 from benchmarks.results.records import SecurityCheck
 from benchmarks.results.scaling import Soak
+from benchmarks.results.vocabulary import Parity
+
+APPS = ("flask", "django")  # the hostile inputs' table has a column for each
+
+
+def _outcome(ok: bool, text: str) -> Span:
+    return Span(text, "pass" if ok else "fail")
 
 
 def _survived(held: Soak) -> bool:
@@ -34,7 +30,7 @@ SOAK_COLUMNS: list[Column[Soak]] = [
     Column("p99 ms", lambda s: fmt_ms(s["latency_ms"]["p99"]), True),
     Column(
         "Killed worker",
-        lambda s: Span("✓ replaced", "pass") if _survived(s) else Span("✗ not survived", "fail"),
+        lambda s: _outcome(ok := _survived(s), "✓ replaced" if ok else "✗ not survived"),
     ),
     Column(
         "RSS per worker MiB",
@@ -51,19 +47,14 @@ def _security(run: Run) -> Section:
 def security(checks: list[SecurityCheck]) -> list[Block]:
     """Return every check with each app's result, passed or not."""
     apps = list(dict.fromkeys(a for c in checks for a in (*c["result"], *c["passed"])))
-    rows: list[list[Inline]] = []
-    for check in checks:
-        row: list[Inline] = [check["check"]]
-        for app in apps:
-            observed = check["result"].get(app, MISSING)
-            passed = check["passed"].get(app)
-            if passed is None:
-                row.append(observed)
-            else:
-                row.append(
-                    Span(f"{'✓' if passed else '✗'} {observed}", "pass" if passed else "fail")
-                )
-        rows.append(row)
+
+    def result(check: SecurityCheck, app: str) -> Inline:
+        observed, passed = check["result"].get(app, MISSING), check["passed"].get(app)
+        return (
+            observed if passed is None else _outcome(passed, f"{'✓' if passed else '✗'} {observed}")
+        )
+
+    rows = [[check["check"], *(result(check, app) for app in apps)] for check in checks]
     blocks: list[Block] = [view.or_missing(view.Table(["Check", *map(label, apps)], rows))]
     if rows:
         blocks.append(
@@ -77,37 +68,31 @@ def security(checks: list[SecurityCheck]) -> list[Block]:
 
 def reliability(run: Run) -> Section:
     """Return the soak and, where the run probed them, the answers to hostile inputs."""
-    reliability: Mapping[str, Any] = run.results.get("reliability") or {}
-    soaks = reliability.get("soak") or []
-    inputs = reliability.get("inputs") or []
+    found = run.results.get("reliability")
+    soaks = found["soak"] if found else []
     blocks: list[Block] = [view.Heading("Sustained load, with a worker killed")]
-    if soaks:
-        seconds = reliability.get("soak_s") or soaks[0]["seconds"]
-        blocks += soak(soaks, seconds, reliability.get("soak_fraction", 0.7))
+    if found and soaks:
+        seconds = found.get("soak_s") or soaks[0]["seconds"]
+        blocks += soak(soaks, seconds, found.get("soak_fraction", 0.7))
     else:
         blocks.append(
             Para(("Not measured in this run: see ", code("python -m benchmarks soak"), "."))
         )
-    if "inputs" not in reliability:
+    if not found or "inputs" not in found:
         # The soak command soaks only; a run always probes the inputs.
         return Section("Reliability and security", blocks)
+    inputs = found["inputs"]
     blocks.append(view.Heading("Hostile and malformed inputs"))
-    rows: list[list[Inline]] = []
-    for entry in inputs:
-        answers = entry["answers"]
-        rows.append(
-            [
-                code(entry["probe"]),
-                code(f"{entry['method']} {entry['path']}"),
-                *(
-                    f"{answers[a]['status']} {answers[a]['code']}".strip()
-                    for a in ("flask", "django")
-                    if a in answers
-                ),
-            ]
-        )
+    rows: list[list[Inline]] = [
+        [
+            code(e["probe"]),
+            code(f"{e['method']} {e['path']}"),
+            *(f"{a['status']} {a['code']}".strip() for a in map(e["answers"].get, APPS) if a),
+        ]
+        for e in inputs
+    ]
     blocks.append(view.or_missing(view.Table(["Input", "Request", "Flask", "Django"], rows)))
-    if rows:
+    if inputs:
         alike = sum(
             len({(a["status"], a["code"]) for a in e["answers"].values()}) == 1 for e in inputs
         )
@@ -126,21 +111,20 @@ def _parity(run: Run) -> Section:
     return view.section("Parity gate", run.results.get("parity"), _gate)
 
 
-def _gate(parity: Mapping[str, Any]) -> list[Block]:
-    ok = bool(parity.get("ok"))
+def _gate(parity: Parity) -> list[Block]:
+    ok, differences = parity["ok"], parity["differences"]
     items: list[Inline] = [
         (
             "Result: ",
-            Span("passed" if ok else "FAILED", "pass" if ok else "fail"),
+            _outcome(ok, "passed" if ok else "FAILED"),
             " — every target gave the same answers to the same probes"
             if ok
             else " — the targets did not answer alike; their figures do not compare the same work",
         ),
-        f"Probes: {parity.get('probes', MISSING)}",
-        f"Targets: {', '.join(label(t) for t in parity.get('targets', [])) or MISSING}",
+        f"Probes: {parity['probes']}",
+        f"Targets: {', '.join(map(label, parity['targets'])) or MISSING}",
+        f"Differences: {len(differences) or 'none'}",
     ]
-    differences = parity.get("differences") or []
-    items.append(f"Differences: {len(differences) or 'none'}")
     blocks: list[Block] = [view.Bullets(items)]
     if differences:
         blocks.append(view.Bullets([code(fmt_value(d)) for d in differences]))
@@ -153,26 +137,23 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
         Para(
             f"Each app was held at {fraction:.0%} of its capacity for {seconds:.0f} s, one "
             'worker killed halfway (docs/reliability.md, "Sustained load").'
-        )
-    ]
-    blocks.append(view.or_missing(view.tabulate(SOAK_COLUMNS, soaks)))
-    injected = len(soaks)
-    survived_count = sum(map(_survived, soaks))
-    blocks.append(
+        ),
+        view.or_missing(view.tabulate(SOAK_COLUMNS, soaks)),
         Para(
-            f"Faults injected: {injected}; survived: {survived_count}. Requests "
+            f"Faults injected: {len(soaks)}; survived: {sum(map(_survived, soaks))}. Requests "
             f"sent: {sum(s['requests'] for s in soaks):,}; failures: "
             f"{sum(s['failures'] for s in soaks)}."
-        )
-    )
-    series = [
-        charts.Series(label(s["app"]), colour(s["app"]), [h["p99_ms"] for h in s["history"]])
-        for s in soaks
-        if s.get("history")
+        ),
     ]
-    length = min((len(x.values) for x in series), default=0)
+    histories = [s for s in soaks if s.get("history")]
+    length = min((len(s["history"]) for s in histories), default=0)
     if length > 2:
-        series = [charts.Series(x.name, x.colour, list(x.values[:length])) for x in series]
+        series = [
+            charts.Series(
+                label(s["app"]), colour(s["app"]), [h["p99_ms"] for h in s["history"][:length]]
+            )
+            for s in histories
+        ]
         axes = charts.Axes(
             "p99 latency over the soak", "p99 (ms, Locust's whole-ms buckets)", "seconds"
         )

@@ -17,14 +17,16 @@ from benchmarks.report.view import Column, Run
 from benchmarks.results.records import Claim
 from benchmarks.results.vocabulary import VERDICTS
 
+
+def _by_design(claim: Claim) -> str:
+    return " (by design)" if claim["basis"] == "by design" else ""
+
+
 # At a glance: the claim as made, the verdict, what decided it. How, in the table after it.
 CLAIM_COLUMNS: list[Column[Claim]] = [
     Column("The claim, as made", lambda c: c["sentence"] + (" [1]" if c["source"] else "")),
     Column("Verdict", lambda c: view.verdict(c["verdict"])),
-    Column(
-        "Deciding figure",
-        lambda c: c["figure"] + (" (by design)" if c["basis"] == "by design" else ""),
-    ),
+    Column("Deciding figure", lambda c: c["figure"] + _by_design(c)),
     Column("Timed interval", lambda c: c["interval"] or EN_DASH),
 ]
 METHOD_COLUMNS: list[Column[Claim]] = [
@@ -50,10 +52,9 @@ def _ratio(claim: Claim) -> charts.Ratio:
         notes = [dot, "whisker: its timed 95% CI"]
     else:
         notes = [f"dot: {dot}", f"whisker: {whisker} (95% CI)"]
-    by_design = claim["basis"] == "by design"
-    name = claim["claim"] + (" (by design)" if by_design else "")
     colour = VERDICT_COLOURS.get(claim["verdict"], OTHER_COLOUR)
-    return charts.Ratio(name, notes, ratio, colour, interval, by_design)
+    hollow = bool(_by_design(claim))
+    return charts.Ratio(claim["claim"] + _by_design(claim), notes, ratio, colour, interval, hollow)
 
 
 def chart(claims: list[Claim]) -> list[view.Block]:
@@ -66,10 +67,7 @@ def chart(claims: list[Claim]) -> list[view.Block]:
     verdicts = ordered((c["verdict"] for c in shown), VERDICTS)
     legend = [(v, VERDICT_COLOURS.get(v, OTHER_COLOUR)) for v in verdicts]
     title = "Each claim's deciding figure, as a ratio the claim's way up"
-    height = charts.MARGIN_TOP + 8 + charts.ROW * len(shown) + charts.MARGIN_BOTTOM
-    axes = charts.Axes(
-        title, "", "ratio, the claim's way up (log scale)", TIMES, legend, height=height
-    )
+    axes = charts.Axes(title, "", "ratio, the claim's way up (log scale)", TIMES, legend)
     caption = (
         f"{title}: the shaded band is the {decision.MIN_EFFECT:.0%} minimum effect (no "
         "difference; for 'A heavy model dominates' a dot inside it supports the claim); the "

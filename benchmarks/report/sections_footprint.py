@@ -7,15 +7,7 @@ from typing import Literal
 
 from benchmarks.analysis.aggregate import median
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import (
-    MISSING,
-    colour,
-    fmt_mib,
-    fmt_ms,
-    fmt_value,
-    label,
-    ordered,
-)
+from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_value, label, ordered
 from benchmarks.report.view import Block, Inline, Para, Run, Section, Span, Table, code
 from benchmarks.results.records import Dependencies, LinesOfCode
 
@@ -32,35 +24,33 @@ MEMORY_COLUMNS: dict[MemoryKey, str] = {
 }
 
 
+def _mb(size: int) -> str:
+    return fmt_mib(size / 1e6, 2)
+
+
+def _total(*cells: str) -> list[Inline]:
+    """Return a table's last row: "total" and the totals in bold ("" leaves a cell empty)."""
+    return [Span("total", "strong"), *(Span(cell, "strong") if cell else "" for cell in cells)]
+
+
 def _memory(run: Run) -> Section:
     rows: list[list[Inline]] = []
     for target in run.targets:
         for variant in run.variants:
-            mine = [c for k, c in run.cells.items() if k[0] == target and k[1] == variant]
-            if mine:
+            if mine := [c for k, c in run.cells.items() if k[:2] == (target, variant)]:
                 medians = [fmt_mib(median(c[key] for c in mine)) for key in MEMORY_COLUMNS]
                 peak = fmt_mib(max(c["pss_mib_peak"] for c in mine))
                 rows.append([label(target), variant, *medians, peak])
     headers = ["Target", "Variant", *MEMORY_COLUMNS.values(), "Peak PSS MiB"]
     blocks: list[Block] = [view.or_missing(Table(headers, rows, frozenset(range(2, 8))))]
-    if rows:
-        blocks.append(view.see("A run, in order"))
-    return Section("Memory", blocks)
+    return Section("Memory", [*blocks, view.see("A run, in order")] if rows else blocks)
 
 
 def _startup(run: Run) -> Section:
     startup = run.results.get("startup") or {}
     names = ordered(startup)
-    rows: list[list[Inline]] = [
-        [
-            label(n),
-            fmt_ms(startup[n]["median"]),
-            ", ".join(fmt_ms(s) for s in startup[n]["seconds"]),
-        ]
-        for n in names
-    ]
     blocks: list[Block] = []
-    if rows:
+    if names:
         title = "Start-up time: from starting gunicorn to the first ready response"
         samples = [startup[n]["seconds"] or [startup[n]["median"]] for n in names]
         svg = charts.bar_chart(
@@ -72,6 +62,10 @@ def _startup(run: Run) -> Section:
             [max(s) for s in samples],
         )
         blocks.append(view.Chart(svg, f"{title}. Bars: median; whiskers: fastest and slowest."))
+    rows: list[list[Inline]] = [
+        [label(n), fmt_ms(startup[n]["median"]), ", ".join(map(fmt_ms, startup[n]["seconds"]))]
+        for n in names
+    ]
     blocks.append(view.or_missing(Table(["Target", "Median s", "Samples s"], rows, frozenset({1}))))
     if rows:
         blocks.append(Para("Seconds from starting gunicorn to the first 200 from /health/ready."))
@@ -79,41 +73,42 @@ def _startup(run: Run) -> Section:
 
 
 def _loc(run: Run) -> Section:
-    loc = run.results.get("loc") or {}
-    return view.section("Lines of code", loc, lines_of_code)
+    return view.section("Lines of code", run.results.get("loc"), lines_of_code)
 
 
 def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
     """Return each app's code lines by concern, then by file."""
     apps = ordered(loc)
-    blocks: list[Block] = [
-        Para("Code lines of each app's own package, without comments or blank lines.")
-    ]
     concerns = list(dict.fromkeys(c for a in apps for c in loc[a]["concerns"]))
     rows: list[list[Inline]] = [
         [concern, *(str(loc[a]["concerns"].get(concern, MISSING)) for a in apps)]
         for concern in concerns
     ]
-    rows.append([Span("total", "strong"), *(Span(str(loc[a]["total"]), "strong") for a in apps)])
-    numeric = frozenset(range(1, len(apps) + 1))
-    blocks += [view.Heading("By concern"), Table(["Concern", *map(label, apps)], rows, numeric)]
+    blocks: list[Block] = [
+        Para("Code lines of each app's own package, without comments or blank lines."),
+        view.Heading("By concern"),
+        Table(
+            ["Concern", *map(label, apps)],
+            [*rows, _total(*(str(loc[a]["total"]) for a in apps))],
+            frozenset(range(1, len(apps) + 1)),
+        ),
+    ]
     for app in apps:
-        files = loc[app]["files"]
-        rows = [[code(name), str(lines)] for name, lines in sorted(files.items())]
-        rows.append([Span("total", "strong"), Span(str(loc[app]["total"]), "strong")])
+        files = sorted(loc[app]["files"].items())
+        rows = [[code(name), str(lines)] for name, lines in files]
         blocks += [
             view.Heading(f"{label(app)}: by file"),
-            Table(["File", "Lines"], rows, frozenset({1})),
+            Table(["File", "Lines"], [*rows, _total(str(loc[app]["total"]))], frozenset({1})),
         ]
     return blocks
 
 
 def _dependencies(run: Run) -> Section:
-    deps = run.results.get("dependencies") or {}
     # Written by the runner beside the schema's keys: each framework on its own, so a reader
     # can tell the framework's weight from what the app adds to it.
     alone = run.results.get("framework_footprint") or {}
-    return view.section("Dependencies", deps, lambda d: dependencies(d, alone))
+    deps = run.results.get("dependencies")
+    return view.section("Dependencies", deps, lambda found: dependencies(found, alone))
 
 
 def dependencies(
@@ -127,7 +122,7 @@ def dependencies(
             fmt_value(deps[a]["direct"]),
             fmt_value(deps[a]["extensions"]),
             str(len(deps[a]["distributions"])),
-            fmt_mib(deps[a]["total_bytes"] / 1e6, 2),
+            _mb(deps[a]["total_bytes"]),
         ]
         for a in apps
     ]
@@ -144,7 +139,7 @@ def dependencies(
             [
                 label(fw),
                 ", ".join(d["name"] for d in alone[fw]["distributions"]),
-                fmt_mib(alone[fw]["total_bytes"] / 1e6, 2),
+                _mb(alone[fw]["total_bytes"]),
             ]
             for fw in ordered(alone)
         ]
@@ -154,12 +149,14 @@ def dependencies(
         ]
     for app in apps:
         dists = sorted(deps[app]["distributions"], key=lambda d: d["name"].lower())
-        rows = [[code(d["name"]), d["version"], fmt_mib(d["size_bytes"] / 1e6, 2)] for d in dists]
-        total = Span(fmt_mib(deps[app]["total_bytes"] / 1e6, 2), "strong")
-        rows.append([Span("total", "strong"), "", total])
+        rows = [[code(d["name"]), d["version"], _mb(d["size_bytes"])] for d in dists]
         blocks += [
             view.Heading(f"{label(app)}: distributions"),
-            Table(["Distribution", "Version", "Size MB"], rows, frozenset({2})),
+            Table(
+                ["Distribution", "Version", "Size MB"],
+                [*rows, _total("", _mb(deps[app]["total_bytes"]))],
+                frozenset({2}),
+            ),
         ]
     return blocks
 

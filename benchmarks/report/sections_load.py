@@ -3,9 +3,6 @@ Claims section between the summary and throughput is sections_claims's)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
-
 from benchmarks.analysis import aggregate
 from benchmarks.analysis.aggregate import CellFigures, Percentile
 from benchmarks.report import charts, sections_claims, view
@@ -27,6 +24,7 @@ from benchmarks.report.formatting import (
     label,
     ordered,
     plural,
+    span,
 )
 from benchmarks.report.view import Column, Measured, Run
 from benchmarks.results.records import Calibration, Overhead
@@ -41,31 +39,27 @@ def _summary(run: Run) -> view.Section:
     users = aggregate.common_users(run.cells, "light", "predict_one")
     here = {t: c for t in run.targets if (c := run.cell(t, "light", "predict_one", users))}
     if here and users is not None:
-        trials = sorted({c["trials"] for c in here.values()})
-        spread = str(trials[0]) if len(trials) == 1 else f"{trials[0]}{EN_DASH}{trials[-1]}"
         figures = ", ".join(f"{label(t)} {fmt_rps(c['rps'])} req/s" for t, c in here.items())
+        trials = span((c["trials"] for c in here.values()), "trial")
         bullets.append(
             f"Light model, one-row predictions at {plural(users, 'user')}: {figures} "
-            f"(median of {spread} {'trial' if spread == '1' else 'trials'})."
+            f"(median of {trials})."
         )
     flask, django = here.get("flask"), here.get("django")
     if flask and django and django["rps"]:
         ratio = fmt_ratio(flask["rps"] / django["rps"])
         bullets.append(f"Flask serves {ratio} Django's throughput there.")
-    claims = run.results.get("claims") or []
-    if claims:
+    if claims := run.results.get("claims") or []:
         counts = {v: sum(c["verdict"] == v for c in claims) for v in VERDICTS}
         tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
         bullets.append(f"{plural(len(claims), 'claim')} tested against these figures: {tally}.")
-    parity: Mapping[str, Any] = run.results.get("parity") or {}
+    bound = sum(c["generator_bound"] for c in run.cells.values())
+    failed = sum(c["failures"] for c in run.cells.values())
+    parity = run.results.get("parity")
     cautions = [
-        f"{plural(n, 'cell')} {GENERATOR_BOUND}"
-        if (n := sum(c["generator_bound"] for c in run.cells.values()))
-        else "",
-        f"{plural(n, 'failed response')}"
-        if (n := sum(c["failures"] for c in run.cells.values()))
-        else "",
-        "the parity gate FAILED" if parity and not parity.get("ok") else "",
+        f"{plural(bound, 'cell')} {GENERATOR_BOUND}" if bound else "",
+        plural(failed, "failed response") if failed else "",
+        "the parity gate FAILED" if parity and not parity["ok"] else "",
     ]
     if any(cautions):
         bullets.append("Caution: " + "; ".join(filter(None, cautions)) + ".")
@@ -85,25 +79,28 @@ def _range(c: CellFigures) -> str:
     return f"{fmt_rps(c['rps_min'])}{EN_DASH}{fmt_rps(c['rps_max'])}" if c["trials"] > 1 else ""
 
 
+# The columns naming a cell, shared by the tables of cells.
+TARGET: Column[Measured] = Column("Target", lambda m: label(m.target))
+VARIANT: Column[Measured] = Column("Variant", lambda m: m.variant)
+SCENARIO: Column[Measured] = Column("Scenario", lambda m: view.code(m.scenario))
+USERS: Column[Measured] = Column("Users", lambda m: str(m.users), True)
+BOUND: Column[Measured] = Column(
+    "Flag", lambda m: _flag(GENERATOR_BOUND, m.figures["generator_bound"])
+)
 THROUGHPUT_COLUMNS: list[Column[Measured]] = [
-    Column("Scenario", lambda m: view.code(m.scenario)),
-    Column("Users", lambda m: str(m.users), True),
-    Column("Target", lambda m: label(m.target)),
+    *(SCENARIO, USERS, TARGET),
     Column("Successful req/s median", lambda m: fmt_rps(m.figures["rps"]), True),
     Column(f"min{EN_DASH}max", lambda m: _range(m.figures), True),
     *map(_latency, aggregate.PERCENTILES),
     Column("Failures", lambda m: f"{m.figures['failures']:,}", True),
     Column("Trials", lambda m: str(m.figures["trials"]), True),
-    Column("Flag", lambda m: _flag(GENERATOR_BOUND, m.figures["generator_bound"])),
+    BOUND,
 ]
 GENERATOR_COLUMNS: list[Column[Measured]] = [
-    Column("Target", lambda m: label(m.target)),
-    Column("Variant", lambda m: m.variant),
-    Column("Scenario", lambda m: view.code(m.scenario)),
-    Column("Users", lambda m: str(m.users), True),
+    *(TARGET, VARIANT, SCENARIO, USERS),
     Column("Locust CPU by process (of one core)", lambda m: _by_process(m.figures)),
     Column("Load CPUs busy", lambda m: fmt_share(m.figures["load_cpus_busy"]), True),
-    Column("Flag", lambda m: _flag(GENERATOR_BOUND, m.figures["generator_bound"])),
+    BOUND,
 ]
 
 
@@ -113,32 +110,28 @@ def _by_process(c: CellFigures) -> str:
 
 
 def _throughput(run: Run) -> view.Section:
-    section = view.Section("Throughput and latency")
     if not run.cells:
-        return view.Section(section.title, [view.Para(NOT_MEASURED)])
-    section.blocks += _throughput_charts(run)
+        return view.Section("Throughput and latency", [view.Para(NOT_MEASURED)])
+    blocks = _throughput_charts(run)
     for variant in run.variants:
         # Targets side by side within each scenario and users level: the comparison to read.
         order = sorted(
             (m for m in run.measured() if m.variant == variant),
             key=lambda m: (aggregate.sort_key(m[:4])[2], m.users, aggregate.sort_key(m[:4])[0]),
         )
-        section.blocks.append(view.Heading(f"{variant.capitalize()} model"))
-        section.blocks.append(view.tabulate(THROUGHPUT_COLUMNS, order))
+        blocks += [
+            view.Heading(f"{variant.capitalize()} model"),
+            view.tabulate(THROUGHPUT_COLUMNS, order),
+        ]
     flagged = (
         ': the req/s is a floor of the server\'s capacity (docs/benchmark.md, "A run, in order").'
     )
-    section.blocks.append(view.Para((view.Span(GENERATOR_BOUND, "flag"), flagged)))
-    generator = view.tabulate(GENERATOR_COLUMNS, run.measured())
-    section.blocks += [view.Heading("The load generator"), generator]
-    return section
-
-
-RangeKey = Literal["rps", "rps_min", "rps_max"]
-
-
-def _figure(cell: CellFigures | None, key: RangeKey) -> float | None:
-    return cell[key] if cell else None
+    blocks += [
+        view.Para((view.Span(GENERATOR_BOUND, "flag"), flagged)),
+        view.Heading("The load generator"),
+        view.tabulate(GENERATOR_COLUMNS, run.measured()),
+    ]
+    return view.Section("Throughput and latency", blocks)
 
 
 def _throughput_charts(run: Run) -> list[view.Block]:
@@ -150,9 +143,9 @@ def _throughput_charts(run: Run) -> list[view.Block]:
         for t in run.targets:
             found = [run.cell(t, "light", s, users) for s in scenarios]
             if any(found):
-                rps, low, high = (
-                    [_figure(c, k) for c in found] for k in ("rps", "rps_min", "rps_max")
-                )
+                rps = [c["rps"] if c else None for c in found]
+                low = [c["rps_min"] if c else None for c in found]
+                high = [c["rps_max"] if c else None for c in found]
                 series.append(charts.Series(label(t), colour(t), rps, low, high))
         title = f"Median requests per second by scenario, light model, {plural(users, 'user')}"
         axes = charts.Axes(title, "requests per second", "scenario", "req/s")
@@ -173,7 +166,7 @@ def _throughput_charts(run: Run) -> list[view.Block]:
     levels = aggregate.users_levels(run.cells, "light", "predict_one")
     if len(levels) > 1:
         series = [
-            charts.Series(label(t), colour(t), [_figure(c, "rps") for c in found])
+            charts.Series(label(t), colour(t), [c["rps"] if c else None for c in found])
             for t in run.targets
             if any(found := [run.cell(t, "light", "predict_one", u) for u in levels])
         ]
@@ -228,9 +221,7 @@ def _framework_share(c: CellFigures) -> float | None:
 
 
 CPU_COLUMNS: list[Column[Measured]] = [
-    Column("Target", lambda m: label(m.target)),
-    Column("Variant", lambda m: m.variant),
-    Column("Users", lambda m: str(m.users), True),
+    *(TARGET, VARIANT, USERS),
     Column("CPU µs/request", lambda m: fmt_us(m.figures["server_cpu_us_per_request"]), True),
     Column("Model µs", lambda m: fmt_us(_model_us(m.figures)), True),
     Column("Framework µs", lambda m: fmt_us(m.figures["framework_us"]), True),
@@ -248,28 +239,24 @@ def _cpu(run: Run) -> view.Section:
         if (c := run.cell(target, variant, "predict_one", users))
     ]
     blocks: list[view.Block] = []
-    stacked = [
-        (m, model_us, framework_us)
-        for m in found
-        if (model_us := _model_us(m.figures)) is not None
-        and (framework_us := m.figures["framework_us"]) is not None
-    ]
-    if stacked:
+    # Where both parts are known (a zero is known): the model's Server-Timing and the rest.
+    split = [m for m in found if None not in (_model_us(m.figures), m.figures["framework_us"])]
+    if split:
         segments = [
-            charts.Series("model", MODEL_COLOUR, [model for _, model, _ in stacked]),
+            charts.Series("model", MODEL_COLOUR, [_model_us(m.figures) for m in split]),
             charts.Series(
                 "framework",
                 OTHER_COLOUR,
-                [framework for _, _, framework in stacked],
-                colours=[colour(m.target) for m, _, _ in stacked],
+                [m.figures["framework_us"] for m in split],
+                colours=[colour(m.target) for m in split],
             ),
         ]
         legend = [("model", MODEL_COLOUR)] + [
-            (f"framework: {label(t)}", colour(t)) for t in ordered(m.target for m, _, _ in stacked)
+            (f"framework: {label(t)}", colour(t)) for t in ordered(m.target for m in split)
         ]
         title = "Server CPU per one-row prediction, split into model and framework"
         axes = charts.Axes(title, "CPU per request (µs)", "target and model variant", "µs", legend)
-        categories = [f"{label(m.target)} · {m.variant}" for m, _, _ in stacked]
+        categories = [f"{label(m.target)} · {m.variant}" for m in split]
         svg = charts.stacked_bars(axes, categories, segments)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
@@ -304,8 +291,7 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
             ("Measured by ", view.code("python -m benchmarks overhead"), "; docs/results.md.")
         ),
     ]
-    base = found.get("baseline")
-    if base:
+    if base := found.get("baseline"):
         others = [name for name in names if name != "baseline"]
         splits = [(name, aggregate.split_over_baseline(found[name], base)) for name in others]
         blocks.append(

@@ -13,8 +13,9 @@ from benchmarks.report.formatting import (
     flatten,
     fmt_value,
     ordered,
+    span,
 )
-from benchmarks.report.view import Block, Inline, Para, Run, Section, Span, Table, code
+from benchmarks.report.view import Block, Inline, Para, Run, Section, Table, code
 from benchmarks.results.vocabulary import SCENARIOS
 
 
@@ -24,47 +25,42 @@ def _is_records(value: object) -> TypeGuard[list[dict[str, Any]]]:
 
 def _methodology(run: Run) -> Section:
     # The settings are in the tables below and the method in the docs: here, what the cells hold.
+    blocks: list[Block] = [Para(NOT_MEASURED)]
+    if run.cells:
+        trials = span((c["trials"] for c in run.cells.values()), "trial")
+        users = ", ".join(map(str, sorted({c[3] for c in run.cells})))
+        scenarios = ordered((c[2] for c in run.cells), SCENARIOS)
+        listed = [part for s in scenarios for part in (", ", code(s))][1:]
+        facts: list[Inline] = [
+            f"Each cell was measured in {trials}; tables give the median over trials and the "
+            f"min{EN_DASH}max req/s.",
+            f"Concurrent users measured: {users}.",
+            ("Scenarios: ", *listed, "."),
+            view.see("A run, in order").content,
+        ]
+        blocks = [view.Bullets(facts)]
     config: Mapping[str, Any] = run.results.get("config") or {}
-    facts: list[Inline] = []
-    observed = sorted({c["trials"] for c in run.cells.values()})
-    if observed:
-        times = EN_DASH.join(map(str, sorted({observed[0], observed[-1]})))
-        line = f"Each cell was measured in {times} trial{'s' if times != '1' else ''}"
-        facts.append(f"{line}; tables give the median over trials and the min{EN_DASH}max req/s.")
-        facts.append(
-            f"Concurrent users measured: {', '.join(map(str, sorted({c[3] for c in run.cells})))}."
-        )
-        scenarios = [code(s) for s in ordered((c[2] for c in run.cells), SCENARIOS)]
-        facts.append(("Scenarios: ", *_join(scenarios), "."))
-        facts.append(view.see("A run, in order").content)
-    blocks: list[Block] = [view.Bullets(facts) if facts else Para(NOT_MEASURED)]
     settings = {k: v for k, v in config.items() if not _is_records(v)}
-    rows: list[list[Inline]] = [[code(k), fmt_value(v)] for k, v in flatten(settings)]
-    if rows:
+    if rows := _pairs(settings):
         blocks += [view.Heading("Configuration"), Table(["Setting", "Value"], rows)]
     for key, records in config.items():
         if _is_records(records):
             # A list of records, such as the planned cells, reads best as its own table.
             columns = list(dict.fromkeys(k for record in records for k in record))
-            table_rows: list[list[Inline]] = [
+            cells: list[list[Inline]] = [
                 [fmt_value(record.get(column, MISSING)) for column in columns] for record in records
             ]
-            blocks += [view.Heading(f"Configuration: {key}"), Table(columns, table_rows)]
+            blocks += [view.Heading(f"Configuration: {key}"), Table(columns, cells)]
     return Section("Methodology", blocks)
 
 
-def _join(parts: list[Span]) -> list[str | Span]:
-    joined: list[str | Span] = []
-    for i, part in enumerate(parts):
-        joined += [", ", part] if i else [part]
-    return joined
+def _pairs(mapping: Mapping[str, Any]) -> list[list[Inline]]:
+    return [[code(k), fmt_value(v)] for k, v in flatten(mapping)]
 
 
 def environment(run: Run) -> Section:
     """Return the environment fingerprint, key by key."""
-    rows: list[list[Inline]] = [
-        [code(k), fmt_value(v)] for k, v in flatten(run.results.get("environment") or {})
-    ]
+    rows = _pairs(run.results.get("environment") or {})
     return Section("Environment", [view.or_missing(Table(["Key", "Value"], rows))])
 
 

@@ -2,21 +2,14 @@
 
 It reads ``results["workers"]`` alone: one fit per app, model variant, preload and gc.freeze()
 setting, with the total PSS at each worker count, the slope (what one more worker costs) and how
-many workers a GiB holds. ``text`` prints the same blocks for the terminal.
+many workers a GiB holds. ``text.workers`` prints the same blocks for the terminal.
 """
 
 from __future__ import annotations
 
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
-from benchmarks.report import charts, plain, view
-from benchmarks.report.formatting import (
-    TINTS,
-    colour,
-    fmt_mib,
-    fmt_share,
-    label,
-    ordered,
-)
+from benchmarks.report import charts, view
+from benchmarks.report.formatting import TINTS, colour, fmt_mib, fmt_share, label, ordered
 from benchmarks.results.scaling import Workers, WorkersFit
 from benchmarks.results.vocabulary import VARIANTS
 
@@ -31,13 +24,10 @@ FREEZE_OFF_COLOURS = {
 
 
 def _colour(fit: WorkersFit) -> str:
+    app, own = fit["app"], colour(fit["app"])
     if not fit["freeze"]:
-        return FREEZE_OFF_COLOURS.get((fit["app"], fit["variant"]), colour(fit["app"]))
-    return (
-        TINTS.get(fit["app"], colour(fit["app"]))
-        if fit["variant"] == "heavy"
-        else colour(fit["app"])
-    )
+        return FREEZE_OFF_COLOURS.get((app, fit["variant"]), own)
+    return TINTS.get(app, own) if fit["variant"] == "heavy" else own
 
 
 def _freeze(fit: WorkersFit) -> str:
@@ -108,27 +98,22 @@ def blocks(workers: Workers) -> list[view.Block]:
             '"Memory as gunicorn workers are added".'
         ),
     ]
-    savings = [
-        f"{label(app)} {variant} {saved:+.2f} MiB ("
-        + ("one round: no noise figure" if noise is None else f"noise {noise:.2f} MiB")
-        + ")"
-        for app, variant, saved, noise in freeze_savings(workers)
-    ]
-    if savings:
+    if savings := freeze_savings(workers):
+        saved = "; ".join(
+            f"{label(app)} {variant} {mib:+.2f} MiB ("
+            + ("one round: no noise figure" if noise is None else f"noise {noise:.2f} MiB")
+            + ")"
+            for app, variant, mib, noise in savings
+        )
         found.append(
             view.Para(
                 "gc.freeze() before forking (GUNICORN_GC_FREEZE) saves, per added worker "
-                "(anonymous pages; the noise is the slope's range between rounds): "
-                + "; ".join(savings)
-                + "."
+                f"(anonymous pages; the noise is the slope's range between rounds): {saved}."
             )
         )
     if unserved := sum(not all(row["served"]) for row in workers["rows"]):
-        found.append(
-            view.Para(
-                f"{unserved} reading(s) include a worker whose CPU time never moved: not served."
-            )
-        )
+        line = f"{unserved} reading(s) include a worker whose CPU time never moved: not served."
+        found.append(view.Para(line))
     return found
 
 
@@ -137,15 +122,6 @@ def _workers(run: view.Run) -> view.Section:
     return view.section(
         "Memory per worker", workers if workers and workers["fits"] else None, blocks
     )
-
-
-def text(workers: Workers) -> str:
-    """Return the figures as plain text for the terminal."""
-    heading = (
-        f"{workers['mode']} plan, {workers['rounds']} round(s), servers on CPU "
-        f"{workers['server_cpus']}, {workers['seconds']:.0f} s"
-    )
-    return plain.render([view.Para(heading), *blocks(workers)])
 
 
 SECTIONS = (_workers,)

@@ -1,12 +1,15 @@
-"""What each command prints: the report's own blocks for its records, as plain text.
+"""The plain-text exporter, and what each command prints: the report's own blocks, as text.
 
-Every table here is the view model's ``Table``, built by the section that shows it in report.md
-and report.html, or here when only the terminal shows it; ``plain`` exports it.
+Markdown and HTML are rendered by templates (``render.py``); a terminal needs columns padded to
+their widest cell, which is simpler in Python. Charts are for the HTML page and are skipped.
+Every table is the view model's ``Table``, built by the section that shows it in report.md and
+report.html, or here when only the terminal shows it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import textwrap
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from benchmarks.analysis import compare as comparison
@@ -14,17 +17,19 @@ from benchmarks.analysis import decision, judge
 from benchmarks.analysis import ladders as climbing
 from benchmarks.analysis.judge import Judgement
 from benchmarks.report import (
-    plain,
     sections_capacity,
     sections_checks,
     sections_cost,
     sections_footprint,
     sections_ladders,
     sections_load,
+    sections_peers,
     sections_remote,
+    sections_workers,
 )
 from benchmarks.report.formatting import MISSING, Facts, fmt_us
-from benchmarks.report.view import Block, Inline, Para, Table, code
+from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
+from benchmarks.results.peers import Peers
 from benchmarks.results.records import (
     Cost,
     Dependencies,
@@ -36,7 +41,46 @@ from benchmarks.results.records import (
     Throughput,
 )
 from benchmarks.results.remote import Remote
-from benchmarks.results.scaling import CapacityResults, SoakRun
+from benchmarks.results.scaling import CapacityResults, SoakRun, Workers
+
+WIDTH = 100  # prose wraps here; table rows are as wide as their columns
+
+
+def inline(content: Inline) -> str:
+    """Return a span's text without its role."""
+    if isinstance(content, str):
+        return content
+    return content.text if isinstance(content, Span) else "".join(map(inline, content))
+
+
+def table(found: Table) -> list[str]:
+    """Return the table's lines: the header, then one line a row, numeric columns right-aligned."""
+    rows = [found.headers, *([inline(c) for c in row] for row in found.rows)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(found.headers))]
+    return [
+        "  ".join(
+            cell.rjust(width) if i in found.numeric else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def block(found: Block) -> str:
+    """Return one block as plain text: wrapped prose, a padded table, a list; "" for a chart."""
+    if isinstance(found, Table):
+        return "\n".join(table(found))
+    if isinstance(found, Bullets):
+        items = (f"- {inline(item)}" for item in found.items)
+        return "\n".join(textwrap.fill(item, WIDTH, subsequent_indent="  ") for item in items)
+    if isinstance(found, Heading):
+        return found.text
+    return textwrap.fill(inline(found.content), WIDTH) if isinstance(found, Para) else ""
+
+
+def render(blocks: Iterable[Block]) -> str:
+    """Return the blocks as plain text, a blank line between them."""
+    return "\n\n".join(text for text in map(block, blocks) if text)
 
 
 def throughput(result: Throughput, facts: Facts) -> str:
@@ -46,25 +90,25 @@ def throughput(result: Throughput, facts: Facts) -> str:
         f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
         f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}"
     )
-    return plain.render([Para(caption), sections_ladders.throughput(result, facts)])
+    return render([Para(caption), sections_ladders.throughput(result, facts)])
 
 
 def overhead(results: list[Overhead]) -> str:
     """Return a plain-text table, and each app's extra cost over the baseline when measured."""
-    return plain.render(sections_load.in_process(results))
+    return render(sections_load.in_process(results))
 
 
 def cost(result: Cost, facts: Facts) -> str:
     """Return a plain-text table of instructions per request, and each target's start-up."""
     found = sections_cost.blocks(result, facts, rungs=True)
-    return plain.render([*found, Para(f"Counted in {result['seconds']:.0f} s.")])
+    return render([*found, Para(f"Counted in {result['seconds']:.0f} s.")])
 
 
 def ladders(result: Ladders, facts: Facts) -> str:
     """Return a plain-text table of the rungs, and the rungs measured under load."""
     found = sections_ladders.blocks(result, climbing.climb(result, None))
     load = [sections_ladders.throughput(result["load"], facts)] if result["load"] else []
-    return plain.render([*found, *load])
+    return render([*found, *load])
 
 
 def micro(results: list[dict[str, Any]]) -> str:
@@ -84,19 +128,17 @@ def micro(results: list[dict[str, Any]]) -> str:
         for case in result["cases"]
     ]
     headers = ["host", "filters", "variant", "rows", "raw us", "runtime us", "runtime/raw"]
-    return plain.render([Table(headers, rows, frozenset({1, 3, 4, 5, 6}))])
+    return render([Table(headers, rows, frozenset({1, 3, 4, 5, 6}))])
 
 
 def soak(results: SoakRun) -> str:
     """Return a plain-text summary."""
-    return plain.render(
-        sections_checks.soak(results["apps"], results["seconds"], results["fraction"])
-    )
+    return render(sections_checks.soak(results["apps"], results["seconds"], results["fraction"]))
 
 
 def security(checks: list[SecurityCheck]) -> str:
     """Return every check with each app's result, pass or FAIL."""
-    return plain.render(sections_checks.security(checks))
+    return render(sections_checks.security(checks))
 
 
 def judgement(results: Results, judged: Judgement) -> str:
@@ -108,21 +150,22 @@ def judgement(results: Results, judged: Judgement) -> str:
         for c in judged.claims
     ]
     rows += [[c.id, c.stored or MISSING, MISSING, "DIFFERS"] for c in judged.changes if not c.now]
-    found: list[Block] = [
-        Para(
-            f"{results['run_id']}: stored under rule version {results['rule']['version']}, "
-            f"judged with version {judge.rule()['version']}."
-        ),
-        *(Para(f"Rule changed: {change}.") for change in judged.rule_changes),
-        Table(["claim", "stored", "now", ""], rows),
-        Para(
-            f"All {len(judged.claims)} verdicts hold."
-            if judged.holds
-            else f"{len(judged.changes)} of {len(judged.claims)} verdicts differ from the stored "
-            "ones."
-        ),
-    ]
-    return plain.render(found)
+    held = len(judged.claims)
+    return render(
+        [
+            Para(
+                f"{results['run_id']}: stored under rule version {results['rule']['version']}, "
+                f"judged with version {judge.rule()['version']}."
+            ),
+            *(Para(f"Rule changed: {change}.") for change in judged.rule_changes),
+            Table(["claim", "stored", "now", ""], rows),
+            Para(
+                f"All {held} verdicts hold."
+                if judged.holds
+                else f"{len(judged.changes)} of {held} verdicts differ from the stored ones."
+            ),
+        ]
+    )
 
 
 def compare(a: Results, b: Results) -> str:
@@ -156,28 +199,24 @@ def compare(a: Results, b: Results) -> str:
         for row in rows
     ]
     headers = ["target", "variant", "scenario", "users", "metric", "A", "B", "change", "noise"]
-    found.append(
+    found += [
         Table([*headers, "verdict"], changed, frozenset({3, 5, 6, 7, 8}))
         if rows
-        else Para("The two runs share no measured cell.")
-    )
-    significant = sum(row["significant"] for row in rows)
-    found.append(
+        else Para("The two runs share no measured cell."),
         Para(
-            f"{significant} of {len(rows)} figures changed by more than the noise (the wider "
-            f"(max - min) / median of the two runs, at least {decision.MIN_EFFECT:.0%})."
-        )
-    )
-    held = comparison.verdicts(a, b)
-    if held:
+            f"{sum(row['significant'] for row in rows)} of {len(rows)} figures changed by more "
+            "than the noise (the wider (max - min) / median of the two runs, at least "
+            f"{decision.MIN_EFFECT:.0%})."
+        ),
+    ]
+    if held := comparison.verdicts(a, b):
         verdicts: list[list[Inline]] = [
             [v["id"], v["before"] or MISSING, v["after"] or MISSING, "yes" if v["held"] else "NO"]
             for v in held
         ]
         found.append(Table(["claim", "A", "B", "held"], verdicts))
         found.append(Para(f"{sum(v['held'] for v in held)} of {len(held)} verdicts held."))
-    counted = comparison.counts(a, b)
-    if counted:
+    if counted := comparison.counts(a, b):
         worst = max(counted, key=lambda c: abs(c["difference"]))
         found.append(
             Para(
@@ -185,20 +224,16 @@ def compare(a: Results, b: Results) -> str:
                 f"difference {worst['difference']:+.3%} ({' '.join(worst['key'])})."
             )
         )
-    return plain.render(found)
+    return render(found)
 
 
 def footprint(
     loc: Mapping[str, LinesOfCode],
-    packages: Mapping[str, str],
     dependencies: Mapping[str, Dependencies],
     frameworks: Mapping[str, Dependencies],
 ) -> str:
-    """Return the apps' code lines by concern and file, then what each app and framework needs.
-
-    ``packages`` (app -> its package) is not shown: each app's files are listed under its name.
-    """
-    return plain.render(
+    """Return the apps' code lines by concern and file, then what each app and framework needs."""
+    return render(
         [
             *sections_footprint.lines_of_code(loc),
             *sections_footprint.dependencies(dependencies, frameworks),
@@ -209,9 +244,23 @@ def footprint(
 def capacity(results: CapacityResults) -> str:
     """Return each app's capacity at the p99 target and its cost per million, one line each."""
     found = sections_capacity.blocks(results)
-    return plain.render([*found, Para(f"Searched in {results['duration_s']:.0f} s.")])
+    return render([*found, Para(f"Searched in {results['duration_s']:.0f} s.")])
+
+
+def peers(results: Peers) -> str:
+    """Return the apps and the peers on every figure, who is ahead by the rule, and the settings."""
+    return render(sections_peers.blocks(results))
 
 
 def remote(results: Remote) -> str:
     """Return a plain-text table of each target's phases, and what was not measured, and why."""
-    return plain.render(sections_remote.blocks(results))
+    return render(sections_remote.blocks(results))
+
+
+def workers(result: Workers) -> str:
+    """Return the memory per worker: how it was measured, the table and what gc.freeze() saves."""
+    heading = (
+        f"{result['mode']} plan, {result['rounds']} round(s), servers on CPU "
+        f"{result['server_cpus']}, {result['seconds']:.0f} s"
+    )
+    return render([Para(heading), *sections_workers.blocks(result)])

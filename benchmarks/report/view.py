@@ -1,13 +1,14 @@
 """The view model both formats render: a document of sections made of blocks and inline spans.
 
-Blocks are plain data; each names its ``block_type`` so a template can pick the macro that draws it.
+Blocks are plain data; each names its ``block_type`` (its class, lower case) so a template can
+pick the macro that draws it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Generic, NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from markupsafe import Markup
 
@@ -30,11 +31,15 @@ Inline = str | Span | tuple[str | Span, ...]
 R = TypeVar("R")  # a record a table shows a row of
 
 
-@dataclass(frozen=True)
-class Para:
-    """A paragraph."""
+class _Block:
+    @property
+    def block_type(self) -> str:
+        return type(self).__name__.lower()
 
-    block_type: ClassVar[str] = "para"
+
+@dataclass(frozen=True)
+class Para(_Block):
+    """A paragraph."""
 
     content: Inline
 
@@ -43,32 +48,24 @@ class Para:
 class Callout(Para):
     """A paragraph no reader may miss, such as a warning that the data are synthetic."""
 
-    block_type: ClassVar[str] = "callout"
-
 
 @dataclass(frozen=True)
-class Bullets:
+class Bullets(_Block):
     """A bullet list."""
-
-    block_type: ClassVar[str] = "bullets"
 
     items: list[Inline]
 
 
 @dataclass(frozen=True)
-class Heading:
+class Heading(_Block):
     """A sub-heading inside a section."""
-
-    block_type: ClassVar[str] = "heading"
 
     text: str
 
 
 @dataclass(frozen=True)
-class Table:
+class Table(_Block):
     """A table; ``numeric`` holds the indexes of right-aligned columns."""
-
-    block_type: ClassVar[str] = "table"
 
     headers: list[str]
     rows: list[list[Inline]]
@@ -76,10 +73,8 @@ class Table:
 
 
 @dataclass(frozen=True)
-class Chart:
+class Chart(_Block):
     """An inline SVG chart with its caption (HTML only: a code host shows the tables)."""
-
-    block_type: ClassVar[str] = "chart"
 
     svg: Markup  # built by charts, which escapes every text it places
     caption: str

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from benchmarks import REPO
 from benchmarks.cpus import CpuSet
-from benchmarks.serving.processes import stop_process, worker_pids
+from benchmarks.serving.processes import worker_pids
 from benchmarks.targets import TARGETS
 
 GUNICORN_CONF = REPO / "gunicorn.conf.py"
@@ -132,6 +132,9 @@ class Server:
         signal lands in the copy of the master's handler, and the worker then installs its own
         handlers. The master would wait its graceful timeout (30 s) for that worker; so after
         ``RESIGNAL_S`` the workers still running are sent SIGTERM themselves, by PID.
+
+        The master gets one SIGTERM only: a second one can land after its clean shutdown, once
+        Python has restored the default action on its way out, and kill it (exit code -15).
         """
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -141,7 +144,12 @@ class Server:
                 for pid in worker_pids(self.pid):
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGTERM)
-        return stop_process(self.process, signal.SIGTERM, max(timeout - RESIGNAL_S, 1.0))
+        try:
+            self.process.wait(max(timeout - RESIGNAL_S, 1.0))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        return self.process.returncode
 
     def __enter__(self) -> Server:
         return self

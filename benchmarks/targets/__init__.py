@@ -260,8 +260,10 @@ NOT_SERVED: dict[str, frozenset[str]] = {"baseline": V2, "floor": V2 | {"invalid
 
 
 def serves(name: str, scenario: str) -> bool:
-    """Return whether a target answers a scenario (a load or cost scenario by its name)."""
-    return not any(scenario in NOT_SERVED.get(tag, frozenset()) for tag in TARGETS[name].tags)
+    """Return whether a target answers a scenario (a load or cost scenario by its name); a name
+    the registry does not hold (a deployment measured by its URL) is asked for every one."""
+    tags = TARGETS[name].tags if name in TARGETS else frozenset()
+    return not any(scenario in NOT_SERVED.get(tag, frozenset()) for tag in tags)
 
 
 APPS = names("app")  # ("flask", "django")

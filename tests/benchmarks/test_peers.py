@@ -22,7 +22,7 @@ from benchmarks.measure import parity
 from benchmarks.measure import peers as measuring
 from benchmarks.measure.parity import ParityError
 from benchmarks.plan import PeersPlan, Setup
-from benchmarks.report import plain, sections_peers
+from benchmarks.report import text as plain
 from benchmarks.serving import gunicorn, peers
 from benchmarks.serving.gunicorn import send
 from benchmarks.targets.peers import PEERS
@@ -143,7 +143,7 @@ def test_the_peers_command_measures_flask_fastapi_and_mlserver_alike(tmp_path: P
     assert found["targets"]["flask"]["loc"] > found["targets"]["fastapi"]["loc"]
     standings = judging.table(found)
     assert set(standings["rps"]["fastapi"]) == {"flask"}
-    text = plain.render(sections_peers.blocks(found))
+    text = plain.peers(found)
     assert all(word in text for word in ("fastapi", "mlserver", "A/A gate"))
 
 

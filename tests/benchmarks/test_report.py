@@ -340,7 +340,6 @@ def test_the_terminal_prints_the_reports_own_tables(results: Results) -> None:
         "security": text.security(results["security"]),
         "footprint": text.footprint(
             results["loc"],
-            {"flask": "flask_app", "django": "django_app"},
             results["dependencies"],
             results["framework_footprint"],
         ),
@@ -377,8 +376,6 @@ def test_compare_prints_each_change_against_its_noise(results: Results) -> None:
 def test_memory_per_worker_section_draws_each_setting_and_tabulates_the_slopes(
     results: Results,
 ) -> None:
-    from benchmarks.report import sections_workers
-
     workers = results["workers"]
     for record in workers["rows"]:
         assert set(record) == set(get_type_hints(scaling.WorkersRow))
@@ -398,7 +395,7 @@ def test_memory_per_worker_section_draws_each_setting_and_tabulates_the_slopes(
     assert "<polyline" in chart
     assert chart.count("<polyline") == len(workers["fits"])
     assert "gunicorn workers" in chart
-    assert "MiB per added worker" in sections_workers.text(workers)
+    assert "MiB per added worker" in text.workers(workers)
 
 
 def test_a_run_without_the_workers_measurement_still_renders(results: Results) -> None:

@@ -34,6 +34,8 @@ def test_only_the_apps_and_their_copies_serve_v2_and_a_floor_not_the_error_path(
         assert targets.serves(name, "v2_one") == (kind not in ("baseline", "floor")), name
         assert targets.serves(name, "invalid") == (kind != "floor"), name
         assert targets.serves(name, "predict_one"), name
+    # A deployment measured by URL (python -m benchmarks remote) is not in the registry.
+    assert targets.serves("mlserver", "v2_one")
 
 
 @pytest.mark.server
