@@ -82,7 +82,8 @@ def test_the_gate_refuses_a_peer_that_serves_another_model(tmp_path: Path, serve
             apps=[],
             count=False,
             progress=lambda _: None,
-            extra={"fastapi": {"MLAPI_MODEL_VARIANT": "heavy"}},
+            # By directory: the suite's environment may name a model directory of its own.
+            extra={"fastapi": {"MLAPI_MODEL_DIR": str(artifact_dir("heavy"))}},
         )
     assert not list((tmp_path / "raw" / "peers").glob("startup-*")), "a refused peer was measured"
 
