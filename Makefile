@@ -13,6 +13,11 @@ TEST_READY := $(VENV)/.installed-dev
 # out of the apps' locks. The tests start it from here (tests/mlserver.py).
 MLSERVER_VENV := .venv-mlserver
 MLSERVER_READY := $(MLSERVER_VENV)/.installed-mlserver
+# The peers the benchmark measures beside the apps (python -m benchmarks peers), each in a venv of
+# its own from requirements/peers/<peer>.txt; MLServer, the fourth, is the venv above.
+PEERS := fastapi litserve bentoml
+PEERS_VENV := .venv-peers
+PEERS_READY := $(PEERS:%=$(PEERS_VENV)/%/.installed)
 # The lock files, one per audience, each with a hash for every distribution; `make lock` writes
 # them from pyproject.toml with this version of uv. Each is resolved with the one before it as a
 # constraint, so a package has one version in all three: runtime.txt is what the apps' image
@@ -25,6 +30,8 @@ COMPILE_FLAGS = --quiet --generate-hashes $(LOCK_TARGET) --custom-compile-comman
 	$(LOCK_FLAGS)
 COMPILE = $(UV) pip compile pyproject.toml $(COMPILE_FLAGS)
 COMPILE_MLSERVER = $(UV) pip compile requirements/mlserver.in $(COMPILE_FLAGS)
+COMPILE_PEER = $(UV) pip compile requirements/peers/$(1).in $(COMPILE_FLAGS) \
+	--constraint requirements/runtime.txt --output-file requirements/peers/$(1).txt
 ARTIFACTS := model/artifacts/light/manifest.json model/artifacts/heavy/manifest.json
 # checkov, the scanner tests/test_k8s.py runs over the Kubernetes manifests, lives in a venv of
 # its own inside the project's, from a lock of its own: every checkov release since 3.2 caps
@@ -38,7 +45,7 @@ CHECKOV_READY := $(CHECKOV_VENV)/.installed
 SCENARIO ?=
 RUN_SCENARIO = $(if $(SCENARIO),--scenario $(SCENARIO))
 
-.PHONY: help lock mlserver test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
+.PHONY: help lock mlserver peers test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -74,6 +81,17 @@ $(MLSERVER_READY): requirements/mlserver.txt | $(MLSERVER_VENV)/bin/python
 
 mlserver: $(MLSERVER_READY) ## Install MLServer, locked, into .venv-mlserver (the tests serve the model with it)
 
+# Each peer's lock alone, hash-checked, into its own venv: a peer imports the project's model/
+# from the work tree (PYTHONPATH), never an installed copy.
+$(PEERS_VENV)/%/.installed: requirements/peers/%.txt
+	$(PYTHON) -m venv $(PEERS_VENV)/$*
+	$(PEERS_VENV)/$*/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS_VENV)/$*/bin/python -m pip install --quiet --require-hashes \
+		--requirement requirements/peers/$*.txt
+	touch $@
+
+peers: $(PEERS_READY) $(MLSERVER_READY) ## Install the peers (FastAPI, LitServe, BentoML; MLServer), locked, each into its own venv
+
 $(CHECKOV_READY): requirements/checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --require-hashes --requirement requirements/checkov.txt
@@ -83,7 +101,7 @@ $(CHECKOV_READY): requirements/checkov.txt
 $(ARTIFACTS): | $(BENCH_READY)
 	$(PY) -m model.train
 
-test: $(TEST_READY) $(MLSERVER_READY) $(CHECKOV_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
+test: $(TEST_READY) $(MLSERVER_READY) $(PEERS_VENV)/fastapi/.installed $(CHECKOV_READY) $(ARTIFACTS) ## Set up, then run ruff, the import contracts, mypy and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -126,14 +144,17 @@ $(UV):
 
 # Pins already in a lock are kept while pyproject.toml allows them; LOCK_FLAGS=--upgrade moves
 # every package to its newest version, LOCK_FLAGS='--upgrade-package NAME' one package.
-lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml and mlserver.in, with hashes
+lock: | $(UV) ## Resolve requirements/*.txt again from pyproject.toml, mlserver.in and peers/*.in, with hashes
 	$(COMPILE) --output-file requirements/runtime.txt
 	$(COMPILE) --extra bench --constraint requirements/runtime.txt \
 		--output-file requirements/bench.txt
 	$(COMPILE) --extra bench --extra dev --constraint requirements/bench.txt \
 		--output-file requirements/dev.txt
 	$(COMPILE_MLSERVER) --constraint requirements/runtime.txt --output-file requirements/mlserver.txt
+	$(call COMPILE_PEER,fastapi)
+	$(call COMPILE_PEER,litserve)
+	$(call COMPILE_PEER,bentoml)
 	$(UV) pip compile requirements/checkov.in $(COMPILE_FLAGS) --output-file requirements/checkov.txt
 
 clean: ## Remove the venvs, trained models and reports
-	rm -rf $(VENV) $(MLSERVER_VENV) model/artifacts reports
+	rm -rf $(VENV) $(MLSERVER_VENV) $(PEERS_VENV) model/artifacts reports

@@ -18,6 +18,10 @@ LOCKS = {audience: f"requirements/{audience}.txt" for audience in EXTRAS}
 # runtime lock as a constraint; it nests in none of the audiences' locks.
 MLSERVER_INPUT = "requirements/mlserver.in"
 MLSERVER_LOCK = "requirements/mlserver.txt"
+# The peers' environments (`make peers`), each resolved from its own input in the same way.
+PEERS = ("fastapi", "litserve", "bentoml")
+PEER_INPUTS = {peer: f"requirements/peers/{peer}.in" for peer in PEERS}
+PEER_LOCKS = {peer: f"requirements/peers/{peer}.txt" for peer in PEERS}
 # A tool in a venv of its own, locked apart from the project: its lock and the file it is
 # resolved from (the Makefile says why checkov is kept apart).
 TOOL_LOCKS = {"checkov": ("requirements/checkov.txt", "requirements/checkov.in")}

@@ -766,6 +766,7 @@ def test_dockerignore_keeps_out_secrets_and_local_state() -> None:
         ".git/config",
         ".venv/bin/python",
         ".venv-mlserver/bin/mlserver",
+        ".venv-peers/fastapi/bin/uvicorn",
         "model/artifacts/light/model.joblib",
         "reports/latest/report.md",
         "flask_app/__pycache__/api.cpython-311.pyc",

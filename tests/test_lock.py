@@ -35,6 +35,8 @@ from tests.locks import (
     LOCKS,
     MLSERVER_INPUT,
     MLSERVER_LOCK,
+    PEER_INPUTS,
+    PEER_LOCKS,
     REPO,
     TOOL_LOCKS,
     Pin,
@@ -185,12 +187,15 @@ def test_make_test_installs_checkov_from_its_lock_into_a_venv_of_its_own(tmp_pat
     (tmp_path / "bin" / "python").touch()
     for ready in (".installed-dev", ".installed-bench"):
         (tmp_path / ready).touch()
-    # MLServer's venv is ready: the one install left is checkov's.
+    # MLServer's venv and the FastAPI peer's are ready: the one install left is checkov's.
     mlserver = tmp_path / "mls"
     (mlserver / "bin").mkdir(parents=True)
     (mlserver / "bin" / "python").touch()
     (mlserver / ".installed-mlserver").touch()
-    test = make(f"VENV={tmp_path}", f"MLSERVER_VENV={mlserver}", "test")
+    (tmp_path / "peers" / "fastapi").mkdir(parents=True)
+    (tmp_path / "peers" / "fastapi" / ".installed").touch()
+    venvs = (f"MLSERVER_VENV={mlserver}", f"PEERS_VENV={tmp_path}/peers")
+    test = make(f"VENV={tmp_path}", *venvs, "test")
     installs = pip_installs(test)
     assert len(installs) == 1, f"make test does not install checkov first: {installs}"
     (locked,) = installs
@@ -247,6 +252,63 @@ def test_mlserver_lock_has_the_apps_model_stack(pins: dict[str, dict[str, Pin]])
     assert not differing, f"{MLSERVER_LOCK} differs from {LOCKS['runtime']}: {differing}"
 
 
+# -- the peers' own locks -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("peer", list(PEER_LOCKS))
+def test_each_peer_lock_is_hashed_and_holds_its_input_and_the_apps_model_stack(
+    pins: dict[str, dict[str, Pin]], peer: str
+) -> None:
+    """A peer serves the apps' model.joblib: the model stack, and all it shares with the apps,
+    at the apps' versions; what its input pins, at that version."""
+    served, runtime = read(REPO / PEER_LOCKS[peer]), pins["runtime"]
+    assert all(pin.hashes for pin in served.values()), f"{PEER_LOCKS[peer]}: a pin lacks --hash"
+    for _, line in logical_lines((REPO / PEER_INPUTS[peer]).read_text()):
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        assert name in served, f"{PEER_LOCKS[peer]} lacks {requirement}: run make lock"
+        assert requirement.specifier.contains(served[name].version), (peer, name)
+    for name in MODEL_STACK:
+        assert served[name].hashes == runtime[name].hashes, (peer, name, "run make lock")
+    differing = {
+        name: (runtime[name].version, pin.version)
+        for name, pin in served.items()
+        if name in runtime and pin.version != runtime[name].version
+    }
+    assert not differing, f"{PEER_LOCKS[peer]} differs from {LOCKS['runtime']}: {differing}"
+
+
+def test_make_peers_installs_each_lock_with_hashes_into_its_own_venv(tmp_path: Path) -> None:
+    """`make peers` installs each peer's lock alone, hash-checked, into .venv-peers/<peer>/, and
+    MLServer's into its own venv; an installed peer is not installed again."""
+    venvs = f"PEERS_VENV={tmp_path}/peers"
+    mlserver = tmp_path / "mls"
+    (mlserver / "bin").mkdir(parents=True)
+    (mlserver / "bin" / "python").touch()
+    (mlserver / ".installed-mlserver").touch()
+    locked = [
+        words
+        for words in make(venvs, f"MLSERVER_VENV={mlserver}", "peers")
+        if "--requirement" in words
+    ]
+    assert [words[words.index("--requirement") + 1] for words in locked] == list(
+        PEER_LOCKS.values()
+    )
+    assert all("--require-hashes" in words for words in locked)
+    assert [words[0] for words in locked] == [
+        f"{tmp_path}/peers/{p}/bin/python" for p in PEER_LOCKS
+    ]
+    for peer in PEER_LOCKS:
+        (tmp_path / "peers" / peer).mkdir(parents=True)
+        (tmp_path / "peers" / peer / ".installed").touch()
+    assert not pip_installs(make(venvs, f"MLSERVER_VENV={mlserver}", "peers"))
+
+
+def test_the_peer_venvs_are_kept_out_of_git_and_docker() -> None:
+    assert ".venv-peers/" in (REPO / ".gitignore").read_text().splitlines()
+    assert ".venv-peers" in (REPO / ".dockerignore").read_text().splitlines()
+
+
 # -- how they are written and installed --------------------------------------------------------
 
 
@@ -263,10 +325,11 @@ def test_make_lock_writes_each_lock_with_hashes_and_a_pinned_uv(tmp_path: Path) 
             output = options[options.index("--output-file") + 1]
             compiles[output] = options
     tools = {lock: source for lock, source in TOOL_LOCKS.values()}
-    assert set(compiles) == {*LOCKS.values(), MLSERVER_LOCK, *tools}
+    assert set(compiles) == {*LOCKS.values(), MLSERVER_LOCK, *PEER_LOCKS.values(), *tools}
     python = "{}.{}".format(*sys.version_info[:2])
     constraint = {"runtime": None, "bench": LOCKS["runtime"], "dev": LOCKS["bench"]}
     sources = {path: "pyproject.toml" for path in LOCKS.values()} | {MLSERVER_LOCK: MLSERVER_INPUT}
+    sources |= {PEER_LOCKS[peer]: PEER_INPUTS[peer] for peer in PEER_LOCKS}
     extras = {path: list(EXTRAS[audience]) for audience, path in LOCKS.items()}
     constraints = {
         path: [constraint[audience]] if constraint[audience] else []
@@ -274,6 +337,8 @@ def test_make_lock_writes_each_lock_with_hashes_and_a_pinned_uv(tmp_path: Path) 
     }
     # MLServer's lock takes the apps' versions of what they share, the model stack above all.
     extras[MLSERVER_LOCK], constraints[MLSERVER_LOCK] = [], [LOCKS["runtime"]]
+    for path in PEER_LOCKS.values():  # and so does each peer's
+        extras[path], constraints[path] = [], [LOCKS["runtime"]]
     # A tool's lock: from its own requirements file, alone (checkov's pins clash with the apps').
     for lock, source in tools.items():
         sources[lock], extras[lock], constraints[lock] = source, [], []
@@ -287,11 +352,22 @@ def test_make_lock_writes_each_lock_with_hashes_and_a_pinned_uv(tmp_path: Path) 
             options[i + 1] for i, w in enumerate(options) if w == "--constraint"
         ] == constraints[path], path
     # The locks are written in order, each after the one it is constrained by.
-    assert list(compiles) == [*(LOCKS[audience] for audience in AUDIENCES), MLSERVER_LOCK, *tools]
+    assert list(compiles) == [
+        *(LOCKS[audience] for audience in AUDIENCES),
+        MLSERVER_LOCK,
+        *PEER_LOCKS.values(),
+        *tools,
+    ]
 
 
 @pytest.mark.parametrize(
-    "path", [*LOCKS.values(), MLSERVER_LOCK, *(lock for lock, _ in TOOL_LOCKS.values())]
+    "path",
+    [
+        *LOCKS.values(),
+        MLSERVER_LOCK,
+        *PEER_LOCKS.values(),
+        *(lock for lock, _ in TOOL_LOCKS.values()),
+    ],
 )
 def test_each_lock_says_how_to_refresh_it(path: str) -> None:
     header = (REPO / path).read_text().splitlines()[:2]
@@ -334,20 +410,22 @@ def test_make_installs_the_mlserver_lock_with_hashes_into_its_own_venv(tmp_path:
     assert install[install.index("--requirement") + 1] == MLSERVER_LOCK
 
 
-def test_make_test_sets_up_mlserver(tmp_path: Path) -> None:
-    """A fresh clone's `make test` (CI's command) has MLServer for tests/test_mlserver.py."""
+def test_make_test_sets_up_mlserver_and_the_fastapi_peer(tmp_path: Path) -> None:
+    """A fresh clone's `make test` (CI's command) has MLServer for tests/test_mlserver.py and the
+    FastAPI peer for tests/benchmarks/test_peers.py; the other peers only `make peers` installs."""
     for stamp in (".installed-bench", ".installed-dev"):
         (tmp_path / stamp).touch()
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python").touch()
-    # checkov's venv is ready: the one install left is MLServer's.
+    # checkov's venv is ready: the installs left are MLServer's and the FastAPI peer's.
     (tmp_path / "checkov").mkdir()
     (tmp_path / "checkov" / ".installed").touch()
-    installs = pip_installs(make(f"VENV={tmp_path}", f"MLSERVER_VENV={tmp_path}/mls", "test"))
+    venvs = (f"MLSERVER_VENV={tmp_path}/mls", f"PEERS_VENV={tmp_path}/peers")
+    installs = pip_installs(make(f"VENV={tmp_path}", *venvs, "test"))
     locks = [
         words[words.index("--requirement") + 1] for words in installs if "--requirement" in words
     ]
-    assert locks == [MLSERVER_LOCK], installs
+    assert locks == [MLSERVER_LOCK, PEER_LOCKS["fastapi"]], installs
 
 
 # -- what a run records ------------------------------------------------------------------------

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from benchmarks.load.probes import probes
+import numpy as np
+
+from benchmarks.load import protocols
+from benchmarks.load.probes import JSON, probes
 from benchmarks.results.records import ProbeAnswer, ProbeRecord
+from benchmarks.results.vocabulary import Protocol
 from benchmarks.serving.gunicorn import Server, request, send
+from model import Model
 
 
 class ParityError(RuntimeError):
@@ -65,3 +70,39 @@ def probe_answers(started: dict[str, Server]) -> list[ProbeRecord]:
             {"probe": probe.name, "method": probe.method, "path": probe.path, "answers": answers}
         )
     return found
+
+
+def probability_gate(
+    name: str, url: str, protocol: Protocol, model: Model, rows: list[dict[str, float]]
+) -> list[str]:
+    """Send the held-out ``rows`` to a target in its protocol; return how its probabilities
+    differ from the model's own ``predict_proba`` (bit for bit; empty when they agree).
+
+    Every target the peers' command measures passes this before any load: a server whose
+    figures are compared must compute the same thing.
+    """
+    status, _, raw = send(
+        url,
+        "POST",
+        protocols.path(protocol),
+        protocols.body(protocol, rows),
+        JSON,
+        timeout=30,
+    )
+    if status != 200:
+        return [f"{name} answered {status} to the held-out rows: {raw[:300]!r}"]
+    X = np.array([[row[f] for f in model.features] for row in rows], dtype=np.float64)
+    expected = model.estimator.predict_proba(X).tolist()
+    got = protocols.probabilities(protocol, json.loads(raw), model.classes)
+    if len(got) != len(expected):
+        return [f"{name} answered {len(got)} rows for {len(expected)}"]
+    differing = [i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b]
+    if not differing:
+        return []
+    first = differing[0]
+    largest = max(abs(a - b) for i in differing for a, b in zip(got[i], expected[i], strict=True))
+    return [
+        f"{name}'s probabilities differ from the model's predict_proba in {len(differing)} of "
+        f"{len(rows)} held-out rows (row {first}: {got[first]} for {expected[first]}; largest "
+        f"difference {largest:.3g})"
+    ]

@@ -19,6 +19,7 @@ from benchmarks.report import (
     sections_footprint,
     sections_ladders,
     sections_load,
+    sections_peers,
     sections_remote,
     sections_setup,
     sections_workers,
@@ -50,6 +51,7 @@ PARTS: dict[Command, tuple[SectionOf, ...]] = {
     "workers": sections_workers.SECTIONS,
     "ladders": sections_ladders.SECTIONS,
     "remote": sections_remote.SECTIONS,
+    "peers": sections_peers.SECTIONS,
 }
 
 

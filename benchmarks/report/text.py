@@ -23,11 +23,13 @@ from benchmarks.report import (
     sections_footprint,
     sections_ladders,
     sections_load,
+    sections_peers,
     sections_remote,
     sections_workers,
 )
 from benchmarks.report.formatting import MISSING, Facts, fmt_us
 from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
+from benchmarks.results.peers import Peers
 from benchmarks.results.records import (
     Cost,
     Dependencies,
@@ -243,6 +245,11 @@ def capacity(results: CapacityResults) -> str:
     """Return each app's capacity at the p99 target and its cost per million, one line each."""
     found = sections_capacity.blocks(results)
     return render([*found, Para(f"Searched in {results['duration_s']:.0f} s.")])
+
+
+def peers(results: Peers) -> str:
+    """Return the apps and the peers on every figure, who is ahead by the rule, and the settings."""
+    return render(sections_peers.blocks(results))
 
 
 def remote(results: Remote) -> str:

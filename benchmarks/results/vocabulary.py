@@ -32,7 +32,9 @@ Framework = Literal["flask", "django"]
 # "run": the piece of the default run; the others a command's own modes.
 ScaleMode = Literal["quick", "run", "default", "full"]
 # The command that wrote a run directory: "run" measures everything, each other one its part.
-Command = Literal["run", "capacity", "soak", "workers", "ladders", "remote"]
+Command = Literal["run", "capacity", "soak", "workers", "ladders", "remote", "peers"]
+# The contract a server's predictions answer: ours (/v1) or the Open Inference Protocol v2.
+Protocol = Literal["v1", "v2"]
 TARGET_NAMES: tuple[Target, ...] = get_args(Target)
 VARIANTS: tuple[Variant, ...] = get_args(Variant)
 SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)

@@ -174,10 +174,12 @@ def start(
     env: dict[str, str] | None = None,
     cpus: CpuSet | None = None,
     app: str | None = None,
+    wrap: list[str] | None = None,
 ) -> Server:
     """Start one app under gunicorn on 127.0.0.1 (optionally pinned to ``cpus``).
 
-    ``app`` overrides the WSGI path of ``name`` (the tests use it for a divergent target).
+    ``app`` overrides the WSGI path of ``name`` (the tests use it for a divergent target);
+    ``wrap`` is a command to run gunicorn under (valgrind, for the peers' instruction counts).
     """
     port = port or free_port()
     environment = {
@@ -188,6 +190,7 @@ def start(
         **(env or {}),
     }
     command = [
+        *(wrap or []),
         sys.executable,
         "-m",
         "gunicorn",

@@ -1,0 +1,118 @@
+"""The section on the peers (``python -m benchmarks peers``): the apps and the serving frameworks
+on the same figures, which is ahead of Flask and of Django on each by the rule, and how each
+server was run. It reads ``results["peers"]`` alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from benchmarks.analysis import peers as judging
+from benchmarks.analysis.peers import FIGURES, Figure
+from benchmarks.report.formatting import MISSING, fmt_mib, fmt_rps, fmt_us
+from benchmarks.report.view import (
+    Block,
+    Bullets,
+    Column,
+    Para,
+    Run,
+    Section,
+    code,
+    section,
+    see,
+)
+from benchmarks.report.view import tabulate as tab
+from benchmarks.results.peers import Peers
+
+WORDS = {1: "ahead", -1: "behind", 0: "~", None: "undecided"}
+FORMAT: dict[str, Callable[[float | None], str]] = {
+    "instructions": lambda v: MISSING if v is None else f"{v / 1e6:.2f} M",
+    "cpu_us_per_request": fmt_us,
+    "rps": fmt_rps,
+    "startup_s": lambda v: fmt_us(v, 2),
+    "capacity_rps": fmt_rps,
+    "pss_anon_mib": fmt_mib,
+    "loc": lambda v: fmt_us(v),
+    "installed_bytes": lambda v: MISSING if v is None else f"{v / 1e6:.1f} MB",
+}
+
+
+def blocks(peers: Peers) -> list[Block]:
+    """Return the figures, the standings against each app, the settings and the gate."""
+    servers = [name for name, t in peers["targets"].items() if t["kind"] != "twin"]
+    standings = judging.table(peers)
+
+    def figure_column(figure: Figure) -> Column[str]:
+        def cell(name: str) -> str:
+            shown = FORMAT[figure.key](judging.value(peers, name, figure))
+            against = standings[figure.key][name]
+            marks = [f"{ref[0].upper()} {WORDS[c.ahead]}" for ref, c in against.items()]
+            return shown + (f" ({', '.join(marks)})" if marks else "")
+
+        return Column(figure.label, cell, numeric=True)
+
+    def protocol(name: str) -> str:
+        return peers["targets"][name]["protocol"]
+
+    values = tab(
+        [Column("server", code), Column("protocol", protocol), *map(figure_column, FIGURES)],
+        servers,
+    )
+    timed = [f for f in FIGURES if f.kind == "timed"]
+    config = peers["config"]
+    in_process = [
+        f"{name} {t['in_process_instructions'] / 1e6:.2f} M"
+        for name, t in peers["targets"].items()
+        if t["in_process_instructions"]
+    ]
+    return [
+        Para(
+            "Each server: one process for requests, batching off, access log off, pinned to CPU "
+            f"{config['server_cpus']}; wrk on {config['load_cpus']}, {config['connections']} "
+            f"connections, {config['trials']} trials of {config['seconds']:g} s in rotated "
+            f"order with the A/A twin; {config['startup_rounds']} start-ups each; callgrind "
+            f"over the process tree, ({config['cost_requests'][1]} - "
+            f"{config['cost_requests'][0]}) one-row predictions. Every server passed the parity "
+            "gate (its probabilities for the held-out rows are the model's predict_proba, bit "
+            "for bit) before any load. In brackets: against Flask (F) and Django (D), by the "
+            "rule: ahead, behind, ~ (within 5%) or undecided. Capacity: "
+            f"{config['capacity_trials']} open-loop searches per server at p99 <= "
+            f"{config['latency_ms']:g} ms (0: not searched)."
+        ),
+        values,
+        *(
+            [
+                Para(
+                    "The apps counted in one interpreter, as the cost step counts them (their "
+                    f"WSGI callable, no server or socket): {', '.join(in_process)}; the "
+                    "difference is gunicorn's share: accepting, parsing, closing."
+                )
+            ]
+            if in_process
+            else []
+        ),
+        Para(
+            "A/A gate of the timed figures: "
+            + "; ".join(f"{f.label}: {judging.aa_gate(peers, f)}" for f in timed)
+        ),
+        Bullets(
+            [
+                (
+                    code(name),
+                    f" ({protocol(name)}; "
+                    + ", ".join(f"{k} {v}" for k, v in t["versions"].items())
+                    + f"): {t['settings']}. Per request: {t['per_request']}.",
+                )
+                for name, t in peers["targets"].items()
+                if t["kind"] != "twin"
+            ]
+        ),
+        *(Para(f"not measured: {name}: {why}") for name, why in peers["skipped"].items()),
+        see("The peers: FastAPI and the model servers beside the apps"),
+    ]
+
+
+def _peers(run: Run) -> Section:
+    return section("Serving frameworks", run.results.get("peers"), blocks)
+
+
+SECTIONS = (_peers,)

@@ -1,0 +1,151 @@
+"""Start and stop a peer (a server that is not gunicorn) on 127.0.0.1, as the apps are started.
+
+A peer is a command line run by its own venv's interpreter (``benchmarks.targets.peers``), pinned
+with ``taskset`` to the same CPUs as the apps, in a process group of its own; ready when its
+ready path answers 200 (``Server.wait_ready``, as for gunicorn); stopped by SIGTERM to its
+process group, then SIGKILL to the group after a timeout: a peer's children (LitServe's worker,
+BentoML's supervised worker) go with it, and nothing else does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from benchmarks import REPO
+from benchmarks.cpus import CpuSet
+from benchmarks.serving.gunicorn import HOST, Server, ServerError, free_port, get
+from benchmarks.targets.peers import PEERS, mlserver_repository
+from model import DEFAULT_VARIANT, artifact_dir
+
+PEER_DIR = REPO / "benchmarks" / "targets" / "peers"
+INSTALL_HINT = "run `make peers` to install the peers from requirements/peers/"
+
+
+def command(name: str, port: int, workdir: Path, variant: str = DEFAULT_VARIANT) -> list[str]:
+    """Return the command line that serves peer ``name`` on 127.0.0.1:``port`` (MLServer's
+    model repository and settings are written into ``workdir``)."""
+    peer = PEERS[name]
+    python = str(peer.python)
+    if name == "fastapi":
+        # The module by its own name (--app-dir), so the server imports no benchmark code.
+        app = ["-m", "uvicorn", "--app-dir", str(PEER_DIR), "fastapi_peer:app"]
+        stack = ["--no-access-log", "--loop", "uvloop", "--http", "httptools"]
+        return [python, *app, "--host", HOST, "--port", str(port), *stack]
+    if name == "litserve":
+        return [python, str(PEER_DIR / "litserve_peer.py"), "--host", HOST, "--port", str(port)]
+    if name == "bentoml":
+        service = ["serve", "bentoml_peer:Predictor", "--working-dir", str(PEER_DIR)]
+        return [str(peer.python.parent / "bentoml"), *service, "--host", HOST, "--port", str(port)]
+    if name == "mlserver":
+        repository = workdir / "repository"
+        mlserver_repository(artifact_dir(variant), repository)
+        grpc_port, metrics_port = free_port(), free_port()
+        settings = {
+            "host": HOST,
+            "http_port": port,
+            "grpc_port": grpc_port,
+            "metrics_port": metrics_port,
+            "parallel_workers": 0,
+            "debug": False,
+        }
+        (repository / "settings.json").write_text(json.dumps(settings, indent=2))
+        return [str(peer.python.parent / "mlserver"), "start", str(repository)]
+    raise KeyError(f"no peer named {name!r}; the peers are {', '.join(PEERS)}")
+
+
+@dataclass
+class PeerServer(Server):
+    """A peer's top process, in a process group of its own."""
+
+    ready_path: str = "/health/ready"
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        """Poll the peer's ready path until it answers 200; return seconds since its start."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerError(
+                    f"{self.name} exited with {self.process.returncode} before it was ready:\n"
+                    + self.log()[-3000:]
+                )
+            try:
+                status, _, _ = get(self.port, self.ready_path, timeout=1.0)
+            except OSError:
+                status = 0
+            if status == 200:
+                return time.perf_counter() - self.started_at
+            time.sleep(0.02)
+        self.stop()
+        raise ServerError(f"{self.name} was not ready after {timeout:.0f} s:\n{self.log()[-3000:]}")
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM the process group, SIGKILL it after ``timeout``; return the top's exit code."""
+        group = self.process.pid  # start_new_session: the group's ID is the leader's PID
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+            self.process.wait(5)
+        # Children that outlive their parent's exit (a supervisor's workers) are still in the
+        # group: end them too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        return self.process.returncode
+
+
+def start(
+    name: str,
+    log_path: Path,
+    *,
+    port: int | None = None,
+    cpus: CpuSet | None = None,
+    env: dict[str, str] | None = None,
+    wrap: list[str] | None = None,
+    variant: str = DEFAULT_VARIANT,
+) -> PeerServer:
+    """Start peer ``name`` on 127.0.0.1 (pinned to ``cpus``; ``wrap``: a command to run it
+    under, such as valgrind), in a process group of its own; not yet ready."""
+    peer = PEERS[name]
+    if not peer.installed():
+        raise ServerError(f"{name}: {peer.python} is missing; {INSTALL_HINT}")
+    port = port or free_port()
+    workdir = log_path.parent / f"{log_path.stem}-files"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    argv = [*(wrap or []), *command(name, port, workdir, variant)]
+    if cpus:
+        argv = ["taskset", "--cpu-list", str(cpus), *argv]
+    # The peers import the model runtime (and the contract's bodies) from this work tree; MLServer
+    # reads MLSERVER_* variables as settings, so none of the runner's get through.
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("MLSERVER") and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
+    }
+    environment |= {"PYTHONPATH": str(REPO), "MLAPI_MODEL_VARIANT": variant, **(env or {})}
+    # BentoML keeps its home (models, bentos) under BENTOML_HOME: here, not in ~/bentoml.
+    environment.setdefault("BENTOML_HOME", str(workdir / "bentoml-home"))
+    log: IO[bytes] = log_path.open("wb")
+    process = subprocess.Popen(
+        argv,
+        cwd=workdir,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    return PeerServer(name, port, process, log_path, ready_path=peer.ready_path)
