@@ -91,6 +91,7 @@ class Server:
     process: subprocess.Popen
     log_path: Path
     started_at: float = field(default_factory=time.perf_counter)
+    ready_path: str = "/health/ready"  # answers 200 once the model is loaded
 
     @property
     def url(self) -> str:
@@ -107,7 +108,7 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 30.0) -> float:
-        """Poll /health/ready until it answers 200; return seconds since the process started."""
+        """Poll the ready path until it answers 200; return seconds since the process started."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -116,7 +117,7 @@ class Server:
                     + self.log()[-3000:]
                 )
             try:
-                status, _, _ = get(self.port, "/health/ready", timeout=1.0)
+                status, _, _ = get(self.port, self.ready_path, timeout=1.0)
             except OSError:
                 status = 0
             if status == 200:
