@@ -107,6 +107,8 @@ test: $(TEST_READY) $(MLSERVER_READY) $(PEERS_VENV)/fastapi/.installed $(CHECKOV
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
+	# The contract suite again with adaptive batching on: the same answers, through the batcher.
+	MLAPI_BATCH_MAX_SIZE=8 $(PY) -m pytest --quiet --no-header tests/test_contract.py tests/test_contract_v2.py
 
 lint: $(TEST_READY) ## Run ruff, the import contracts and mypy only
 	$(PY) -m ruff check .

@@ -8,6 +8,7 @@ import gc
 import glob
 import os
 import shutil
+import sys
 import tempfile
 
 
@@ -20,8 +21,14 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", _cpus()))
 # sync: one request per worker at a time. For this CPU-bound work it gave the best tail latency;
 # it expects a buffering reverse proxy in front of it for slow clients.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Adaptive batching (MLAPI_BATCH_MAX_SIZE >= 2, model/batching.py) stacks the requests that wait
+# beside each other, so a worker must hold several at once: then the default is the gthread
+# worker, one request per thread, as many threads as a batch holds rows. A sync worker never has
+# a second request waiting, so it cannot batch: on_starting refuses that pair.
+_BATCH_SIZE = int(os.environ.get("MLAPI_BATCH_MAX_SIZE", "0"))
+_BATCHING = _BATCH_SIZE >= 2
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread" if _BATCHING else "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", str(_BATCH_SIZE if _BATCHING else 1)))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
@@ -62,7 +69,17 @@ raw_env = [f"PROMETHEUS_MULTIPROC_DIR={_metrics_dir}"]
 
 
 def on_starting(server) -> None:
-    """Create the metrics directory, or empty it of an earlier run's files, before any fork."""
+    """Refuse batching on workers that cannot batch; create the metrics directory, or empty it
+    of an earlier run's files, before any fork."""
+    if _BATCHING and (worker_class != "gthread" or threads < 2):
+        server.log.error(
+            "MLAPI_BATCH_MAX_SIZE=%d needs GUNICORN_WORKER_CLASS=gthread and GUNICORN_THREADS >= 2 "
+            "(now %s with %d threads): a worker that holds one request at a time never batches",
+            _BATCH_SIZE,
+            worker_class,
+            threads,
+        )
+        sys.exit(1)
     # The apps make their metrics on a worker's first request, never in the master, so an empty
     # directory now is an empty directory when the first worker starts.
     os.makedirs(_metrics_dir, exist_ok=True)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
+import socket
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from model import DEFAULT_MAX_BATCH_SIZE, DEFAULT_VARIANT, Model, artifact_dir
+from model.batching import DEFAULT_MAX_QUEUE, Alive
 
 OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.json"
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -46,9 +49,13 @@ ERRORS: dict[str, tuple[int, str]] = {
     "too_many_requests": (429, "Too many requests; try again later."),
     "internal_error": (500, "The server failed to answer; the error was logged."),
     "not_ready": (503, "The model is not loaded yet."),
+    # Adaptive batching's queue is full, or the worker is shutting down (model/batching.py);
+    # sent with Retry-After.
+    "overloaded": (503, "The server cannot take this request now; retry after Retry-After."),
 }
-
-_CODE_OF_STATUS = {status: code for code, (status, _) in ERRORS.items() if code != "malformed_json"}
+# Codes that share their status with another one: a status alone never means them.
+_NARROWER = frozenset({"malformed_json", "overloaded"})
+_CODE_OF_STATUS = {status: code for code, (status, _) in ERRORS.items() if code not in _NARROWER}
 
 # Settings both apps read from the environment as MLAPI_<NAME>, with the same defaults.
 ENV_PREFIX = "MLAPI"
@@ -60,6 +67,12 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     # GET /metrics and the recording behind it (contract/metrics.py); off, /metrics answers 404.
     "METRICS_ENABLED": True,
+    # Adaptive batching (model/batching.py): rows per model call (below 2: off), how long a
+    # batch's first request waits for others, how many requests may wait. It needs gunicorn's
+    # gthread worker with at least BATCH_MAX_SIZE threads.
+    "BATCH_MAX_SIZE": 0,
+    "BATCH_MAX_WAIT_MS": 0.0,
+    "BATCH_MAX_QUEUE": DEFAULT_MAX_QUEUE,
 }
 _ON = frozenset({"1", "true", "yes", "on"})
 _OFF = frozenset({"0", "false", "no", "off"})
@@ -173,6 +186,30 @@ def host_list(value: str) -> list[str]:
 def model_dir(variant: str, directory: str = "") -> Path:
     """Return the artifact directory to serve: an explicit one, else the variant's default."""
     return Path(directory) if directory else artifact_dir(variant)
+
+
+def client_alive(environ: Mapping[str, Any]) -> Alive | None:
+    """Return a check that the request's client is still connected, when the server exposes
+    its socket (gunicorn does, as ``gunicorn.socket``); None otherwise.
+
+    The batcher asks it just before a model call, so a request whose client hung up costs no
+    model time. A socket that is readable and holds no byte is closed; one holding bytes (a
+    pipelined next request) is a client still there.
+    """
+    sock = environ.get("gunicorn.socket")
+    if not isinstance(sock, socket.socket):
+        return None
+
+    def alive() -> bool:
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            return not readable or sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+        except BlockingIOError:  # readable, then nothing to read after all: still connected
+            return True
+        except (OSError, ValueError):  # reset, or already closed on our side
+            return False
+
+    return alive
 
 
 def request_id(incoming: str | None) -> str:

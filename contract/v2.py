@@ -17,6 +17,7 @@ import numpy as np
 
 from contract import openapi_document
 from model import InvalidInput, Model
+from model.batching import Alive
 
 SERVER_NAME = "flask-vs-django-ml"
 PLATFORM = "scikit-learn"
@@ -161,9 +162,10 @@ def parse_infer(model: Model, body: Any) -> Inference:
     return Inference(X=X, outputs=outputs, id=body.get("id"))
 
 
-def infer_body(model: Model, inference: Inference) -> dict[str, Any]:
-    """Predict the request's rows and return the inference response."""
-    proba = model.predict_proba(inference.X)
+def infer_body(model: Model, inference: Inference, alive: Alive | None = None) -> dict[str, Any]:
+    """Predict the request's rows and return the inference response (``alive``: whether the
+    client still waits, for the batcher)."""
+    proba = model.predict_proba(inference.X, alive=alive)
     rows = len(proba)
     tensors = {
         PREDICT: lambda: {

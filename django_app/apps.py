@@ -8,6 +8,7 @@ from django.conf import settings
 import model
 from contract import model_dir
 from contract.metrics import Metrics
+from model.batching import BatchSettings
 
 
 class ApiConfig(AppConfig):
@@ -23,6 +24,11 @@ class ApiConfig(AppConfig):
         self.model = model.load(
             model_dir(settings.MODEL_VARIANT, settings.MODEL_DIR),
             max_batch_size=settings.MAX_BATCH_SIZE,
+            batching=BatchSettings.parse(
+                settings.BATCH_MAX_SIZE,
+                settings.BATCH_MAX_WAIT_MS,
+                settings.BATCH_MAX_QUEUE,
+            ),
         )
         if settings.METRICS_ENABLED:
             self.metrics = Metrics(self.model)

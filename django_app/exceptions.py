@@ -21,6 +21,7 @@ from rest_framework.settings import api_settings
 import contract
 from contract.v2 import UnknownModel
 from model import InvalidInput
+from model.batching import RETRY_AFTER_S, Overloaded
 
 
 class NotReady(APIException):
@@ -43,6 +44,8 @@ def _error_code(exc: Exception) -> tuple[str, list]:
         return "validation_error", exc.details
     if isinstance(exc, UnknownModel):
         return "not_found", []
+    if isinstance(exc, Overloaded):
+        return "overloaded", []
     if isinstance(exc, ValidationError):
         return "validation_error", _validation_details(exc.detail)
     if isinstance(exc, ParseError):
@@ -59,17 +62,17 @@ def _error_code(exc: Exception) -> tuple[str, list]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Answer an exception raised in a view; None lets Django log it and answer 500."""
     if not isinstance(
-        exc, InvalidInput | UnknownModel | APIException | Http404 | RequestDataTooBig
+        exc, InvalidInput | UnknownModel | Overloaded | APIException | Http404 | RequestDataTooBig
     ):
         return None
     code, details = _error_code(exc)
     message = str(exc) if isinstance(exc, UnknownModel) else None
     body, status = contract.error_answer(context["request"].path, code, details, message)
-    headers = (
-        {"Allow": contract.allow(context["view"].allowed_methods)}
-        if code == "method_not_allowed"
-        else None
-    )
+    headers = None
+    if code == "method_not_allowed":
+        headers = {"Allow": contract.allow(context["view"].allowed_methods)}
+    elif code == "overloaded":
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
     return Response(body, status=status, headers=headers)
 
 

@@ -94,6 +94,10 @@ MAX_BODY_BYTES = int(setting("MAX_BODY_BYTES"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 # GET /metrics and the recording behind it; off, MetricsMiddleware is unused and /metrics is a 404.
 METRICS_ENABLED = flag(setting("METRICS_ENABLED"))
+# Adaptive batching (model/batching.py); off unless BATCH_MAX_SIZE is 2 or more.
+BATCH_MAX_SIZE = setting("BATCH_MAX_SIZE")
+BATCH_MAX_WAIT_MS = setting("BATCH_MAX_WAIT_MS")
+BATCH_MAX_QUEUE = setting("BATCH_MAX_QUEUE")
 
 # ------------------------------------------------------------------------------------------
 # Django REST framework (https://www.django-rest-framework.org/api-guide/settings/)

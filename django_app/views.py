@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contract import (
+    client_alive,
     live_body,
     openapi_document,
     predict_body,
@@ -86,7 +87,9 @@ class PredictView(ContractView):
         serializer = PredictRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         started = perf_counter()
-        predictions = model.predict(serializer.validated_data["instances"])
+        predictions = model.predict(
+            serializer.validated_data["instances"], alive=client_alive(request.META)
+        )
         elapsed = perf_counter() - started
         if (recorder := app_metrics()) is not None:
             recorder.predicted(len(predictions), elapsed)

@@ -7,7 +7,7 @@ from time import perf_counter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contract import server_timing, v2
+from contract import client_alive, server_timing, v2
 from django_app.codec import UntypedIsJSONNegotiation, json_body
 from django_app.views import ContractView, app_metrics, loaded_model
 
@@ -64,7 +64,7 @@ class InferView(ContractView):
         model = v2.served_model(loaded_model(), name, version)
         inference = v2.parse_infer(model, json_body(request))
         started = perf_counter()
-        body = v2.infer_body(model, inference)
+        body = v2.infer_body(model, inference, alive=client_alive(request.META))
         elapsed = perf_counter() - started
         if (recorder := app_metrics()) is not None:
             recorder.predicted(len(inference.X), elapsed)

@@ -9,6 +9,7 @@ from flask import Flask
 
 import model
 from contract import ENV_PREFIX, SETTINGS_DEFAULTS, host_list, model_dir
+from model.batching import BatchSettings
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -33,6 +34,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["model"] = model.load(
         model_dir(app.config["MODEL_VARIANT"], app.config["MODEL_DIR"]),
         max_batch_size=app.config["MAX_BATCH_SIZE"],
+        batching=BatchSettings.parse(
+            app.config["BATCH_MAX_SIZE"],
+            app.config["BATCH_MAX_WAIT_MS"],
+            app.config["BATCH_MAX_QUEUE"],
+        ),
     )
 
     errors.register_error_handlers(app)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request
 
 from contract import (
+    client_alive,
     live_body,
     openapi_document,
     predict_body,
@@ -58,7 +59,7 @@ def predict() -> tuple[dict[str, Any], int, dict[str, str]]:
     model = loaded_model()
     instances = predict_instances(request.get_json())
     started = perf_counter()
-    predictions = model.predict(instances)
+    predictions = model.predict(instances, alive=client_alive(request.environ))
     elapsed = perf_counter() - started
     if (recorder := app_metrics()) is not None:
         recorder.predicted(len(predictions), elapsed)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from contract import server_timing, v2
+from contract import client_alive, server_timing, v2
 from flask_app.api import app_metrics, loaded_model
 
 bp = Blueprint("v2", __name__)
@@ -56,7 +56,7 @@ def infer(name: str, version: str | None) -> tuple[dict[str, Any], int, dict[str
     # The protocol's clients may send no Content-Type at all: such a body is read as JSON.
     inference = v2.parse_infer(model, request.get_json(force=not request.mimetype))
     started = perf_counter()
-    body = v2.infer_body(model, inference)
+    body = v2.infer_body(model, inference, alive=client_alive(request.environ))
     elapsed = perf_counter() - started
     if (recorder := app_metrics()) is not None:
         recorder.predicted(len(inference.X), elapsed)

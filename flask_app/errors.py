@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 from contract import allow, code_for_status, error_answer
 from contract.v2 import UnknownModel
 from model import InvalidInput
+from model.batching import RETRY_AFTER_S, Overloaded
 
 ErrorResponse = tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
 
@@ -41,8 +42,15 @@ def handle_unknown_model(exc: UnknownModel) -> ErrorResponse:
     return error_answer(request.path, "not_found", message=str(exc))
 
 
+def handle_overloaded(exc: Overloaded) -> ErrorResponse:
+    """Answer a prediction the batcher has no room for (or refuses while shutting down)."""
+    body, status = error_answer(request.path, "overloaded")
+    return body, status, {"Retry-After": str(RETRY_AFTER_S)}
+
+
 def register_error_handlers(app: Flask) -> None:
     """Register the handlers; Flask logs an unhandled exception before the 500 handler runs."""
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InvalidInput, handle_invalid_input)
     app.register_error_handler(UnknownModel, handle_unknown_model)
+    app.register_error_handler(Overloaded, handle_overloaded)

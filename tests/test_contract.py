@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from typing import Any
 
@@ -65,6 +66,14 @@ def rows() -> list[dict[str, float]]:
 
 
 # -- the endpoints ---------------------------------------------------------------------------
+
+
+def test_batching_is_on_exactly_when_the_environment_asks(target: Target) -> None:
+    """`make test` runs this suite twice: batching off, then MLAPI_BATCH_MAX_SIZE=8."""
+    loaded = target.get_model()
+    assert loaded is not None
+    wanted = int(os.environ.get("MLAPI_BATCH_MAX_SIZE", "0")) >= 2
+    assert (loaded.batcher is not None) == wanted
 
 
 def test_live(target: Target) -> None:

@@ -1,10 +1,12 @@
 """MLServer 1.7.1 and mlserver-sklearn serving the light model, answering the v2 request corpus.
 
 The same model.joblib as the apps, in MLServer's own venv (tests/mlserver.py), started once for
-the session. The probabilities MLServer reads back for FP64 rows are the model's own, bit for
-bit after JSON. The rest records how MLServer answers where the protocol leaves a choice, or
-where it answers differently from the apps: what the docs say about MLServer rests on these
-assertions, so an MLServer that changes fails here first.
+the session. The probabilities MLServer reads back for FP64 rows are scikit-learn's own for the
+rows sent together, bit for bit after JSON (for a batch, one matrix product over its rows, whose
+last bits differ from each row predicted alone, as the apps answer). The rest records how
+MLServer answers where the protocol leaves a choice, or where it answers differently from the
+apps: what the docs say about MLServer rests on these assertions, so an MLServer that changes
+fails here first.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def test_fp64_probabilities_are_the_models_bit_for_bit(
     answer = answers[name]
     assert answer.status == 200, answer
     X = sent_rows(requests[name])
-    proba = light_model.predict_proba(X)
+    proba = light_model.estimator.predict_proba(X)
     labels = [light_model.classes[i] for i in proba.argmax(axis=1)]
     n = len(X)
     assert answer.body["model_name"] == light_model.name

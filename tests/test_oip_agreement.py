@@ -81,8 +81,14 @@ def test_status_outputs_shapes_datatypes_and_numbers_agree(
     )
     assert tensors(ours) == tensors(theirs)
     for output in ours.body["outputs"]:
-        # Bit for bit: both read float64 rows and write each probability's repr.
-        assert output["data"] == data(theirs, output["name"])
+        ours_data, theirs_data = output["data"], data(theirs, output["name"])
+        if output["name"] == "predict" or output["shape"][0] == 1:
+            # Bit for bit: both read float64 rows and write each probability's repr.
+            assert ours_data == theirs_data
+        else:
+            # A batch: MLServer's runtime predicts it in one matrix product, whose last bits
+            # move with the rows beside each row; ours answers every row as it is alone.
+            assert np.allclose(ours_data, theirs_data, rtol=0, atol=4.5e-16)
     if "id" in ours.body:
         assert ours.body["id"] == theirs.body["id"]
 

@@ -75,34 +75,40 @@ def probe_answers(started: dict[str, Server]) -> list[ProbeRecord]:
 def probability_gate(
     name: str, url: str, protocol: Protocol, model: Model, rows: list[dict[str, float]]
 ) -> list[str]:
-    """Send the held-out ``rows`` to a target in its protocol; return how its probabilities
-    differ from the model's own ``predict_proba`` (bit for bit; empty when they agree).
+    """Send each held-out row alone to a target in its protocol; return how its probabilities
+    differ from scikit-learn's ``predict_proba`` of that row alone (bit for bit; empty when
+    they agree).
 
     Every target the peers' command measures passes this before any load: a server whose
-    figures are compared must compute the same thing.
+    figures are compared must compute the same thing. One row per request, because that is
+    what is measured, and because scikit-learn's own answer for a row moves in its last bit
+    with the rows beside it (the apps answer every row as it is alone, ``model.runtime``).
     """
-    status, _, raw = send(
-        url,
-        "POST",
-        protocols.path(protocol),
-        protocols.body(protocol, rows),
-        JSON,
-        timeout=30,
-    )
-    if status != 200:
-        return [f"{name} answered {status} to the held-out rows: {raw[:300]!r}"]
-    X = np.array([[row[f] for f in model.features] for row in rows], dtype=np.float64)
-    expected = model.estimator.predict_proba(X).tolist()
-    got = protocols.probabilities(protocol, json.loads(raw), model.classes)
-    if len(got) != len(expected):
-        return [f"{name} answered {len(got)} rows for {len(expected)}"]
-    differing = [i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b]
+    differing: list[tuple[int, list[float], list[float]]] = []
+    for index, row in enumerate(rows):
+        status, _, raw = send(
+            url,
+            "POST",
+            protocols.path(protocol),
+            protocols.body(protocol, [row]),
+            JSON,
+            timeout=30,
+        )
+        if status != 200:
+            return [f"{name} answered {status} to held-out row {index}: {raw[:300]!r}"]
+        X = np.array([[row[f] for f in model.features]], dtype=np.float64)
+        expected = model.estimator.predict_proba(X).tolist()
+        got = protocols.probabilities(protocol, json.loads(raw), model.classes)
+        if len(got) != 1:
+            return [f"{name} answered {len(got)} rows for held-out row {index}"]
+        if got != expected:
+            differing.append((index, got[0], expected[0]))
     if not differing:
         return []
-    first = differing[0]
-    largest = max(abs(a - b) for i in differing for a, b in zip(got[i], expected[i], strict=True))
+    first, got_first, expected_first = differing[0]
+    largest = max(abs(a - b) for _, g, e in differing for a, b in zip(g, e, strict=True))
     return [
         f"{name}'s probabilities differ from the model's predict_proba in {len(differing)} of "
-        f"{len(rows)} held-out rows (row {first}: {got[first]} for {expected[first]}; largest "
+        f"{len(rows)} held-out rows (row {first}: {got_first} for {expected_first}; largest "
         f"difference {largest:.3g})"
     ]
