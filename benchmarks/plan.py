@@ -170,6 +170,35 @@ PEERS: dict[Mode, PeersPlan] = {
 
 
 @dataclass(frozen=True)
+class BatchingPlan:
+    """What measure.batching runs: each app (and each peer that batches, when installed) with
+    one worker, unbatched and with adaptive batching at each of ``sizes`` rows per call.
+
+    Per variant, every configuration is started at once and searched ``trials`` times for its
+    open-loop capacity at p99 <= 50 ms, in rotated order (the run's search settings, the first
+    search from half a short wrk rate); before the searches, wrk with one connection for
+    ``low_load_s`` gives each its median latency at one user. ``cost`` counts instructions per
+    one-row prediction over the process tree (light model), batching off and at the largest size.
+    """
+
+    variants: tuple[Variant, ...]
+    sizes: tuple[int, ...]  # maximum rows per model call, batching on
+    trials: int
+    low_load_s: float
+    wait_ms: float = 0.0  # MLAPI_BATCH_MAX_WAIT_MS: 0 stacks only what already waits
+    cost: bool = True
+    # The batch size the peers that batch (MLServer, BentoML) are measured at, beside the apps.
+    peer_size: int = 16
+
+
+BATCHING: dict[Mode, BatchingPlan] = {
+    "quick": BatchingPlan(("light",), (16,), 1, 1.0, cost=False),
+    "default": BatchingPlan(("light", "heavy"), (4, 16), 3, 2.0),
+    "full": BatchingPlan(("light", "heavy"), (2, 4, 8, 16, 32, 64), 3, 5.0),
+}
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything one mode runs."""
 

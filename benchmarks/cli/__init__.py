@@ -11,6 +11,7 @@ The measurements' own child processes have no command here: ``benchmarks.measure
 from types import ModuleType
 
 from benchmarks.cli import (
+    batching,
     capacity,
     compare,
     cost,
@@ -46,6 +47,7 @@ COMMANDS: dict[str, ModuleType] = {
         capacity,
         remote,
         peers,
+        batching,
         micro,
         security,
         footprint,

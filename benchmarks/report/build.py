@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from benchmarks.analysis import aggregate
 from benchmarks.report import (
+    sections_batching,
     sections_capacity,
     sections_checks,
     sections_claims,
@@ -52,6 +53,7 @@ PARTS: dict[Command, tuple[SectionOf, ...]] = {
     "ladders": sections_ladders.SECTIONS,
     "remote": sections_remote.SECTIONS,
     "peers": sections_peers.SECTIONS,
+    "batching": sections_batching.SECTIONS,
 }
 
 

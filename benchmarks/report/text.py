@@ -17,6 +17,7 @@ from benchmarks.analysis import decision, judge
 from benchmarks.analysis import ladders as climbing
 from benchmarks.analysis.judge import Judgement
 from benchmarks.report import (
+    sections_batching,
     sections_capacity,
     sections_checks,
     sections_cost,
@@ -29,6 +30,7 @@ from benchmarks.report import (
 )
 from benchmarks.report.formatting import MISSING, Facts, fmt_us
 from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
+from benchmarks.results.batching import Batching
 from benchmarks.results.peers import Peers
 from benchmarks.results.records import (
     Cost,
@@ -250,6 +252,13 @@ def capacity(results: CapacityResults) -> str:
 def peers(results: Peers) -> str:
     """Return the apps and the peers on every figure, who is ahead by the rule, and the settings."""
     return render(sections_peers.blocks(results))
+
+
+def batching(results: Batching) -> str:
+    """Return batching's gains against the goals and every configuration's figures."""
+    return render(
+        [*sections_batching.blocks(results), Para(f"Measured in {results['duration_s']:.0f} s.")]
+    )
 
 
 def remote(results: Remote) -> str:

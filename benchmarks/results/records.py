@@ -13,6 +13,7 @@ from typing import Literal, NotRequired
 # pydantic needs typing_extensions' TypedDict before Python 3.12 to read the classes' fields.
 from typing_extensions import TypedDict
 
+from benchmarks.results.batching import Batching
 from benchmarks.results.peers import Peers
 from benchmarks.results.remote import Remote
 from benchmarks.results.scaling import CapacityResults, Soak, Workers
@@ -477,6 +478,7 @@ class Results(TypedDict):
     workers: NotRequired[Workers]  # absent with --no-workers
     remote: NotRequired[Remote]  # the remote command's deployments
     peers: NotRequired[Peers]  # the peers command's apps and serving frameworks
+    batching: NotRequired[Batching]  # the batching command's configurations
     loc: NotRequired[dict[str, LinesOfCode]]
     dependencies: NotRequired[dict[str, Dependencies]]
     framework_footprint: NotRequired[dict[str, Dependencies]]  # the framework alone

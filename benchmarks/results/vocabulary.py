@@ -32,7 +32,7 @@ Framework = Literal["flask", "django"]
 # "run": the piece of the default run; the others a command's own modes.
 ScaleMode = Literal["quick", "run", "default", "full"]
 # The command that wrote a run directory: "run" measures everything, each other one its part.
-Command = Literal["run", "capacity", "soak", "workers", "ladders", "remote", "peers"]
+Command = Literal["run", "capacity", "soak", "workers", "ladders", "remote", "peers", "batching"]
 # The contract a server's predictions answer: ours (/v1) or the Open Inference Protocol v2.
 Protocol = Literal["v1", "v2"]
 TARGET_NAMES: tuple[Target, ...] = get_args(Target)

@@ -1,0 +1,272 @@
+"""Adaptive batching against none: each app with one worker, on capacity, CPU and low-load latency.
+
+Per model variant, every configuration of each app is started at once, pinned to the server
+CPUs, one worker each:
+
+- ``sync``: batching off on the sync worker, the apps' default deployment;
+- ``gthread``: batching off on the gthread worker with as many threads as the largest batch
+  (keep-alive as the sync worker's), so that the difference to the batched ones is batching alone;
+- ``b<size>``: batching on (``MLAPI_BATCH_MAX_SIZE=<size>``) on that same gthread worker.
+
+Then, in order: wrk with one connection gives each configuration its latency at one user (what
+batching adds when nothing waits); each configuration's open-loop capacity at p99 <= 50 ms is
+searched ``trials`` times, the configurations in rotated order each trial (the run's search
+settings, the first search from half a short wrk rate); the servers' CPU at each capacity is
+the search's. Last, callgrind counts the instructions per one-row prediction over the process
+tree (``cost_server``) of the light model's gthread and largest-batch configurations, requests
+sent one at a time: what the batcher costs per request when no two requests meet.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from benchmarks.cpus import CpuSet
+from benchmarks.load import protocols, wrk
+from benchmarks.measure import capacity, cost_server
+from benchmarks.plan import BatchingPlan, Setup
+from benchmarks.results.batching import BatchCapacity, Batching, BatchLowLoad, BatchTarget
+from benchmarks.serving import gunicorn
+from benchmarks.serving.gunicorn import Server
+from benchmarks.targets import APPS
+from model.data import holdout_instances
+
+SEARCH = replace(capacity.SETTINGS["run"], scenario="predict_one")
+LATENCY_MS = 50.0
+AA_APP = "flask"
+FIRST_WRK_S = 2.0
+FIRST_WRK_CONNECTIONS = 32  # enough requests at once to fill the largest batches searched
+COST_REQUESTS = (10, 110)
+COST_WARMUP = 10
+COUNTED_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def targets(plan: BatchingPlan, apps: Sequence[str]) -> dict[str, BatchTarget]:
+    """Return every configuration the plan measures, by target name, variant by variant, with
+    the A/A twin of each variant."""
+    threads = max(plan.sizes)
+    found: dict[str, BatchTarget] = {}
+    for variant in plan.variants:
+        for app in apps:
+            base: BatchTarget = {
+                "server": app,
+                "kind": "app",
+                "variant": variant,
+                "max_batch_size": 1,
+                "max_wait_ms": 0.0,
+                "worker": "sync",
+                "protocol": "v1",
+                "twin_of": None,
+            }
+            found[f"{app}-{variant}-sync"] = base
+            gthread = f"gthread, {threads} threads"
+            found[f"{app}-{variant}-gthread"] = {**base, "worker": gthread}
+            for size in plan.sizes:
+                found[f"{app}-{variant}-b{size}"] = {
+                    **base,
+                    "worker": f"gthread, {size} threads",
+                    "max_batch_size": size,
+                    "max_wait_ms": plan.wait_ms,
+                }
+        if AA_APP in apps:
+            # The A/A check of the timed figures: the default deployment again.
+            copied = f"{AA_APP}-{variant}-sync"
+            found[f"{copied}-twin"] = {**found[copied], "twin_of": copied}
+    return found
+
+
+def environment(target: BatchTarget, threads: int) -> dict[str, str]:
+    """Return the environment that starts an app as ``target`` says, one worker."""
+    env = {"WEB_CONCURRENCY": "1", "MLAPI_MODEL_VARIANT": target["variant"]}
+    if target["max_batch_size"] >= 2:
+        env["MLAPI_BATCH_MAX_SIZE"] = str(target["max_batch_size"])
+        env["MLAPI_BATCH_MAX_WAIT_MS"] = f"{target['max_wait_ms']:g}"
+    elif target["worker"] != "sync":
+        env["GUNICORN_WORKER_CLASS"] = "gthread"
+        env["GUNICORN_THREADS"] = str(threads)
+    return env
+
+
+def start(
+    name: str,
+    target: BatchTarget,
+    threads: int,
+    log: Path,
+    cpus: CpuSet,
+    wrap: list[str] | None = None,
+    extra: dict[str, str] | None = None,
+) -> Server:
+    """Start one configuration, not yet ready."""
+    env = {**environment(target, threads), **(extra or {})}
+    return gunicorn.start(target["server"], log, cpus=cpus, wrap=wrap, env=env)
+
+
+def rotated(names: Sequence[str], turn: int) -> list[str]:
+    """Return ``names`` starting at position ``turn`` (modulo), wrapping around."""
+    k = turn % len(names) if names else 0
+    return [*names[k:], *names[:k]]
+
+
+def low_load(
+    started: dict[str, Server], seconds: float, load_cpus: CpuSet, body: bytes
+) -> list[BatchLowLoad]:
+    """Return each configuration's latency with one connection, one request at a time."""
+    found: list[BatchLowLoad] = []
+    for name, server in started.items():
+        result = wrk.run(
+            server.url + protocols.path("v1"),
+            method="POST",
+            body=body,
+            seconds=seconds,
+            connections=1,
+            cpus=load_cpus,
+        )
+        found.append(
+            {
+                "target": name,
+                "requests": result.requests,
+                "p50_ms": result.p50_ms,
+                "p99_ms": result.p99_ms,
+            }
+        )
+    return found
+
+
+def capacities(
+    started: dict[str, Server],
+    setup: Setup,
+    trials: int,
+    body: bytes,
+    progress: Callable[[str], None],
+) -> list[BatchCapacity]:
+    """Search every configuration's capacity ``trials`` times, rotated: the first search from
+    half its rate under a short wrk, the later ones from 0.8 of the first capacity."""
+    first: dict[str, float] = {}
+    found: list[BatchCapacity] = []
+    names = list(started)
+    for trial in range(trials):
+        for name in rotated(names, trial):
+            progress(f"capacity search {trial + 1}/{trials}: {name}")
+            server = started[name]
+            if name in first:
+                start_rps, growth = 0.8 * first[name], 1.25
+            else:
+                rate = wrk.run(
+                    server.url + protocols.path("v1"),
+                    method="POST",
+                    body=body,
+                    seconds=FIRST_WRK_S,
+                    connections=FIRST_WRK_CONNECTIONS,
+                    cpus=setup.load_cpus,
+                ).rps
+                start_rps, growth = max(rate / 2, 10.0), 2.0
+            searched = capacity.search_app(
+                setup, server, name, 1, trial, SEARCH, LATENCY_MS, 0.0, start_rps, growth
+            )
+            if searched["capacity_rps"] and name not in first:
+                first[name] = searched["capacity_rps"]
+            found.append(
+                {
+                    "target": name,
+                    "trial": trial,
+                    "capacity_rps": searched["capacity_rps"],
+                    "failed_at_rps": searched["failed_at_rps"],
+                    "p99_ms_at_capacity": searched["p99_ms_at_capacity"],
+                    "cpu_s_per_million": searched["cpu_s_per_million"],
+                }
+            )
+    return found
+
+
+def count(
+    configured: dict[str, BatchTarget],
+    threads: int,
+    setup: Setup,
+    body: bytes,
+    progress: Callable[[str], None],
+) -> dict[str, float]:
+    """Count instructions per one-row prediction over the process tree of the light model's
+    gthread configuration and its largest batch, each app."""
+    sizes = [t["max_batch_size"] for t in configured.values()]
+    wanted = [
+        name
+        for name, t in configured.items()
+        if t["variant"] == "light"
+        and t["worker"] != "sync"
+        and t["max_batch_size"] in (1, max(sizes))
+    ]
+    found: dict[str, float] = {}
+    for name in wanted:
+        progress(f"counting {name} under callgrind")
+
+        def counted(wrap: list[str], cpus: CpuSet, log: Path, name: str = name) -> Server:
+            return start(name, configured[name], threads, log, cpus, wrap, COUNTED_ENV)
+
+        figures = cost_server.per_request(
+            counted,
+            setup.run_dir / "raw" / "batching" / f"callgrind-{name}",
+            CpuSet.of([*setup.server_cpus, *setup.load_cpus]),
+            protocols.path("v1"),
+            body,
+            COST_REQUESTS,
+            COST_WARMUP,
+        )
+        found[name] = figures["instructions"]
+    return found
+
+
+def measure(
+    plan: BatchingPlan,
+    setup: Setup,
+    *,
+    apps: Sequence[str] = APPS,
+    progress: Callable[[str], None] = print,
+) -> Batching:
+    """Measure every configuration of the plan, variant by variant."""
+    began = time.monotonic()
+    configured = targets(plan, apps)
+    threads = max(plan.sizes)
+    body = protocols.body("v1", holdout_instances(1))
+    log_dir = setup.run_dir / "raw" / "batching"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    low: list[BatchLowLoad] = []
+    found: list[BatchCapacity] = []
+    for variant in plan.variants:
+        names = [name for name, t in configured.items() if t["variant"] == variant]
+        started: dict[str, Server] = {}
+        try:
+            for name in names:
+                progress(f"starting {name}")
+                started[name] = start(
+                    name, configured[name], threads, log_dir / f"{name}.log", setup.server_cpus
+                )
+            for server in started.values():
+                server.wait_ready(60)
+            low.extend(low_load(started, plan.low_load_s, setup.load_cpus, body))
+            found.extend(capacities(started, setup, plan.trials, body, progress))
+        finally:
+            gunicorn.stop_all(started.values())
+    instructions = count(configured, threads, setup, body, progress) if plan.cost else {}
+    return {
+        "config": {
+            "variants": list(plan.variants),
+            "sizes": list(plan.sizes),
+            "max_wait_ms": plan.wait_ms,
+            "trials": plan.trials,
+            "low_load_s": plan.low_load_s,
+            "latency_ms": LATENCY_MS,
+            "capacity_resolution": SEARCH.resolution,
+            "server_cpus": str(setup.server_cpus),
+            "load_cpus": str(setup.load_cpus),
+            "cost_requests": list(COST_REQUESTS) if plan.cost else [],
+        },
+        "targets": configured,
+        "capacity": found,
+        "low_load": low,
+        "instructions": instructions,
+        "skipped": {},
+        "duration_s": round(time.monotonic() - began, 1),
+    }

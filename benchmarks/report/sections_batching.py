@@ -1,0 +1,115 @@
+"""The section on adaptive batching (``python -m benchmarks batching``): capacity against maximum
+batch size, the gain over the default deployment against the goals, and what batching costs at
+low load. It reads ``results["batching"]`` alone."""
+
+from __future__ import annotations
+
+from benchmarks.analysis import batching as judging
+from benchmarks.analysis import decision
+from benchmarks.report import charts
+from benchmarks.report.formatting import MISSING, OTHER_COLOUR, colour, fmt_ms, fmt_rps, fmt_us
+from benchmarks.report.view import Block, Chart, Column, Para, Run, Section, code, section, see
+from benchmarks.report.view import tabulate as tab
+from benchmarks.results.batching import Batching
+
+# The heavy model's line in a lighter tint of its server's colour.
+HEAVY_TINTS = {"flask": "#8fb0ec", "django": "#6cc4a4"}
+
+
+def _interval(gain: judging.Gain) -> str:
+    if gain.ratio is None:
+        return MISSING
+    found = gain.interval
+    shown = f"{gain.ratio:.2f}x"
+    return shown + (f" ({found['low']:.2f}-{found['high']:.2f})" if found else "")
+
+
+def chart(batching: Batching) -> Chart:
+    """Return capacity against maximum batch size, one line per server and model."""
+    lines = [
+        charts.Curve(
+            f"{server} · {variant}",
+            HEAVY_TINTS.get(server, OTHER_COLOUR) if variant == "heavy" else colour(server),
+            [(float(size), rps) for size, rps in judging.sweep(batching, server, variant)],
+        )
+        for gain in judging.gains(batching)
+        for server, variant in [(gain.server, gain.variant)]
+    ]
+    axes = charts.Axes(
+        "Capacity at p99 <= 50 ms against maximum batch size (1: batching off)",
+        "requests per second",
+        "maximum batch size (rows per model call)",
+        unit="req/s",
+    )
+    return Chart(
+        charts.curves(axes, [c for c in lines if c.points], log_x=True),
+        "One worker on the gthread worker; the median of the searches. The sync worker's "
+        "capacity, the default deployment, is in the table.",
+    )
+
+
+def blocks(batching: Batching) -> list[Block]:
+    """Return the gains against the goals, the configurations' figures and the chart."""
+    config = batching["config"]
+    gains = tab(
+        [
+            Column("server", lambda g: code(g.server)),
+            Column("model", lambda g: g.variant),
+            Column("best batched", lambda g: code(g.batched or MISSING)),
+            Column("capacity gain over sync (95%)", _interval, numeric=True),
+            Column("goal", lambda g: f"{g.goal:g}x", numeric=True),
+            Column("goal met", lambda g: g.status),
+        ],
+        judging.gains(batching),
+    )
+    names = [n for n, t in batching["targets"].items() if t["twin_of"] is None]
+    columns: list[Column[str]] = [
+        Column("configuration", code),
+        Column("worker", lambda n: batching["targets"][n]["worker"]),
+        Column("capacity, req/s", lambda n: fmt_rps(judging.capacity(batching, n)), numeric=True),
+        Column(
+            "CPU per request at capacity, us",
+            lambda n: fmt_us(judging.cpu_us(batching, n)),
+            numeric=True,
+        ),
+        Column("p50 at one user", lambda n: fmt_ms(judging.p50_ms(batching, n)), numeric=True),
+        Column(
+            "instructions per request, one at a time",
+            lambda n: (
+                f"{batching['instructions'][n] / 1e6:.2f} M"
+                if n in batching["instructions"]
+                else MISSING
+            ),
+            numeric=True,
+        ),
+    ]
+    figures = tab(columns, names)
+    checks = "; ".join(
+        f"{variant}: {decision.gate(judging.aa(batching, variant))}"
+        for variant in config["variants"]
+    )
+    return [
+        Para(
+            "Each configuration: one worker pinned to CPU "
+            f"{config['server_cpus']}, the load on {config['load_cpus']}; "
+            f"{config['trials']} open-loop capacity searches (Poisson arrivals, p99 <= "
+            f"{config['latency_ms']:g} ms, known within {config['capacity_resolution']:.0%}) "
+            "in rotated order; maximum wait "
+            f"{config['max_wait_ms']:g} ms (0: a batch takes what already waits). sync: "
+            "batching off, the default deployment; gthread: batching off on the worker the "
+            "batched ones use; b<size>: batching on. Goal met: the whole interval at or above "
+            "the goal; missed: the whole interval below it."
+        ),
+        gains,
+        figures,
+        chart(batching),
+        Para("A/A check (Flask's sync configuration searched twice): " + checks),
+        see("Adaptive batching"),
+    ]
+
+
+def _batching(run: Run) -> Section:
+    return section("Adaptive batching", run.results.get("batching"), blocks)
+
+
+SECTIONS = (_batching,)

@@ -1,0 +1,73 @@
+"""The record of ``python -m benchmarks batching``: each app (and the peers that batch) with one
+worker, unbatched and with adaptive batching, on capacity, CPU and latency at low load
+(``measure/batching.py``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from typing_extensions import TypedDict
+
+from benchmarks.results.vocabulary import Variant
+
+
+class BatchTarget(TypedDict):
+    """One configuration of one server, as started."""
+
+    server: str  # flask, django, or a peer's name
+    kind: Literal["app", "peer"]
+    variant: Variant
+    max_batch_size: int  # 1: batching off
+    max_wait_ms: float
+    worker: str  # "sync", "gthread, 16 threads", or the peer's own server
+    protocol: Literal["v1", "v2"]
+    twin_of: str | None  # the A/A twin: the configuration it copies, searched in the same trials
+
+
+class BatchCapacity(TypedDict):
+    """One open-loop capacity search of one configuration (Poisson arrivals)."""
+
+    target: str
+    trial: int
+    capacity_rps: float | None  # the highest offered rate whose p99 met the target, no failure
+    failed_at_rps: float | None
+    p99_ms_at_capacity: float | None
+    cpu_s_per_million: float | None  # the server tree's CPU at the capacity, per million requests
+
+
+class BatchLowLoad(TypedDict):
+    """One configuration at one user: wrk with one connection."""
+
+    target: str
+    requests: int
+    p50_ms: float
+    p99_ms: float
+
+
+class BatchingConfig(TypedDict):
+    """How the batching command measured."""
+
+    variants: list[Variant]
+    sizes: list[int]
+    max_wait_ms: float
+    trials: int
+    low_load_s: float
+    latency_ms: float  # the p99 target of the capacity searches
+    capacity_resolution: float  # a search's bracket: a capacity is known within this factor
+    server_cpus: str
+    load_cpus: str
+    cost_requests: list[int]  # n1 and n2 of the process-tree counts; empty: not counted
+
+
+class Batching(TypedDict):
+    """Adaptive batching against none, per server and model (``python -m benchmarks batching``)."""
+
+    config: BatchingConfig
+    targets: dict[str, BatchTarget]  # by target name: "flask-heavy-b16", "flask-heavy-off"
+    capacity: list[BatchCapacity]
+    low_load: list[BatchLowLoad]
+    # Instructions per one-row prediction over the process tree, requests sent one at a time
+    # (so every batch holds one row: what batching costs when nothing waits), by target.
+    instructions: dict[str, float]
+    skipped: dict[str, str]  # a peer not measured: why
+    duration_s: float
