@@ -45,7 +45,7 @@ CHECKOV_READY := $(CHECKOV_VENV)/.installed
 SCENARIO ?=
 RUN_SCENARIO = $(if $(SCENARIO),--scenario $(SCENARIO))
 
-.PHONY: help lock mlserver peers test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
+.PHONY: help lock mlserver peers batching test lint bench bench-quick throughput micro overhead model serve-flask serve-django clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ $(PEERS_VENV)/%/.installed: requirements/peers/%.txt
 	$(PEERS_VENV)/$*/bin/python -m pip install --quiet --require-hashes \
 		--requirement requirements/peers/$*.txt
 	touch $@
+
+batching: $(BENCH_READY) $(ARTIFACTS) ## Adaptive batching: each app off and on, light and heavy, capacity at p99 <= 50 ms
+	$(PY) -m benchmarks batching
 
 peers: $(PEERS_READY) $(MLSERVER_READY) ## Install the peers (FastAPI, LitServe, BentoML; MLServer), locked, each into its own venv
 
