@@ -13,7 +13,8 @@ waiting into one call:
 - the queue holds at most ``max_queue`` requests; beyond that a request is refused at once
   (``Overloaded``, the contract's 503 with Retry-After) instead of waiting in unbounded memory;
 - just before the call, a request whose client went away (``alive`` says so) or whose waiter gave
-  up is dropped, and costs no model time;
+  up is dropped, and costs no model time (its thread gets ``Dropped``: the contract's 503, which
+  no one reads, and no traceback in the log);
 - ``close`` (at the process's exit) refuses new requests (``Closed``) and answers every request
   already queued before the dispatcher stops.
 
@@ -58,6 +59,10 @@ class Overloaded(RuntimeError):
 
 class Closed(Overloaded):
     """The batcher is shutting down and takes no new request."""
+
+
+class Dropped(Overloaded):
+    """The request got no model call: its client went away, or no answer came in time."""
 
 
 @dataclass(frozen=True)
@@ -122,9 +127,11 @@ class Batcher:
         answer = self.submit(X, alive)
         try:
             return answer.result(ANSWER_TIMEOUT_S)
+        except CancelledError:
+            raise Dropped("the client went away before the model call") from None
         except TimeoutError:
             answer.cancel()
-            raise
+            raise Dropped(f"no answer within {ANSWER_TIMEOUT_S:g} s") from None
 
     def submit(self, X: np.ndarray, alive: Alive | None = None) -> Future[np.ndarray]:
         """Queue ``X``'s rows; return the future of their probabilities."""
@@ -226,4 +233,4 @@ class Batcher:
         return request.answer.set_running_or_notify_cancel()
 
 
-__all__ = ["RETRY_AFTER_S", "BatchSettings", "Batcher", "CancelledError", "Closed", "Overloaded"]
+__all__ = ["RETRY_AFTER_S", "BatchSettings", "Batcher", "Closed", "Dropped", "Overloaded"]

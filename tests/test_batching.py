@@ -17,7 +17,7 @@ from sklearn.datasets import load_breast_cancer
 import contract
 import model
 from benchmarks.serving import gunicorn
-from model.batching import Batcher, BatchSettings, Closed, Overloaded
+from model.batching import Batcher, BatchSettings, Closed, Dropped, Overloaded
 from model.data import holdout_instances, snake_case
 
 # -- the batcher, with a model call the test controls -------------------------------------------
@@ -122,6 +122,22 @@ def test_a_request_whose_client_left_costs_no_model_call() -> None:
         gone.result(5)
     assert gate.batches == [1, 1]  # rows 1 and 2 never reached the model
     assert batcher.dropped == 2
+    batcher.close()
+
+
+def test_a_dropped_request_raises_the_contracts_refusal_not_a_crash() -> None:
+    gate = Gate()
+    batcher = Batcher(gate, BatchSettings(max_batch_size=8))
+    running = batcher.submit(rows(0))
+    assert gate.entered.wait(5)
+    with ThreadPoolExecutor(1) as pool:
+        gone = pool.submit(batcher.predict_proba, rows(1), lambda: False)
+        wait_queued(batcher, 1)
+        gate.open.set()
+        with pytest.raises(Dropped, match="went away"):
+            gone.result(5)
+    assert running.result(5)[0, 0] == 0
+    assert isinstance(Dropped("x"), Overloaded)  # answered as the contract's 503
     batcher.close()
 
 
