@@ -11,15 +11,14 @@ prediction from the held-out rows in its own protocol (``load.protocols``). In o
    A/A twin (the Flask app again) among them; per trial the server tree's CPU per request and,
    after it, the tree's anonymous PSS (memory at one worker);
 3. start-up: each server started ``startup_rounds`` more times, rotated, to its ready answer;
-4. memory per added worker: each server started ``worker_rounds`` times, rotated, with one and
-   with two worker processes by its own setting (gunicorn's and uvicorn's WEB_CONCURRENCY,
-   LitServe's ``workers_per_device``, BentoML's ``workers``, MLServer's ``parallel_workers``),
-   pinned to the server and the load CPUs (two sync workers on one CPU leave the second one
-   idle), sent the same ``WARM_PER_WORKER`` one-row predictions per worker (again, up to
-   ``MAX_WARM_BATCHES`` times, while fewer processes than workers used CPU), each on a new
-   connection, ``WARM_CONNECTIONS_PER_WORKER`` at once per worker (so the kernel spreads them
-   over processes that share a socket), then the tree's anonymous PSS read (the median of
-   ``READS``); one more worker costs the difference of the two, round by round. A server that
+4. memory per added worker (``measure.peers_memory``): each server started ``worker_rounds``
+   times, rotated, with one and with two worker processes by its own setting (gunicorn's and
+   uvicorn's WEB_CONCURRENCY, LitServe's ``workers_per_device``, BentoML's ``workers``,
+   MLServer's ``parallel_workers``), pinned to the server and the load CPUs (two sync workers on
+   one CPU leave the second one idle), sent the same one-row predictions per worker, each on a
+   new connection, a few at once per worker (so the kernel spreads them over processes that
+   share a socket), again while fewer processes than workers used CPU, then the tree's anonymous
+   PSS read; one more worker costs the difference of the two, round by round. A server that
    refuses a prediction with more workers is recorded as such, with no figure;
 5. instructions per one-row prediction over the whole process tree (``measure.cost_server``);
 6. lines of code a user writes to serve the model (pygount, as for the apps) and the installed
@@ -31,26 +30,23 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from importlib import metadata
 from pathlib import Path
 
-import psutil
-
 from benchmarks import REPO
 from benchmarks.cpus import CpuSet
 from benchmarks.load import protocols, wrk
-from benchmarks.measure import capacity, cost, cost_server, footprint
+from benchmarks.measure import capacity, cost, cost_server, footprint, peers_memory
 from benchmarks.measure.parity import ParityError, probability_gate
-from benchmarks.measure.workers import SERVED_CPU_S, pss_anon_mib
-from benchmarks.plan import PeersPlan, Setup, rotate
-from benchmarks.results.peers import PeerCapacity, Peers, PeerTarget, PeerTrial, PeerWorkers
+from benchmarks.measure.peers_memory import tree_memory, worker_memory
+from benchmarks.plan import PeersPlan, Setup
+from benchmarks.results.peers import PeerCapacity, Peers, PeerTarget, PeerTrial
 from benchmarks.results.vocabulary import Protocol
 from benchmarks.serving import gunicorn, peers
 from benchmarks.serving.gunicorn import Server
-from benchmarks.serving.processes import MIB, ProcessTree
+from benchmarks.serving.processes import ProcessTree
 from benchmarks.targets import AA, APPS
 from benchmarks.targets.peers import APP_SETTINGS, PEERS, Peer
 from model import DEFAULT_VARIANT, Model, artifact_dir, load
@@ -67,11 +63,6 @@ CAPACITY = capacity.SETTINGS["run"]
 LATENCY_MS = 50.0
 IN_PROCESS_REQUESTS = 50  # one-row predictions per app in the cost step's default run
 COUNTED_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-WORKER_COUNTS = (1, 2)
-WARM_PER_WORKER = 200  # one-row predictions per worker before its memory is read
-WARM_CONNECTIONS_PER_WORKER = 2
-MAX_WARM_BATCHES = 4
-READS, READ_GAP_S = 3, 0.1
 
 
 def start(
@@ -94,6 +85,11 @@ def start(
     return gunicorn.start(name, log, cpus=cpus, wrap=wrap, env=env)
 
 
+def worker_start(name: str, log: Path, cpus: CpuSet, workers: int) -> Server:
+    """Start a server with ``workers`` worker processes by its own setting, not yet ready."""
+    return start(name, log, cpus, workers=workers)
+
+
 def counted_start(name: str, wrap: list[str], cpus: CpuSet, log: Path) -> Server:
     """Start a server under ``wrap`` (callgrind), with a fixed hash seed and one BLAS thread."""
     return start(name, log, cpus, wrap, COUNTED_ENV)
@@ -102,15 +98,6 @@ def counted_start(name: str, wrap: list[str], cpus: CpuSet, log: Path) -> Server
 def protocol(name: str) -> Protocol:
     """Return the protocol a server's predictions are sent in."""
     return PEERS[name].protocol if name in PEERS else "v1"
-
-
-def tree_memory(pid: int) -> tuple[float, float]:
-    """Return the anonymous PSS and all of PSS of a process tree, MiB."""
-    anonymous = total = 0.0
-    for process in ProcessTree(pid).processes:
-        anonymous += pss_anon_mib(process.pid) or 0.0
-        total += process.memory_full_info().pss / MIB
-    return anonymous, total
 
 
 def gate(started: dict[str, Server], model: Model) -> dict[str, list[str]]:
@@ -225,92 +212,6 @@ def startup_rounds(
             finally:
                 server.stop()
     return found
-
-
-def _cpu(process: psutil.Process) -> float:
-    try:
-        times = process.cpu_times()
-    except psutil.NoSuchProcess:
-        return 0.0
-    return times.user + times.system
-
-
-def warm(server: Server, path: str, body: bytes, workers: int, connections: int) -> tuple[int, int]:
-    """Send batches of ``WARM_PER_WORKER`` one-row predictions per worker, ``connections`` at
-    once, each on a connection of its own, until at least ``workers`` processes of the tree
-    used CPU meanwhile (a second sync worker may lose every accept to the first) or
-    ``MAX_WARM_BATCHES`` were sent; return the requests sent and the processes that used CPU."""
-    processes = ProcessTree(server.pid).processes
-    before = [_cpu(p) for p in processes]
-    sent = busy = 0
-
-    def one(_: int) -> None:
-        cost_server.send_requests(server.port, path, body, 1)
-
-    with ThreadPoolExecutor(connections) as pool:
-        for _ in range(MAX_WARM_BATCHES):
-            batch = WARM_PER_WORKER * workers
-            list(pool.map(one, range(batch)))
-            sent += batch
-            moved = zip(processes, before, strict=True)
-            busy = sum(_cpu(p) - b >= SERVED_CPU_S for p, b in moved)
-            if busy >= workers:
-                break
-    return sent, busy
-
-
-def worker_memory(
-    names: Sequence[str],
-    rounds: int,
-    bodies: dict[str, tuple[str, bytes]],
-    log_dir: Path,
-    cpus: CpuSet,
-    progress: Callable[[str], None],
-) -> tuple[list[PeerWorkers], dict[str, str]]:
-    """Start each server with each of ``WORKER_COUNTS`` workers, ``rounds`` times, rotated; warm
-    it up alike and read its tree's anonymous PSS. Return the readings and, for a server that
-    refused a prediction with some count, why (it has no reading then)."""
-    found: list[PeerWorkers] = []
-    refused: dict[str, str] = {}
-    for r in range(rounds):
-        for name in rotate(names, r):
-            path, body = bodies[name]
-            for count in WORKER_COUNTS:
-                if name in refused:
-                    break
-                progress(f"memory with {count} workers {r + 1}/{rounds}: {name}")
-                log = log_dir / f"workers-{name}-{count}-{r}.log"
-                server = start(name, log, cpus, workers=count)
-                try:
-                    server.wait_ready(120)
-                    connections = WARM_CONNECTIONS_PER_WORKER * count
-                    try:
-                        requests, busy = warm(server, path, body, count, connections)
-                    except cost_server.Refused as exc:
-                        # MLServer 1.7's parallel workers die at start with uvloop 0.22 while
-                        # the server answers ready (SeldonIO/MLServer#2286): no figure, a reason.
-                        refused[name] = f"with {count} workers it {exc} (log: {log.name})"
-                        continue
-                    reads = []
-                    for read in range(READS):
-                        if read:
-                            time.sleep(READ_GAP_S)
-                        reads.append(tree_memory(server.pid)[0])
-                    processes = len(ProcessTree(server.pid).processes)
-                finally:
-                    server.stop()
-                found.append(
-                    {
-                        "target": name,
-                        "round": r,
-                        "workers": count,
-                        "processes": processes,
-                        "busy": busy,
-                        "warmup_requests": requests,
-                        "pss_anon_mib": statistics.median(reads),
-                    }
-                )
-    return [row for row in found if row["target"] not in refused], refused
 
 
 def installed(name: str) -> tuple[int, int]:
@@ -451,7 +352,7 @@ def measure(
     measured = [name for name in names if name != AA]
     both = CpuSet.of([*server_cpus, *load_cpus])
     workers, workers_refused = worker_memory(
-        measured, plan.worker_rounds, bodies, log_dir, both, progress
+        measured, plan.worker_rounds, bodies, log_dir, both, progress, worker_start
     )
     if count:
         for name in names:
@@ -497,7 +398,7 @@ def measure(
             "startup_rounds": plan.startup_rounds,
             "cost_requests": list(plan.cost_requests),
             "cost_warmup": plan.cost_warmup,
-            "worker_counts": list(WORKER_COUNTS),
+            "worker_counts": list(peers_memory.WORKER_COUNTS),
             "worker_rounds": plan.worker_rounds,
             "server_cpus": str(server_cpus),
             "load_cpus": str(load_cpus),

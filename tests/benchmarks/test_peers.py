@@ -18,7 +18,7 @@ from benchmarks.analysis import peers as judging
 from benchmarks.cpus import CpuSet
 from benchmarks.load import payloads, protocols
 from benchmarks.load.probes import probes
-from benchmarks.measure import parity
+from benchmarks.measure import parity, peers_memory
 from benchmarks.measure import peers as measuring
 from benchmarks.measure.parity import ParityError
 from benchmarks.plan import PeersPlan, Setup
@@ -151,7 +151,7 @@ def test_the_peers_command_measures_flask_fastapi_and_mlserver_alike(tmp_path: P
     started = {(row["target"], row["workers"]) for row in found["workers"]}
     assert started == {(n, w) for n in measured for w in (1, 2)}
     for row in found["workers"]:
-        assert row["warmup_requests"] % (measuring.WARM_PER_WORKER * row["workers"]) == 0
+        assert row["warmup_requests"] % (peers_memory.WARM_PER_WORKER * row["workers"]) == 0
         assert row["pss_anon_mib"] > 0
     by = {(row["target"], row["workers"]): row for row in found["workers"]}
     assert by["flask", 2]["processes"] == by["flask", 1]["processes"] + 1  # one more worker
