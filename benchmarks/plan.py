@@ -147,9 +147,11 @@ class PeersPlan:
 
     wrk loads every server in ``trials`` rounds of ``seconds`` (the order rotated each round, the
     A/A twin among them), after a discarded ``warmup_s`` each; each server is started
-    ``startup_rounds`` more times for its start-up; callgrind counts ``cost_requests`` (n1, n2)
-    one-row predictions after ``cost_warmup`` in two runs of each server; each server's open-loop
-    capacity at the p99 target is searched ``capacity_trials`` times (the run's search settings).
+    ``startup_rounds`` more times for its start-up; callgrind counts windows of ``cost_requests``
+    (n1, n2) one-row predictions after ``cost_warmup`` in one counted run of each server; each
+    server's open-loop capacity at the p99 target is searched ``capacity_trials`` times (the
+    run's search settings); each server is started ``worker_rounds`` times with one worker and
+    with two, for the memory one more worker costs.
     """
 
     trials: int
@@ -159,13 +161,14 @@ class PeersPlan:
     cost_requests: tuple[int, int]
     cost_warmup: int
     capacity_trials: int  # open-loop searches per server, paired, the twin among them
+    worker_rounds: int = 2
     connections: int = 8
 
 
 PEERS: dict[Mode, PeersPlan] = {
-    "quick": PeersPlan(3, 1.0, 1.0, 3, (5, 25), 5, 0),
+    "quick": PeersPlan(3, 1.0, 1.0, 3, (5, 25), 5, 0, worker_rounds=1),
     "default": PeersPlan(5, 2.0, 1.0, 3, (10, 110), 10, 3),
-    "full": PeersPlan(10, 5.0, 2.0, 5, (20, 220), 20, 5),
+    "full": PeersPlan(10, 5.0, 2.0, 5, (20, 220), 20, 5, worker_rounds=3),
 }
 
 

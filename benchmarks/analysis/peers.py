@@ -41,6 +41,7 @@ FIGURES = (
     Figure("startup_s", "start-up to ready, s", "timed"),
     Figure("capacity_rps", "open-loop capacity at p99 <= 50 ms, req/s", "timed", False),
     Figure("pss_anon_mib", "anonymous PSS at one worker, MiB", "memory"),
+    Figure("pss_anon_per_worker_mib", "anonymous PSS per added worker, MiB", "memory"),
     Figure("loc", "lines of code a user writes", "deterministic"),
     Figure("installed_bytes", "installed beyond the model stack, bytes", "deterministic"),
 )
@@ -69,10 +70,26 @@ def samples(peers: Peers, target: str, figure: Figure) -> dict[int, float]:
             for c in peers.get("capacity", [])
             if c["target"] == target and c["capacity_rps"]
         }
+    if figure.key == "pss_anon_per_worker_mib":
+        return per_added_worker(peers, target)
     found = peers["targets"][target].get(figure.key)
     if isinstance(found, list):
         return dict(enumerate(float(v) for v in found))
     return {} if found is None else {0: float(found)}  # type: ignore[arg-type]
+
+
+def per_added_worker(peers: Peers, target: str) -> dict[int, float]:
+    """Return, round by round, the anonymous PSS of a server's tree at its most workers less
+    that at its fewest, per worker added."""
+    by_round: dict[int, dict[int, float]] = {}
+    for row in peers["workers"]:
+        if row["target"] == target:
+            by_round.setdefault(row["round"], {})[row["workers"]] = row["pss_anon_mib"]
+    return {
+        r: (found[max(found)] - found[min(found)]) / (max(found) - min(found))
+        for r, found in sorted(by_round.items())
+        if len(found) > 1
+    }
 
 
 def value(peers: Peers, target: str, figure: Figure) -> float | None:

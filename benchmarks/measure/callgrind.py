@@ -82,6 +82,20 @@ def read_dump(path: Path) -> tuple[str, int]:
     return name, total
 
 
+def read_trigger(path: Path) -> tuple[str, int]:
+    """Return what made callgrind write a dump (``dump LABEL`` for ``callgrind_control
+    --dump=LABEL``, ``Program termination``, ...) and the dump's total instructions."""
+    trigger, total = "", 0
+    with path.open() as handle:
+        for line in handle:
+            if line.startswith("desc: Trigger: "):
+                trigger = line.removeprefix("desc: Trigger: ").strip()
+            elif line.startswith(("totals:", "summary:")):
+                total = int(line.split()[1])
+                break
+    return trigger, total
+
+
 def inclusive(path: Path, function: str) -> int:
     """Return a C function's inclusive instructions in a dump: the cost of every call to it.
 

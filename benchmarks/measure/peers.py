@@ -11,8 +11,17 @@ prediction from the held-out rows in its own protocol (``load.protocols``). In o
    A/A twin (the Flask app again) among them; per trial the server tree's CPU per request and,
    after it, the tree's anonymous PSS (memory at one worker);
 3. start-up: each server started ``startup_rounds`` more times, rotated, to its ready answer;
-4. instructions per one-row prediction over the whole process tree (``measure.cost_server``);
-5. lines of code a user writes to serve the model (pygount, as for the apps) and the installed
+4. memory per added worker (``measure.peers_memory``): each server started ``worker_rounds``
+   times, rotated, with one and with two worker processes by its own setting (gunicorn's and
+   uvicorn's WEB_CONCURRENCY, LitServe's ``workers_per_device``, BentoML's ``workers``,
+   MLServer's ``parallel_workers``), pinned to the server and the load CPUs (two sync workers on
+   one CPU leave the second one idle), sent the same one-row predictions per worker, each on a
+   new connection, a few at once per worker (so the kernel spreads them over processes that
+   share a socket), again while fewer processes than workers used CPU, then the tree's anonymous
+   PSS read; one more worker costs the difference of the two, round by round. A server that
+   refuses a prediction with more workers is recorded as such, with no figure;
+5. instructions per one-row prediction over the whole process tree (``measure.cost_server``);
+6. lines of code a user writes to serve the model (pygount, as for the apps) and the installed
    size of each server's environment beyond the model stack.
 """
 
@@ -29,15 +38,15 @@ from pathlib import Path
 from benchmarks import REPO
 from benchmarks.cpus import CpuSet
 from benchmarks.load import protocols, wrk
-from benchmarks.measure import capacity, cost, cost_server, footprint
+from benchmarks.measure import capacity, cost, cost_server, footprint, peers_memory
 from benchmarks.measure.parity import ParityError, probability_gate
-from benchmarks.measure.workers import pss_anon_mib
+from benchmarks.measure.peers_memory import tree_memory, worker_memory
 from benchmarks.plan import PeersPlan, Setup
 from benchmarks.results.peers import PeerCapacity, Peers, PeerTarget, PeerTrial
 from benchmarks.results.vocabulary import Protocol
 from benchmarks.serving import gunicorn, peers
 from benchmarks.serving.gunicorn import Server
-from benchmarks.serving.processes import MIB, ProcessTree
+from benchmarks.serving.processes import ProcessTree
 from benchmarks.targets import AA, APPS
 from benchmarks.targets.peers import APP_SETTINGS, PEERS, Peer
 from model import DEFAULT_VARIANT, Model, artifact_dir, load
@@ -62,12 +71,23 @@ def start(
     cpus: CpuSet,
     wrap: list[str] | None = None,
     extra: dict[str, str] | None = None,
+    workers: int | None = None,
 ) -> Server:
-    """Start an app (under gunicorn, one worker) or a peer (its own command), not yet ready."""
-    env = {"WEB_CONCURRENCY": "1", "MLAPI_MODEL_VARIANT": DEFAULT_VARIANT, **(extra or {})}
+    """Start an app (under gunicorn) or a peer (its own command), not yet ready: one worker
+    process, or ``workers`` by the server's own setting (``peers.start``)."""
+    env = {
+        "WEB_CONCURRENCY": str(workers or 1),
+        "MLAPI_MODEL_VARIANT": DEFAULT_VARIANT,
+        **(extra or {}),
+    }
     if name in PEERS:
-        return peers.start(name, log, cpus=cpus, wrap=wrap, env=env)
+        return peers.start(name, log, cpus=cpus, wrap=wrap, env=env, workers=workers)
     return gunicorn.start(name, log, cpus=cpus, wrap=wrap, env=env)
+
+
+def worker_start(name: str, log: Path, cpus: CpuSet, workers: int) -> Server:
+    """Start a server with ``workers`` worker processes by its own setting, not yet ready."""
+    return start(name, log, cpus, workers=workers)
 
 
 def counted_start(name: str, wrap: list[str], cpus: CpuSet, log: Path) -> Server:
@@ -78,15 +98,6 @@ def counted_start(name: str, wrap: list[str], cpus: CpuSet, log: Path) -> Server
 def protocol(name: str) -> Protocol:
     """Return the protocol a server's predictions are sent in."""
     return PEERS[name].protocol if name in PEERS else "v1"
-
-
-def tree_memory(pid: int) -> tuple[float, float]:
-    """Return the anonymous PSS and all of PSS of a process tree, MiB."""
-    anonymous = total = 0.0
-    for process in ProcessTree(pid).processes:
-        anonymous += pss_anon_mib(process.pid) or 0.0
-        total += process.memory_full_info().pss / MIB
-    return anonymous, total
 
 
 def gate(started: dict[str, Server], model: Model) -> dict[str, list[str]]:
@@ -261,6 +272,7 @@ def describe(name: str, processes: int, differences: list[str]) -> PeerTarget:
         "parity": differences,
         "instructions": None,
         "instructions_totals": None,
+        "instructions_idle": None,
         "in_process_instructions": None,
         "startup_s": [],
         "pss_anon_mib": [],
@@ -337,6 +349,11 @@ def measure(
     progress("start-up rounds")
     for name, seconds in startup_rounds(names, plan.startup_rounds, log_dir, server_cpus).items():
         targets[name]["startup_s"] = seconds
+    measured = [name for name in names if name != AA]
+    both = CpuSet.of([*server_cpus, *load_cpus])
+    workers, workers_refused = worker_memory(
+        measured, plan.worker_rounds, bodies, log_dir, both, progress, worker_start
+    )
     if count:
         for name in names:
             if name == AA:
@@ -354,8 +371,12 @@ def measure(
             )
             targets[name]["instructions"] = counted["instructions"]
             targets[name]["instructions_totals"] = [
-                int(counted["total_n1"]),
-                int(counted["total_n2"]),
+                int(counted["window_n1"]),
+                int(counted["window_n2"]),
+            ]
+            targets[name]["instructions_idle"] = [
+                int(counted["idle_none"]),
+                int(counted["idle_span"]),
             ]
     if count and apps:
         progress("counting the apps in process (the cost step's way)")
@@ -377,6 +398,8 @@ def measure(
             "startup_rounds": plan.startup_rounds,
             "cost_requests": list(plan.cost_requests),
             "cost_warmup": plan.cost_warmup,
+            "worker_counts": list(peers_memory.WORKER_COUNTS),
+            "worker_rounds": plan.worker_rounds,
             "server_cpus": str(server_cpus),
             "load_cpus": str(load_cpus),
             "interleaving": "the servers in rotated order each trial, the A/A twin among them",
@@ -388,6 +411,8 @@ def measure(
         "targets": targets,
         "trials": trials,
         "capacity": searched,
+        "workers": workers,
+        "workers_refused": workers_refused,
         "skipped": skipped,
         "duration_s": round(time.monotonic() - started_at, 1),
     }

@@ -4,6 +4,7 @@ server was run. It reads ``results["peers"]`` alone."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 
 from benchmarks.analysis import peers as judging
@@ -31,6 +32,7 @@ FORMAT: dict[str, Callable[[float | None], str]] = {
     "startup_s": lambda v: fmt_us(v, 2),
     "capacity_rps": fmt_rps,
     "pss_anon_mib": fmt_mib,
+    "pss_anon_per_worker_mib": fmt_mib,
     "loc": lambda v: fmt_us(v),
     "installed_bytes": lambda v: MISSING if v is None else f"{v / 1e6:.1f} MB",
 }
@@ -70,8 +72,9 @@ def blocks(peers: Peers) -> list[Block]:
             f"{config['server_cpus']}; wrk on {config['load_cpus']}, {config['connections']} "
             f"connections, {config['trials']} trials of {config['seconds']:g} s in rotated "
             f"order with the A/A twin; {config['startup_rounds']} start-ups each; callgrind "
-            f"over the process tree, ({config['cost_requests'][1]} - "
-            f"{config['cost_requests'][0]}) one-row predictions. Every server passed the parity "
+            f"over the process tree once warm, a window of {config['cost_requests'][1]} one-row "
+            f"predictions less one of {config['cost_requests'][0]} and less the work done idle "
+            "meanwhile (start-up and shutdown not counted). Every server passed the parity "
             "gate (its probabilities for the held-out rows are the model's predict_proba, bit "
             "for bit) before any load. In brackets: against Flask (F) and Django (D), by the "
             "rule: ahead, behind, ~ (within 5%) or undecided. Capacity: "
@@ -90,6 +93,7 @@ def blocks(peers: Peers) -> list[Block]:
             if in_process
             else []
         ),
+        *([Para(workers_text(peers))] if peers["workers"] or peers["workers_refused"] else []),
         Para(
             "A/A gate of the timed figures: "
             + "; ".join(f"{f.label}: {judging.aa_gate(peers, f)}" for f in timed)
@@ -109,6 +113,36 @@ def blocks(peers: Peers) -> list[Block]:
         *(Para(f"not measured: {name}: {why}") for name, why in peers["skipped"].items()),
         see("The peers: FastAPI and the model servers beside the apps"),
     ]
+
+
+def workers_text(peers: Peers) -> str:
+    """Return how the memory per added worker was measured, and each server's readings."""
+    config = peers["config"]
+    low, high = min(config["worker_counts"]), max(config["worker_counts"])
+    shown = []
+    for name in dict.fromkeys(row["target"] for row in peers["workers"]):
+        rows = [row for row in peers["workers"] if row["target"] == name]
+        at = {count: [row for row in rows if row["workers"] == count] for count in (low, high)}
+        mib = {c: statistics.median(r["pss_anon_mib"] for r in at[c]) for c in at}
+        processes = {c: max(r["processes"] for r in at[c]) for c in at}
+        shown.append(
+            f"{name} {fmt_mib(mib[low])} MiB ({processes[low]} processes) / "
+            f"{fmt_mib(mib[high])} MiB ({processes[high]})"
+        )
+    return (
+        f"Memory per added worker: each server started {config['worker_rounds']} times with "
+        f"{low} and with {high} workers by its own setting (gunicorn's and uvicorn's "
+        "WEB_CONCURRENCY, LitServe's workers_per_device, BentoML's workers, MLServer's "
+        "parallel_workers, whose 1 already moves inference out of the server process, where "
+        "the one-process figures above run it with 0; uvicorn with more than one worker adds "
+        "its supervisor process), warmed alike, its tree's anonymous PSS read; the figure is "
+        f"the difference. Anonymous PSS at {low} / {high} workers: "
+        + "; ".join(shown)
+        + "."
+        + "".join(
+            f" Not measured: {name}: {why}." for name, why in peers["workers_refused"].items()
+        )
+    )
 
 
 def _peers(run: Run) -> Section:

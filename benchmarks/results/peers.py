@@ -21,10 +21,13 @@ class PeerTarget(TypedDict):
     per_request: str  # what it does per request that the apps do not, and the reverse
     processes: int  # in its process tree once ready
     parity: list[str]  # how its probabilities differed from the model's (empty: passed)
-    # Instructions per one-row prediction over the process tree (callgrind, two runs' difference);
-    # None where not counted (--no-cost, the twin).
+    # Instructions per one-row prediction over the process tree (callgrind, the difference of two
+    # counted windows of n1 and n2 requests less an idle pair's); None where not counted (the
+    # twin, a run without counting).
     instructions: float | None
-    instructions_totals: list[int] | None  # the two runs' totals, n1 and n2 requests
+    instructions_totals: list[int] | None  # the request windows' totals, n1 and n2 requests
+    # The idle windows' totals: one of no time, one as long as the n2 window outlasted n1's.
+    instructions_idle: list[int] | None
     # An app's count in one interpreter, as the cost step counts it (its WSGI callable, no
     # server or socket); None for a peer, which is no WSGI app.
     in_process_instructions: float | None
@@ -53,6 +56,18 @@ class PeerTrial(TypedDict):
     generator_bound: bool
 
 
+class PeerWorkers(TypedDict):
+    """One server started with a number of worker processes by its own setting, warmed up."""
+
+    target: str
+    round: int
+    workers: int  # WEB_CONCURRENCY (gunicorn, uvicorn, LitServe, BentoML), parallel_workers
+    processes: int  # in its process tree once warm
+    busy: int  # of them, how many used CPU during the warm-up requests
+    warmup_requests: int
+    pss_anon_mib: float  # anonymous PSS over the process tree, the median of a few reads
+
+
 class PeerCapacity(TypedDict):
     """One open-loop capacity search of one server (``measure.capacity``'s, Poisson arrivals)."""
 
@@ -72,8 +87,10 @@ class PeersConfig(TypedDict):
     seconds: float
     warmup_s: float
     startup_rounds: int
-    cost_requests: list[int]  # n1 and n2: one-row predictions in the two counted runs
-    cost_warmup: int  # requests before them, in both runs
+    cost_requests: list[int]  # n1 and n2: one-row predictions in the two counted windows
+    cost_warmup: int  # requests before the first window
+    worker_counts: list[int]  # the worker counts each server was started with for memory
+    worker_rounds: int  # how many times each was, rotated
     server_cpus: str
     load_cpus: str
     interleaving: str
@@ -90,5 +107,7 @@ class Peers(TypedDict):
     targets: dict[str, PeerTarget]  # in the order measured: the apps, the peers, the twin
     trials: list[PeerTrial]
     capacity: list[PeerCapacity]
+    workers: list[PeerWorkers]  # memory at one worker and at two, for the cost of one more
+    workers_refused: dict[str, str]  # a server with no such memory: why (it refused requests)
     skipped: dict[str, str]  # a peer not measured: why (its venv is missing, say)
     duration_s: float

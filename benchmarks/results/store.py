@@ -25,7 +25,9 @@ from benchmarks.results.records import Results
 # 5: every command that writes a run directory writes results.json: ``command`` names it, the
 # keys only ``run`` measures are optional, and ``remote`` (the remote command's record) and the
 # soak command's fraction (reliability.soak_fraction) added.
-SCHEMA_VERSION = 5
+# 6: the peers' instructions counted in windows of a warm server (instructions_totals are the
+# windows', instructions_idle added), and their memory with one worker and with two (workers).
+SCHEMA_VERSION = 6
 FILE = "results.json"
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 

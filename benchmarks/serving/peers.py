@@ -29,9 +29,19 @@ PEER_DIR = REPO / "benchmarks" / "targets" / "peers"
 INSTALL_HINT = "run `make peers` to install the peers from requirements/peers/"
 
 
-def command(name: str, port: int, workdir: Path, variant: str = DEFAULT_VARIANT) -> list[str]:
+def command(
+    name: str,
+    port: int,
+    workdir: Path,
+    variant: str = DEFAULT_VARIANT,
+    workers: int | None = None,
+) -> list[str]:
     """Return the command line that serves peer ``name`` on 127.0.0.1:``port`` (MLServer's
-    model repository and settings are written into ``workdir``)."""
+    model repository and settings are written into ``workdir``).
+
+    ``workers`` is MLServer's ``parallel_workers`` (None: 0, inference in the server process);
+    the other peers read their worker count from WEB_CONCURRENCY (``start``).
+    """
     peer = PEERS[name]
     python = str(peer.python)
     if name == "fastapi":
@@ -53,7 +63,7 @@ def command(name: str, port: int, workdir: Path, variant: str = DEFAULT_VARIANT)
             "http_port": port,
             "grpc_port": grpc_port,
             "metrics_port": metrics_port,
-            "parallel_workers": 0,
+            "parallel_workers": workers or 0,
             "debug": False,
         }
         (repository / "settings.json").write_text(json.dumps(settings, indent=2))
@@ -96,9 +106,15 @@ def start(
     env: dict[str, str] | None = None,
     wrap: list[str] | None = None,
     variant: str = DEFAULT_VARIANT,
+    workers: int | None = None,
 ) -> PeerServer:
     """Start peer ``name`` on 127.0.0.1 (pinned to ``cpus``; ``wrap``: a command to run it
-    under, such as valgrind), in a process group of its own; not yet ready."""
+    under, such as valgrind), in a process group of its own; not yet ready.
+
+    ``workers``: its worker processes by its own setting (uvicorn's ``--workers``, LitServe's
+    ``workers_per_device``, BentoML's ``workers``, each read from WEB_CONCURRENCY; MLServer's
+    ``parallel_workers``); None: the one-process setting the benchmark measures.
+    """
     peer = PEERS[name]
     if not peer.installed():
         raise ServerError(f"{name}: {peer.python} is missing; {INSTALL_HINT}")
@@ -106,7 +122,7 @@ def start(
     workdir = log_path.parent / f"{log_path.stem}-files"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    argv = [*(wrap or []), *command(name, port, workdir, variant)]
+    argv = [*(wrap or []), *command(name, port, workdir, variant, workers)]
     if cpus:
         argv = ["taskset", "--cpu-list", str(cpus), *argv]
     # The peers import the model runtime (and the contract's bodies) from this work tree; MLServer
@@ -117,6 +133,8 @@ def start(
         if not key.startswith("MLSERVER") and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
     }
     environment |= {"PYTHONPATH": str(REPO), "MLAPI_MODEL_VARIANT": variant, **(env or {})}
+    if workers is not None:
+        environment["WEB_CONCURRENCY"] = str(workers)
     # BentoML keeps its home (models, bentos) under BENTOML_HOME: here, not in ~/bentoml.
     environment.setdefault("BENTOML_HOME", str(workdir / "bentoml-home"))
     log: IO[bytes] = log_path.open("wb")

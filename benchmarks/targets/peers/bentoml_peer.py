@@ -1,6 +1,7 @@
 """The /v1 prediction endpoint in BentoML, as its documentation serves a model: a service class
 that loads the model in ``__init__`` and one ``@bentoml.api`` method whose parameter is the body's
-field; batching off (``batchable`` is False by default), one worker, access log off.
+field; batching off (``batchable`` is False by default), access log off, one worker unless
+WEB_CONCURRENCY (the variable gunicorn and uvicorn read) asks for more.
 
 A peer the benchmark measures beside the apps (``python -m benchmarks peers``), served by
 ``bentoml serve`` from ``.venv-peers/bentoml`` (``make peers``); not a product app. It serves POST
@@ -20,7 +21,9 @@ from contract import model_dir, predict_body
 from model import InvalidInput, load
 
 
-@bentoml.service(workers=1, logging={"access": {"enabled": False}})
+@bentoml.service(
+    workers=int(os.environ.get("WEB_CONCURRENCY", "1")), logging={"access": {"enabled": False}}
+)
 class Predictor:
     """The breast-cancer classifier, one row or a batch per request."""
 

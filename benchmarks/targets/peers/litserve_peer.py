@@ -48,13 +48,15 @@ class PredictAPI(ls.LitAPI):
 
 
 def main() -> None:
-    """Serve on the host and port given, one API server and one inference worker, no batching."""
+    """Serve on the host and port given, one API server and WEB_CONCURRENCY inference workers
+    (one unless set, the variable gunicorn and uvicorn read), no batching."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
     api = PredictAPI(api_path="/v1/predict", max_batch_size=1)
-    server = ls.LitServer(api, accelerator="cpu", workers_per_device=1)
+    workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+    server = ls.LitServer(api, accelerator="cpu", workers_per_device=workers)
     # uvicorn's access log off, as the apps write none; LitServe passes the option to uvicorn.
     server.run(
         host=args.host,
