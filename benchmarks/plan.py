@@ -190,12 +190,14 @@ class BatchingPlan:
     low_load_s: float
     wait_ms: float = 0.0  # MLAPI_BATCH_MAX_WAIT_MS: 0 stacks only what already waits
     cost: bool = True
-    # The batch size the peers that batch (MLServer, BentoML) are measured at, beside the apps.
+    # The peers measured beside the apps, when installed: each unbatched, and those whose own
+    # batching the benchmark turns on (MLServer) also at ``peer_size``.
+    peers: tuple[str, ...] = ("fastapi", "mlserver")
     peer_size: int = 16
 
 
 BATCHING: dict[Mode, BatchingPlan] = {
-    "quick": BatchingPlan(("light",), (16,), 1, 1.0, cost=False),
+    "quick": BatchingPlan(("light",), (16,), 1, 1.0, cost=False, peers=()),
     "default": BatchingPlan(("light", "heavy"), (4, 16), 3, 2.0),
     "full": BatchingPlan(("light", "heavy"), (2, 4, 8, 16, 32, 64), 3, 5.0),
 }

@@ -65,13 +65,24 @@ def configurations(batching: Batching, server: str, variant: Variant) -> list[st
 
 
 def unbatched(batching: Batching, server: str, variant: Variant) -> str | None:
-    """Return the configuration a gain is measured against: the default deployment (sync)."""
+    """Return the configuration a gain is measured against: an app's default deployment (sync),
+    a peer's own setting with batching off."""
     found = [
         name
         for name in configurations(batching, server, variant)
         if batching["targets"][name]["worker"] == "sync"
+        or (
+            batching["targets"][name]["kind"] == "peer"
+            and batching["targets"][name]["max_batch_size"] == 1
+        )
     ]
     return found[0] if found else None
+
+
+def top(batching: Batching, server: str, variant: Variant) -> str | None:
+    """Return a server's configuration with the highest median capacity, batched or not."""
+    found = [(capacity(batching, n) or 0.0, n) for n in configurations(batching, server, variant)]
+    return max(found)[1] if found else None
 
 
 def best(batching: Batching, server: str, variant: Variant) -> str | None:
@@ -133,14 +144,64 @@ def gain(batching: Batching, server: str, variant: Variant) -> Gain:
     return Gain(server, variant, batched, against, ratio, found, goal, status)
 
 
+def servers(batching: Batching, kind: str | None = None) -> list[str]:
+    """Return the servers measured (of one kind: "app" or "peer"), in measured order."""
+    return list(
+        dict.fromkeys(
+            t["server"] for t in batching["targets"].values() if kind in (None, t["kind"])
+        )
+    )
+
+
 def gains(batching: Batching) -> list[Gain]:
-    """Return every server's gain, variant by variant."""
-    servers = list(dict.fromkeys(t["server"] for t in batching["targets"].values()))
+    """Return the gain of every server that was measured batched, variant by variant."""
+    batched = {t["server"] for t in batching["targets"].values() if t["max_batch_size"] >= 2}
     return [
         gain(batching, server, variant)
         for variant in batching["config"]["variants"]
-        for server in servers
+        for server in servers(batching)
+        if server in batched
     ]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An app's best configuration against a peer's best, on capacity, for one model."""
+
+    app: str
+    peer: str
+    variant: Variant
+    ours: str | None
+    theirs: str | None
+    ratio: float | None  # the median capacities' ratio, the app's over the peer's
+    interval: Interval | None
+    ahead: decision.Direction  # +1 the app ahead, -1 behind, 0 no difference, None undecided
+
+
+def standings(batching: Batching) -> list[Standing]:
+    """Return each app's best configuration against each peer's best, model by model."""
+    found = []
+    for variant in batching["config"]["variants"]:
+        check = aa(batching, variant)
+        for app in servers(batching, "app"):
+            for peer in servers(batching, "peer"):
+                ours, theirs = top(batching, app, variant), top(batching, peer, variant)
+                mine = capacity(batching, ours) if ours else None
+                other = capacity(batching, theirs) if theirs else None
+                interval = ratio_interval(batching, ours, theirs) if ours and theirs else None
+                found.append(
+                    Standing(
+                        app,
+                        peer,
+                        variant,
+                        ours,
+                        theirs,
+                        mine / other if mine and other else None,
+                        interval,
+                        decision.timed(interval, check),
+                    )
+                )
+    return found
 
 
 def sweep(batching: Batching, server: str, variant: Variant) -> list[tuple[int, float]]:

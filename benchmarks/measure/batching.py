@@ -27,11 +27,15 @@ from pathlib import Path
 from benchmarks.cpus import CpuSet
 from benchmarks.load import protocols, wrk
 from benchmarks.measure import capacity, cost_server
+from benchmarks.measure.parity import ParityError, probability_gate
 from benchmarks.plan import BatchingPlan, Setup
 from benchmarks.results.batching import BatchCapacity, Batching, BatchLowLoad, BatchTarget
-from benchmarks.serving import gunicorn
+from benchmarks.results.vocabulary import Variant
+from benchmarks.serving import gunicorn, peers
 from benchmarks.serving.gunicorn import Server
 from benchmarks.targets import APPS
+from benchmarks.targets.peers import PEERS
+from model import artifact_dir, load
 from model.data import holdout_instances
 
 SEARCH = replace(capacity.SETTINGS["run"], scenario="predict_one")
@@ -41,10 +45,42 @@ FIRST_WRK_S = 2.0
 FIRST_WRK_CONNECTIONS = 32  # enough requests at once to fill the largest batches searched
 COST_REQUESTS = (10, 110)
 COST_WARMUP = 10
+PEER_LEAST_WAIT_MS = 1.0
+GATE_ROWS = 20  # held-out rows each configuration must answer as scikit-learn does, one at a time
 COUNTED_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
-def targets(plan: BatchingPlan, apps: Sequence[str]) -> dict[str, BatchTarget]:
+def peer_targets(
+    plan: BatchingPlan, variant: Variant, peer_names: Sequence[str]
+) -> dict[str, BatchTarget]:
+    """Return the configurations of the peers: each unbatched, a batching one also batched."""
+    found: dict[str, BatchTarget] = {}
+    for name in peer_names:
+        peer = PEERS[name]
+        base: BatchTarget = {
+            "server": name,
+            "kind": "peer",
+            "variant": variant,
+            "max_batch_size": 1,
+            "max_wait_ms": 0.0,
+            "worker": peer.server,
+            "protocol": peer.protocol,
+            "twin_of": None,
+        }
+        found[f"{name}-{variant}-off"] = base
+        if name in peers.BATCHING_PEERS:
+            found[f"{name}-{variant}-b{plan.peer_size}"] = {
+                **base,
+                "max_batch_size": plan.peer_size,
+                # MLServer turns batching off when its max_batch_time is 0: its least wait.
+                "max_wait_ms": max(plan.wait_ms, PEER_LEAST_WAIT_MS),
+            }
+    return found
+
+
+def targets(
+    plan: BatchingPlan, apps: Sequence[str], peer_names: Sequence[str] = ()
+) -> dict[str, BatchTarget]:
     """Return every configuration the plan measures, by target name, variant by variant, with
     the A/A twin of each variant."""
     threads = max(plan.sizes)
@@ -71,6 +107,7 @@ def targets(plan: BatchingPlan, apps: Sequence[str]) -> dict[str, BatchTarget]:
                     "max_batch_size": size,
                     "max_wait_ms": plan.wait_ms,
                 }
+        found |= peer_targets(plan, variant, peer_names)
         if AA_APP in apps:
             # The A/A check of the timed figures: the default deployment again.
             copied = f"{AA_APP}-{variant}-sync"
@@ -100,6 +137,17 @@ def start(
     extra: dict[str, str] | None = None,
 ) -> Server:
     """Start one configuration, not yet ready."""
+    if target["kind"] == "peer":
+        batch = target["max_batch_size"]
+        return peers.start(
+            target["server"],
+            log,
+            cpus=cpus,
+            wrap=wrap,
+            env=extra,
+            variant=target["variant"],
+            batch=(batch, target["max_wait_ms"] / 1000) if batch >= 2 else None,
+        )
     env = {**environment(target, threads), **(extra or {})}
     return gunicorn.start(target["server"], log, cpus=cpus, wrap=wrap, env=env)
 
@@ -110,14 +158,24 @@ def rotated(names: Sequence[str], turn: int) -> list[str]:
     return [*names[k:], *names[:k]]
 
 
+def request(target: BatchTarget) -> tuple[str, bytes]:
+    """Return the path and body of a one-row prediction in a configuration's protocol."""
+    protocol = target["protocol"]
+    return protocols.path(protocol), protocols.body(protocol, holdout_instances(1))
+
+
 def low_load(
-    started: dict[str, Server], seconds: float, load_cpus: CpuSet, body: bytes
+    started: dict[str, Server],
+    configured: dict[str, BatchTarget],
+    seconds: float,
+    load_cpus: CpuSet,
 ) -> list[BatchLowLoad]:
     """Return each configuration's latency with one connection, one request at a time."""
     found: list[BatchLowLoad] = []
     for name, server in started.items():
+        path, body = request(configured[name])
         result = wrk.run(
-            server.url + protocols.path("v1"),
+            server.url + path,
             method="POST",
             body=body,
             seconds=seconds,
@@ -137,9 +195,9 @@ def low_load(
 
 def capacities(
     started: dict[str, Server],
+    configured: dict[str, BatchTarget],
     setup: Setup,
     trials: int,
-    body: bytes,
     progress: Callable[[str], None],
 ) -> list[BatchCapacity]:
     """Search every configuration's capacity ``trials`` times, rotated: the first search from
@@ -151,11 +209,13 @@ def capacities(
         for name in rotated(names, trial):
             progress(f"capacity search {trial + 1}/{trials}: {name}")
             server = started[name]
+            path, body = request(configured[name])
+            settings = replace(SEARCH, scenario=protocols.SCENARIO[configured[name]["protocol"]])
             if name in first:
                 start_rps, growth = 0.8 * first[name], 1.25
             else:
                 rate = wrk.run(
-                    server.url + protocols.path("v1"),
+                    server.url + path,
                     method="POST",
                     body=body,
                     seconds=FIRST_WRK_S,
@@ -164,7 +224,7 @@ def capacities(
                 ).rps
                 start_rps, growth = max(rate / 2, 10.0), 2.0
             searched = capacity.search_app(
-                setup, server, name, 1, trial, SEARCH, LATENCY_MS, 0.0, start_rps, growth
+                setup, server, name, 1, trial, settings, LATENCY_MS, 0.0, start_rps, growth
             )
             if searched["capacity_rps"] and name not in first:
                 first[name] = searched["capacity_rps"]
@@ -185,7 +245,6 @@ def count(
     configured: dict[str, BatchTarget],
     threads: int,
     setup: Setup,
-    body: bytes,
     progress: Callable[[str], None],
 ) -> dict[str, float]:
     """Count instructions per one-row prediction over the process tree of the light model's
@@ -195,6 +254,7 @@ def count(
         name
         for name, t in configured.items()
         if t["variant"] == "light"
+        and t["kind"] == "app"
         and t["worker"] != "sync"
         and t["max_batch_size"] in (1, max(sizes))
     ]
@@ -205,17 +265,32 @@ def count(
         def counted(wrap: list[str], cpus: CpuSet, log: Path, name: str = name) -> Server:
             return start(name, configured[name], threads, log, cpus, wrap, COUNTED_ENV)
 
+        path, body = request(configured[name])
         figures = cost_server.per_request(
             counted,
             setup.run_dir / "raw" / "batching" / f"callgrind-{name}",
             CpuSet.of([*setup.server_cpus, *setup.load_cpus]),
-            protocols.path("v1"),
+            path,
             body,
             COST_REQUESTS,
             COST_WARMUP,
         )
         found[name] = figures["instructions"]
     return found
+
+
+def gate(
+    started: dict[str, Server], configured: dict[str, BatchTarget], variant: Variant
+) -> list[str]:
+    """Run the parity gate on every configuration (each held-out row alone, its probabilities
+    scikit-learn's); return the differences (empty: every one passed)."""
+    model = load(artifact_dir(variant))
+    rows = holdout_instances(GATE_ROWS)
+    return [
+        line
+        for name, server in started.items()
+        for line in probability_gate(name, server.url, configured[name]["protocol"], model, rows)
+    ]
 
 
 def measure(
@@ -227,9 +302,13 @@ def measure(
 ) -> Batching:
     """Measure every configuration of the plan, variant by variant."""
     began = time.monotonic()
-    configured = targets(plan, apps)
+    skipped = {
+        name: f"{PEERS[name].python} is missing: {peers.INSTALL_HINT}"
+        for name in plan.peers
+        if not PEERS[name].installed()
+    }
+    configured = targets(plan, apps, [name for name in plan.peers if name not in skipped])
     threads = max(plan.sizes)
-    body = protocols.body("v1", holdout_instances(1))
     log_dir = setup.run_dir / "raw" / "batching"
     log_dir.mkdir(parents=True, exist_ok=True)
     low: list[BatchLowLoad] = []
@@ -245,11 +324,14 @@ def measure(
                 )
             for server in started.values():
                 server.wait_ready(60)
-            low.extend(low_load(started, plan.low_load_s, setup.load_cpus, body))
-            found.extend(capacities(started, setup, plan.trials, body, progress))
+            refused = gate(started, configured, variant)
+            if refused:
+                raise ParityError("refused before any load: " + "; ".join(refused))
+            low.extend(low_load(started, configured, plan.low_load_s, setup.load_cpus))
+            found.extend(capacities(started, configured, setup, plan.trials, progress))
         finally:
             gunicorn.stop_all(started.values())
-    instructions = count(configured, threads, setup, body, progress) if plan.cost else {}
+    instructions = count(configured, threads, setup, progress) if plan.cost else {}
     return {
         "config": {
             "variants": list(plan.variants),
@@ -267,6 +349,6 @@ def measure(
         "capacity": found,
         "low_load": low,
         "instructions": instructions,
-        "skipped": {},
+        "skipped": skipped,
         "duration_s": round(time.monotonic() - began, 1),
     }

@@ -12,6 +12,7 @@ from benchmarks.report.view import Block, Chart, Column, Para, Run, Section, cod
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.batching import Batching
 
+WORDS = {1: "ahead", -1: "behind", 0: "~ (within 5%)", None: "undecided"}
 # The heavy model's line in a lighter tint of its server's colour.
 HEAVY_TINTS = {"flask": "#8fb0ec", "django": "#6cc4a4"}
 
@@ -24,6 +25,14 @@ def _interval(gain: judging.Gain) -> str:
     return shown + (f" ({found['low']:.2f}-{found['high']:.2f})" if found else "")
 
 
+def _standing(standing: judging.Standing) -> str:
+    if standing.ratio is None:
+        return MISSING
+    found = standing.interval
+    shown = f"{standing.ratio:.2f}x"
+    return shown + (f" ({found['low']:.2f}-{found['high']:.2f})" if found else "")
+
+
 def chart(batching: Batching) -> Chart:
     """Return capacity against maximum batch size, one line per server and model."""
     lines = [
@@ -32,8 +41,8 @@ def chart(batching: Batching) -> Chart:
             HEAVY_TINTS.get(server, OTHER_COLOUR) if variant == "heavy" else colour(server),
             [(float(size), rps) for size, rps in judging.sweep(batching, server, variant)],
         )
-        for gain in judging.gains(batching)
-        for server, variant in [(gain.server, gain.variant)]
+        for variant in batching["config"]["variants"]
+        for server in judging.servers(batching, "app")
     ]
     axes = charts.Axes(
         "Capacity at p99 <= 50 ms against maximum batch size (1: batching off)",
@@ -84,6 +93,16 @@ def blocks(batching: Batching) -> list[Block]:
         ),
     ]
     figures = tab(columns, names)
+    versus = tab(
+        [
+            Column("model", lambda v: v.variant),
+            Column("app, best", lambda v: code(v.ours or MISSING)),
+            Column("peer, best", lambda v: code(v.theirs or MISSING)),
+            Column("capacity ratio (95%)", _standing, numeric=True),
+            Column("the app is", lambda v: WORDS[v.ahead]),
+        ],
+        judging.standings(batching),
+    )
     checks = "; ".join(
         f"{variant}: {decision.gate(judging.aa(batching, variant))}"
         for variant in config["variants"]
@@ -102,8 +121,10 @@ def blocks(batching: Batching) -> list[Block]:
         ),
         gains,
         figures,
+        *([versus] if versus.rows else []),
         chart(batching),
         Para("A/A check (Flask's sync configuration searched twice): " + checks),
+        *(Para(f"not measured: {name}: {why}") for name, why in batching["skipped"].items()),
         see("Adaptive batching"),
     ]
 

@@ -27,6 +27,8 @@ from model import DEFAULT_VARIANT, artifact_dir
 
 PEER_DIR = REPO / "benchmarks" / "targets" / "peers"
 INSTALL_HINT = "run `make peers` to install the peers from requirements/peers/"
+# The peers whose own adaptive batching the benchmark turns on (python -m benchmarks batching).
+BATCHING_PEERS = ("mlserver",)
 
 
 def command(
@@ -35,12 +37,14 @@ def command(
     workdir: Path,
     variant: str = DEFAULT_VARIANT,
     workers: int | None = None,
+    batch: tuple[int, float] | None = None,
 ) -> list[str]:
     """Return the command line that serves peer ``name`` on 127.0.0.1:``port`` (MLServer's
     model repository and settings are written into ``workdir``).
 
     ``workers`` is MLServer's ``parallel_workers`` (None: 0, inference in the server process);
-    the other peers read their worker count from WEB_CONCURRENCY (``start``).
+    the other peers read their worker count from WEB_CONCURRENCY (``start``). ``batch``:
+    MLServer's adaptive batching, (max_batch_size, max_batch_time in seconds); None: off.
     """
     peer = PEERS[name]
     python = str(peer.python)
@@ -56,7 +60,7 @@ def command(
         return [str(peer.python.parent / "bentoml"), *service, "--host", HOST, "--port", str(port)]
     if name == "mlserver":
         repository = workdir / "repository"
-        mlserver_repository(artifact_dir(variant), repository)
+        mlserver_repository(artifact_dir(variant), repository, batch)
         grpc_port, metrics_port = free_port(), free_port()
         settings = {
             "host": HOST,
@@ -107,22 +111,26 @@ def start(
     wrap: list[str] | None = None,
     variant: str = DEFAULT_VARIANT,
     workers: int | None = None,
+    batch: tuple[int, float] | None = None,
 ) -> PeerServer:
     """Start peer ``name`` on 127.0.0.1 (pinned to ``cpus``; ``wrap``: a command to run it
     under, such as valgrind), in a process group of its own; not yet ready.
 
     ``workers``: its worker processes by its own setting (uvicorn's ``--workers``, LitServe's
     ``workers_per_device``, BentoML's ``workers``, each read from WEB_CONCURRENCY; MLServer's
-    ``parallel_workers``); None: the one-process setting the benchmark measures.
+    ``parallel_workers``); None: the one-process setting the benchmark measures. ``batch``: the
+    peer's own adaptive batching, where the benchmark knows how to turn it on (``command``).
     """
     peer = PEERS[name]
+    if batch is not None and name not in BATCHING_PEERS:
+        raise ServerError(f"{name}: the benchmark runs no adaptive batching for it")
     if not peer.installed():
         raise ServerError(f"{name}: {peer.python} is missing; {INSTALL_HINT}")
     port = port or free_port()
     workdir = log_path.parent / f"{log_path.stem}-files"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    argv = [*(wrap or []), *command(name, port, workdir, variant, workers)]
+    argv = [*(wrap or []), *command(name, port, workdir, variant, workers, batch)]
     if cpus:
         argv = ["taskset", "--cpu-list", str(cpus), *argv]
     # The peers import the model runtime (and the contract's bodies) from this work tree; MLServer

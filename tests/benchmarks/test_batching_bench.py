@@ -47,10 +47,14 @@ def test_every_app_gets_its_default_deployment_gthread_and_each_size_and_flask_a
     assert "GUNICORN_WORKER_CLASS" not in batched
 
 
-def record(capacities: dict[str, list[float]], variants: tuple[str, ...] = ("heavy",)) -> Batching:
-    """Return a batching record of Flask with the given capacities per configuration."""
+def record(
+    capacities: dict[str, list[float]],
+    variants: tuple[str, ...] = ("heavy",),
+    peers: tuple[str, ...] = (),
+) -> Batching:
+    """Return a batching record of Flask (and ``peers``) with the given capacities."""
     plan = replace(PLAN, variants=variants, sizes=(16,))  # type: ignore[arg-type]
-    configured = measuring.targets(plan, ["flask"])
+    configured = measuring.targets(plan, ["flask"], peers)
     return {
         "config": {
             "variants": list(plan.variants),
@@ -127,6 +131,44 @@ def test_a_twin_told_apart_decides_nothing() -> None:
     assert gain.status == "undecided"
 
 
+def test_the_peers_run_off_and_mlserver_also_batched_in_their_own_protocol() -> None:
+    found = measuring.targets(PLAN, ["flask"], ["fastapi", "mlserver"])
+    assert [n for n in found if n.startswith(("fastapi-light", "mlserver-light"))] == [
+        "fastapi-light-off",
+        "mlserver-light-off",
+        "mlserver-light-b16",
+    ]
+    assert found["mlserver-light-b16"]["protocol"] == "v2"
+    assert found["mlserver-light-b16"]["max_batch_size"] == 16
+    assert found["mlserver-light-b16"]["max_wait_ms"] == 1.0  # MLServer batches nothing at 0
+    assert found["fastapi-light-off"]["kind"] == "peer"
+
+
+def test_an_app_is_ahead_of_a_peer_only_beyond_the_noise() -> None:
+    found = record(
+        {
+            "flask-heavy-sync": STEADY,
+            "flask-heavy-sync-twin": STEADY,
+            "flask-heavy-gthread": STEADY,
+            "flask-heavy-b16": [400.0, 404.0, 396.0],
+            "mlserver-heavy-off": [90.0, 91.0, 89.0],
+            "mlserver-heavy-b16": [300.0, 303.0, 297.0],
+            "fastapi-heavy-off": [398.0, 402.0, 400.0],
+        },
+        peers=("fastapi", "mlserver"),
+    )
+    standing = {s.peer: s for s in judging.standings(found)}
+    assert (standing["mlserver"].ours, standing["mlserver"].theirs) == (
+        "flask-heavy-b16",
+        "mlserver-heavy-b16",
+    )
+    assert standing["mlserver"].ahead == 1
+    assert standing["fastapi"].ahead is None  # 1.00x: within the search's resolution
+    gains = {g.server: g for g in judging.gains(found)}
+    assert set(gains) == {"flask", "mlserver"}  # FastAPI does not batch
+    assert gains["mlserver"].against == "mlserver-heavy-off"
+
+
 def test_the_section_renders_the_gains_the_figures_and_the_chart(results: Results) -> None:
     found = record(
         {
@@ -160,7 +202,7 @@ def test_a_tiny_measurement_on_real_servers(
     """Flask's four configurations, one short search each: every figure there, and valid."""
     monkeypatch.setattr(measuring, "FIRST_WRK_S", 0.5)
     monkeypatch.setattr(measuring, "SEARCH", replace(measuring.SEARCH, max_steps=1))
-    plan = BatchingPlan(("light",), (4,), trials=1, low_load_s=0.5, cost=False)
+    plan = BatchingPlan(("light",), (4,), trials=1, low_load_s=0.5, cost=False, peers=())
     setup = Setup(tmp_path, CpuSet((0,)), CpuSet((1,)), 0, payloads.write(tmp_path / "p.json"))
     found = measuring.measure(plan, setup, apps=["flask"], progress=lambda _: None)
     names = ["flask-light-sync", "flask-light-gthread", "flask-light-b4", "flask-light-sync-twin"]

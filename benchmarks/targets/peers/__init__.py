@@ -124,11 +124,12 @@ APP_SETTINGS = (
 )
 
 
-def mlserver_repository(artifact: Path, root: Path) -> Path:
+def mlserver_repository(artifact: Path, root: Path, batch: tuple[int, float] | None = None) -> Path:
     """Write an MLServer model repository for ``artifact`` into ``root``; return its folder.
 
     The model-settings.json kept beside this module (what a user writes) gets the absolute URI
-    of a copy of the model file and the manifest's name and version.
+    of a copy of the model file and the manifest's name and version; ``batch`` turns on
+    MLServer's adaptive batching: ``max_batch_size`` requests, ``max_batch_time`` seconds.
     """
     manifest = json.loads((artifact / "manifest.json").read_text())
     folder = root / manifest["name"]
@@ -140,5 +141,7 @@ def mlserver_repository(artifact: Path, root: Path) -> Path:
     settings = json.loads((HERE / "mlserver" / "model-settings.json").read_text())
     settings["name"] = manifest["name"]
     settings["parameters"] |= {"uri": str(copy), "version": manifest["version"]}
+    if batch is not None:
+        settings["max_batch_size"], settings["max_batch_time"] = batch
     (folder / "model-settings.json").write_text(json.dumps(settings, indent=2))
     return folder
