@@ -26,6 +26,7 @@ from benchmarks import REPO
 from benchmarks.load.probes import probes
 from benchmarks.serving import gunicorn, processes
 from contract.metrics import CONTENT_TYPE, MODEL_BUCKETS, REQUEST_BUCKETS, UNMATCHED, Metrics
+from flask_app.metrics import MetricsMiddleware
 from model.data import holdout_instances
 from tests import metrics_replay
 from tests.conftest import Target
@@ -192,7 +193,7 @@ def test_switched_off_metrics_answer_404_and_record_nothing(artifacts_root: Path
 
     app = create_app({"MODEL_DIR": str(artifacts_root / "light"), "METRICS_ENABLED": "false"})
     assert app.extensions["metrics"] is None
-    assert not app.before_request_funcs.get(None)
+    assert not isinstance(app.wsgi_app, MetricsMiddleware)
     response = app.test_client().get("/metrics")
     assert response.status_code == 404
     assert response.get_json() == contract.error_body("not_found")
