@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from flask import Flask, Request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from contract import flag
 from contract.metrics import Metrics
-
-if TYPE_CHECKING:
-    from _typeshed import OptExcInfo
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 
 def route(app: Flask, request: Request) -> str | None:
@@ -49,16 +45,14 @@ class MetricsMiddleware:
         self.app = app
         self.wsgi_app = app.wsgi_app
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         """Answer the request; count it by route, method and status, with its duration."""
         recorder = self.app.extensions["metrics"]
         started = recorder.request_started()
 
-        def respond(
-            status: str,
-            headers: list[tuple[str, str]],
-            exc_info: OptExcInfo | None = None,
-        ) -> Callable[[bytes], object]:
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             request = environ["werkzeug.request"]
             recorder.request_finished(
                 started, route(self.app, request), request.method, int(status[:3])
