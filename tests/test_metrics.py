@@ -349,13 +349,17 @@ def test_every_worker_is_counted_and_a_dead_ones_counts_stay(
     with gunicorn.start(app, tmp_path / f"{app}.log", env=env) as server:
         server.wait_ready()
         sent = 0
-        # Concurrent connections, until each of the two workers has answered some.
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            for _ in range(25):
-                list(pool.map(lambda _: predict(server.port, body), range(8)))
-                sent += 8
+        # Concurrent connections, until each of the two workers has answered some: more than
+        # one worker's threads, or a gthread worker may take them all.
+        connections = 4 * threads
+        with ThreadPoolExecutor(max_workers=connections) as pool:
+            for _ in range(100):
+                list(pool.map(lambda _: predict(server.port, body), range(2 * connections)))
+                sent += 2 * connections
                 parsed = http_samples(server.port)
-                if live_pids(parsed) == processes.worker_pids(server.pid):
+                # Both workers: the second may not be forked yet when the first answers.
+                running = processes.worker_pids(server.pid)
+                if len(running) == 2 and live_pids(parsed) == running:
                     break
         workers = processes.worker_pids(server.pid)
         assert live_pids(parsed) == workers, server.log()
