@@ -7,6 +7,8 @@ import os
 import re
 import runpy
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,13 +16,19 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 import contract
+import contract.metrics
+from benchmarks import REPO
 from benchmarks.load.probes import probes
 from benchmarks.serving import gunicorn, processes
-from contract.metrics import CONTENT_TYPE, UNMATCHED, Metrics
+from contract.metrics import CONTENT_TYPE, MODEL_BUCKETS, REQUEST_BUCKETS, UNMATCHED, Metrics
+from flask_app.metrics import MetricsMiddleware
 from model.data import holdout_instances
+from tests import metrics_replay
 from tests.conftest import Target
 
 FAMILIES = {
@@ -53,6 +61,19 @@ def value(parsed: Samples, name: str, **labels: str) -> float:
         for (sample, sample_labels), v in parsed.items()
         if sample == name and labels.items() <= dict(sample_labels).items()
     )
+
+
+def buckets(parsed: Samples, name: str, bounds: tuple[float, ...], endpoint: str = "") -> float:
+    """Check a histogram's buckets (every bound, cumulative, the last its count); return the
+    count. ``endpoint``: the series of that route, summed over its methods."""
+    labels = {"endpoint": endpoint} if endpoint else {}
+    counts = [
+        value(parsed, f"{name}_bucket", le=le, **labels)
+        for le in [*(str(float(bound)) for bound in bounds), "+Inf"]
+    ]
+    assert counts == sorted(counts), counts
+    assert counts[-1] == value(parsed, f"{name}_count", **labels)
+    return counts[-1]
 
 
 def install(target: Target, metrics: Metrics | None) -> Metrics | None:
@@ -123,6 +144,8 @@ def test_predictions_instances_and_model_time(fresh: Target) -> None:
     assert value(parsed, "model_prediction_duration_seconds_count") == 2
     assert 0 < value(parsed, "model_prediction_duration_seconds_sum") < 10
     assert value(parsed, "http_requests_total", endpoint="/v1/predict", status="422") == 1
+    assert buckets(parsed, "model_prediction_duration_seconds", MODEL_BUCKETS) == 2
+    assert buckets(parsed, "http_request_duration_seconds", REQUEST_BUCKETS, "/v1/predict") == 3
 
 
 def test_model_info_carries_the_manifest(fresh: Target) -> None:
@@ -170,10 +193,98 @@ def test_switched_off_metrics_answer_404_and_record_nothing(artifacts_root: Path
 
     app = create_app({"MODEL_DIR": str(artifacts_root / "light"), "METRICS_ENABLED": "false"})
     assert app.extensions["metrics"] is None
-    assert not app.before_request_funcs.get(None)
+    assert not isinstance(app.wsgi_app, MetricsMiddleware)
     response = app.test_client().get("/metrics")
     assert response.status_code == 404
     assert response.get_json() == contract.error_body("not_found")
+
+
+# -- the recording, against prometheus_client's own methods ------------------------------------
+
+
+def assert_replayed(parsed: Samples) -> None:
+    """Check a few figures of tests/metrics_replay.py's traffic, so that the comparisons below
+    cannot pass by both ways recording nothing."""
+    count = "http_requests_total"
+    assert value(parsed, count, endpoint="/v2/models/{name}/infer", method="POST") == 2
+    assert value(parsed, count, endpoint="/v1/predict", method="other", status="405") == 1
+    assert value(parsed, count, endpoint=UNMATCHED, status="404") == 1
+    assert buckets(parsed, "http_request_duration_seconds", REQUEST_BUCKETS) == 9
+    # 10.0 is the last bound, 12.5 beyond it.
+    assert value(parsed, "http_request_duration_seconds_bucket", le="10.0") == 8
+    assert value(parsed, "http_request_duration_seconds_bucket", le="0.001") == 3
+    assert value(parsed, "http_request_duration_seconds_sum") == pytest.approx(23.238)
+    assert value(parsed, "model_prediction_requests_total") == 5
+    assert value(parsed, "model_predicted_instances_total") == 112
+    assert buckets(parsed, "model_prediction_duration_seconds", MODEL_BUCKETS) == 5
+    assert value(parsed, "model_prediction_duration_seconds_sum") == pytest.approx(4.5208)
+    assert value(parsed, "http_requests_in_progress") == 1
+
+
+def test_recording_gives_what_prometheus_clients_own_methods_give(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In one process: the same traffic, through ``Metrics`` and through ``inc``/``observe``."""
+    assert not contract.metrics.multiprocess()
+    clock = metrics_replay.Clock()
+    monkeypatch.setattr(contract.metrics, "perf_counter", clock)
+    recorder = Metrics(metrics_replay.MODEL)  # type: ignore[arg-type]
+    metrics_replay.record(recorder, clock)
+    reference = contract.metrics._Collectors.create(metrics_replay.MODEL)  # type: ignore[arg-type]
+    metrics_replay.record_public(reference)
+    assert recorder.exposition() == generate_latest(reference.registry)
+    assert_replayed(samples(recorder.exposition().decode()))
+
+
+def test_recording_gives_what_prometheus_clients_own_methods_give_in_multiprocess_mode(
+    tmp_path: Path,
+) -> None:
+    """As under gunicorn: each way in a process of its own, its files summed as by a scrape."""
+    expositions = [replay(way, tmp_path / way) for way in ("metrics", "public")]
+    recorded, public = expositions
+    # A scrape orders families by the order it lists the files in, which is the directory's.
+    assert sorted(recorded.splitlines()) == sorted(public.splitlines())
+    assert_replayed(samples(recorded))
+
+
+def replay(way: str, directory: Path) -> str:
+    """Run tests/metrics_replay.py one way in multiprocess mode; return its files' exposition."""
+    directory.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "tests.metrics_replay", way],
+        cwd=REPO,
+        env=os.environ | {"PROMETHEUS_MULTIPROC_DIR": str(directory)},
+        check=True,
+        timeout=120,
+    )
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(directory))
+    # The in-progress gauge is labelled with the pid of the process that recorded it.
+    return re.sub(r'pid="\d+"', 'pid="-"', generate_latest(registry).decode())
+
+
+def assert_threaded(parsed: Samples) -> None:
+    """Check that no count of ``metrics_replay.record_threaded`` was lost."""
+    total = metrics_replay.THREADS * metrics_replay.EACH
+    assert value(parsed, "http_requests_total", endpoint="/v1/predict") == total
+    assert buckets(parsed, "http_request_duration_seconds", REQUEST_BUCKETS) == total
+    assert value(parsed, "model_prediction_requests_total") == total
+    assert value(parsed, "model_predicted_instances_total") == 2 * total
+    assert value(parsed, "model_prediction_duration_seconds_bucket", le="0.001") == total
+    assert value(parsed, "model_prediction_duration_seconds_sum") == pytest.approx(total * 0.001)
+    assert value(parsed, "http_requests_in_progress") == 0
+
+
+def test_recording_is_exact_under_threads() -> None:
+    """gthread workers record from several threads: in one process ..."""
+    recorder = Metrics(metrics_replay.MODEL)  # type: ignore[arg-type]
+    metrics_replay.record_threaded(recorder)
+    assert_threaded(samples(recorder.exposition().decode()))
+
+
+def test_recording_is_exact_under_threads_in_multiprocess_mode(tmp_path: Path) -> None:
+    """... and in multiprocess mode, where a number is also written to the worker's file."""
+    assert_threaded(samples(replay("threads", tmp_path / "threads")))
 
 
 def test_flag_reads_on_off_settings() -> None:
@@ -222,32 +333,48 @@ def predict(port: int, body: bytes) -> None:
 
 @pytest.mark.server
 @pytest.mark.parametrize("app", ["flask", "django"])
+@pytest.mark.parametrize("threads", [1, 4], ids=["sync", "gthread"])
 def test_every_worker_is_counted_and_a_dead_ones_counts_stay(
-    app: str, tmp_path: Path, artifacts_root: Path, light_model
+    app: str, threads: int, tmp_path: Path, artifacts_root: Path, light_model
 ) -> None:
     directory = tmp_path / "metrics"
     env = {
         "MLAPI_MODEL_DIR": str(artifacts_root / "light"),
         "WEB_CONCURRENCY": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(directory),
+        "GUNICORN_WORKER_CLASS": "sync" if threads == 1 else "gthread",
+        "GUNICORN_THREADS": str(threads),
     }
     body = json.dumps({"instances": holdout_instances(2)}).encode()
     with gunicorn.start(app, tmp_path / f"{app}.log", env=env) as server:
         server.wait_ready()
         sent = 0
-        # Concurrent connections, until each of the two workers has answered some.
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            for _ in range(25):
-                list(pool.map(lambda _: predict(server.port, body), range(8)))
-                sent += 8
+        # Concurrent connections, until each of the two workers has answered some: more than
+        # one worker's threads, or a gthread worker may take them all.
+        connections = 4 * threads
+        with ThreadPoolExecutor(max_workers=connections) as pool:
+            for _ in range(100):
+                list(pool.map(lambda _: predict(server.port, body), range(2 * connections)))
+                sent += 2 * connections
                 parsed = http_samples(server.port)
-                if live_pids(parsed) == processes.worker_pids(server.pid):
+                # Both workers: the second may not be forked yet when the first answers.
+                running = processes.worker_pids(server.pid)
+                if len(running) == 2 and live_pids(parsed) == running:
                     break
         workers = processes.worker_pids(server.pid)
         assert live_pids(parsed) == workers, server.log()
         assert value(parsed, "http_requests_total", endpoint="/v1/predict", status="200") == sent
         assert value(parsed, "model_prediction_requests_total") == sent
         assert value(parsed, "model_predicted_instances_total") == 2 * sent
+        duration = "http_request_duration_seconds"
+        assert buckets(parsed, duration, REQUEST_BUCKETS, "/v1/predict") == sent
+        assert 0 < value(parsed, f"{duration}_sum", endpoint="/v1/predict") < sent
+        assert buckets(parsed, "model_prediction_duration_seconds", MODEL_BUCKETS) == sent
+        assert 0 < value(parsed, "model_prediction_duration_seconds_sum") < sent
+        # Every scrape so far was answered too; none is in progress but the one that counts.
+        scrapes = value(parsed, "http_requests_total", endpoint="/metrics")
+        assert buckets(parsed, duration, REQUEST_BUCKETS, "/metrics") == scrapes
+        assert value(parsed, "http_requests_in_progress") == 1
         info = {dict(labels)["sha256"] for name, labels in parsed if name == "model_info"}
         assert info == {light_model.manifest["sha256"]}
 

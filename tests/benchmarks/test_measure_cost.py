@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import targets
+from benchmarks.analysis import ladders
 from benchmarks.cpus import CpuSet
 from benchmarks.load import payloads
 from benchmarks.measure import callgrind, cost, cost_child, cost_plan
@@ -167,3 +169,21 @@ def test_two_counts_of_the_same_requests_agree_within_half_a_percent() -> None:
         / first["startup"]["baseline"]
         < 0.005
     )
+
+
+@needs_valgrind
+def test_the_cost_step_counts_what_each_apps_own_metrics_recording_adds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each app against itself with ``/metrics`` off, in multiprocess mode as under gunicorn."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    apps = ("flask", "flask-no-metrics", "django", "django-no-metrics")
+    counted = cost.measure("quick", targets=apps, requests={"predict_one": 5})
+    recording = ladders.metrics_cost({"cost": counted, "targets": targets.facts()})
+    assert set(recording) == {"flask", "django"}
+    rest = {row["target"]: row["rest_instructions"] for row in counted["rows"]}
+    for app, added in recording.items():
+        # What recording adds is part of what the app adds to the model's work.
+        assert 0 < added < rest[app], (app, added)
+    # The counted interpreters wrote their metrics to the directory: multiprocess mode.
+    assert list(tmp_path.glob("counter_*.db"))
