@@ -155,7 +155,9 @@ def test_the_peers_command_measures_flask_fastapi_and_mlserver_alike(tmp_path: P
         assert row["pss_anon_mib"] > 0
     by = {(row["target"], row["workers"]): row for row in found["workers"]}
     assert by["flask", 2]["processes"] == by["flask", 1]["processes"] + 1  # one more worker
-    assert by["flask", 2]["busy"] == 2  # both gunicorn workers served
+    # Which worker accepts is the kernel's choice: on a busy machine one may take every request
+    # (the record says how many served, and the report shows it).
+    assert by["flask", 2]["busy"] in (1, 2)
     assert by["fastapi", 1]["processes"] == 1  # uvicorn alone; with two, its supervisor too
     assert by["fastapi", 2]["processes"] >= 3
     assert by["fastapi", 2]["busy"] >= 2

@@ -48,8 +48,8 @@ def test_the_sample_is_complete_and_marked_synthetic(results: Results) -> None:
         "claims": records.Claim,
         "overhead": records.Overhead,
     }
-    # A run writes every key but the remote and peers commands' own.
-    assert set(get_type_hints(Results)) - {"remote", "peers"} <= set(results)
+    # A run writes every key but the remote, peers and batching commands' own.
+    assert set(get_type_hints(Results)) - {"remote", "peers", "batching"} <= set(results)
     for key, kind in parts.items():
         assert results[key]
         for record in results[key]:
