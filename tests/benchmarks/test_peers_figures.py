@@ -14,9 +14,9 @@ import pytest
 from benchmarks.analysis import gap
 from benchmarks.analysis import peers as judging
 from benchmarks.measure import cost_server
+from benchmarks.measure.cost_server import IDLE_NONE, IDLE_SPAN, label
 from benchmarks.report import sections_peers
 from benchmarks.report.view import Table
-from benchmarks.measure.cost_server import IDLE_NONE, IDLE_SPAN, label
 
 CONTROL_OUTPUT = """PID 101: python -m gunicorn -c gunicorn.conf.py django_app.wsgi:application
   OK.
