@@ -30,7 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "5 capacity searches per server",
     )
     parser.add_argument(
-        "--peers", default="fastapi,mlserver,litserve,bentoml", help="the peers to measure"
+        "--peers",
+        default="fastapi,asgi-baseline,mlserver,litserve,bentoml",
+        help="the peers to measure (asgi-baseline: a bare ASGI app on the FastAPI peer's uvicorn)",
+    )
+    parser.add_argument(
+        "--setups",
+        default="flask-gthread,django-gthread,baseline,baseline-gthread",
+        help="the apps and the bare-WSGI baseline on other gunicorn settings (the gap to "
+        "FastAPI taken apart: benchmarks.targets.peers.SETUPS); empty for none",
     )
     parser.add_argument(
         "--no-cost", action="store_true", help="without the instruction counts (no valgrind)"
@@ -59,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 plan,
                 opened.setup,
                 peer_names=[name for name in args.peers.split(",") if name],
+                setups=[name for name in args.setups.split(",") if name],
                 count=not args.no_cost,
                 progress=lambda line: print(line, file=sys.stderr),
             )

@@ -48,7 +48,7 @@ from benchmarks.serving import gunicorn, peers
 from benchmarks.serving.gunicorn import Server
 from benchmarks.serving.processes import ProcessTree
 from benchmarks.targets import AA, APPS
-from benchmarks.targets.peers import APP_SETTINGS, PEERS, Peer
+from benchmarks.targets.peers import APP_SETTINGS, PEERS, SETUPS, Peer
 from model import DEFAULT_VARIANT, Model, artifact_dir, load
 from model.data import holdout_instances
 
@@ -59,6 +59,11 @@ APP_PER_REQUEST = (
     "parses and validates /v1 in the shared contract code, adds the contract's security "
     "headers, a request ID and Server-Timing, records its Prometheus metrics"
 )
+BASELINE_PER_REQUEST = (
+    "no framework: a bare WSGI callable with the apps' bodies, security headers, request ID "
+    "and Server-Timing; no metrics"
+)
+BASELINE_FILE = REPO / "benchmarks" / "targets" / "baseline.py"
 CAPACITY = capacity.SETTINGS["run"]
 LATENCY_MS = 50.0
 IN_PROCESS_REQUESTS = 50  # one-row predictions per app in the cost step's default run
@@ -82,6 +87,9 @@ def start(
     }
     if name in PEERS:
         return peers.start(name, log, cpus=cpus, wrap=wrap, env=env, workers=workers)
+    if name in SETUPS:
+        setup = SETUPS[name]
+        return gunicorn.start(setup.target, log, cpus=cpus, wrap=wrap, env={**env, **setup.env})
     return gunicorn.start(name, log, cpus=cpus, wrap=wrap, env=env)
 
 
@@ -222,8 +230,7 @@ def installed(name: str) -> tuple[int, int]:
         site = [str(p) for p in (REPO / PEERS[name].venv).glob("lib/python3*/site-packages")]
         dists = list(metadata.distributions(path=site))
     else:
-        direct = [footprint.FRAMEWORKS[name], *footprint.EXTENSIONS[name], "gunicorn"]
-        dists = [metadata.distribution(n) for n in footprint.closure(direct)]
+        dists = [metadata.distribution(n) for n in footprint.closure(on_gunicorn(name))]
     beyond = {
         footprint.normalize(d.metadata["Name"]): d
         for d in dists
@@ -235,8 +242,7 @@ def installed(name: str) -> tuple[int, int]:
 def versions(name: str) -> dict[str, str]:
     """Return the versions of a server's framework distributions, as installed."""
     if name not in PEERS:
-        wanted = [footprint.FRAMEWORKS[name], *footprint.EXTENSIONS[name], "gunicorn"]
-        return {n: metadata.version(n) for n in wanted}
+        return {n: metadata.version(n) for n in on_gunicorn(name)}
     site = [str(p) for p in (REPO / PEERS[name].venv).glob("lib/python3*/site-packages")]
     found = {
         footprint.normalize(d.metadata["Name"]): d.version
@@ -247,27 +253,47 @@ def versions(name: str) -> dict[str, str]:
 
 def user_code(name: str) -> tuple[int, list[str]]:
     """Return the code lines a user writes to serve the model, and the files counted."""
+    target = SETUPS[name].target if name in SETUPS else name
     if name in PEERS:
         files = [REPO / f for f in PEERS[name].files]
+    elif target in APP_FILES:
+        files = [APP_FILES[target] / f for f in footprint.package_files(target)]
     else:
-        files = [APP_FILES[name] / f for f in footprint.package_files(name)]
+        files = [BASELINE_FILE]
     paths = [str(f.relative_to(REPO)) for f in files]
     return sum(footprint.code_lines(f) for f in files), paths
+
+
+def on_gunicorn(name: str) -> list[str]:
+    """Return the distributions a server on gunicorn imports: its framework's, gunicorn."""
+    target = SETUPS[name].target if name in SETUPS else name
+    if target not in footprint.FRAMEWORKS:  # the bare-WSGI baseline
+        return ["gunicorn"]
+    return [footprint.FRAMEWORKS[target], *footprint.EXTENSIONS[target], "gunicorn"]
 
 
 def describe(name: str, processes: int, differences: list[str]) -> PeerTarget:
     """Return what is known of a server before its timed figures."""
     peer: Peer | None = PEERS.get(name)
+    setup = SETUPS.get(name)
     twin = name == AA  # the Flask app again: its code and install are Flask's
     loc, files = (None, []) if twin else user_code(name)
     size, count = (None, None) if twin else installed(name)
+    worker = (setup.env if setup else {}).get("GUNICORN_WORKER_CLASS", "sync")
+    kind = peer.kind if peer else setup.kind if setup else "app"
+    if peer:
+        server, settings, per_request = peer.server, peer.settings, peer.per_request
+    else:
+        server = f"gunicorn, {worker} worker"
+        settings = setup.settings if setup else APP_SETTINGS
+        per_request = BASELINE_PER_REQUEST if kind == "baseline" else APP_PER_REQUEST
     return {
-        "kind": "twin" if twin else ("peer" if peer else "app"),
+        "kind": "twin" if twin else kind,
         "protocol": protocol(name),
         "versions": versions("flask" if twin else name),
-        "server": peer.server if peer else "gunicorn, sync worker",
-        "settings": peer.settings if peer else APP_SETTINGS,
-        "per_request": peer.per_request if peer else APP_PER_REQUEST,
+        "server": server,
+        "settings": settings,
+        "per_request": per_request,
         "processes": processes,
         "parity": differences,
         "instructions": None,
@@ -290,12 +316,14 @@ def measure(
     *,
     peer_names: Sequence[str],
     apps: Sequence[str] = APPS,
+    setups: Sequence[str] = (),
     count: bool = True,
     progress: Callable[[str], None] = print,
     extra: Mapping[str, dict[str, str]] | None = None,
 ) -> Peers:
-    """Measure the apps, the installed peers among ``peer_names`` and the twin; refuse (raise
-    ParityError) when any server's probabilities differ from the model's. ``extra`` adds
+    """Measure the apps, the ``setups`` (``targets.peers.SETUPS``: the apps and the baseline on
+    other gunicorn settings), the installed peers among ``peer_names`` and the twin; refuse
+    (raise ParityError) when any server's probabilities differ from the model's. ``extra`` adds
     environment variables to one server's (the tests serve a wrong model through it)."""
     started_at = time.monotonic()
     log_dir = setup.run_dir / "raw" / "peers"
@@ -306,7 +334,7 @@ def measure(
         for name in peer_names
         if not PEERS[name].installed()
     }
-    names = [*apps, *(n for n in peer_names if n not in skipped), AA]
+    names = [*apps, *setups, *(n for n in peer_names if n not in skipped), AA]
     model = load(artifact_dir(DEFAULT_VARIANT))
     row = holdout_instances(1)
     bodies = {

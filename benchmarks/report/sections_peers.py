@@ -7,9 +7,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 
+from benchmarks.analysis import gap as gaps
 from benchmarks.analysis import peers as judging
 from benchmarks.analysis.peers import FIGURES, Figure
-from benchmarks.report.formatting import MISSING, fmt_mib, fmt_rps, fmt_us
+from benchmarks.report.formatting import MISSING, fmt_mib, fmt_rps, fmt_share, fmt_us
 from benchmarks.report.view import (
     Block,
     Bullets,
@@ -94,6 +95,7 @@ def blocks(peers: Peers) -> list[Block]:
             else []
         ),
         *([Para(workers_text(peers))] if peers["workers"] or peers["workers_refused"] else []),
+        *gap_blocks(peers),
         Para(
             "A/A gate of the timed figures: "
             + "; ".join(f"{f.label}: {judging.aa_gate(peers, f)}" for f in timed)
@@ -112,6 +114,50 @@ def blocks(peers: Peers) -> list[Block]:
         ),
         *(Para(f"not measured: {name}: {why}") for name, why in peers["skipped"].items()),
         see("The peers: FastAPI and the model servers beside the apps"),
+    ]
+
+
+def gap_blocks(peers: Peers) -> list[Block]:
+    """Return each app's gap to FastAPI per request, part by part, counted and timed."""
+    pairs = [
+        (counted, timed)
+        for counted, timed in zip(
+            gaps.decompose(peers), gaps.decompose(peers, "cpu_us_per_request"), strict=True
+        )
+        if counted.total is not None or timed.total is not None
+    ]
+    if not pairs:
+        return []
+    whole = "whole gap (sync worker - FastAPI)"
+    rows = [
+        (counted.app, *parts)
+        for counted, timed in pairs
+        for parts in [
+            (gaps.Part(whole, counted.total, 1.0), gaps.Part(whole, timed.total, 1.0)),
+            *zip(counted.parts, timed.parts, strict=True),
+        ]
+    ]
+    return [
+        Para(
+            "The gap to FastAPI on uvicorn per one-row prediction: connection handling = the "
+            "app on the sync worker - on gthread (1 thread, kept alive); server = the bare-WSGI "
+            "baseline on gthread - a bare-ASGI app on FastAPI's uvicorn; framework = (the app on "
+            "gthread - the WSGI baseline) - (FastAPI - the ASGI one). The parts add up to the "
+            "gap. Instructions are user space only (a new connection's kernel work is in the "
+            "CPU figure, timed). Connection handling with no framework (the baseline on sync - "
+            f"on gthread): {FORMAT['instructions'](pairs[0][0].baseline_connection)}."
+        ),
+        tab(
+            [
+                Column("app", lambda row: code(row[0])),
+                Column("part", lambda row: row[1].name),
+                Column("instructions", lambda row: FORMAT["instructions"](row[1].value), True),
+                Column("share", lambda row: fmt_share(row[1].share), True),
+                Column("CPU under wrk, us", lambda row: fmt_us(row[2].value), True),
+                Column("share", lambda row: fmt_share(row[2].share), True),
+            ],
+            rows,
+        ),
     ]
 
 

@@ -13,7 +13,8 @@ from benchmarks.results.vocabulary import Protocol
 class PeerTarget(TypedDict):
     """One server as measured: what it is, how it was run, and its figures that are not timed."""
 
-    kind: Literal["app", "peer", "twin"]
+    # baseline: no framework, the model alone behind a bare WSGI or ASGI callable
+    kind: Literal["app", "peer", "twin", "baseline"]
     protocol: Protocol  # the contract its one-row predictions were sent in
     versions: dict[str, str]  # its framework's distributions as installed in its venv
     server: str  # HTTP server and event loop

@@ -48,9 +48,9 @@ def command(
     """
     peer = PEERS[name]
     python = str(peer.python)
-    if name == "fastapi":
+    if peer.uvicorn_app:
         # The module by its own name (--app-dir), so the server imports no benchmark code.
-        app = ["-m", "uvicorn", "--app-dir", str(PEER_DIR), "fastapi_peer:app"]
+        app = ["-m", "uvicorn", "--app-dir", str(PEER_DIR), peer.uvicorn_app]
         stack = ["--no-access-log", "--loop", "uvloop", "--http", "httptools"]
         return [python, *app, "--host", HOST, "--port", str(port), *stack]
     if name == "litserve":

@@ -8,6 +8,7 @@ are not part of `make test` (the FastAPI peer's is; MLServer's comes with the pr
 
 from __future__ import annotations
 
+import http.client
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -66,6 +67,31 @@ def test_a_peer_starts_pinned_passes_the_gate_and_stops_with_its_process_group(
         assert server.wait_ready(60) > 0
         rows = holdout_instances()
         assert parity.probability_gate(name, server.url, PEERS[name].protocol, served, rows) == []
+    finally:
+        server.stop()
+    assert server.process.poll() is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"), [("asgi-baseline", True), ("baseline-gthread", True), ("baseline", False)]
+)
+def test_the_gaps_baselines_start_pass_the_gate_keep_alive_as_stated_and_stop(
+    tmp_path: Path, served: Model, name: str, kept: bool
+) -> None:
+    """The servers the gap to FastAPI is taken apart with (analysis.gap), as the command runs
+    them: the bare ASGI app on uvicorn, the bare WSGI app on gthread (kept alive) and sync."""
+    require("fastapi")
+    server = measuring.start(name, tmp_path / f"{name}.log", CpuSet((0,)))
+    try:
+        server.wait_ready(60)
+        assert parity.probability_gate(name, server.url, "v1", served, holdout_instances()) == []
+        connection = http.client.HTTPConnection(gunicorn.HOST, server.port, timeout=10)
+        connection.request("POST", "/v1/predict", body=protocols.body("v1", holdout_instances(1)),
+                           headers={"Content-Type": "application/json"})  # fmt: skip
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        assert (response.status, response.will_close) == (200, not kept)
     finally:
         server.stop()
     assert server.process.poll() is not None

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from benchmarks import REPO
 from benchmarks.results.vocabulary import Protocol
@@ -40,6 +41,8 @@ class Peer:
     server: str  # its HTTP server and event loop, as started here
     settings: str  # processes, keep-alive, access log, batching, as started here
     per_request: str  # what it does per request that the apps do not, and the reverse
+    uvicorn_app: str | None = None  # "module:attribute" that uvicorn serves, if started so
+    kind: Literal["peer", "baseline"] = "peer"  # baseline: no framework, only the model
 
     @property
     def python(self) -> Path:
@@ -68,6 +71,22 @@ PEERS: dict[str, Peer] = {
             "validates the body with pydantic (request model) and the answer again (response "
             "model), runs the view in a worker thread; writes none of the apps' security "
             "headers, request ID or Server-Timing and records no metrics",
+            uvicorn_app="fastapi_peer:app",
+        ),
+        Peer(
+            "asgi-baseline",
+            ".venv-peers/fastapi",
+            "v1",
+            "/health/ready",
+            ("benchmarks/targets/peers/asgi_baseline.py",),
+            ("uvicorn", "uvloop", "httptools"),
+            "uvicorn, uvloop event loop, httptools parser (as the FastAPI peer's)",
+            "one uvicorn process; keep-alive on (uvicorn's 5 s); access log off",
+            "no framework: a bare ASGI callable, the bare-WSGI baseline's twin (same bodies, "
+            "security headers, request ID and Server-Timing, no metrics); predicts in the event "
+            "loop, no worker thread",
+            uvicorn_app="asgi_baseline:app",
+            kind="baseline",
         ),
         Peer(
             "mlserver",
@@ -122,6 +141,38 @@ APP_SETTINGS = (
     "gunicorn, one sync worker, preloaded; the sync worker closes the connection after every "
     "answer (it has no keep-alive); access log off"
 )
+# gunicorn's threaded worker with one thread: one request at a time, as the sync worker, but the
+# connection is kept alive between requests (gunicorn's keepalive, 5 s here), so the difference
+# to the sync worker is connection handling alone.
+GTHREAD = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "1"}
+GTHREAD_SETTINGS = (
+    "gunicorn, one gthread worker with one thread, preloaded; keep-alive on (gunicorn's "
+    "keepalive, 5 s); access log off"
+)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A registry target (an app, the bare-WSGI baseline) on gunicorn with other settings."""
+
+    name: str
+    target: str  # its name in benchmarks.targets
+    kind: Literal["app", "baseline"]
+    env: dict[str, str] = field(default_factory=dict)  # gunicorn.conf.py's, beyond the default
+    settings: str = APP_SETTINGS
+
+
+# What the gap to FastAPI is taken apart with (analysis/gap.py): each app kept alive, and the
+# bare-WSGI baseline on either worker.
+SETUPS: dict[str, Setup] = {
+    setup.name: setup
+    for setup in (
+        Setup("flask-gthread", "flask", "app", GTHREAD, GTHREAD_SETTINGS),
+        Setup("django-gthread", "django", "app", GTHREAD, GTHREAD_SETTINGS),
+        Setup("baseline", "baseline", "baseline"),
+        Setup("baseline-gthread", "baseline", "baseline", GTHREAD, GTHREAD_SETTINGS),
+    )
+}
 
 
 def mlserver_repository(artifact: Path, root: Path, batch: tuple[int, float] | None = None) -> Path:
