@@ -1,10 +1,11 @@
 """Measure the apps beside FastAPI, MLServer, LitServe and BentoML serving the same model.
 
 Each peer runs from its own venv (`make peers`); a peer whose venv is missing is skipped and
-named. Every server must pass the parity gate (its probabilities for the held-out rows are the
-model's own predict_proba, bit for bit) before any load; one that answers differently is refused
-and the command exits 1. The figures go to results.json, report.md and report.html in a new run
-directory under --out, and --out/latest points at it; the servers' logs go to its raw/peers/.
+named. Every server must pass the parity gate (each held-out row sent alone, its probabilities
+scikit-learn's predict_proba of that row, bit for bit) before any load; one that answers
+differently is refused and the command exits 1. The figures go to results.json, report.md and
+report.html in a new run directory under --out, and --out/latest points at it; the servers' logs
+go to its raw/peers/.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Every server runs one process for requests, pinned to the server CPUs, and gets the same one-row
 prediction from the held-out rows in its own protocol (``load.protocols``). In order:
 
-1. every server is started and must pass the parity gate: its probabilities for the held-out
-   rows equal the model's own ``predict_proba`` bit for bit (``measure.parity``); a server that
-   answers differently is refused and nothing is measured;
+1. every server is started and must pass the parity gate: each held-out row sent alone, its
+   probabilities equal scikit-learn's ``predict_proba`` of that row bit for bit
+   (``measure.parity``); a server that answers differently is refused and nothing is measured;
 2. wrk, on the load CPUs: a discarded warm-up per server, then ``trials`` rounds of one-row
    predictions at ``connections`` connections, the servers in rotated order each round and the
    A/A twin (the Flask app again) among them; per trial the server tree's CPU per request and,

@@ -76,9 +76,9 @@ def blocks(peers: Peers) -> list[Block]:
             f"over the process tree once warm, a window of {config['cost_requests'][1]} one-row "
             f"predictions less one of {config['cost_requests'][0]} and less the work done idle "
             "meanwhile (start-up and shutdown not counted). Every server passed the parity "
-            "gate (its probabilities for the held-out rows are the model's predict_proba, bit "
-            "for bit) before any load. In brackets: against Flask (F) and Django (D), by the "
-            "rule: ahead, behind, ~ (within 5%) or undecided. Capacity: "
+            "gate (each held-out row sent alone, its probabilities scikit-learn's predict_proba "
+            "of that row, bit for bit) before any load. In brackets: against Flask (F) and "
+            "Django (D), by the rule: ahead, behind, ~ (within 5%) or undecided. Capacity: "
             f"{config['capacity_trials']} open-loop searches per server at p99 <= "
             f"{config['latency_ms']:g} ms (0: not searched)."
         ),
