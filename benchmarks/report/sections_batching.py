@@ -11,26 +11,18 @@ from benchmarks.report.formatting import MISSING, OTHER_COLOUR, colour, fmt_ms, 
 from benchmarks.report.view import Block, Chart, Column, Para, Run, Section, code, section, see
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.batching import Batching
+from benchmarks.results.records import Interval
 
 WORDS = {1: "ahead", -1: "behind", 0: "~ (within 5%)", None: "undecided"}
 # The heavy model's line in a lighter tint of its server's colour.
 HEAVY_TINTS = {"flask": "#8fb0ec", "django": "#6cc4a4"}
 
 
-def _interval(gain: judging.Gain) -> str:
-    if gain.ratio is None:
+def _ratio(ratio: float | None, found: Interval | None) -> str:
+    """Return a capacity ratio with its interval, as the tables show it."""
+    if ratio is None:
         return MISSING
-    found = gain.interval
-    shown = f"{gain.ratio:.2f}x"
-    return shown + (f" ({found['low']:.2f}-{found['high']:.2f})" if found else "")
-
-
-def _standing(standing: judging.Standing) -> str:
-    if standing.ratio is None:
-        return MISSING
-    found = standing.interval
-    shown = f"{standing.ratio:.2f}x"
-    return shown + (f" ({found['low']:.2f}-{found['high']:.2f})" if found else "")
+    return f"{ratio:.2f}x" + (f" ({found['low']:.2f}-{found['high']:.2f})" if found else "")
 
 
 def chart(batching: Batching) -> Chart:
@@ -65,7 +57,11 @@ def blocks(batching: Batching) -> list[Block]:
             Column("server", lambda g: code(g.server)),
             Column("model", lambda g: g.variant),
             Column("best batched", lambda g: code(g.batched or MISSING)),
-            Column("capacity gain over sync (95%)", _interval, numeric=True),
+            Column(
+                "capacity gain over sync (95%)",
+                lambda g: _ratio(g.ratio, g.interval),
+                numeric=True,
+            ),
             Column("goal", lambda g: f"{g.goal:g}x", numeric=True),
             Column("goal met", lambda g: g.status),
         ],
@@ -98,7 +94,7 @@ def blocks(batching: Batching) -> list[Block]:
             Column("model", lambda v: v.variant),
             Column("app, best", lambda v: code(v.ours or MISSING)),
             Column("peer, best", lambda v: code(v.theirs or MISSING)),
-            Column("capacity ratio (95%)", _standing, numeric=True),
+            Column("capacity ratio (95%)", lambda v: _ratio(v.ratio, v.interval), numeric=True),
             Column("the app is", lambda v: WORDS[v.ahead]),
         ],
         judging.standings(batching),
