@@ -91,7 +91,8 @@ def test_wrk_counts_requests_and_errors(tmp_path: Path, artifacts_root: Path) ->
     assert bad.requests > 50
     assert bad.errors == bad.requests  # every 400 answer is counted as a failure
     # wrk's own CPU, from the kernel when reaped: some, and no more than its one thread's core.
-    assert ok.wall_s >= ok.seconds
+    # wrk times its run with its own clock; the two clocks may differ by a few milliseconds.
+    assert ok.wall_s >= ok.seconds - 0.05
     assert ok.cpu_s > 0
     assert 0 < ok.cpu_cores <= 1.05
 
