@@ -238,6 +238,9 @@ class Plan:
     capacity_steps: int = 3
     capacity_trials: int = 3  # paired searches per app: measure.capacity.SETTINGS["run"]'s
     capacity_later_steps: int = 3
+    # The search's resolution, if not its settings' own (0.15, fine enough for the claim's
+    # interval): the quick run's one search is a figure without an interval, one bisection.
+    capacity_resolution: float | None = None
     workers: WorkersPlan = WORKERS["run"]  # memory as gunicorn workers are added
     # The timed comparison (measure.timed): wrk against the two apps and the A/A twin, paired
     # trial by trial; the verdicts' timed evidence. Not the baseline: no claim compares with it,
@@ -394,6 +397,7 @@ PLANS: dict[str, Plan] = {
         ladders="static",  # what each rung adds to the install and the code (no load)
         workers=WORKERS["quick"],
         capacity_trials=1,  # one search per app: a quick run's figure, no interval
+        capacity_resolution=0.5,
     ),
     # The two compared cells get five paired timed trials each (the decision rule's intervals),
     # light and heavy alternating. Locust, whose one load CPU bounds what it can send, gives the

@@ -241,6 +241,8 @@ def _run(
                 workers=str(len(server_cpus)),
                 trials=the_plan.capacity_trials,
             )
+            if the_plan.capacity_resolution is not None:
+                settings = replace(settings, resolution=the_plan.capacity_resolution)
             closed = {app: capacity.closed_loop_rps(results["phases"], app) for app in APPS}
             results["capacity"] = capacity.measure_apps(
                 setup,

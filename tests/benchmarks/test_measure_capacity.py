@@ -176,10 +176,18 @@ def test_the_capacity_command_writes_its_run_directory(
     tmp_path: Path,
     written_run: Callable[[Path, str], Results],
 ) -> None:
-    # The quick plan cut to a few coarse steps, in two trials: the search itself is tested
+    # The quick plan cut to a few short, coarse steps, in two trials: the search itself is tested
     # above. Paired trials search the A/A twin beside Flask, in the same rotation.
     short = capacity.Settings(
-        "quick", trials=2, resolution=1.0, overload=(), proxied=False, workers="1", max_steps=2
+        "quick",
+        trials=2,
+        resolution=1.0,
+        overload=(),
+        proxied=False,
+        workers="1",
+        max_steps=2,
+        warmup_s=0.5,
+        step_s=1,
     )
     monkeypatch.setitem(capacity.SETTINGS, "quick", short)
     assert main(["capacity", "--quick", "--apps", "flask", "--out", str(tmp_path)]) == 0
