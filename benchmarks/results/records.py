@@ -148,6 +148,7 @@ class Cost(TypedDict):
     requests: dict[str, int]  # requests counted per scenario (predict_one_heavy: heavy model)
     warmup_requests: int
     gc: str  # how garbage collection is accounted
+    metrics: NotRequired[str]  # how the apps' /metrics recording ran (runs after 2026-12-05)
     rows: list[CostRow]
     startup: dict[str, int]  # target -> instructions from the shared stack to the app ready
     seconds: float

@@ -176,14 +176,15 @@ def test_the_cost_step_counts_what_each_apps_own_metrics_recording_adds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each app against itself with ``/metrics`` off, in multiprocess mode as under gunicorn."""
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     apps = ("flask", "flask-no-metrics", "django", "django-no-metrics")
-    counted = cost.measure("quick", targets=apps, requests={"predict_one": 5})
+    counted = cost.measure("quick", targets=apps, requests={"predict_one": 5}, keep=tmp_path)
     recording = ladders.metrics_cost({"cost": counted, "targets": targets.facts()})
     assert set(recording) == {"flask", "django"}
     rest = {row["target"]: row["rest_instructions"] for row in counted["rows"]}
     for app, added in recording.items():
         # What recording adds is part of what the app adds to the model's work.
         assert 0 < added < rest[app], (app, added)
-    # The counted interpreters wrote their metrics to the directory: multiprocess mode.
-    assert list(tmp_path.glob("counter_*.db"))
+    # Unasked, the counted interpreters wrote their metrics to files: multiprocess mode.
+    assert list((tmp_path / "metrics").glob("counter_*.db"))
+    assert "multiprocess" in counted["metrics"]
