@@ -48,11 +48,16 @@ def apply(results: Results) -> Results:
 
 @dataclass(frozen=True)
 class Change:
-    """A claim whose verdict under the current rule is not the stored one."""
+    """A claim's stored verdict and its verdict under the current rule."""
 
     id: str
     stored: str | None  # None: the stored run has no such claim
     now: str | None  # None: the current rule has no such claim
+
+    @property
+    def differs(self) -> bool:
+        """Return whether the current rule moved the verdict."""
+        return self.stored != self.now
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,13 @@ class Judgement:
     """A stored run judged again with the current rule."""
 
     rule_changes: list[str]  # how the stored rule differs from the current one, in words
-    changes: list[Change]
+    verdicts: list[Change]  # every claim: the current rule's first, then any it no longer has
     claims: list[Claim]  # the verdicts under the current rule
+
+    @property
+    def changes(self) -> list[Change]:
+        """Return the claims whose verdict the current rule moved."""
+        return [verdict for verdict in self.verdicts if verdict.differs]
 
     @property
     def holds(self) -> bool:
@@ -86,9 +96,7 @@ def judge(results: Results) -> Judgement:
     _, found = verdicts(results)
     stored = {claim["id"]: claim["verdict"] for claim in results["claims"]}
     now = {claim["id"]: claim["verdict"] for claim in found}
-    changes = [
-        Change(name, stored.get(name), now.get(name))
-        for name in dict.fromkeys([*stored, *now])
-        if stored.get(name) != now.get(name)
+    pairs = [
+        Change(name, stored.get(name), now.get(name)) for name in dict.fromkeys([*now, *stored])
     ]
-    return Judgement(rule_changes(results["rule"], rule()), changes, found)
+    return Judgement(rule_changes(results["rule"], rule()), pairs, found)
