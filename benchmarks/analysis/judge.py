@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from benchmarks.analysis import claims, claims_resources, decision
 from benchmarks.results.records import AACheck, Claim, Results, Rule
+from benchmarks.results.vocabulary import VERDICTS, Verdict
 
 
 def rule() -> Rule:
@@ -38,6 +39,11 @@ def verdicts(results: Results) -> tuple[list[AACheck], list[Claim]]:
     if results["command"] != "run":
         return [], []
     return claims.aa_check(results), claims.evaluate(results)
+
+
+def tally(found: list[Claim]) -> dict[Verdict, int]:
+    """Return how many claims have each verdict, in the vocabulary's order (none left out)."""
+    return {v: sum(claim["verdict"] == v for claim in found) for v in VERDICTS}
 
 
 def apply(results: Results) -> Results:

@@ -11,17 +11,7 @@ from benchmarks.analysis import gap as gaps
 from benchmarks.analysis import peers as judging
 from benchmarks.analysis.peers import FIGURES, Figure
 from benchmarks.report.formatting import MISSING, fmt_mib, fmt_rps, fmt_share, fmt_us
-from benchmarks.report.view import (
-    Block,
-    Bullets,
-    Column,
-    Para,
-    Run,
-    Section,
-    code,
-    section,
-    see,
-)
+from benchmarks.report.view import Block, Bullets, Column, Para, Run, Section, code, section, see
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.peers import Peers
 
