@@ -4,7 +4,6 @@ server was run. It reads ``results["peers"]`` alone."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 
 from benchmarks.analysis import gap as gaps
@@ -155,16 +154,11 @@ def workers_text(peers: Peers) -> str:
     """Return how the memory per added worker was measured, and each server's readings."""
     config = peers["config"]
     low, high = min(config["worker_counts"]), max(config["worker_counts"])
-    shown = []
-    for name in dict.fromkeys(row["target"] for row in peers["workers"]):
-        rows = [row for row in peers["workers"] if row["target"] == name]
-        at = {count: [row for row in rows if row["workers"] == count] for count in (low, high)}
-        mib = {c: statistics.median(r["pss_anon_mib"] for r in at[c]) for c in at}
-        processes = {c: max(r["processes"] for r in at[c]) for c in at}
-        shown.append(
-            f"{name} {fmt_mib(mib[low])} MiB ({processes[low]} processes) / "
-            f"{fmt_mib(mib[high])} MiB ({processes[high]})"
-        )
+    shown = [
+        f"{name} {fmt_mib(at[low][0])} MiB ({at[low][1]} processes) / "
+        f"{fmt_mib(at[high][0])} MiB ({at[high][1]})"
+        for name, at in judging.memory_by_workers(peers).items()
+    ]
     return (
         f"Memory per added worker: each server started {config['worker_rounds']} times with "
         f"{low} and with {high} workers by its own setting (gunicorn's and uvicorn's "
