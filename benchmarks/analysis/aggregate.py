@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, get_args
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple, get_args
 
 from typing_extensions import TypedDict
 
-from benchmarks.results.records import Calibration, Overhead, Phase
+from benchmarks.results.records import Calibration, Overhead, Phase, Results
 from benchmarks.results.vocabulary import SCENARIOS, TARGET_NAMES, VARIANTS, Latency
 
 Cell = tuple[str, str, str, int]  # (target, variant, scenario, users)
@@ -58,6 +59,11 @@ def rank(order: Sequence[str], name: str) -> tuple[int, str]:
     """Return a sort key that puts known names first, in ``order``, and others after, by name."""
     # Known names first in their conventional order; anything new after them, alphabetically.
     return (order.index(name), "") if name in order else (len(order), name)
+
+
+def ordered(names: Iterable[str], order: Sequence[str] = TARGET_NAMES) -> list[str]:
+    """Return names without duplicates, known ones in the conventional order first."""
+    return sorted(dict.fromkeys(names), key=lambda name: rank(order, name))
 
 
 def sort_key(cell: Cell) -> SortKey:
@@ -256,3 +262,42 @@ def memory(
                 medians = {key: median(c[key] for c in mine) for key in MEMORY}
                 found.append((target, variant, medians, max(c["pss_mib_peak"] for c in mine)))
     return found
+
+
+class Measured(NamedTuple):
+    """One cell of a run and its figures over the trials."""
+
+    target: str
+    variant: str
+    scenario: str
+    users: int
+    figures: CellFigures
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run's results with their cells aggregated once, and its targets and variants in order."""
+
+    results: Results
+    cells: dict[Cell, CellFigures]
+
+    @property
+    def targets(self) -> list[str]:
+        return ordered(c[0] for c in self.cells)
+
+    @property
+    def variants(self) -> list[str]:
+        return ordered((c[1] for c in self.cells), VARIANTS)
+
+    def cell(
+        self, target: str, variant: str, scenario: str, users: int | None
+    ) -> CellFigures | None:
+        return None if users is None else self.cells.get((target, variant, scenario, users))
+
+    def measured(self) -> list[Measured]:
+        return [Measured(*cell, figures) for cell, figures in self.cells.items()]
+
+
+def run(results: Results) -> Run:
+    """Return the results with their cells aggregated."""
+    return Run(results, cells(results.get("phases") or []))

@@ -93,10 +93,10 @@ def blocks(capacity: CapacityResults) -> list[view.Block]:
     return found
 
 
-def _capacity(run: view.Run) -> view.Section:
-    capacity = run.results.get("capacity")
-    found = capacity if capacity and capacity["searches"] else None
-    return view.section("Capacity and cost per million", found, blocks)
-
-
-SECTIONS = (_capacity,)
+SECTIONS = (
+    view.part(
+        "Capacity and cost per million",
+        lambda run: c if (c := run.results.get("capacity")) and c["searches"] else None,
+        blocks,
+    ),
+)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from benchmarks.analysis.aggregate import Run
 from benchmarks.analysis.reliability import answered, soaked, survived
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_rps, fmt_value, label
-from benchmarks.report.view import Block, Column, Inline, Para, Run, Section, Span, code
+from benchmarks.report.view import Block, Column, Inline, Para, Section, Span, code
 from benchmarks.results.records import SecurityCheck
 from benchmarks.results.scaling import Soak
 from benchmarks.results.vocabulary import Parity
@@ -101,10 +102,6 @@ def reliability(run: Run) -> Section:
     return Section("Reliability and security", blocks)
 
 
-def _parity(run: Run) -> Section:
-    return view.section("Parity gate", run.results.get("parity"), _gate)
-
-
 def _gate(parity: Parity) -> list[Block]:
     ok, differences = parity["ok"], parity["differences"]
     items: list[Inline] = [
@@ -160,4 +157,8 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
     return blocks
 
 
-SECTIONS = (reliability, _security, _parity)
+SECTIONS = (
+    reliability,
+    _security,
+    view.part("Parity gate", lambda run: run.results.get("parity"), _gate),
+)

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from benchmarks.analysis import decision
+from benchmarks.analysis import aggregate, decision
+from benchmarks.analysis.aggregate import Run
 from benchmarks.report import charts, view
 from benchmarks.report import formatting as f
-from benchmarks.report.view import Column, Run
+from benchmarks.report.view import Column
 from benchmarks.results.records import Claim
 from benchmarks.results.vocabulary import VERDICTS
 
@@ -57,7 +58,7 @@ def chart(claims: list[Claim]) -> list[view.Block]:
     if not shown:
         return []
     band = 1 + decision.MIN_EFFECT
-    verdicts = f.ordered((c["verdict"] for c in shown), VERDICTS)
+    verdicts = aggregate.ordered((c["verdict"] for c in shown), VERDICTS)
     legend = [(v, f.VERDICT_COLOURS.get(v, f.OTHER_COLOUR)) for v in verdicts]
     title = "Each claim's deciding figure, as a ratio the claim's way up"
     axes = charts.Axes(title, "", "ratio, the claim's way up (log scale)", f.TIMES, legend)

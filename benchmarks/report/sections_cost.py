@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from benchmarks.analysis.aggregate import Run
 from benchmarks.report import charts, formatting, view
 from benchmarks.report.formatting import MISSING, Facts, by_framework, colour, label
 from benchmarks.results.records import Cost, CostRow
@@ -89,11 +90,10 @@ def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[view.Block]:
     return found
 
 
-def _cost(run: view.Run) -> view.Section:
+def _cost(run: Run) -> view.Section:
     facts = run.results["targets"]
-    return view.section(
-        "Instructions per request", run.results.get("cost"), lambda c: blocks(c, facts)
-    )
+    cost = run.results.get("cost")
+    return view.section("Instructions per request", cost, lambda c: blocks(c, facts))
 
 
 SECTIONS = (_cost,)

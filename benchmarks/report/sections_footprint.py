@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from benchmarks.analysis.aggregate import memory
+from benchmarks.analysis.aggregate import Run, memory, ordered
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_value, label, ordered
-from benchmarks.report.view import Block, Inline, Para, Run, Section, Span, Table, code
+from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_value, label
+from benchmarks.report.view import Block, Inline, Para, Section, Span, Table, code
 from benchmarks.results.records import Dependencies, LinesOfCode
 
 # The memory figures' headers, in aggregate.MEMORY's order: medians over a target's cells.
@@ -57,10 +57,6 @@ def _startup(run: Run) -> Section:
     if rows:
         blocks.append(Para("Seconds from starting gunicorn to the first 200 from /health/ready."))
     return Section("Start-up", blocks)
-
-
-def _loc(run: Run) -> Section:
-    return view.section("Lines of code", run.results.get("loc"), lines_of_code)
 
 
 def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
@@ -148,4 +144,9 @@ def dependencies(
     return blocks
 
 
-SECTIONS = (_memory, _startup, _loc, _dependencies)
+SECTIONS = (
+    _memory,
+    _startup,
+    view.part("Lines of code", lambda run: run.results.get("loc"), lines_of_code),
+    _dependencies,
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.analysis import ladders
+from benchmarks.analysis.aggregate import Run
 from benchmarks.analysis.ladders import Step
 from benchmarks.report import charts, view
 from benchmarks.report import formatting as f
@@ -150,7 +151,7 @@ def _recording(results: Results) -> list[view.Block]:
     ]
 
 
-def _ladders(run: view.Run) -> view.Section:
+def _ladders(run: Run) -> view.Section:
     return view.section(
         "Extensions and batteries, priced",
         run.results.get("ladders"),

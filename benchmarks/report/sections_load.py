@@ -4,10 +4,10 @@ Claims section between the summary and throughput is sections_claims's)."""
 from __future__ import annotations
 
 from benchmarks.analysis import aggregate, judge
-from benchmarks.analysis.aggregate import CellFigures, Percentile
+from benchmarks.analysis.aggregate import CellFigures, Measured, Percentile, Run
 from benchmarks.report import charts, sections_claims, view
 from benchmarks.report import formatting as f
-from benchmarks.report.view import Column, Measured, Run
+from benchmarks.report.view import Column
 from benchmarks.results.records import Calibration, Overhead
 from benchmarks.results.vocabulary import SCENARIOS
 
@@ -119,7 +119,9 @@ def _throughput(run: Run) -> view.Section:
 def _throughput_charts(run: Run) -> list[view.Block]:
     blocks: list[view.Block] = []
     users = aggregate.busiest_users(run.cells, "light")
-    scenarios = f.ordered((c[2] for c in run.cells if c[1] == "light" and c[3] == users), SCENARIOS)
+    scenarios = aggregate.ordered(
+        (c[2] for c in run.cells if c[1] == "light" and c[3] == users), SCENARIOS
+    )
     if scenarios and users is not None:
         series = []
         for t in run.targets:
@@ -225,7 +227,8 @@ def _cpu(run: Run) -> view.Section:
             ),
         ]
         legend = [("model", f.MODEL_COLOUR)] + [
-            (f"framework: {f.label(t)}", f.colour(t)) for t in f.ordered(m.target for m in split)
+            (f"framework: {f.label(t)}", f.colour(t))
+            for t in aggregate.ordered(m.target for m in split)
         ]
         title = "Server CPU per one-row prediction, split into model and framework"
         axes = charts.Axes(title, "CPU per request (µs)", "target and model variant", "µs", legend)
@@ -256,7 +259,7 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
     found: dict[str, Overhead] = {r["target"]: r for r in overhead}
     if not found:
         return []
-    names = f.ordered(found)
+    names = aggregate.ordered(found)
     blocks: list[view.Block] = [
         view.Heading("In process, without server or network"),
         view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in names]),

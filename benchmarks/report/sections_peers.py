@@ -10,7 +10,7 @@ from benchmarks.analysis import gap as gaps
 from benchmarks.analysis import peers as judging
 from benchmarks.analysis.peers import FIGURES, Figure
 from benchmarks.report.formatting import MISSING, fmt_mib, fmt_rps, fmt_share, fmt_us
-from benchmarks.report.view import Block, Bullets, Column, Para, Run, Section, code, section, see
+from benchmarks.report.view import Block, Bullets, Column, Para, code, part, see
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.peers import Peers
 
@@ -175,8 +175,4 @@ def workers_text(peers: Peers) -> str:
     )
 
 
-def _peers(run: Run) -> Section:
-    return section("Serving frameworks", run.results.get("peers"), blocks)
-
-
-SECTIONS = (_peers,)
+SECTIONS = (part("Serving frameworks", lambda run: run.results.get("peers"), blocks),)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
+from benchmarks.analysis import aggregate
+from benchmarks.analysis.aggregate import Run
 from benchmarks.report import formatting as f
 from benchmarks.report import view
-from benchmarks.report.view import Block, Inline, Para, Run, Section, Table, code
+from benchmarks.report.view import Block, Inline, Para, Section, Table, code
 from benchmarks.results.vocabulary import SCENARIOS
 
 
@@ -21,7 +23,7 @@ def _methodology(run: Run) -> Section:
     if run.cells:
         trials = f.span((c["trials"] for c in run.cells.values()), "trial")
         users = ", ".join(map(str, sorted({c[3] for c in run.cells})))
-        scenarios = f.ordered((c[2] for c in run.cells), SCENARIOS)
+        scenarios = aggregate.ordered((c[2] for c in run.cells), SCENARIOS)
         listed = [part for s in scenarios for part in (", ", code(s))][1:]
         facts: list[Inline] = [
             f"Each cell was measured in {trials}; tables give the median over trials and the "
