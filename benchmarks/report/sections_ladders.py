@@ -82,12 +82,7 @@ RUNG_COLUMNS: list[view.Column[Step]] = [
 def throughput(result: Throughput, facts: f.Facts) -> view.Table:
     """Return wrk's figures per target (``python -m benchmarks throughput``, the ladders' load)
     with each one's ratio to the baseline, and to its floor where the facts name one that ran."""
-    summary = result["summary"]
-    base = summary["baseline"]["rps"] if "baseline" in summary else None
-
-    def floor(name: str) -> float | None:
-        below = found["floor"] if (found := facts.get(name)) else None
-        return summary[below]["rps"] if below in summary else None
+    summary, ratios = result["summary"], ladders.over_baseline_and_floor(result, facts)
 
     columns: list[view.Column[str]] = [
         view.Column("Target", view.code),
@@ -99,14 +94,8 @@ def throughput(result: Throughput, facts: f.Facts) -> view.Table:
             ),
             True,
         ),
-        view.Column(
-            "vs baseline", lambda n: f.fmt_ratio(summary[n]["rps"] / base if base else None), True
-        ),
-        view.Column(
-            "vs floor",
-            lambda n: f.fmt_ratio(summary[n]["rps"] / b if (b := floor(n)) else None),
-            True,
-        ),
+        view.Column("vs baseline", lambda n: f.fmt_ratio(ratios[n][0]), True),
+        view.Column("vs floor", lambda n: f.fmt_ratio(ratios[n][1]), True),
         view.Column("p50 ms", lambda n: f.fmt_ms(summary[n]["p50_ms"]), True),
         view.Column("p99 ms", lambda n: f.fmt_ms(summary[n]["p99_ms"]), True),
         view.Column("CPU us/req", lambda n: f.fmt_us(summary[n]["cpu_us_per_request"]), True),
