@@ -252,8 +252,9 @@ def bar_chart(
 ) -> Markup:
     """Draw one bar per category in its own colour, with optional min-max whiskers."""
     series = Series(axes.title, colours[0] if colours else AXIS, values, low, high, colours)
-    legend = list(zip(categories, colours, strict=True))
-    return grouped_bars(replace(axes, legend=legend), categories, [series])
+    return grouped_bars(
+        replace(axes, legend=list(zip(categories, colours, strict=True))), categories, [series]
+    )
 
 
 def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Series]) -> Markup:
@@ -267,18 +268,9 @@ def line_chart(
     axes: Axes, xs: Sequence[float], series: Sequence[Series], log_x: bool = True
 ) -> Markup:
     """Draw one line with points per series over the shared x values (log-scaled by default)."""
-    return curves(
-        axes,
-        [
-            Curve(
-                s.name,
-                s.colour,
-                [(x, v) for x, v in zip(xs, s.values, strict=True) if v is not None],
-            )
-            for s in series
-        ],
-        log_x,
-    )
+    points = [[(x, v) for x, v in zip(xs, s.values, strict=True) if v is not None] for s in series]
+    lines = [Curve(s.name, s.colour, found) for s, found in zip(series, points, strict=True)]
+    return curves(axes, lines, log_x)
 
 
 def curves(

@@ -44,13 +44,11 @@ POINT_COLUMNS: list[view.Column[tuple[str, CapacityPoint]]] = [
 def _chart(capacity: CapacityResults, summary: list[Summary]) -> list[view.Block]:
     first = min(capacity["worker_counts"])
     marks = {app: s["capacity_rps"] for app, workers, s in summary if workers == first}
-    curves = []
-    for app in capacities.apps(capacity):
-        mine = [f for f in capacity["searches"] if (f["app"], f["workers"]) == (app, first)]
-        steps = [s for f in mine for s in f["steps"]]
-        steps += [p for p in capacity["overload"] if (p["app"], p["workers"]) == (app, first)]
-        points = [(s["offered_rps"], s["latency_ms"]["p99"]) for s in steps]
-        curves.append(charts.Curve(label(app), colour(app), points, marks.get(app)))
+    curves = [
+        charts.Curve(label(app), colour(app), points, marks.get(app))
+        for app in capacities.apps(capacity)
+        for points in [capacities.latency_curve(capacity, app, first)]
+    ]
     if not curves:
         return []
     title = (
