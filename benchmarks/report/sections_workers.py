@@ -7,7 +7,7 @@ many workers a GiB holds. ``text.workers`` prints the same blocks for the termin
 
 from __future__ import annotations
 
-from benchmarks.analysis.aggregate import ordered
+from benchmarks.analysis.aggregate import Run, ordered
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import TINTS, colour, fmt_mib, fmt_share, label
@@ -118,10 +118,8 @@ def blocks(workers: Workers) -> list[view.Block]:
     return found
 
 
-SECTIONS = (
-    view.part(
-        "Memory per worker",
-        lambda run: w if (w := run.results.get("workers")) and w["fits"] else None,
-        blocks,
-    ),
-)
+def _fitted(run: Run) -> Workers | None:
+    return found if (found := run.results.get("workers")) and found["fits"] else None
+
+
+SECTIONS = (view.part("Memory per worker", _fitted, blocks),)

@@ -15,18 +15,16 @@ from benchmarks.analysis import compare as comparison
 from benchmarks.analysis import decision, judge
 from benchmarks.analysis import ladders as climbing
 from benchmarks.analysis.judge import Judgement
-from benchmarks.report import (
-    sections_batching,
-    sections_capacity,
-    sections_checks,
-    sections_cost,
-    sections_footprint,
-    sections_ladders,
-    sections_load,
-    sections_peers,
-    sections_remote,
-    sections_workers,
-)
+from benchmarks.report import sections_batching as batched
+from benchmarks.report import sections_capacity as capacities
+from benchmarks.report import sections_checks as checks
+from benchmarks.report import sections_cost as costs
+from benchmarks.report import sections_footprint as footprints
+from benchmarks.report import sections_ladders as rungs
+from benchmarks.report import sections_load as loads
+from benchmarks.report import sections_peers as servers
+from benchmarks.report import sections_remote as remotes
+from benchmarks.report import sections_workers as per_worker
 from benchmarks.report.formatting import MISSING, Facts, fmt_us
 from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
 from benchmarks.results import records as r
@@ -82,19 +80,19 @@ def throughput(result: r.Throughput, facts: Facts) -> str:
         f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
         f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}"
     )
-    return render([Para(caption), sections_ladders.throughput(result, facts)])
+    return render([Para(caption), rungs.throughput(result, facts)])
 
 
 def overhead(results: list[r.Overhead]) -> str:
     """Return the in-process costs, and each app's extra cost over the baseline."""
-    return render(sections_load.in_process(results))
+    return render(loads.in_process(results))
 
 
 def cost(result: r.Cost, facts: Facts) -> str:
     """Return the instructions per request, the ladders' rungs included, and start-up."""
     return render(
         [
-            *sections_cost.blocks(result, facts, rungs=True),
+            *costs.blocks(result, facts, rungs=True),
             Para(f"Counted in {result['seconds']:.0f} s."),
         ]
     )
@@ -102,10 +100,8 @@ def cost(result: r.Cost, facts: Facts) -> str:
 
 def ladders(result: r.Ladders, facts: Facts) -> str:
     """Return the rungs' table, and the rungs measured under load."""
-    found = sections_ladders.blocks(result, climbing.climb(result, None))
-    return render(
-        [*found, *([sections_ladders.throughput(result["load"], facts)] if result["load"] else [])]
-    )
+    found = rungs.blocks(result, climbing.climb(result, None))
+    return render([*found, *([rungs.throughput(result["load"], facts)] if result["load"] else [])])
 
 
 def micro(results: list[dict[str, Any]]) -> str:
@@ -125,12 +121,12 @@ def micro(results: list[dict[str, Any]]) -> str:
 
 def soak(results: SoakRun) -> str:
     """Return each app's soak."""
-    return render(sections_checks.soak(results["apps"], results["seconds"], results["fraction"]))
+    return render(checks.soak(results["apps"], results["seconds"], results["fraction"]))
 
 
 def security(found: list[r.SecurityCheck]) -> str:
     """Return every check with each app's result, pass or FAIL."""
-    return render(sections_checks.security(found))
+    return render(checks.security(found))
 
 
 def judgement(results: r.Results, judged: Judgement) -> str:
@@ -218,8 +214,8 @@ def footprint(
     """Return the apps' code lines by concern and file, then what each app and framework needs."""
     return render(
         [
-            *sections_footprint.lines_of_code(loc),
-            *sections_footprint.dependencies(dependencies, frameworks),
+            *footprints.lines_of_code(loc),
+            *footprints.dependencies(dependencies, frameworks),
         ]
     )
 
@@ -227,25 +223,23 @@ def footprint(
 def capacity(results: CapacityResults) -> str:
     """Return each app's capacity at the p99 target and its cost per million."""
     return render(
-        [*sections_capacity.blocks(results), Para(f"Searched in {results['duration_s']:.0f} s.")]
+        [*capacities.blocks(results), Para(f"Searched in {results['duration_s']:.0f} s.")]
     )
 
 
 def peers(results: Peers) -> str:
     """Return the apps and the peers on every figure, the standings by the rule, the settings."""
-    return render(sections_peers.blocks(results))
+    return render(servers.blocks(results))
 
 
 def batching(results: Batching) -> str:
     """Return batching's gains against the goals and every configuration's figures."""
-    return render(
-        [*sections_batching.blocks(results), Para(f"Measured in {results['duration_s']:.0f} s.")]
-    )
+    return render([*batched.blocks(results), Para(f"Measured in {results['duration_s']:.0f} s.")])
 
 
 def remote(results: Remote) -> str:
     """Return each target's phases, and what was not measured, and why."""
-    return render(sections_remote.blocks(results))
+    return render(remotes.blocks(results))
 
 
 def workers(result: Workers) -> str:
@@ -254,4 +248,4 @@ def workers(result: Workers) -> str:
         f"{result['mode']} plan, {result['rounds']} round(s), servers on CPU "
         f"{result['server_cpus']}, {result['seconds']:.0f} s"
     )
-    return render([Para(heading), *sections_workers.blocks(result)])
+    return render([Para(heading), *per_worker.blocks(result)])
