@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple, get_args
 
 from typing_extensions import TypedDict
 
-from benchmarks.results.records import Calibration, Overhead, Phase
+from benchmarks.results.records import Calibration, Overhead, Phase, Results
 from benchmarks.results.vocabulary import SCENARIOS, TARGET_NAMES, VARIANTS, Latency
 
 Cell = tuple[str, str, str, int]  # (target, variant, scenario, users)
 SortKey = tuple[tuple[int, str], tuple[int, str], tuple[int, str], int]
 Percentile = Literal["p50", "p90", "p99", "p999", "max"]  # a Latency's keys
 PERCENTILES: tuple[Percentile, ...] = ("p50", "p90", "p99", "p999", "max")  # the report's order
+MemoryKey = Literal[
+    "pss_mib_steady", "uss_mib_steady", "pss_mib_master", "pss_mib_worker", "rss_mib_steady"
+]
+MEMORY: tuple[MemoryKey, ...] = get_args(MemoryKey)  # the report's memory table, in its order
 
 
 class CellFigures(TypedDict):
@@ -32,7 +37,9 @@ class CellFigures(TypedDict):
     latency_ms: Latency
     server_cpu_us_per_request: float | None
     model_ms_mean: float | None
+    model_us: float | None
     framework_us: float | None
+    framework_share: float | None  # of the server's CPU per request
     pss_mib_steady: float
     pss_mib_peak: float
     uss_mib_steady: float
@@ -52,6 +59,11 @@ def rank(order: Sequence[str], name: str) -> tuple[int, str]:
     """Return a sort key that puts known names first, in ``order``, and others after, by name."""
     # Known names first in their conventional order; anything new after them, alphabetically.
     return (order.index(name), "") if name in order else (len(order), name)
+
+
+def ordered(names: Iterable[str], order: Sequence[str] = TARGET_NAMES) -> list[str]:
+    """Return names without duplicates, known ones in the conventional order first."""
+    return sorted(dict.fromkeys(names), key=lambda name: rank(order, name))
 
 
 def sort_key(cell: Cell) -> SortKey:
@@ -109,6 +121,7 @@ def summarise(trials: list[Phase]) -> CellFigures:
     rps = [phase["rps"] for phase in trials]
     cpu_us = median(phase["server_cpu_us_per_request"] for phase in trials)
     model_ms = median(phase["model_ms_mean"] for phase in trials)
+    framework = None if model_ms is None or cpu_us is None else cpu_us - model_ms * 1000
     return {
         "rps": statistics.median(rps),
         "rps_min": min(rps),
@@ -116,8 +129,10 @@ def summarise(trials: list[Phase]) -> CellFigures:
         "latency_ms": latency(trials),
         "server_cpu_us_per_request": cpu_us,
         "model_ms_mean": model_ms,
+        "model_us": None if model_ms is None else model_ms * 1000,
         # What a request costs the server besides the model: parsing, routing, serialising, ...
-        "framework_us": None if model_ms is None or cpu_us is None else cpu_us - model_ms * 1000,
+        "framework_us": framework,
+        "framework_share": framework / cpu_us if framework is not None and cpu_us else None,
         # Memory in MiB, summed over the gunicorn master and its workers (PSS: shared pages
         # shared out; USS: private pages only; RSS: shared pages counted once per process).
         "pss_mib_steady": statistics.median(phase["pss_mib_steady"] for phase in trials),
@@ -224,3 +239,65 @@ def split_over_baseline(result: Overhead, base: Overhead) -> dict[str, float]:
     own = result["predict_canned_us"] - base["predict_canned_us"]
     total = result["predict_us"] - base["predict_us"]
     return {"extra_us": total, "own_code_us": own, "interference_us": total - own}
+
+
+def at_users(
+    cells: Mapping[Cell, CellFigures], targets: Iterable[str], variant: str, scenario: str
+) -> tuple[int | None, dict[str, CellFigures]]:
+    """Return the level every target has (``common_users``) and each target's cell there."""
+    users = common_users(cells, variant, scenario)
+    found = {t: c for t in targets if (c := cells.get((t, variant, scenario, users or 0)))}
+    return (users, found) if users is not None else (None, {})
+
+
+def memory(
+    cells: Mapping[Cell, CellFigures], targets: Iterable[str], variants: Sequence[str]
+) -> list[tuple[str, str, dict[MemoryKey, float | None], float]]:
+    """Return each target and variant's memory: each figure's median over its cells (``MEMORY``),
+    and the highest peak."""
+    found: list[tuple[str, str, dict[MemoryKey, float | None], float]] = []
+    for target in targets:
+        for variant in variants:
+            if mine := [c for k, c in cells.items() if k[:2] == (target, variant)]:
+                medians = {key: median(c[key] for c in mine) for key in MEMORY}
+                found.append((target, variant, medians, max(c["pss_mib_peak"] for c in mine)))
+    return found
+
+
+class Measured(NamedTuple):
+    """One cell of a run and its figures over the trials."""
+
+    target: str
+    variant: str
+    scenario: str
+    users: int
+    figures: CellFigures
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run's results with their cells aggregated once, and its targets and variants in order."""
+
+    results: Results
+    cells: dict[Cell, CellFigures]
+
+    @property
+    def targets(self) -> list[str]:
+        return ordered(c[0] for c in self.cells)
+
+    @property
+    def variants(self) -> list[str]:
+        return ordered((c[1] for c in self.cells), VARIANTS)
+
+    def cell(
+        self, target: str, variant: str, scenario: str, users: int | None
+    ) -> CellFigures | None:
+        return None if users is None else self.cells.get((target, variant, scenario, users))
+
+    def measured(self) -> list[Measured]:
+        return [Measured(*cell, figures) for cell, figures in self.cells.items()]
+
+
+def run(results: Results) -> Run:
+    """Return the results with their cells aggregated."""
+    return Run(results, cells(results.get("phases") or []))

@@ -101,3 +101,11 @@ def gain_per_worker(capacity: CapacityResults, app: str) -> float | None:
 def apps(capacity: CapacityResults) -> list[str]:
     """Return the apps searched, in the order first searched."""
     return list(dict.fromkeys(s["app"] for s in capacity["searches"]))
+
+
+def latency_curve(capacity: CapacityResults, app: str, workers: int) -> list[tuple[float, float]]:
+    """Return (offered req/s, p99 ms) at every step of an app's searches and its overload points."""
+    mine = [f for f in capacity["searches"] if (f["app"], f["workers"]) == (app, workers)]
+    steps = [s for f in mine for s in f["steps"]]
+    steps += [p for p in capacity["overload"] if (p["app"], p["workers"]) == (app, workers)]
+    return [(s["offered_rps"], s["latency_ms"]["p99"]) for s in steps]

@@ -16,6 +16,7 @@ judged against its own spread. A cell measured once has no spread: only the floo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from typing_extensions import TypedDict
 
@@ -190,3 +191,34 @@ def counts(a: Results, b: Results) -> list[Count]:
         for key in before
         if key in after
     ]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs side by side: how their making differs, each figure's change, each verdict."""
+
+    provenance: list[str]
+    changes: list[Change]
+    verdicts: list[Held]
+    counts: list[Count]
+
+    @property
+    def changed(self) -> int:
+        """Return how many figures changed by more than their noise."""
+        return sum(row["significant"] for row in self.changes)
+
+    @property
+    def held(self) -> int:
+        """Return how many verdicts held."""
+        return sum(verdict["held"] for verdict in self.verdicts)
+
+    @property
+    def largest(self) -> Count | None:
+        """Return the instruction count that moved most, either way."""
+        return max(self.counts, key=lambda count: abs(count["difference"]), default=None)
+
+
+def compare(a: Results, b: Results) -> Comparison:
+    """Compare two runs; raise ``Incomparable`` when they did not measure alike."""
+    found = changes(a, b)
+    return Comparison(provenance(a, b), found, verdicts(a, b), counts(a, b))

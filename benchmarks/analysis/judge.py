@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from benchmarks.analysis import claims, claims_resources, decision
 from benchmarks.results.records import AACheck, Claim, Results, Rule
+from benchmarks.results.vocabulary import VERDICTS, Verdict
 
 
 def rule() -> Rule:
@@ -40,6 +41,11 @@ def verdicts(results: Results) -> tuple[list[AACheck], list[Claim]]:
     return claims.aa_check(results), claims.evaluate(results)
 
 
+def tally(found: list[Claim]) -> dict[Verdict, int]:
+    """Return how many claims have each verdict, in the vocabulary's order (none left out)."""
+    return {v: sum(claim["verdict"] == v for claim in found) for v in VERDICTS}
+
+
 def apply(results: Results) -> Results:
     """Return the results with the current rule's verdicts, A/A check and rule record."""
     aa, found = verdicts(results)
@@ -48,11 +54,16 @@ def apply(results: Results) -> Results:
 
 @dataclass(frozen=True)
 class Change:
-    """A claim whose verdict under the current rule is not the stored one."""
+    """A claim's stored verdict and its verdict under the current rule."""
 
     id: str
     stored: str | None  # None: the stored run has no such claim
     now: str | None  # None: the current rule has no such claim
+
+    @property
+    def differs(self) -> bool:
+        """Return whether the current rule moved the verdict."""
+        return self.stored != self.now
 
 
 @dataclass(frozen=True)
@@ -60,8 +71,13 @@ class Judgement:
     """A stored run judged again with the current rule."""
 
     rule_changes: list[str]  # how the stored rule differs from the current one, in words
-    changes: list[Change]
+    verdicts: list[Change]  # every claim: the current rule's first, then any it no longer has
     claims: list[Claim]  # the verdicts under the current rule
+
+    @property
+    def changes(self) -> list[Change]:
+        """Return the claims whose verdict the current rule moved."""
+        return [verdict for verdict in self.verdicts if verdict.differs]
 
     @property
     def holds(self) -> bool:
@@ -86,9 +102,7 @@ def judge(results: Results) -> Judgement:
     _, found = verdicts(results)
     stored = {claim["id"]: claim["verdict"] for claim in results["claims"]}
     now = {claim["id"]: claim["verdict"] for claim in found}
-    changes = [
-        Change(name, stored.get(name), now.get(name))
-        for name in dict.fromkeys([*stored, *now])
-        if stored.get(name) != now.get(name)
+    pairs = [
+        Change(name, stored.get(name), now.get(name)) for name in dict.fromkeys([*now, *stored])
     ]
-    return Judgement(rule_changes(results["rule"], rule()), changes, found)
+    return Judgement(rule_changes(results["rule"], rule()), pairs, found)

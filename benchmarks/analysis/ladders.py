@@ -15,9 +15,20 @@ model), counted by callgrind, so deterministic. What the claims read here:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from typing_extensions import TypedDict
 
-from benchmarks.results.records import Cost, Ladders, Results, Rung, ThroughputSummary
+from benchmarks.results.records import (
+    Cost,
+    CostRow,
+    Ladders,
+    Results,
+    Rung,
+    TargetFacts,
+    Throughput,
+    ThroughputSummary,
+)
 from benchmarks.results.vocabulary import Verdict
 
 SHARED_RUNGS = ("cors", "limits", "metrics", "token")  # a rung on both ladders
@@ -179,3 +190,40 @@ def batteries_verdict(results: Results) -> tuple[Verdict, BatteriesFigures | Non
         "supported" if flask > django else "contradicted" if flask < django else "no difference"
     )
     return verdict, figures
+
+
+def over_baseline_and_floor(
+    result: Throughput, facts: Mapping[str, TargetFacts]
+) -> dict[str, tuple[float | None, float | None]]:
+    """Return each target's req/s over the baseline's, and over its floor's where the facts name
+    a floor that ran."""
+    summary = result["summary"]
+    base = summary["baseline"]["rps"] if "baseline" in summary else None
+
+    def over(name: str, below: str | None) -> float | None:
+        bottom = summary[below]["rps"] if below in summary else None
+        return summary[name]["rps"] / bottom if bottom else None
+
+    return {
+        name: (
+            summary[name]["rps"] / base if base else None,
+            over(name, found["floor"] if (found := facts.get(name)) else None),
+        )
+        for name in summary
+    }
+
+
+def over_cost_baseline(rows: list[CostRow]) -> dict[tuple[str, str, str], float | None]:
+    """Return each cost row's instructions over the baseline's in its variant and scenario, by
+    (target, variant, scenario)."""
+    base = {
+        (r["variant"], r["scenario"]): r["instructions"] for r in rows if r["target"] == "baseline"
+    }
+    return {
+        (r["target"], r["variant"], r["scenario"]): (
+            r["instructions"] / found
+            if (found := base.get((r["variant"], r["scenario"])))
+            else None
+        )
+        for r in rows
+    }

@@ -92,6 +92,19 @@ def per_added_worker(peers: Peers, target: str) -> dict[int, float]:
     }
 
 
+def memory_by_workers(peers: Peers) -> dict[str, dict[int, tuple[float, int]]]:
+    """Return each server's readings at the fewest and the most workers measured: the median
+    anonymous PSS of its tree over the rounds, and the most processes it had."""
+    counts = peers["config"]["worker_counts"]
+    found: dict[str, dict[int, tuple[float, int]]] = {}
+    for name in dict.fromkeys(row["target"] for row in peers["workers"]):
+        for count in (min(counts), max(counts)):
+            rows = [r for r in peers["workers"] if (r["target"], r["workers"]) == (name, count)]
+            mib = statistics.median(r["pss_anon_mib"] for r in rows)
+            found.setdefault(name, {})[count] = (mib, max(r["processes"] for r in rows))
+    return found
+
+
 def value(peers: Peers, target: str, figure: Figure) -> float | None:
     """Return a server's figure: its median over the trials, or its one value."""
     found = list(samples(peers, target, figure).values())

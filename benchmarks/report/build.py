@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from benchmarks.analysis import aggregate
+from benchmarks.analysis.aggregate import Run
 from benchmarks.report import (
     sections_batching,
     sections_capacity,
@@ -26,7 +27,7 @@ from benchmarks.report import (
     sections_workers,
 )
 from benchmarks.report.formatting import MISSING
-from benchmarks.report.view import Document, Run, Section
+from benchmarks.report.view import Document, Section
 from benchmarks.results.records import Results
 from benchmarks.results.store import SCHEMA_VERSION
 from benchmarks.results.vocabulary import Command
@@ -64,7 +65,7 @@ def document(results: Results) -> Document:
         raise ValueError(
             f"results schema_version {version!r}; this renderer reads {SCHEMA_VERSION}"
         )
-    run = Run(results, aggregate.cells(results.get("phases") or []))
+    run = aggregate.run(results)
     env = results.get("environment") or {}
     meta = []
     if env.get("date"):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from benchmarks.analysis import aggregate
 from benchmarks.results.records import TargetFacts
-from benchmarks.results.vocabulary import FRAMEWORKS, TARGET_NAMES, Framework
+from benchmarks.results.vocabulary import FRAMEWORKS, Framework
 
 Facts = Mapping[str, TargetFacts]  # target -> what the registry says of it (results["targets"])
 FRAMEWORK_LABELS: dict[Framework, str] = {"flask": "Flask", "django": "Django"}
@@ -137,9 +136,3 @@ def flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any
         else:
             pairs.append((name, value))
     return pairs
-
-
-def ordered(names: Iterable[str], order: Sequence[str] = TARGET_NAMES) -> list[str]:
-    """Return names without duplicates, known ones in the conventional order first."""
-    unique = list(dict.fromkeys(names))
-    return sorted(unique, key=lambda name: aggregate.rank(order, name))

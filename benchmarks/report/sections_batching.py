@@ -8,7 +8,7 @@ from benchmarks.analysis import batching as judging
 from benchmarks.analysis import decision
 from benchmarks.report import charts
 from benchmarks.report.formatting import MISSING, OTHER_COLOUR, colour, fmt_ms, fmt_rps, fmt_us
-from benchmarks.report.view import Block, Chart, Column, Para, Run, Section, code, section, see
+from benchmarks.report.view import Block, Chart, Column, Para, code, part, see
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.batching import Batching
 from benchmarks.results.records import Interval
@@ -125,8 +125,4 @@ def blocks(batching: Batching) -> list[Block]:
     ]
 
 
-def _batching(run: Run) -> Section:
-    return section("Adaptive batching", run.results.get("batching"), blocks)
-
-
-SECTIONS = (_batching,)
+SECTIONS = (part("Adaptive batching", lambda run: run.results.get("batching"), blocks),)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.analysis import capacity as capacities
+from benchmarks.analysis.aggregate import Run
 from benchmarks.cpus import CpuSet
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import MISSING, colour, fmt_ms, fmt_rps, label
@@ -44,13 +45,11 @@ POINT_COLUMNS: list[view.Column[tuple[str, CapacityPoint]]] = [
 def _chart(capacity: CapacityResults, summary: list[Summary]) -> list[view.Block]:
     first = min(capacity["worker_counts"])
     marks = {app: s["capacity_rps"] for app, workers, s in summary if workers == first}
-    curves = []
-    for app in capacities.apps(capacity):
-        mine = [f for f in capacity["searches"] if (f["app"], f["workers"]) == (app, first)]
-        steps = [s for f in mine for s in f["steps"]]
-        steps += [p for p in capacity["overload"] if (p["app"], p["workers"]) == (app, first)]
-        points = [(s["offered_rps"], s["latency_ms"]["p99"]) for s in steps]
-        curves.append(charts.Curve(label(app), colour(app), points, marks.get(app)))
+    curves = [
+        charts.Curve(label(app), colour(app), points, marks.get(app))
+        for app in capacities.apps(capacity)
+        for points in [capacities.latency_curve(capacity, app, first)]
+    ]
     if not curves:
         return []
     title = (
@@ -93,10 +92,8 @@ def blocks(capacity: CapacityResults) -> list[view.Block]:
     return found
 
 
-def _capacity(run: view.Run) -> view.Section:
-    capacity = run.results.get("capacity")
-    found = capacity if capacity and capacity["searches"] else None
-    return view.section("Capacity and cost per million", found, blocks)
+def _searched(run: Run) -> CapacityResults | None:
+    return found if (found := run.results.get("capacity")) and found["searches"] else None
 
 
-SECTIONS = (_capacity,)
+SECTIONS = (view.part("Capacity and cost per million", _searched, blocks),)

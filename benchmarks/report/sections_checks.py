@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from benchmarks.analysis.aggregate import Run
+from benchmarks.analysis.reliability import answered, soaked, survived
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_rps, fmt_value, label
-from benchmarks.report.view import Block, Column, Inline, Para, Run, Section, Span, code
+from benchmarks.report.view import Block, Column, Inline, Para, Section, Span, code
 from benchmarks.results.records import SecurityCheck
 from benchmarks.results.scaling import Soak
 from benchmarks.results.vocabulary import Parity
@@ -14,10 +16,6 @@ APPS = ("flask", "django")  # the hostile inputs' table has a column for each
 
 def _outcome(ok: bool, text: str) -> Span:
     return Span(text, "pass" if ok else "fail")
-
-
-def _survived(held: Soak) -> bool:
-    return held["worker_replaced"] and held["failures"] <= 1
 
 
 SOAK_COLUMNS: list[Column[Soak]] = [
@@ -30,7 +28,7 @@ SOAK_COLUMNS: list[Column[Soak]] = [
     Column("p99 ms", lambda s: fmt_ms(s["latency_ms"]["p99"]), True),
     Column(
         "Killed worker",
-        lambda s: _outcome(ok := _survived(s), "✓ replaced" if ok else "✗ not survived"),
+        lambda s: _outcome(ok := survived(s), "✓ replaced" if ok else "✗ not survived"),
     ),
     Column(
         "RSS per worker MiB",
@@ -93,10 +91,7 @@ def reliability(run: Run) -> Section:
     ]
     blocks.append(view.or_missing(view.Table(["Input", "Request", "Flask", "Django"], rows)))
     if inputs:
-        alike = sum(
-            len({(a["status"], a["code"]) for a in e["answers"].values()}) == 1 for e in inputs
-        )
-        errors = sum(any(a["status"] >= 500 for a in e["answers"].values()) for e in inputs)
+        alike, errors = answered(inputs)
         blocks.append(
             Para(
                 f"{len(inputs)} inputs, answered alike by both apps: {alike}; "
@@ -105,10 +100,6 @@ def reliability(run: Run) -> Section:
             )
         )
     return Section("Reliability and security", blocks)
-
-
-def _parity(run: Run) -> Section:
-    return view.section("Parity gate", run.results.get("parity"), _gate)
 
 
 def _gate(parity: Parity) -> list[Block]:
@@ -133,6 +124,7 @@ def _gate(parity: Parity) -> list[Block]:
 
 def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block]:
     """Return each app's soak: the load held, the killed worker, memory, p99 second by second."""
+    total = soaked(soaks)
     blocks: list[Block] = [
         Para(
             f"Each app was held at {fraction:.0%} of its capacity for {seconds:.0f} s, one "
@@ -140,9 +132,8 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
         ),
         view.or_missing(view.tabulate(SOAK_COLUMNS, soaks)),
         Para(
-            f"Faults injected: {len(soaks)}; survived: {sum(map(_survived, soaks))}. Requests "
-            f"sent: {sum(s['requests'] for s in soaks):,}; failures: "
-            f"{sum(s['failures'] for s in soaks)}."
+            f"Faults injected: {total.faults}; survived: {total.survived}. Requests sent: "
+            f"{total.requests:,}; failures: {total.failures}."
         ),
     ]
     histories = [s for s in soaks if s.get("history")]
@@ -166,4 +157,8 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
     return blocks
 
 
-SECTIONS = (reliability, _security, _parity)
+SECTIONS = (
+    reliability,
+    _security,
+    view.part("Parity gate", lambda run: run.results.get("parity"), _gate),
+)

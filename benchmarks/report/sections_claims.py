@@ -3,17 +3,11 @@
 
 from __future__ import annotations
 
-from benchmarks.analysis import decision
+from benchmarks.analysis import aggregate, decision
+from benchmarks.analysis.aggregate import Run
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import (
-    EN_DASH,
-    OTHER_COLOUR,
-    TIMES,
-    VERDICT_COLOURS,
-    ordered,
-    plural,
-)
-from benchmarks.report.view import Column, Run
+from benchmarks.report import formatting as f
+from benchmarks.report.view import Column
 from benchmarks.results.records import Claim
 from benchmarks.results.vocabulary import VERDICTS
 
@@ -27,7 +21,7 @@ CLAIM_COLUMNS: list[Column[Claim]] = [
     Column("The claim, as made", lambda c: c["sentence"] + (" [1]" if c["source"] else "")),
     Column("Verdict", lambda c: view.verdict(c["verdict"])),
     Column("Deciding figure", lambda c: c["figure"] + _by_design(c)),
-    Column("Timed interval", lambda c: c["interval"] or EN_DASH),
+    Column("Timed interval", lambda c: c["interval"] or f.EN_DASH),
 ]
 METHOD_COLUMNS: list[Column[Claim]] = [
     Column("Claim", lambda c: c["claim"]),
@@ -52,7 +46,7 @@ def _ratio(claim: Claim) -> charts.Ratio:
         notes = [dot, "whisker: its timed 95% CI"]
     else:
         notes = [f"dot: {dot}", f"whisker: {whisker} (95% CI)"]
-    colour = VERDICT_COLOURS.get(claim["verdict"], OTHER_COLOUR)
+    colour = f.VERDICT_COLOURS.get(claim["verdict"], f.OTHER_COLOUR)
     hollow = bool(_by_design(claim))
     return charts.Ratio(claim["claim"] + _by_design(claim), notes, ratio, colour, interval, hollow)
 
@@ -64,10 +58,10 @@ def chart(claims: list[Claim]) -> list[view.Block]:
     if not shown:
         return []
     band = 1 + decision.MIN_EFFECT
-    verdicts = ordered((c["verdict"] for c in shown), VERDICTS)
-    legend = [(v, VERDICT_COLOURS.get(v, OTHER_COLOUR)) for v in verdicts]
+    verdicts = aggregate.ordered((c["verdict"] for c in shown), VERDICTS)
+    legend = [(v, f.VERDICT_COLOURS.get(v, f.OTHER_COLOUR)) for v in verdicts]
     title = "Each claim's deciding figure, as a ratio the claim's way up"
-    axes = charts.Axes(title, "", "ratio, the claim's way up (log scale)", TIMES, legend)
+    axes = charts.Axes(title, "", "ratio, the claim's way up (log scale)", f.TIMES, legend)
     caption = (
         f"{title}: the shaded band is the {decision.MIN_EFFECT:.0%} minimum effect (no "
         "difference; for 'A heavy model dominates' a dot inside it supports the claim); the "
@@ -103,7 +97,7 @@ def section(run: Run) -> view.Section:
         if found is None:
             blocks.append(
                 view.Para(
-                    f"A/A check ({where}): {plural(len(aa['ratios']), 'usable paired trial')}, "
+                    f"A/A check ({where}): {f.plural(len(aa['ratios']), 'usable paired trial')}, "
                     "too few for an interval: timing decides nothing in this cell."
                 )
             )

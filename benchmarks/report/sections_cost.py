@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from benchmarks.analysis.aggregate import Run
+from benchmarks.analysis.ladders import over_cost_baseline
 from benchmarks.report import charts, formatting, view
 from benchmarks.report.formatting import MISSING, Facts, by_framework, colour, label
 from benchmarks.results.records import Cost, CostRow
@@ -18,11 +20,10 @@ def _rung(target: str, facts: Facts) -> bool:
 
 
 def _table(cost: Cost, facts: Facts, rungs: bool) -> view.Table:
-    base = {(r["variant"], r["scenario"]): r for r in cost["rows"] if r["target"] == "baseline"}
+    ratios = over_cost_baseline(cost["rows"])
 
     def over_base(row: CostRow) -> str:
-        found = base.get((row["variant"], row["scenario"]))
-        return formatting.fmt_ratio(row["instructions"] / found["instructions"] if found else None)
+        return formatting.fmt_ratio(ratios[(row["target"], row["variant"], row["scenario"])])
 
     columns: list[view.Column[CostRow]] = [
         view.Column("Target", lambda r: label(r["target"], facts)),
@@ -89,11 +90,10 @@ def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[view.Block]:
     return found
 
 
-def _cost(run: view.Run) -> view.Section:
+def _cost(run: Run) -> view.Section:
     facts = run.results["targets"]
-    return view.section(
-        "Instructions per request", run.results.get("cost"), lambda c: blocks(c, facts)
-    )
+    cost = run.results.get("cost")
+    return view.section("Instructions per request", cost, lambda c: blocks(c, facts))
 
 
 SECTIONS = (_cost,)

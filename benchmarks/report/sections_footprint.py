@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
-from benchmarks.analysis.aggregate import median
+from benchmarks.analysis.aggregate import Run, memory, ordered
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_value, label, ordered
-from benchmarks.report.view import Block, Inline, Para, Run, Section, Span, Table, code
+from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_value, label
+from benchmarks.report.view import Block, Inline, Para, Section, Span, Table, code
 from benchmarks.results.records import Dependencies, LinesOfCode
 
-# A cell's memory figures the table shows, as medians over the target's cells; then the peak.
-MemoryKey = Literal[
-    "pss_mib_steady", "uss_mib_steady", "pss_mib_master", "pss_mib_worker", "rss_mib_steady"
-]
-MEMORY_COLUMNS: dict[MemoryKey, str] = {
-    "pss_mib_steady": "PSS MiB",
-    "uss_mib_steady": "USS MiB",
-    "pss_mib_master": "Master PSS MiB",
-    "pss_mib_worker": "PSS per worker MiB",
-    "rss_mib_steady": "Summed RSS MiB",
-}
+# The memory figures' headers, in aggregate.MEMORY's order: medians over a target's cells.
+MEMORY_HEADERS = ["PSS MiB", "USS MiB", "Master PSS MiB", "PSS per worker MiB", "Summed RSS MiB"]
 
 
 def _mb(size: int) -> str:
@@ -34,14 +24,11 @@ def _total(*cells: str) -> list[Inline]:
 
 
 def _memory(run: Run) -> Section:
-    rows: list[list[Inline]] = []
-    for target in run.targets:
-        for variant in run.variants:
-            if mine := [c for k, c in run.cells.items() if k[:2] == (target, variant)]:
-                medians = [fmt_mib(median(c[key] for c in mine)) for key in MEMORY_COLUMNS]
-                peak = fmt_mib(max(c["pss_mib_peak"] for c in mine))
-                rows.append([label(target), variant, *medians, peak])
-    headers = ["Target", "Variant", *MEMORY_COLUMNS.values(), "Peak PSS MiB"]
+    rows: list[list[Inline]] = [
+        [label(target), variant, *map(fmt_mib, medians.values()), fmt_mib(peak)]
+        for target, variant, medians, peak in memory(run.cells, run.targets, run.variants)
+    ]
+    headers = ["Target", "Variant", *MEMORY_HEADERS, "Peak PSS MiB"]
     blocks: list[Block] = [view.or_missing(Table(headers, rows, frozenset(range(2, 8))))]
     return Section("Memory", [*blocks, view.see("A run, in order")] if rows else blocks)
 
@@ -70,10 +57,6 @@ def _startup(run: Run) -> Section:
     if rows:
         blocks.append(Para("Seconds from starting gunicorn to the first 200 from /health/ready."))
     return Section("Start-up", blocks)
-
-
-def _loc(run: Run) -> Section:
-    return view.section("Lines of code", run.results.get("loc"), lines_of_code)
 
 
 def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
@@ -161,4 +144,9 @@ def dependencies(
     return blocks
 
 
-SECTIONS = (_memory, _startup, _loc, _dependencies)
+SECTIONS = (
+    _memory,
+    _startup,
+    view.part("Lines of code", lambda run: run.results.get("loc"), lines_of_code),
+    _dependencies,
+)

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 from benchmarks.analysis import ladders
+from benchmarks.analysis.aggregate import Run
 from benchmarks.analysis.ladders import Step
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import (
-    EN_DASH,
-    FRAMEWORK_LABELS,
-    MISSING,
-    Facts,
-    colour,
-    fmt_mib,
-    fmt_ms,
-    fmt_ratio,
-    fmt_rps,
-    fmt_us,
-    label,
-)
+from benchmarks.report import formatting as f
 from benchmarks.report.sections_cost import fmt_count
 from benchmarks.results.records import Ladders, Results, Throughput, ThroughputSummary
 from benchmarks.results.vocabulary import FRAMEWORKS, Framework
@@ -26,7 +15,7 @@ from benchmarks.results.vocabulary import FRAMEWORKS, Framework
 def fmt_added(value: float | None, below: float | None) -> str:
     """Return what a rung adds: instructions, and the share of the rung below."""
     if value is None:
-        return MISSING
+        return f.MISSING
     return f"{value / 1e6:+,.3f} M" + (f" ({value / below:+.1%})" if below else "")
 
 
@@ -34,15 +23,15 @@ def _chart(framework: Framework, found: list[Step]) -> list[view.Block]:
     mine = [(s, n) for s in found if s["framework"] == framework and (n := s["instructions"])]
     if not mine:
         return []
-    title = f"{FRAMEWORK_LABELS[framework]}'s ladder: instructions per one-row prediction"
+    title = f"{f.FRAMEWORK_LABELS[framework]}'s ladder: instructions per one-row prediction"
     axes = charts.Axes(
         title, "million instructions", "rung (each adds one feature to the one before)", "M"
     )
     labels = [
-        f if (f := s["feature"]) in ("floor", "app") else "+" + f.replace("_", " ") for s, _ in mine
+        x if (x := s["feature"]) in ("floor", "app") else "+" + x.replace("_", " ") for s, _ in mine
     ]
     svg = charts.bar_chart(
-        axes, labels, [n / 1e6 for _, n in mine], [colour(framework)] * len(mine)
+        axes, labels, [n / 1e6 for _, n in mine], [f.colour(framework)] * len(mine)
     )
     return [view.Chart(svg, title + ", counted by callgrind (light model).")]
 
@@ -63,9 +52,9 @@ def _features(found: list[Step], built_in: dict[str, dict[str, str]]) -> view.Ta
             ]
         if feature in built_in.get(framework, {}):
             return [built_in[framework][feature] + " (built in)", "in the app"]
-        return ["none", MISSING]
+        return ["none", f.MISSING]
 
-    rows = [[titles.get(f, f), *way(f, "flask"), *way(f, "django")] for f in order]
+    rows = [[titles.get(n, n), *way(n, "flask"), *way(n, "django")] for n in order]
     headers = ["Feature", "Flask's way", "Flask: adds", "Django's way", "Django: adds"]
     return view.Table(headers, rows, frozenset({2, 4}))
 
@@ -79,46 +68,37 @@ RUNG_COLUMNS: list[view.Column[Step]] = [
     view.Column("Instructions", lambda s: fmt_count(s["instructions"]), True),
     view.Column("Adds", lambda s: fmt_added(s["added"], None), True),
     view.Column("Start-up", lambda s: fmt_count(s["startup_instructions"]), True),
-    view.Column("Distributions added", lambda s: ", ".join(s["distributions_added"]) or MISSING),
+    view.Column("Distributions added", lambda s: ", ".join(s["distributions_added"]) or f.MISSING),
     view.Column(
-        "Installed", lambda s: f"{b / 1e3:,.0f} kB" if (b := s["bytes_added"]) else MISSING, True
+        "Installed", lambda s: f"{b / 1e3:,.0f} kB" if (b := s["bytes_added"]) else f.MISSING, True
     ),
-    view.Column("Lines", lambda s: str(s["lines_added"] or MISSING), True),
-    view.Column("req/s", lambda s: fmt_rps(_load(s).get("rps")), True),
-    view.Column("CPU us/req", lambda s: fmt_us(_load(s).get("cpu_us_per_request")), True),
-    view.Column("PSS", lambda s: fmt_mib(_load(s).get("pss_mib")), True),
+    view.Column("Lines", lambda s: str(s["lines_added"] or f.MISSING), True),
+    view.Column("req/s", lambda s: f.fmt_rps(_load(s).get("rps")), True),
+    view.Column("CPU us/req", lambda s: f.fmt_us(_load(s).get("cpu_us_per_request")), True),
+    view.Column("PSS", lambda s: f.fmt_mib(_load(s).get("pss_mib")), True),
 ]
 
 
-def throughput(result: Throughput, facts: Facts) -> view.Table:
+def throughput(result: Throughput, facts: f.Facts) -> view.Table:
     """Return wrk's figures per target (``python -m benchmarks throughput``, the ladders' load)
     with each one's ratio to the baseline, and to its floor where the facts name one that ran."""
-    summary = result["summary"]
-    base = summary["baseline"]["rps"] if "baseline" in summary else None
-
-    def floor(name: str) -> float | None:
-        below = found["floor"] if (found := facts.get(name)) else None
-        return summary[below]["rps"] if below in summary else None
+    summary, ratios = result["summary"], ladders.over_baseline_and_floor(result, facts)
 
     columns: list[view.Column[str]] = [
         view.Column("Target", view.code),
-        view.Column("req/s", lambda n: fmt_rps(summary[n]["rps"]), True),
+        view.Column("req/s", lambda n: f.fmt_rps(summary[n]["rps"]), True),
         view.Column(
-            f"min{EN_DASH}max",
-            lambda n: f"{fmt_rps(summary[n]['rps_min'])}{EN_DASH}{fmt_rps(summary[n]['rps_max'])}",
+            f"min{f.EN_DASH}max",
+            lambda n: (
+                f"{f.fmt_rps(summary[n]['rps_min'])}{f.EN_DASH}{f.fmt_rps(summary[n]['rps_max'])}"
+            ),
             True,
         ),
-        view.Column(
-            "vs baseline", lambda n: fmt_ratio(summary[n]["rps"] / base if base else None), True
-        ),
-        view.Column(
-            "vs floor",
-            lambda n: fmt_ratio(summary[n]["rps"] / f if (f := floor(n)) else None),
-            True,
-        ),
-        view.Column("p50 ms", lambda n: fmt_ms(summary[n]["p50_ms"]), True),
-        view.Column("p99 ms", lambda n: fmt_ms(summary[n]["p99_ms"]), True),
-        view.Column("CPU us/req", lambda n: fmt_us(summary[n]["cpu_us_per_request"]), True),
+        view.Column("vs baseline", lambda n: f.fmt_ratio(ratios[n][0]), True),
+        view.Column("vs floor", lambda n: f.fmt_ratio(ratios[n][1]), True),
+        view.Column("p50 ms", lambda n: f.fmt_ms(summary[n]["p50_ms"]), True),
+        view.Column("p99 ms", lambda n: f.fmt_ms(summary[n]["p99_ms"]), True),
+        view.Column("CPU us/req", lambda n: f.fmt_us(summary[n]["cpu_us_per_request"]), True),
         view.Column("Errors", lambda n: f"{summary[n]['errors']:,.0f}", True),
     ]
     return view.tabulate(columns, summary)
@@ -135,7 +115,7 @@ def blocks(data: Ladders, found: list[Step]) -> list[view.Block]:
     )
     return [
         view.see("The ladders: what each production feature costs"),
-        *(c for f in FRAMEWORKS for c in _chart(f, found)),
+        *(c for fw in FRAMEWORKS for c in _chart(fw, found)),
         _features(found, data["built_in"]),
         view.tabulate(RUNG_COLUMNS, found),
         view.Para(f"req/s, CPU us/req and PSS: wrk against the rungs{where}."),
@@ -146,7 +126,7 @@ def _recording(results: Results) -> list[view.Block]:
     if not (recording := ladders.metrics_cost(results)):
         return []
     counted = ladders.instructions(results)
-    costs = "; ".join(f"{label(a)} {fmt_added(v, counted[a] - v)}" for a, v in recording.items())
+    costs = "; ".join(f"{f.label(a)} {fmt_added(v, counted[a] - v)}" for a, v in recording.items())
     return [
         view.Para(
             (
@@ -160,7 +140,7 @@ def _recording(results: Results) -> list[view.Block]:
     ]
 
 
-def _ladders(run: view.Run) -> view.Section:
+def _ladders(run: Run) -> view.Section:
     return view.section(
         "Extensions and batteries, priced",
         run.results.get("ladders"),

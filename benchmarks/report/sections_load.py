@@ -3,32 +3,13 @@ Claims section between the summary and throughput is sections_claims's)."""
 
 from __future__ import annotations
 
-from benchmarks.analysis import aggregate
-from benchmarks.analysis.aggregate import CellFigures, Percentile
+from benchmarks.analysis import aggregate, judge
+from benchmarks.analysis.aggregate import CellFigures, Measured, Percentile, Run
 from benchmarks.report import charts, sections_claims, view
-from benchmarks.report.formatting import (
-    EN_DASH,
-    GENERATOR_BOUND,
-    GENERATOR_LIMITED,
-    MISSING,
-    MODEL_COLOUR,
-    NOT_MEASURED,
-    OTHER_COLOUR,
-    PERCENTILE_LABELS,
-    colour,
-    fmt_ms,
-    fmt_ratio,
-    fmt_rps,
-    fmt_share,
-    fmt_us,
-    label,
-    ordered,
-    plural,
-    span,
-)
-from benchmarks.report.view import Column, Measured, Run
+from benchmarks.report import formatting as f
+from benchmarks.report.view import Column
 from benchmarks.results.records import Calibration, Overhead
-from benchmarks.results.vocabulary import SCENARIOS, VERDICTS
+from benchmarks.results.vocabulary import SCENARIOS
 
 NOTHING = "No load was measured in this run."
 
@@ -36,29 +17,26 @@ NOTHING = "No load was measured in this run."
 def _summary(run: Run) -> view.Section:
     # The headline cell and the claims; every other figure is in its section's table.
     bullets: list[view.Inline] = []
-    users = aggregate.common_users(run.cells, "light", "predict_one")
-    here = {t: c for t in run.targets if (c := run.cell(t, "light", "predict_one", users))}
+    users, here = aggregate.at_users(run.cells, run.targets, "light", "predict_one")
     if here and users is not None:
-        figures = ", ".join(f"{label(t)} {fmt_rps(c['rps'])} req/s" for t, c in here.items())
-        trials = span((c["trials"] for c in here.values()), "trial")
+        figures = ", ".join(f"{f.label(t)} {f.fmt_rps(c['rps'])} req/s" for t, c in here.items())
+        trials = f.span((c["trials"] for c in here.values()), "trial")
         bullets.append(
-            f"Light model, one-row predictions at {plural(users, 'user')}: {figures} "
+            f"Light model, one-row predictions at {f.plural(users, 'user')}: {figures} "
             f"(median of {trials})."
         )
-    flask, django = here.get("flask"), here.get("django")
-    if flask and django and django["rps"]:
-        ratio = fmt_ratio(flask["rps"] / django["rps"])
-        bullets.append(f"Flask serves {ratio} Django's throughput there.")
+    cell = ("light", "predict_one", users or 0)
+    if (ratio := aggregate.ratio(run.cells, ("flask", *cell), ("django", *cell))) is not None:
+        bullets.append(f"Flask serves {f.fmt_ratio(ratio)} Django's throughput there.")
     if claims := run.results.get("claims") or []:
-        counts = {v: sum(c["verdict"] == v for c in claims) for v in VERDICTS}
-        tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-        bullets.append(f"{plural(len(claims), 'claim')} tested against these figures: {tally}.")
+        tally = ", ".join(f"{n} {v}" for v, n in judge.tally(claims).items() if n)
+        bullets.append(f"{f.plural(len(claims), 'claim')} tested against these figures: {tally}.")
     bound = sum(c["generator_bound"] for c in run.cells.values())
     failed = sum(c["failures"] for c in run.cells.values())
     parity = run.results.get("parity")
     cautions = [
-        f"{plural(bound, 'cell')} {GENERATOR_BOUND}" if bound else "",
-        plural(failed, "failed response") if failed else "",
+        f"{f.plural(bound, 'cell')} {f.GENERATOR_BOUND}" if bound else "",
+        f.plural(failed, "failed response") if failed else "",
         "the parity gate FAILED" if parity and not parity["ok"] else "",
     ]
     if any(cautions):
@@ -72,25 +50,29 @@ def _flag(text: str, raised: bool) -> view.Inline:
 
 
 def _latency(p: Percentile) -> Column[Measured]:
-    return Column(f"{PERCENTILE_LABELS[p]} ms", lambda m: fmt_ms(m.figures["latency_ms"][p]), True)
+    return Column(
+        f"{f.PERCENTILE_LABELS[p]} ms", lambda m: f.fmt_ms(m.figures["latency_ms"][p]), True
+    )
 
 
 def _range(c: CellFigures) -> str:
-    return f"{fmt_rps(c['rps_min'])}{EN_DASH}{fmt_rps(c['rps_max'])}" if c["trials"] > 1 else ""
+    return (
+        f"{f.fmt_rps(c['rps_min'])}{f.EN_DASH}{f.fmt_rps(c['rps_max'])}" if c["trials"] > 1 else ""
+    )
 
 
 # The columns naming a cell, shared by the tables of cells.
-TARGET: Column[Measured] = Column("Target", lambda m: label(m.target))
+TARGET: Column[Measured] = Column("Target", lambda m: f.label(m.target))
 VARIANT: Column[Measured] = Column("Variant", lambda m: m.variant)
 SCENARIO: Column[Measured] = Column("Scenario", lambda m: view.code(m.scenario))
 USERS: Column[Measured] = Column("Users", lambda m: str(m.users), True)
 BOUND: Column[Measured] = Column(
-    "Flag", lambda m: _flag(GENERATOR_BOUND, m.figures["generator_bound"])
+    "Flag", lambda m: _flag(f.GENERATOR_BOUND, m.figures["generator_bound"])
 )
 THROUGHPUT_COLUMNS: list[Column[Measured]] = [
     *(SCENARIO, USERS, TARGET),
-    Column("Successful req/s median", lambda m: fmt_rps(m.figures["rps"]), True),
-    Column(f"min{EN_DASH}max", lambda m: _range(m.figures), True),
+    Column("Successful req/s median", lambda m: f.fmt_rps(m.figures["rps"]), True),
+    Column(f"min{f.EN_DASH}max", lambda m: _range(m.figures), True),
     *map(_latency, aggregate.PERCENTILES),
     Column("Failures", lambda m: f"{m.figures['failures']:,}", True),
     Column("Trials", lambda m: str(m.figures["trials"]), True),
@@ -99,19 +81,19 @@ THROUGHPUT_COLUMNS: list[Column[Measured]] = [
 GENERATOR_COLUMNS: list[Column[Measured]] = [
     *(TARGET, VARIANT, SCENARIO, USERS),
     Column("Locust CPU by process (of one core)", lambda m: _by_process(m.figures)),
-    Column("Load CPUs busy", lambda m: fmt_share(m.figures["load_cpus_busy"]), True),
+    Column("Load CPUs busy", lambda m: f.fmt_share(m.figures["load_cpus_busy"]), True),
     BOUND,
 ]
 
 
 def _by_process(c: CellFigures) -> str:
     shares = c["generator_cpu_util_by_process"].items()
-    return ", ".join(f"{name} {fmt_share(share)}" for name, share in shares) or MISSING
+    return ", ".join(f"{name} {f.fmt_share(share)}" for name, share in shares) or f.MISSING
 
 
 def _throughput(run: Run) -> view.Section:
     if not run.cells:
-        return view.Section("Throughput and latency", [view.Para(NOT_MEASURED)])
+        return view.Section("Throughput and latency", [view.Para(f.NOT_MEASURED)])
     blocks = _throughput_charts(run)
     for variant in run.variants:
         # Targets side by side within each scenario and users level: the comparison to read.
@@ -127,7 +109,7 @@ def _throughput(run: Run) -> view.Section:
         ': the req/s is a floor of the server\'s capacity (docs/benchmark.md, "A run, in order").'
     )
     blocks += [
-        view.Para((view.Span(GENERATOR_BOUND, "flag"), flagged)),
+        view.Para((view.Span(f.GENERATOR_BOUND, "flag"), flagged)),
         view.Heading("The load generator"),
         view.tabulate(GENERATOR_COLUMNS, run.measured()),
     ]
@@ -137,7 +119,9 @@ def _throughput(run: Run) -> view.Section:
 def _throughput_charts(run: Run) -> list[view.Block]:
     blocks: list[view.Block] = []
     users = aggregate.busiest_users(run.cells, "light")
-    scenarios = ordered((c[2] for c in run.cells if c[1] == "light" and c[3] == users), SCENARIOS)
+    scenarios = aggregate.ordered(
+        (c[2] for c in run.cells if c[1] == "light" and c[3] == users), SCENARIOS
+    )
     if scenarios and users is not None:
         series = []
         for t in run.targets:
@@ -146,8 +130,8 @@ def _throughput_charts(run: Run) -> list[view.Block]:
                 rps = [c["rps"] if c else None for c in found]
                 low = [c["rps_min"] if c else None for c in found]
                 high = [c["rps_max"] if c else None for c in found]
-                series.append(charts.Series(label(t), colour(t), rps, low, high))
-        title = f"Median requests per second by scenario, light model, {plural(users, 'user')}"
+                series.append(charts.Series(f.label(t), f.colour(t), rps, low, high))
+        title = f"Median requests per second by scenario, light model, {f.plural(users, 'user')}"
         axes = charts.Axes(title, "requests per second", "scenario", "req/s")
         svg = charts.grouped_bars(axes, scenarios, series)
         blocks.append(view.Chart(svg, f"{title}. Whiskers span the lowest and highest trial."))
@@ -156,17 +140,17 @@ def _throughput_charts(run: Run) -> list[view.Block]:
     if at and users is not None:
         percentiles = aggregate.PERCENTILES[:-1]
         series = [
-            charts.Series(label(t), colour(t), [c["latency_ms"][p] for p in percentiles])
+            charts.Series(f.label(t), f.colour(t), [c["latency_ms"][p] for p in percentiles])
             for t, c in at.items()
         ]
-        title = f"Latency percentiles, light model, one-row predictions, {plural(users, 'user')}"
+        title = f"Latency percentiles, light model, one-row predictions, {f.plural(users, 'user')}"
         axes = charts.Axes(title, "response time (ms)", "percentile", "ms")
-        svg = charts.grouped_bars(axes, [PERCENTILE_LABELS[p] for p in percentiles], series)
+        svg = charts.grouped_bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     levels = aggregate.users_levels(run.cells, "light", "predict_one")
     if len(levels) > 1:
         series = [
-            charts.Series(label(t), colour(t), [c["rps"] if c else None for c in found])
+            charts.Series(f.label(t), f.colour(t), [c["rps"] if c else None for c in found])
             for t in run.targets
             if any(found := [run.cell(t, "light", "predict_one", u) for u in levels])
         ]
@@ -179,16 +163,16 @@ def _throughput_charts(run: Run) -> list[view.Block]:
 
 
 CALIBRATION_COLUMNS: list[Column[Calibration]] = [
-    Column("Target", lambda e: label(e["target"])),
+    Column("Target", lambda e: f.label(e["target"])),
     Column("Variant", lambda e: e["variant"]),
     Column("Scenario", lambda e: view.code(e["scenario"])),
     Column("Users", lambda e: str(e["users"]), True),
-    Column("Locust req/s", lambda e: fmt_rps(e["locust_rps"]), True),
-    Column("wrk req/s", lambda e: fmt_rps(e["wrk_rps"]), True),
+    Column("Locust req/s", lambda e: f.fmt_rps(e["locust_rps"]), True),
+    Column("wrk req/s", lambda e: f.fmt_rps(e["wrk_rps"]), True),
     Column("Locust/wrk", lambda e: f"{e['locust_to_wrk']:.2f}", True),
-    Column("wrk p50 ms", lambda e: fmt_ms(e["wrk_latency_ms"]["p50"]), True),
-    Column("wrk p99 ms", lambda e: fmt_ms(e["wrk_latency_ms"]["p99"]), True),
-    Column("Flag", lambda e: _flag(GENERATOR_LIMITED, e["generator_limited"])),
+    Column("wrk p50 ms", lambda e: f.fmt_ms(e["wrk_latency_ms"]["p50"]), True),
+    Column("wrk p99 ms", lambda e: f.fmt_ms(e["wrk_latency_ms"]["p99"]), True),
+    Column("Flag", lambda e: _flag(f.GENERATOR_LIMITED, e["generator_limited"])),
 ]
 
 
@@ -203,7 +187,7 @@ def _calibration(run: Run) -> view.Section:
             view.Para(
                 (
                     "wrk (in C) drove the same load to check Locust's figure. ",
-                    view.Span(GENERATOR_LIMITED, "flag"),
+                    view.Span(f.GENERATOR_LIMITED, "flag"),
                     ": Locust/wrk below 0.90, so compare targets on wrk's figure.",
                 )
             )
@@ -211,21 +195,12 @@ def _calibration(run: Run) -> view.Section:
     return view.Section("Calibration against wrk", blocks)
 
 
-def _model_us(c: CellFigures) -> float | None:
-    return None if c["model_ms_mean"] is None else c["model_ms_mean"] * 1000
-
-
-def _framework_share(c: CellFigures) -> float | None:
-    cpu, framework = c["server_cpu_us_per_request"], c["framework_us"]
-    return framework / cpu if framework is not None and cpu else None
-
-
 CPU_COLUMNS: list[Column[Measured]] = [
     *(TARGET, VARIANT, USERS),
-    Column("CPU µs/request", lambda m: fmt_us(m.figures["server_cpu_us_per_request"]), True),
-    Column("Model µs", lambda m: fmt_us(_model_us(m.figures)), True),
-    Column("Framework µs", lambda m: fmt_us(m.figures["framework_us"]), True),
-    Column("Framework share", lambda m: fmt_share(_framework_share(m.figures)), True),
+    Column("CPU µs/request", lambda m: f.fmt_us(m.figures["server_cpu_us_per_request"]), True),
+    Column("Model µs", lambda m: f.fmt_us(m.figures["model_us"]), True),
+    Column("Framework µs", lambda m: f.fmt_us(m.figures["framework_us"]), True),
+    Column("Framework share", lambda m: f.fmt_share(m.figures["framework_share"]), True),
 ]
 
 
@@ -234,29 +209,30 @@ def _cpu(run: Run) -> view.Section:
     found = [
         Measured(target, variant, "predict_one", users, c)
         for variant in run.variants
-        if (users := aggregate.common_users(run.cells, variant, "predict_one")) is not None
-        for target in run.targets
-        if (c := run.cell(target, variant, "predict_one", users))
+        for users, at in [aggregate.at_users(run.cells, run.targets, variant, "predict_one")]
+        for target, c in at.items()
+        if users is not None
     ]
     blocks: list[view.Block] = []
     # Where both parts are known (a zero is known): the model's Server-Timing and the rest.
-    split = [m for m in found if None not in (_model_us(m.figures), m.figures["framework_us"])]
+    split = [m for m in found if None not in (m.figures["model_us"], m.figures["framework_us"])]
     if split:
         segments = [
-            charts.Series("model", MODEL_COLOUR, [_model_us(m.figures) for m in split]),
+            charts.Series("model", f.MODEL_COLOUR, [m.figures["model_us"] for m in split]),
             charts.Series(
                 "framework",
-                OTHER_COLOUR,
+                f.OTHER_COLOUR,
                 [m.figures["framework_us"] for m in split],
-                colours=[colour(m.target) for m in split],
+                colours=[f.colour(m.target) for m in split],
             ),
         ]
-        legend = [("model", MODEL_COLOUR)] + [
-            (f"framework: {label(t)}", colour(t)) for t in ordered(m.target for m in split)
+        legend = [("model", f.MODEL_COLOUR)] + [
+            (f"framework: {f.label(t)}", f.colour(t))
+            for t in aggregate.ordered(m.target for m in split)
         ]
         title = "Server CPU per one-row prediction, split into model and framework"
         axes = charts.Axes(title, "CPU per request (µs)", "target and model variant", "µs", legend)
-        categories = [f"{label(m.target)} · {m.variant}" for m in split]
+        categories = [f"{f.label(m.target)} · {m.variant}" for m in split]
         svg = charts.stacked_bars(axes, categories, segments)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
@@ -267,14 +243,14 @@ def _cpu(run: Run) -> view.Section:
 
 
 IN_PROCESS_COLUMNS: list[Column[Overhead]] = [
-    Column("Target", lambda r: label(r["target"])),
-    Column("Health µs", lambda r: fmt_us(r["health_us"]), True),
-    Column("Predict µs", lambda r: fmt_us(r["predict_us"]), True),
-    Column("Canned µs", lambda r: fmt_us(r["predict_canned_us"]), True),
-    Column("Model in request µs", lambda r: fmt_us(r["model_in_request_us"]), True),
-    Column("Model alone µs", lambda r: fmt_us(r["model_alone_us"]), True),
+    Column("Target", lambda r: f.label(r["target"])),
+    Column("Health µs", lambda r: f.fmt_us(r["health_us"]), True),
+    Column("Predict µs", lambda r: f.fmt_us(r["predict_us"]), True),
+    Column("Canned µs", lambda r: f.fmt_us(r["predict_canned_us"]), True),
+    Column("Model in request µs", lambda r: f.fmt_us(r["model_in_request_us"]), True),
+    Column("Model alone µs", lambda r: f.fmt_us(r["model_alone_us"]), True),
     # Flask's envelope check takes well under a microsecond: one decimal, not zero.
-    Column("Envelope µs", lambda r: fmt_us(r["envelope_us"], 1), True),
+    Column("Envelope µs", lambda r: f.fmt_us(r["envelope_us"], 1), True),
 ]
 
 
@@ -283,7 +259,7 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
     found: dict[str, Overhead] = {r["target"]: r for r in overhead}
     if not found:
         return []
-    names = ordered(found)
+    names = aggregate.ordered(found)
     blocks: list[view.Block] = [
         view.Heading("In process, without server or network"),
         view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in names]),
@@ -297,9 +273,9 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
         blocks.append(
             view.Bullets(
                 [
-                    f"{label(name)}: {fmt_us(split['extra_us'])} µs per prediction over the "
-                    f"baseline, {fmt_us(split['own_code_us'])} µs in its own code and "
-                    f"{fmt_us(split['interference_us'])} µs in the model and its code slowing "
+                    f"{f.label(name)}: {f.fmt_us(split['extra_us'])} µs per prediction over the "
+                    f"baseline, {f.fmt_us(split['own_code_us'])} µs in its own code and "
+                    f"{f.fmt_us(split['interference_us'])} µs in the model and its code slowing "
                     "each other."
                     for name, split in splits
                 ]

@@ -4,24 +4,13 @@ server was run. It reads ``results["peers"]`` alone."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 
 from benchmarks.analysis import gap as gaps
 from benchmarks.analysis import peers as judging
 from benchmarks.analysis.peers import FIGURES, Figure
 from benchmarks.report.formatting import MISSING, fmt_mib, fmt_rps, fmt_share, fmt_us
-from benchmarks.report.view import (
-    Block,
-    Bullets,
-    Column,
-    Para,
-    Run,
-    Section,
-    code,
-    section,
-    see,
-)
+from benchmarks.report.view import Block, Bullets, Column, Para, code, part, see
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.peers import Peers
 
@@ -165,16 +154,11 @@ def workers_text(peers: Peers) -> str:
     """Return how the memory per added worker was measured, and each server's readings."""
     config = peers["config"]
     low, high = min(config["worker_counts"]), max(config["worker_counts"])
-    shown = []
-    for name in dict.fromkeys(row["target"] for row in peers["workers"]):
-        rows = [row for row in peers["workers"] if row["target"] == name]
-        at = {count: [row for row in rows if row["workers"] == count] for count in (low, high)}
-        mib = {c: statistics.median(r["pss_anon_mib"] for r in at[c]) for c in at}
-        processes = {c: max(r["processes"] for r in at[c]) for c in at}
-        shown.append(
-            f"{name} {fmt_mib(mib[low])} MiB ({processes[low]} processes) / "
-            f"{fmt_mib(mib[high])} MiB ({processes[high]})"
-        )
+    shown = [
+        f"{name} {fmt_mib(at[low][0])} MiB ({at[low][1]} processes) / "
+        f"{fmt_mib(at[high][0])} MiB ({at[high][1]})"
+        for name, at in judging.memory_by_workers(peers).items()
+    ]
     return (
         f"Memory per added worker: each server started {config['worker_rounds']} times with "
         f"{low} and with {high} workers by its own setting (gunicorn's and uvicorn's "
@@ -191,8 +175,4 @@ def workers_text(peers: Peers) -> str:
     )
 
 
-def _peers(run: Run) -> Section:
-    return section("Serving frameworks", run.results.get("peers"), blocks)
-
-
-SECTIONS = (_peers,)
+SECTIONS = (part("Serving frameworks", lambda run: run.results.get("peers"), blocks),)

@@ -7,8 +7,9 @@ measurable from here, with the reason, never estimated.
 
 from __future__ import annotations
 
+from benchmarks.analysis.aggregate import Run
 from benchmarks.report.formatting import fmt_ms, fmt_rps
-from benchmarks.report.view import Block, Inline, Para, Run, Section, Table, code
+from benchmarks.report.view import Block, Inline, Para, Section, Table, code
 from benchmarks.results.remote import Remote
 
 UNMEASURED = "not measurable remotely"

@@ -5,17 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
+from benchmarks.analysis import aggregate
+from benchmarks.analysis.aggregate import Run
+from benchmarks.report import formatting as f
 from benchmarks.report import view
-from benchmarks.report.formatting import (
-    EN_DASH,
-    MISSING,
-    NOT_MEASURED,
-    flatten,
-    fmt_value,
-    ordered,
-    span,
-)
-from benchmarks.report.view import Block, Inline, Para, Run, Section, Table, code
+from benchmarks.report.view import Block, Inline, Para, Section, Table, code
 from benchmarks.results.vocabulary import SCENARIOS
 
 
@@ -25,15 +19,15 @@ def _is_records(value: object) -> TypeGuard[list[dict[str, Any]]]:
 
 def _methodology(run: Run) -> Section:
     # The settings are in the tables below and the method in the docs: here, what the cells hold.
-    blocks: list[Block] = [Para(NOT_MEASURED)]
+    blocks: list[Block] = [Para(f.NOT_MEASURED)]
     if run.cells:
-        trials = span((c["trials"] for c in run.cells.values()), "trial")
+        trials = f.span((c["trials"] for c in run.cells.values()), "trial")
         users = ", ".join(map(str, sorted({c[3] for c in run.cells})))
-        scenarios = ordered((c[2] for c in run.cells), SCENARIOS)
+        scenarios = aggregate.ordered((c[2] for c in run.cells), SCENARIOS)
         listed = [part for s in scenarios for part in (", ", code(s))][1:]
         facts: list[Inline] = [
             f"Each cell was measured in {trials}; tables give the median over trials and the "
-            f"min{EN_DASH}max req/s.",
+            f"min{f.EN_DASH}max req/s.",
             f"Concurrent users measured: {users}.",
             ("Scenarios: ", *listed, "."),
             view.see("A run, in order").content,
@@ -48,14 +42,15 @@ def _methodology(run: Run) -> Section:
             # A list of records, such as the planned cells, reads best as its own table.
             columns = list(dict.fromkeys(k for record in records for k in record))
             cells: list[list[Inline]] = [
-                [fmt_value(record.get(column, MISSING)) for column in columns] for record in records
+                [f.fmt_value(record.get(column, f.MISSING)) for column in columns]
+                for record in records
             ]
             blocks += [view.Heading(f"Configuration: {key}"), Table(columns, cells)]
     return Section("Methodology", blocks)
 
 
 def _pairs(mapping: Mapping[str, Any]) -> list[list[Inline]]:
-    return [[code(k), fmt_value(v)] for k, v in flatten(mapping)]
+    return [[code(k), f.fmt_value(v)] for k, v in f.flatten(mapping)]
 
 
 def environment(run: Run) -> Section:

@@ -7,9 +7,10 @@ many workers a GiB holds. ``text.workers`` prints the same blocks for the termin
 
 from __future__ import annotations
 
+from benchmarks.analysis.aggregate import Run, ordered
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import TINTS, colour, fmt_mib, fmt_share, label, ordered
+from benchmarks.report.formatting import TINTS, colour, fmt_mib, fmt_share, label
 from benchmarks.results.scaling import Workers, WorkersFit
 from benchmarks.results.vocabulary import VARIANTS
 
@@ -117,11 +118,8 @@ def blocks(workers: Workers) -> list[view.Block]:
     return found
 
 
-def _workers(run: view.Run) -> view.Section:
-    workers = run.results.get("workers")
-    return view.section(
-        "Memory per worker", workers if workers and workers["fits"] else None, blocks
-    )
+def _fitted(run: Run) -> Workers | None:
+    return found if (found := run.results.get("workers")) and found["fits"] else None
 
 
-SECTIONS = (_workers,)
+SECTIONS = (view.part("Memory per worker", _fitted, blocks),)

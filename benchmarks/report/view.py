@@ -1,4 +1,4 @@
-"""The view model both formats render: a document of sections made of blocks and inline spans.
+"""The view model every format renders: a document of sections made of blocks and inline spans.
 
 Blocks are plain data; each names its ``block_type`` (its class, lower case) so a template can
 pick the macro that draws it.
@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, NamedTuple, TypeVar
+from typing import Generic, TypeVar
 
 from markupsafe import Markup
 
-from benchmarks.analysis.aggregate import Cell, CellFigures
-from benchmarks.report.formatting import NOT_MEASURED, ordered
-from benchmarks.results.records import Results
-from benchmarks.results.vocabulary import VARIANTS
+from benchmarks.analysis.aggregate import Run
+from benchmarks.report.formatting import NOT_MEASURED
+
+R = TypeVar("R")  # a record a table shows a row of, or a section's data
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,6 @@ class Span:
 
 
 Inline = str | Span | tuple[str | Span, ...]
-R = TypeVar("R")  # a record a table shows a row of
 
 
 class _Block:
@@ -105,6 +104,15 @@ class Document:
     sections: list[Section]
 
 
+@dataclass(frozen=True)
+class Column(Generic[R]):
+    """One column of a table of records: its header, its cell of a record, its alignment."""
+
+    header: str
+    cell: Callable[[R], Inline]
+    numeric: bool = False  # right-aligned
+
+
 def code(text: object) -> Span:
     """Return text shown as code (names of files, scenarios, keys)."""
     return Span(str(text), "code")
@@ -113,15 +121,6 @@ def code(text: object) -> Span:
 def verdict(text: str) -> Span:
     """Return a claim's verdict, shown as a coloured badge in HTML."""
     return Span(text, "verdict", "-".join(text.replace("(", " ").replace(")", " ").split()))
-
-
-@dataclass(frozen=True)
-class Column(Generic[R]):
-    """One column of a table of records: its header, its cell of a record, its alignment."""
-
-    header: str
-    cell: Callable[[R], Inline]
-    numeric: bool = False  # right-aligned
 
 
 def tabulate(columns: Sequence[Column[R]], records: Iterable[R]) -> Table:
@@ -136,45 +135,18 @@ def see(section: str, doc: str = "benchmark.md") -> Para:
     return Para(f'How these were measured and how to read them: docs/{doc}, "{section}".')
 
 
-def section(title: str, data: R | None, build: Callable[[R], list[Block]]) -> Section:
-    """Return the section of the data's blocks, or one saying the run did not measure it."""
-    return Section(title, build(data) if data else [Para(NOT_MEASURED)])
-
-
 def or_missing(table: Table) -> Table | Para:
     """Return the table, or a line saying nothing was measured when it has no rows."""
     return table if table.rows else Para(NOT_MEASURED)
 
 
-class Measured(NamedTuple):
-    """One cell of the run and its figures over the trials: a row of the tables on load."""
-
-    target: str
-    variant: str
-    scenario: str
-    users: int
-    figures: CellFigures
+def section(title: str, data: R | None, build: Callable[[R], list[Block]]) -> Section:
+    """Return the section of the data's blocks, or one saying the run did not measure it."""
+    return Section(title, build(data) if data else [Para(NOT_MEASURED)])
 
 
-@dataclass(frozen=True)
-class Run:
-    """The results with their cells aggregated once."""
-
-    results: Results
-    cells: dict[Cell, CellFigures]
-
-    @property
-    def targets(self) -> list[str]:
-        return ordered(c[0] for c in self.cells)
-
-    @property
-    def variants(self) -> list[str]:
-        return ordered((c[1] for c in self.cells), VARIANTS)
-
-    def cell(
-        self, target: str, variant: str, scenario: str, users: int | None
-    ) -> CellFigures | None:
-        return None if users is None else self.cells.get((target, variant, scenario, users))
-
-    def measured(self) -> list[Measured]:
-        return [Measured(*cell, figures) for cell, figures in self.cells.items()]
+def part(
+    title: str, data: Callable[[Run], R | None], build: Callable[[R], list[Block]]
+) -> Callable[[Run], Section]:
+    """Return what makes ``section`` of the data a run holds, for a list of sections."""
+    return lambda run: section(title, data(run), build)

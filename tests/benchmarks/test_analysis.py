@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.analysis import aggregate
+from benchmarks.analysis import aggregate, reliability
 from benchmarks.results.records import Results
 
 
@@ -62,6 +62,8 @@ def test_cells_take_medians_extremes_and_sums_over_trials() -> None:
     assert cell["server_cpu_us_per_request"] == 320.0
     assert cell["model_ms_mean"] == pytest.approx(0.15)  # the trial without a figure is left out
     assert cell["framework_us"] == pytest.approx(320.0 - 150.0)
+    assert cell["model_us"] == pytest.approx(150.0)
+    assert cell["framework_share"] == pytest.approx((320.0 - 150.0) / 320.0)
     assert cell["pss_mib_steady"] == 100.0
     assert cell["pss_mib_peak"] == 120.0
     assert cell["trials"] == 3
@@ -79,6 +81,8 @@ def test_cells_without_model_timing_have_no_framework_share() -> None:
     assert cell["rps"] == 60.0
     assert cell["model_ms_mean"] is None
     assert cell["framework_us"] is None
+    assert cell["model_us"] is None
+    assert cell["framework_share"] is None
     assert cell["generator_bound"] is False
 
 
@@ -135,3 +139,26 @@ def test_overhead_split_adds_up() -> None:
         "own_code_us": 90.0,
         "interference_us": 60.0,
     }
+
+
+def test_the_soak_survives_a_killed_worker_losing_one_request_at_most() -> None:
+    def soak(replaced: bool, failures: int) -> dict:
+        return {"worker_replaced": replaced, "failures": failures, "requests": 100}
+
+    soaks = [soak(True, 1), soak(True, 2), soak(False, 0)]
+    assert [reliability.survived(s) for s in soaks] == [True, False, False]  # type: ignore[arg-type]
+    assert reliability.soaked(soaks) == (3, 1, 300, 3)  # type: ignore[arg-type]
+
+
+def test_hostile_inputs_count_those_answered_alike_and_those_answered_5xx() -> None:
+    def probe(*answers: tuple[int, str]) -> dict:
+        return {
+            "answers": {f"app{i}": {"status": s, "code": c} for i, (s, c) in enumerate(answers)}
+        }
+
+    inputs = [
+        probe((400, "x"), (400, "x")),
+        probe((400, "x"), (400, "y")),
+        probe((500, ""), (500, "")),
+    ]
+    assert reliability.answered(inputs) == (2, 1)  # type: ignore[arg-type]
