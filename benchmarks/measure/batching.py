@@ -152,12 +152,6 @@ def start(
     return gunicorn.start(target["server"], log, cpus=cpus, wrap=wrap, env=env)
 
 
-def rotated(names: Sequence[str], turn: int) -> list[str]:
-    """Return ``names`` starting at position ``turn`` (modulo), wrapping around."""
-    k = turn % len(names) if names else 0
-    return [*names[k:], *names[:k]]
-
-
 def request(target: BatchTarget) -> tuple[str, bytes]:
     """Return the path and body of a one-row prediction in a configuration's protocol."""
     protocol = target["protocol"]
@@ -202,43 +196,25 @@ def capacities(
 ) -> list[BatchCapacity]:
     """Search every configuration's capacity ``trials`` times, rotated: the first search from
     half its rate under a short wrk, the later ones from 0.8 of the first capacity."""
-    first: dict[str, float] = {}
-    found: list[BatchCapacity] = []
-    names = list(started)
-    for trial in range(trials):
-        for name in rotated(names, trial):
-            progress(f"capacity search {trial + 1}/{trials}: {name}")
-            server = started[name]
-            path, body = request(configured[name])
-            settings = replace(SEARCH, scenario=protocols.SCENARIO[configured[name]["protocol"]])
-            if name in first:
-                start_rps, growth = 0.8 * first[name], 1.25
-            else:
-                rate = wrk.run(
-                    server.url + path,
-                    method="POST",
-                    body=body,
-                    seconds=FIRST_WRK_S,
-                    connections=FIRST_WRK_CONNECTIONS,
-                    cpus=setup.load_cpus,
-                ).rps
-                start_rps, growth = max(rate / 2, 10.0), 2.0
-            searched = capacity.search_app(
-                setup, server, name, 1, trial, settings, LATENCY_MS, 0.0, start_rps, growth
-            )
-            if searched["capacity_rps"] and name not in first:
-                first[name] = searched["capacity_rps"]
-            found.append(
-                {
-                    "target": name,
-                    "trial": trial,
-                    "capacity_rps": searched["capacity_rps"],
-                    "failed_at_rps": searched["failed_at_rps"],
-                    "p99_ms_at_capacity": searched["p99_ms_at_capacity"],
-                    "cpu_s_per_million": searched["cpu_s_per_million"],
-                }
-            )
-    return found
+
+    def settings(name: str) -> capacity.Settings:
+        return replace(SEARCH, scenario=protocols.SCENARIO[configured[name]["protocol"]])
+
+    def first_rate(name: str) -> float:
+        path, body = request(configured[name])
+        rate = wrk.run(
+            started[name].url + path,
+            method="POST",
+            body=body,
+            seconds=FIRST_WRK_S,
+            connections=FIRST_WRK_CONNECTIONS,
+            cpus=setup.load_cpus,
+        ).rps
+        return max(rate / 2, 10.0)
+
+    return capacity.rotated_searches(
+        setup, started, trials, settings, first_rate, LATENCY_MS, progress
+    )
 
 
 def count(

@@ -41,7 +41,7 @@ from benchmarks.load import protocols, wrk
 from benchmarks.measure import capacity, cost, cost_server, footprint, peers_memory
 from benchmarks.measure.parity import ParityError, probability_gate
 from benchmarks.measure.peers_memory import tree_memory, worker_memory
-from benchmarks.plan import PeersPlan, Setup
+from benchmarks.plan import PeersPlan, Setup, rotate
 from benchmarks.results.peers import PeerCapacity, Peers, PeerTarget, PeerTrial
 from benchmarks.results.vocabulary import Protocol
 from benchmarks.serving import gunicorn, peers
@@ -133,8 +133,7 @@ def load_trials(
                 connections=plan.connections, cpus=load_cpus)  # fmt: skip
     trials: list[PeerTrial] = []
     for trial in range(plan.trials):
-        order = names[trial % len(names) :] + names[: trial % len(names)]
-        for name in order:
+        for name in rotate(names, trial):
             progress(f"wrk trial {trial + 1}/{plan.trials}: {name}")
             server, (path, body) = started[name], bodies[name]
             tree = ProcessTree(server.pid)
@@ -179,32 +178,13 @@ def capacities(
     """Search every server's open-loop capacity ``trials`` times, rotated, as a run searches the
     apps' (``capacity.SETTINGS["run"]``): the first search from half its wrk rate, the later ones
     from 0.8 of the first capacity, growing by 1.25."""
-    found: list[PeerCapacity] = []
-    first: dict[str, float] = {}
-    names = list(started)
-    for trial in range(trials):
-        for name in [*names[trial % len(names) :], *names[: trial % len(names)]]:
-            progress(f"capacity search {trial + 1}/{trials}: {name}")
-            settings = replace(CAPACITY, scenario=protocols.SCENARIO[protocol(name)])
-            start_rps, growth = (
-                (0.8 * first[name], 1.25) if name in first else (first_rps[name] / 2, 2.0)
-            )
-            searched = capacity.search_app(
-                setup, started[name], name, 1, trial, settings, latency_ms, 0.0, start_rps, growth
-            )
-            if searched["capacity_rps"] and name not in first:
-                first[name] = searched["capacity_rps"]
-            found.append(
-                {
-                    "target": name,
-                    "trial": trial,
-                    "capacity_rps": searched["capacity_rps"],
-                    "failed_at_rps": searched["failed_at_rps"],
-                    "p99_ms_at_capacity": searched["p99_ms_at_capacity"],
-                    "cpu_s_per_million": searched["cpu_s_per_million"],
-                }
-            )
-    return found
+
+    def settings(name: str) -> capacity.Settings:
+        return replace(CAPACITY, scenario=protocols.SCENARIO[protocol(name)])
+
+    return capacity.rotated_searches(
+        setup, started, trials, settings, lambda name: first_rps[name] / 2, latency_ms, progress
+    )
 
 
 def startup_rounds(
@@ -213,7 +193,7 @@ def startup_rounds(
     """Start each server ``rounds`` times, rotated; return the seconds to ready of each start."""
     found: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
-        for name in [*names[r % len(names) :], *names[: r % len(names)]]:
+        for name in rotate(names, r):
             server = start(name, log_dir / f"startup-{name}-{r}.log", cpus)
             try:
                 found[name].append(server.wait_ready(120))

@@ -8,7 +8,11 @@ from typing import Literal
 
 from typing_extensions import TypedDict
 
+from benchmarks.results.scaling import TrialCapacity
 from benchmarks.results.vocabulary import Variant
+
+# One capacity search of one configuration.
+BatchCapacity = TrialCapacity
 
 
 class BatchTarget(TypedDict):
@@ -22,17 +26,6 @@ class BatchTarget(TypedDict):
     worker: str  # "sync", "gthread, 16 threads", or the peer's own server
     protocol: Literal["v1", "v2"]
     twin_of: str | None  # the A/A twin: the configuration it copies, searched in the same trials
-
-
-class BatchCapacity(TypedDict):
-    """One open-loop capacity search of one configuration (Poisson arrivals)."""
-
-    target: str
-    trial: int
-    capacity_rps: float | None  # the highest offered rate whose p99 met the target, no failure
-    failed_at_rps: float | None
-    p99_ms_at_capacity: float | None
-    cpu_s_per_million: float | None  # the server tree's CPU at the capacity, per million requests
 
 
 class BatchLowLoad(TypedDict):

@@ -7,7 +7,11 @@ from typing import Literal
 
 from typing_extensions import TypedDict
 
+from benchmarks.results.scaling import TrialCapacity
 from benchmarks.results.vocabulary import Protocol
+
+# One capacity search of one server (``measure.capacity``'s).
+PeerCapacity = TrialCapacity
 
 
 class PeerTarget(TypedDict):
@@ -67,17 +71,6 @@ class PeerWorkers(TypedDict):
     busy: int  # of them, how many used CPU during the warm-up requests
     warmup_requests: int
     pss_anon_mib: float  # anonymous PSS over the process tree, the median of a few reads
-
-
-class PeerCapacity(TypedDict):
-    """One open-loop capacity search of one server (``measure.capacity``'s, Poisson arrivals)."""
-
-    target: str
-    trial: int
-    capacity_rps: float | None  # the highest offered rate whose p99 met the target, no failure
-    failed_at_rps: float | None
-    p99_ms_at_capacity: float | None
-    cpu_s_per_million: float | None  # the server tree's CPU at the capacity
 
 
 class PeersConfig(TypedDict):

@@ -51,6 +51,18 @@ class CapacitySearch(TypedDict):
     steps: list[CapacityStep]
 
 
+class TrialCapacity(TypedDict):
+    """One open-loop capacity search of one server in a rotated trial (Poisson arrivals), as the
+    peers' and the batching commands record it."""
+
+    target: str
+    trial: int  # searches with the same trial number ran back to back, in rotated order
+    capacity_rps: float | None  # the highest offered rate whose p99 met the target, no failure
+    failed_at_rps: float | None
+    p99_ms_at_capacity: float | None
+    cpu_s_per_million: float | None  # the server tree's CPU at the capacity, per million requests
+
+
 class CapacityPoint(CapacityStep):
     """A step beside the search: overload (a multiple of the capacity), or through nginx."""
 
