@@ -191,8 +191,8 @@ class BatchingPlan:
     wait_ms: float = 0.0  # MLAPI_BATCH_MAX_WAIT_MS: 0 stacks only what already waits
     cost: bool = True
     # The peers measured beside the apps, when installed: each unbatched, and those whose own
-    # batching the benchmark turns on (MLServer) also at ``peer_size``.
-    peers: tuple[str, ...] = ("fastapi", "mlserver")
+    # batching the benchmark turns on (MLServer, LitServe, BentoML) also at ``peer_size``.
+    peers: tuple[str, ...] = ("fastapi", "mlserver", "litserve", "bentoml")
     peer_size: int = 16
 
 

@@ -323,7 +323,10 @@ class Model:
 
     def predict(self, instances: Any, *, alive: Alive | None = None) -> list[dict[str, Any]]:
         """Predict the label and class probabilities of each instance, in input order."""
-        proba = self.predict_proba(self.to_array(instances), alive=alive)
+        return self.predictions(self.predict_proba(self.to_array(instances), alive=alive))
+
+    def predictions(self, proba: np.ndarray) -> list[dict[str, Any]]:
+        """Return the label and class probabilities of each row of class probabilities."""
         return [
             {"label": label, "probabilities": dict(zip(self.classes, row, strict=True))}
             for label, row in zip(self.labels(proba), proba.tolist(), strict=True)

@@ -45,7 +45,6 @@ FIRST_WRK_S = 2.0
 FIRST_WRK_CONNECTIONS = 32  # enough requests at once to fill the largest batches searched
 COST_REQUESTS = (10, 110)
 COST_WARMUP = 10
-PEER_LEAST_WAIT_MS = 1.0
 GATE_ROWS = 20  # held-out rows each configuration must answer as scikit-learn does, one at a time
 COUNTED_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
@@ -69,11 +68,12 @@ def peer_targets(
         }
         found[f"{name}-{variant}-off"] = base
         if name in peers.BATCHING_PEERS:
+            wait_ms = peers.batch_wait_ms(name, plan.wait_ms)
             found[f"{name}-{variant}-b{plan.peer_size}"] = {
                 **base,
                 "max_batch_size": plan.peer_size,
-                # MLServer turns batching off when its max_batch_time is 0: its least wait.
-                "max_wait_ms": max(plan.wait_ms, PEER_LEAST_WAIT_MS),
+                "max_wait_ms": wait_ms,
+                "batching": peers.batch_settings(name, plan.peer_size, wait_ms),
             }
     return found
 
@@ -146,7 +146,7 @@ def start(
             wrap=wrap,
             env=extra,
             variant=target["variant"],
-            batch=(batch, target["max_wait_ms"] / 1000) if batch >= 2 else None,
+            batch=(batch, (target["max_wait_ms"] or 0.0) / 1000) if batch >= 2 else None,
         )
     env = {**environment(target, threads), **(extra or {})}
     return gunicorn.start(target["server"], log, cpus=cpus, wrap=wrap, env=env)

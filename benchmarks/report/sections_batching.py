@@ -120,6 +120,11 @@ def blocks(batching: Batching) -> list[Block]:
         *([versus] if versus.rows else []),
         chart(batching),
         Para("A/A check (Flask's sync configuration searched twice): " + checks),
+        *(
+            Para(f"{name}: its own batching, {t['batching']}")
+            for name, t in batching["targets"].items()
+            if "batching" in t
+        ),
         *(Para(f"not measured: {name}: {why}") for name, why in batching["skipped"].items()),
         see("Adaptive batching"),
     ]

@@ -4,7 +4,7 @@ worker, unbatched and with adaptive batching, on capacity, CPU and latency at lo
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -22,10 +22,13 @@ class BatchTarget(TypedDict):
     kind: Literal["app", "peer"]
     variant: Variant
     max_batch_size: int  # 1: batching off
-    max_wait_ms: float
+    # None: the server has no wait setting (BentoML's dispatcher learns its wait)
+    max_wait_ms: float | None
     worker: str  # "sync", "gthread, 16 threads", or the peer's own server
     protocol: Literal["v1", "v2"]
     twin_of: str | None  # the A/A twin: the configuration it copies, searched in the same trials
+    # A peer's own batching settings as started, in its own words (absent: the apps, batching off)
+    batching: NotRequired[str]
 
 
 class BatchLowLoad(TypedDict):

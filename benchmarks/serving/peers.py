@@ -28,7 +28,32 @@ from model import DEFAULT_VARIANT, artifact_dir
 PEER_DIR = REPO / "benchmarks" / "targets" / "peers"
 INSTALL_HINT = "run `make peers` to install the peers from requirements/peers/"
 # The peers whose own adaptive batching the benchmark turns on (python -m benchmarks batching).
-BATCHING_PEERS = ("mlserver",)
+BATCHING_PEERS = ("mlserver", "litserve", "bentoml")
+# MLServer turns batching off at a max_batch_time of 0, and LitServe at a batch_timeout of 0
+# polls its queue without sleeping: each gets its least wait that batches, 1 ms.
+LEAST_WAIT_MS = 1.0
+# BentoML's max_latency_ms is a latency budget, not a wait: a request its dispatcher expects to
+# finish later is refused (503). The apps have none, so it keeps BentoML's default, which no
+# request of the benchmark comes near; a smaller one could only refuse requests, and a refusal
+# fails a capacity step.
+BENTOML_LATENCY_BUDGET_MS = 60000
+
+
+def batch_wait_ms(name: str, wait_ms: float) -> float | None:
+    """Return the wait a peer's batching gets for the apps' ``wait_ms`` (None: it has no wait
+    setting, BentoML's dispatcher learns its wait)."""
+    return None if name == "bentoml" else max(wait_ms, LEAST_WAIT_MS)
+
+
+def batch_settings(name: str, size: int, wait_ms: float | None) -> str:
+    """Return a peer's own batching settings as ``start`` sets them, in its own words."""
+    if name == "bentoml":
+        return (
+            f"batchable API (batch_dim 0), max_batch_size {size} rows, max_latency_ms "
+            f"{BENTOML_LATENCY_BUDGET_MS} (a latency budget; its wait is learned, no setting)"
+        )
+    knob = {"mlserver": "max_batch_time", "litserve": "batch_timeout"}[name]
+    return f"max_batch_size {size} requests, {knob} {(wait_ms or 0.0) / 1000:g} s"
 
 
 def command(
@@ -43,8 +68,10 @@ def command(
     model repository and settings are written into ``workdir``).
 
     ``workers`` is MLServer's ``parallel_workers`` (None: 0, inference in the server process);
-    the other peers read their worker count from WEB_CONCURRENCY (``start``). ``batch``:
-    MLServer's adaptive batching, (max_batch_size, max_batch_time in seconds); None: off.
+    the other peers read their worker count from WEB_CONCURRENCY (``start``). ``batch``: the
+    peer's own adaptive batching, (max_batch_size, its wait in seconds: MLServer's
+    max_batch_time, LitServe's batch_timeout; BentoML has none, ``start`` passes its size and
+    budget in the environment); None: off.
     """
     peer = PEERS[name]
     python = str(peer.python)
@@ -54,9 +81,13 @@ def command(
         stack = ["--no-access-log", "--loop", "uvloop", "--http", "httptools"]
         return [python, *app, "--host", HOST, "--port", str(port), *stack]
     if name == "litserve":
-        return [python, str(PEER_DIR / "litserve_peer.py"), "--host", HOST, "--port", str(port)]
+        line = [python, str(PEER_DIR / "litserve_peer.py"), "--host", HOST, "--port", str(port)]
+        if batch is not None:
+            line += ["--max-batch-size", str(batch[0]), "--batch-timeout", f"{batch[1]:g}"]
+        return line
     if name == "bentoml":
-        service = ["serve", "bentoml_peer:Predictor", "--working-dir", str(PEER_DIR)]
+        module = "bentoml_peer" if batch is None else "bentoml_batched_peer"
+        service = ["serve", f"{module}:Predictor", "--working-dir", str(PEER_DIR)]
         return [str(peer.python.parent / "bentoml"), *service, "--host", HOST, "--port", str(port)]
     if name == "mlserver":
         repository = workdir / "repository"
@@ -143,6 +174,9 @@ def start(
     environment |= {"PYTHONPATH": str(REPO), "MLAPI_MODEL_VARIANT": variant, **(env or {})}
     if workers is not None:
         environment["WEB_CONCURRENCY"] = str(workers)
+    if name == "bentoml" and batch is not None:
+        environment["MLAPI_BATCH_MAX_SIZE"] = str(batch[0])
+        environment["MLAPI_BATCH_LATENCY_BUDGET_MS"] = str(BENTOML_LATENCY_BUDGET_MS)
     # BentoML keeps its home (models, bentos) under BENTOML_HOME: here, not in ~/bentoml.
     environment.setdefault("BENTOML_HOME", str(workdir / "bentoml-home"))
     log: IO[bytes] = log_path.open("wb")

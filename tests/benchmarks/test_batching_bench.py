@@ -4,7 +4,9 @@ report section, and one tiny measurement on real servers."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +21,10 @@ from benchmarks.report import text as plain
 from benchmarks.report.render import render_html, render_markdown
 from benchmarks.results.batching import Batching
 from benchmarks.results.records import Results
+from benchmarks.serving import peers
+from benchmarks.serving.gunicorn import send
+from benchmarks.targets.peers import PEERS
+from model.data import holdout_instances
 
 PLAN = BatchingPlan(("light", "heavy"), (4, 16), trials=3, low_load_s=1.0)
 
@@ -131,17 +137,26 @@ def test_a_twin_told_apart_decides_nothing() -> None:
     assert gain.status == "undecided"
 
 
-def test_the_peers_run_off_and_mlserver_also_batched_in_their_own_protocol() -> None:
-    found = measuring.targets(PLAN, ["flask"], ["fastapi", "mlserver"])
-    assert [n for n in found if n.startswith(("fastapi-light", "mlserver-light"))] == [
+def test_the_peers_run_off_and_those_that_batch_also_batched_in_their_own_protocol() -> None:
+    found = measuring.targets(PLAN, ["flask"], ["fastapi", "mlserver", "litserve", "bentoml"])
+    assert [n for n in found if n.split("-")[0] in PEERS and "-light-" in n] == [
         "fastapi-light-off",
         "mlserver-light-off",
         "mlserver-light-b16",
+        "litserve-light-off",
+        "litserve-light-b16",
+        "bentoml-light-off",
+        "bentoml-light-b16",
     ]
     assert found["mlserver-light-b16"]["protocol"] == "v2"
     assert found["mlserver-light-b16"]["max_batch_size"] == 16
-    assert found["mlserver-light-b16"]["max_wait_ms"] == 1.0  # MLServer batches nothing at 0
+    # MLServer batches nothing at 0 and LitServe spins on its queue: their least wait.
+    assert found["mlserver-light-b16"]["max_wait_ms"] == 1.0
+    assert found["litserve-light-b16"]["max_wait_ms"] == 1.0
+    assert found["bentoml-light-b16"]["max_wait_ms"] is None  # no wait setting: it learns one
+    assert "max_latency_ms 60000" in found["bentoml-light-b16"]["batching"]
     assert found["fastapi-light-off"]["kind"] == "peer"
+    assert "batching" not in found["bentoml-light-off"]
 
 
 def test_an_app_is_ahead_of_a_peer_only_beyond_the_noise() -> None:
@@ -211,3 +226,50 @@ def test_a_tiny_measurement_on_real_servers(
     assert all(r["requests"] > 0 and r["p50_ms"] > 0 for r in found["low_load"])
     assert found["instructions"] == {}
     json.dumps(found)  # plain data, as results.json holds it
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("name", ["bentoml", "litserve"])
+def test_a_peers_own_batching_passes_the_gate_answers_as_alone_and_batches(
+    tmp_path: Path, name: str
+) -> None:
+    """The batched configuration as the command starts it: the parity gate passes, requests
+    sent at once get the bytes each gets alone, and the peer's own record shows model calls
+    that served more than one request (BentoML's adaptive_batch_size histogram on /metrics,
+    LitServe's "N batched requests received" at debug level)."""
+    if not PEERS[name].installed():
+        pytest.fail(f"{PEERS[name].python} is missing: {peers.INSTALL_HINT}", pytrace=False)
+    target = measuring.peer_targets(PLAN, "light", [name])[f"{name}-light-b16"]
+    log = tmp_path / f"{name}.log"
+    extra = {"MLAPI_PEER_LOG_LEVEL": "DEBUG"} if name == "litserve" else None
+    server = measuring.start(name, target, 16, log, CpuSet((0,)), extra=extra)
+    rows = holdout_instances(measuring.GATE_ROWS)
+    try:
+        server.wait_ready(60)
+        assert measuring.gate({name: server}, {name: target}, "light") == []
+
+        def answer(row: dict[str, float]) -> bytes:
+            body = json.dumps({"instances": [row]}).encode()
+            headers = {"Content-Type": "application/json"}
+            status, _, raw = send(server.url, "POST", "/v1/predict", body, headers, timeout=30)
+            assert status == 200, raw
+            return raw
+
+        alone = [answer(row) for row in rows]
+        with ThreadPoolExecutor(len(rows)) as pool:
+            together = [list(pool.map(answer, rows)) for _ in range(3)]
+        metrics = send(server.url, "GET", "/metrics")[2].decode() if name == "bentoml" else ""
+    finally:
+        server.stop()
+    assert all(answers == alone for answers in together)
+    # The gate's requests, those sent alone and three rounds at once, each through the batcher.
+    if name == "bentoml":
+        calls = float(re.search(r"adaptive_batch_size_count\{[^}]*\} (\S+)", metrics)[1])
+        served = float(re.search(r"adaptive_batch_size_sum\{[^}]*\} (\S+)", metrics)[1])
+        # A call the peer sent again (its session replaced under it) may count twice.
+        assert served >= len(rows) * 5, metrics
+        assert calls < served, metrics
+    else:
+        sizes = [int(n) for n in re.findall(r"(\d+) batched requests received", log.read_text())]
+        assert sum(sizes) == len(rows) * 5
+        assert max(sizes) >= 2, sizes
