@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the plan, the sizes, the wait, --no-cost, the CPUs and where the run directory goes."""
+    """Add the plan, the sizes, the wait, the peers, --no-cost, the CPUs and where the run
+    directory goes."""
     add_modes(
         parser,
         quick="the light model only, batch size 16, one search each, no instruction counts",
@@ -33,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variants", help="models, comma-separated: light, heavy")
     parser.add_argument(
         "--wait-ms", type=float, help="how long a batch's first request waits (default 0)"
+    )
+    parser.add_argument(
+        "--peers",
+        help="peers beside the apps, comma-separated (fastapi, mlserver, litserve, bentoml), "
+        "or none",
     )
     parser.add_argument(
         "--no-cost", action="store_true", help="without the instruction counts (no valgrind)"
@@ -46,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.plan import BATCHING
     from benchmarks.report import text
     from benchmarks.session import session
+    from benchmarks.targets.peers import PEERS
 
     mode: Mode = args.mode or "default"
     plan = BATCHING[mode]
@@ -55,6 +62,16 @@ def run(args: argparse.Namespace) -> int:
         plan = replace(plan, variants=tuple(args.variants.split(",")))
     if args.wait_ms is not None:
         plan = replace(plan, wait_ms=args.wait_ms)
+    if args.peers:
+        names = tuple(name for name in args.peers.split(",") if name != "none")
+        unknown = [name for name in names if name not in PEERS]
+        if unknown:
+            print(
+                f"no peer named {', '.join(unknown)}; the peers: {', '.join(PEERS)}",
+                file=sys.stderr,
+            )
+            return 2
+        plan = replace(plan, peers=names)
     if args.no_cost:
         plan = replace(plan, cost=False)
     with session("batching", mode, out=args.out, cpus=args.cpus) as opened:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from benchmarks.cpus import CpuSet
 from benchmarks.load import protocols, wrk
-from benchmarks.measure import capacity, cost_server
+from benchmarks.measure import capacity, capacity_trials, cost_server
 from benchmarks.measure.parity import ParityError, probability_gate
 from benchmarks.plan import BatchingPlan, Setup
 from benchmarks.results.batching import BatchCapacity, Batching, BatchLowLoad, BatchTarget
@@ -212,7 +212,7 @@ def capacities(
         ).rps
         return max(rate / 2, 10.0)
 
-    return capacity.rotated_searches(
+    return capacity_trials.rotated_searches(
         setup, started, trials, settings, first_rate, LATENCY_MS, progress
     )
 

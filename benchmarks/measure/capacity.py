@@ -33,7 +33,7 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,12 +42,7 @@ from benchmarks.load import openloop
 from benchmarks.measure.capacity_search import cost, search
 from benchmarks.measure.phases import GENERATOR_BOUND, window_figures
 from benchmarks.plan import Setup, rotate
-from benchmarks.results.scaling import (
-    CapacityResults,
-    CapacitySearch,
-    CapacityStep,
-    TrialCapacity,
-)
+from benchmarks.results.scaling import CapacityResults, CapacitySearch, CapacityStep
 from benchmarks.results.vocabulary import ScaleMode, Scenario, Variant
 from benchmarks.serving import gunicorn, nginx
 from benchmarks.serving.gunicorn import Server
@@ -304,43 +299,6 @@ def search_app(
         **cost(per_million, found["capacity_rps"], server_cpus, vcpu_hour_usd),
         "steps": found["steps"],
     }
-
-
-def rotated_searches(
-    setup: Setup,
-    started: Mapping[str, Server],
-    trials: int,
-    settings: Callable[[str], Settings],
-    first_rate: Callable[[str], float],
-    latency_ms: float,
-    progress: Callable[[str], None],
-) -> list[TrialCapacity]:
-    """Search every server's capacity at one worker ``trials`` times, the servers in rotated
-    order each trial, as a run searches the apps': until a search finds a capacity, from
-    ``first_rate(name)`` (asked just before it) growing by 2; after, from 0.8 of the first
-    capacity found, growing by 1.25. ``settings(name)`` gives a server's search settings."""
-    first: dict[str, float] = {}
-    found: list[TrialCapacity] = []
-    for trial in range(trials):
-        for name in rotate(list(started), trial):
-            progress(f"capacity search {trial + 1}/{trials}: {name}")
-            start = (0.8 * first[name], 1.25) if name in first else (first_rate(name), 2.0)
-            searched = search_app(
-                setup, started[name], name, 1, trial, settings(name), latency_ms, 0.0, *start
-            )
-            if searched["capacity_rps"] and name not in first:
-                first[name] = searched["capacity_rps"]
-            found.append(
-                {
-                    "target": name,
-                    "trial": trial,
-                    "capacity_rps": searched["capacity_rps"],
-                    "failed_at_rps": searched["failed_at_rps"],
-                    "p99_ms_at_capacity": searched["p99_ms_at_capacity"],
-                    "cpu_s_per_million": searched["cpu_s_per_million"],
-                }
-            )
-    return found
 
 
 # -- a whole measurement -----------------------------------------------------------------------

@@ -38,7 +38,7 @@ from pathlib import Path
 from benchmarks import REPO
 from benchmarks.cpus import CpuSet
 from benchmarks.load import protocols, wrk
-from benchmarks.measure import capacity, cost, cost_server, footprint, peers_memory
+from benchmarks.measure import capacity, capacity_trials, cost, cost_server, footprint, peers_memory
 from benchmarks.measure.parity import ParityError, probability_gate
 from benchmarks.measure.peers_memory import tree_memory, worker_memory
 from benchmarks.plan import PeersPlan, Setup, rotate
@@ -182,7 +182,7 @@ def capacities(
     def settings(name: str) -> capacity.Settings:
         return replace(CAPACITY, scenario=protocols.SCENARIO[protocol(name)])
 
-    return capacity.rotated_searches(
+    return capacity_trials.rotated_searches(
         setup, started, trials, settings, lambda name: first_rps[name] / 2, latency_ms, progress
     )
 
