@@ -169,10 +169,13 @@ def test_an_app_is_ahead_of_a_peer_only_beyond_the_noise() -> None:
             "mlserver-heavy-off": [90.0, 91.0, 89.0],
             "mlserver-heavy-b16": [300.0, 303.0, 297.0],
             "fastapi-heavy-off": [398.0, 402.0, 400.0],
+            "bentoml-heavy-off": [120.0, 121.0, 119.0],
+            "bentoml-heavy-b16": [200.0, 202.0, 198.0],
         },
-        peers=("fastapi", "mlserver"),
+        peers=("fastapi", "mlserver", "bentoml"),
     )
     standing = {s.peer: s for s in judging.standings(found)}
+    assert (standing["bentoml"].theirs, standing["bentoml"].ahead) == ("bentoml-heavy-b16", 1)
     assert (standing["mlserver"].ours, standing["mlserver"].theirs) == (
         "flask-heavy-b16",
         "mlserver-heavy-b16",
@@ -180,8 +183,12 @@ def test_an_app_is_ahead_of_a_peer_only_beyond_the_noise() -> None:
     assert standing["mlserver"].ahead == 1
     assert standing["fastapi"].ahead is None  # 1.00x: within the search's resolution
     gains = {g.server: g for g in judging.gains(found)}
-    assert set(gains) == {"flask", "mlserver"}  # FastAPI does not batch
+    assert set(gains) == {"flask", "mlserver", "bentoml"}  # FastAPI does not batch
     assert gains["mlserver"].against == "mlserver-heavy-off"
+    assert gains["bentoml"].against == "bentoml-heavy-off"
+    shown = plain.batching(found)
+    assert "bentoml-heavy-b16: its own batching, batchable API" in shown
+    assert "mlserver-heavy-b16: its own batching, max_batch_size 16 requests" in shown
 
 
 def test_the_section_renders_the_gains_the_figures_and_the_chart(results: Results) -> None:
