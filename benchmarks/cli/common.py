@@ -52,12 +52,12 @@ def write_json(path: Path | None, result: object) -> None:
         path.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def load_run(path: Path, command: str) -> Results | None:
-    """Return a stored run's results, or None after saying on stderr why they cannot be read."""
+def load_run(path: Path, command: str) -> Results:
+    """Return a stored run's results; exit 2 after saying on stderr why they cannot be read."""
     from benchmarks.results import store
 
     try:
         return store.load(path)
     except store.ResultsError as exc:
         print(f"{command}: {exc}", file=sys.stderr)
-        return None
+        raise SystemExit(2) from exc
