@@ -1,5 +1,5 @@
-"""What several commands share: the --quick/--full pair, --json, the file of their result, and
-reading a stored run."""
+"""What several commands share: the --quick/--full pair, --apps, --json, the file of their
+result, and reading a stored run."""
 
 from __future__ import annotations
 
@@ -18,6 +18,22 @@ def add_modes(parser: argparse.ArgumentParser, *, quick: str, full: str) -> None
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_const", dest="mode", const="quick", help=quick)
     group.add_argument("--full", action="store_const", dest="mode", const="full", help=full)
+
+
+def add_apps(parser: argparse.ArgumentParser) -> None:
+    """Give a command its --apps, which sets ``args.apps`` to a tuple of app names."""
+    from benchmarks import targets
+
+    parser.add_argument(
+        "--apps",
+        type=_names,
+        default=targets.APPS,
+        help=f"the apps, comma-separated (default: {','.join(targets.APPS)})",
+    )
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split(","))
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
