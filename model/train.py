@@ -17,10 +17,12 @@ import json
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import joblib
 import numpy as np
 import sklearn
+from joblib.numpy_pickle import NumpyPickler
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -113,6 +115,35 @@ def training_params(estimator: ClassifierMixin) -> dict[str, str]:
     }
 
 
+class _ValuePickler(NumpyPickler):
+    """joblib's pickler (``joblib.dump``'s), sharing one memo entry among equal strings.
+
+    The pickler writes a string again or refers back to an earlier one by whether it is the same
+    object, and which equal strings are one object depends on what the process did before: CPython
+    shares an instance dict's key objects with the class's first instance, so a model unpickled
+    earlier (``model.load``) gives a new LogisticRegression an attribute key ``"C"`` that is not
+    joblib's own ``"C"`` (an array's order): the string is written again where a reference to it
+    was, and the sha256 moves. By value, the same model always gives the same bytes, and so the
+    same sha256 and version.
+    """
+
+    def __init__(self, fp: BinaryIO) -> None:
+        super().__init__(fp)
+        self._strings: dict[str, str] = {}
+
+    def save(self, obj: object) -> None:
+        """Save ``obj``, a string as the first equal string saved."""
+        if type(obj) is str:
+            obj = self._strings.setdefault(obj, obj)
+        super().save(obj)
+
+
+def dump(estimator: ClassifierMixin, path: Path) -> None:
+    """Write ``estimator`` to ``path`` as ``joblib.dump`` does, the same bytes in any process."""
+    with path.open("wb") as handle:
+        _ValuePickler(handle).dump(estimator)
+
+
 def train(variant: str, out_dir: Path = ARTIFACTS_DIR) -> Path:
     """Fit one variant, write ``model.joblib`` and ``manifest.json``, return their directory."""
     split = load_split()
@@ -120,7 +151,7 @@ def train(variant: str, out_dir: Path = ARTIFACTS_DIR) -> Path:
     target = out_dir / variant
     target.mkdir(parents=True, exist_ok=True)
     model_path = target / "model.joblib"
-    joblib.dump(estimator, model_path)
+    dump(estimator, model_path)
     manifest = build_manifest(variant, estimator, split, sha256_of(model_path))
     # Written last: a directory with a manifest always holds the file the manifest describes.
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from benchmarks.cli.common import add_modes, add_run_directory, finish
+from benchmarks.cli.common import add_apps, add_modes, add_run_directory, finish
 
 if TYPE_CHECKING:
     from benchmarks.results.vocabulary import Mode
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         quick="one search per app, one worker (about a minute)",
         full="five paired trials; 1, 2, 4... workers up to the server's CPUs",
     )
-    parser.add_argument("--apps", default="flask,django")
+    add_apps(parser)
     parser.add_argument(
         "--latency-ms", type=float, default=50.0, help="the p99 target (default 50 ms)"
     )
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         results = searching.measure_apps(
             opened.setup,
             searching.SETTINGS[mode],
-            apps=tuple(args.apps.split(",")),
+            apps=args.apps,
             latency_ms=args.latency_ms,
             vcpu_hour_usd=args.vcpu_hour_usd,
         )

@@ -1,5 +1,5 @@
-"""What several commands share: the --quick/--full pair, --json, the file of their result, and
-reading a stored run."""
+"""What several commands share: the --quick/--full pair, --apps, --json, the file of their
+result, and reading a stored run."""
 
 from __future__ import annotations
 
@@ -18,6 +18,22 @@ def add_modes(parser: argparse.ArgumentParser, *, quick: str, full: str) -> None
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_const", dest="mode", const="quick", help=quick)
     group.add_argument("--full", action="store_const", dest="mode", const="full", help=full)
+
+
+def add_apps(parser: argparse.ArgumentParser) -> None:
+    """Give a command its --apps, which sets ``args.apps`` to a tuple of app names."""
+    from benchmarks import targets
+
+    parser.add_argument(
+        "--apps",
+        type=_names,
+        default=targets.APPS,
+        help=f"the apps, comma-separated (default: {','.join(targets.APPS)})",
+    )
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split(","))
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -52,12 +68,12 @@ def write_json(path: Path | None, result: object) -> None:
         path.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def load_run(path: Path, command: str) -> Results | None:
-    """Return a stored run's results, or None after saying on stderr why they cannot be read."""
+def load_run(path: Path, command: str) -> Results:
+    """Return a stored run's results; exit 2 after saying on stderr why they cannot be read."""
     from benchmarks.results import store
 
     try:
         return store.load(path)
     except store.ResultsError as exc:
         print(f"{command}: {exc}", file=sys.stderr)
-        return None
+        raise SystemExit(2) from exc

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from benchmarks.cli.common import load_run
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the two runs to compare."""
@@ -21,11 +23,11 @@ def run(args: argparse.Namespace) -> int:
     """Print what changed between the two runs."""
     from benchmarks.analysis.compare import Incomparable
     from benchmarks.report import text
-    from benchmarks.results import store
 
+    a, b = load_run(args.a, "compare"), load_run(args.b, "compare")
     try:
-        print(text.compare(store.load(args.a), store.load(args.b)))
-    except (Incomparable, store.ResultsError) as exc:
+        print(text.compare(a, b))
+    except Incomparable as exc:
         print(f"compare: {exc}", file=sys.stderr)
         return 2
     return 0

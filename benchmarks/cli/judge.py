@@ -24,8 +24,6 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.report import text
 
     results = load_run(args.run_dir, "judge")
-    if results is None:
-        return 2
     judged = judge(results)
     print(text.judgement(results, judged))
     return 0 if judged.holds else 1

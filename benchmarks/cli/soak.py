@@ -10,13 +10,14 @@ import argparse
 from pathlib import Path
 
 from benchmarks import REPORTS
+from benchmarks.cli.common import add_apps
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the soak's length, load and apps."""
     parser.add_argument("--seconds", type=float, default=180.0, help="per app (default 180)")
     parser.add_argument("--fraction", type=float, default=0.7, help="of measured capacity")
-    parser.add_argument("--apps", default="flask,django")
+    add_apps(parser)
     parser.add_argument("--out", type=Path, default=REPORTS, help="reports directory")
 
 
@@ -27,9 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.session import session
 
     with session("soak", out=args.out) as opened:
-        results = soaking.measure(
-            opened.setup, tuple(args.apps.split(",")), args.seconds, args.fraction
-        )
+        results = soaking.measure(opened.setup, args.apps, args.seconds, args.fraction)
         opened.results["reliability"] = {
             "soak": results["apps"],
             "soak_s": results["seconds"],

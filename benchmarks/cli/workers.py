@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from benchmarks import targets
-from benchmarks.cli.common import add_modes, add_run_directory, finish
+from benchmarks.cli.common import add_apps, add_modes, add_run_directory, finish
 
 if TYPE_CHECKING:
     from benchmarks.results.vocabulary import Mode
@@ -23,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         quick="the light model, 1 and 2 workers, the configured gc.freeze() only",
         full="1, 2, 4 and 8 workers, preload on and off, two rounds",
     )
-    parser.add_argument("--apps", default=",".join(targets.APPS))
+    add_apps(parser)
     add_run_directory(parser)
 
 
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     with session("workers", mode, out=args.out, cpus=args.cpus) as opened:
         result = measuring.measure(
             WORKERS[mode],
-            apps=tuple(args.apps.split(",")),
+            apps=args.apps,
             log_dir=opened.run_dir / "raw" / "workers",
             payloads_path=opened.setup.payloads_path,
             server_cpus=opened.setup.server_cpus,

@@ -110,7 +110,7 @@ def probes() -> list[Probe]:
             _json({"instances": rows[:1]}),
             {"Content-Type": "application/vnd.api+json"},
         ),
-        *v2_probes(rows),
+        *v2_probes(rows, served_version()),
     ]
     return found
 
@@ -135,10 +135,11 @@ def tensor(rows: list[dict[str, float]], **changes: Any) -> dict[str, Any]:
     } | changes
 
 
-def v2_probes(rows: list[dict[str, float]]) -> list[Probe]:
-    """Return the Open Inference Protocol v2 probes: every endpoint, and hostile requests."""
+def v2_probes(rows: list[dict[str, float]], version: str) -> list[Probe]:
+    """Return the Open Inference Protocol v2 probes of a server serving ``version``: every
+    endpoint, and hostile requests."""
     model = f"/v2/models/{MODEL_NAME}"
-    versioned = f"{model}/versions/{served_version()}"
+    versioned = f"{model}/versions/{version}"
     one = rows[:1]
     width = len(one[0])
     flat = [value for row in rows for value in row.values()]

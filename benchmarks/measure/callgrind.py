@@ -69,19 +69,6 @@ def run(
         raise RuntimeError(f"counting under callgrind failed:\n{done.stderr[-3000:]}")
 
 
-def read_dump(path: Path) -> tuple[str, int]:
-    """Return a callgrind dump's name (given to ``dump()``) and its total instructions."""
-    name, total = "", 0
-    with path.open() as handle:
-        for line in handle:
-            if line.startswith("desc: Trigger: Client Request: "):
-                name = line.removeprefix("desc: Trigger: Client Request: ").strip()
-            elif line.startswith(("totals:", "summary:")):
-                total = int(line.split()[1])
-                break
-    return name, total
-
-
 def read_trigger(path: Path) -> tuple[str, int]:
     """Return what made callgrind write a dump (``dump LABEL`` for ``callgrind_control
     --dump=LABEL``, ``Program termination``, ...) and the dump's total instructions."""
@@ -94,6 +81,14 @@ def read_trigger(path: Path) -> tuple[str, int]:
                 total = int(line.split()[1])
                 break
     return trigger, total
+
+
+def read_dump(path: Path) -> tuple[str, int]:
+    """Return a callgrind dump's name (given to ``dump()``; "" for a dump not written by it)
+    and its total instructions."""
+    trigger, total = read_trigger(path)
+    request = "Client Request: "  # what a dump() from the program itself is triggered by
+    return (trigger.removeprefix(request) if trigger.startswith(request) else ""), total
 
 
 def inclusive(path: Path, function: str) -> int:

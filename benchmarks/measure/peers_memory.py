@@ -12,15 +12,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psutil
-
 from benchmarks.cpus import CpuSet
 from benchmarks.measure import cost_server
 from benchmarks.measure.workers import SERVED_CPU_S, pss_anon_mib
 from benchmarks.plan import rotate
 from benchmarks.results.peers import PeerWorkers
 from benchmarks.serving.gunicorn import Server
-from benchmarks.serving.processes import MIB, ProcessTree
+from benchmarks.serving.processes import MIB, ProcessTree, process_cpu_seconds
 
 WORKER_COUNTS = (1, 2)
 WARM_PER_WORKER = 200  # one-row predictions per worker before its memory is read
@@ -38,21 +36,13 @@ def tree_memory(pid: int) -> tuple[float, float]:
     return anonymous, total
 
 
-def _cpu(process: psutil.Process) -> float:
-    try:
-        times = process.cpu_times()
-    except psutil.NoSuchProcess:
-        return 0.0
-    return times.user + times.system
-
-
 def warm(server: Server, path: str, body: bytes, workers: int, connections: int) -> tuple[int, int]:
     """Send batches of ``WARM_PER_WORKER`` one-row predictions per worker, ``connections`` at
     once, each on a connection of its own, until at least ``workers`` processes of the tree
     used CPU meanwhile (a second sync worker may lose every accept to the first) or
     ``MAX_WARM_BATCHES`` were sent; return the requests sent and the processes that used CPU."""
     processes = ProcessTree(server.pid).processes
-    before = [_cpu(p) for p in processes]
+    before = [process_cpu_seconds(p) for p in processes]
     sent = busy = 0
 
     def one(_: int) -> None:
@@ -64,7 +54,7 @@ def warm(server: Server, path: str, body: bytes, workers: int, connections: int)
             list(pool.map(one, range(batch)))
             sent += batch
             moved = zip(processes, before, strict=True)
-            busy = sum(_cpu(p) - b >= SERVED_CPU_S for p, b in moved)
+            busy = sum(process_cpu_seconds(p) - b >= SERVED_CPU_S for p, b in moved)
             if busy >= workers:
                 break
     return sent, busy

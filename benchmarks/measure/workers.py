@@ -47,7 +47,7 @@ from benchmarks.plan import WorkersPlan, rotate
 from benchmarks.results.scaling import Workers, WorkersFit, WorkersRow
 from benchmarks.results.vocabulary import ScaleMode, Variant
 from benchmarks.serving import gunicorn
-from benchmarks.serving.processes import ServerMemory, stop_process
+from benchmarks.serving.processes import ServerMemory, process_cpu_seconds, stop_process
 from benchmarks.targets import APPS
 
 SERVED_CPU_S = 0.02  # CPU a worker must have used since it settled to count as having served
@@ -160,21 +160,13 @@ def _workers(pid: int) -> list[psutil.Process]:
     return psutil.Process(pid).children()
 
 
-def _cpu(process: psutil.Process) -> float:
-    try:
-        times = process.cpu_times()
-    except psutil.NoSuchProcess:
-        return 0.0
-    return times.user + times.system
-
-
 def settle(pid: int, count: int, timeout: float = 60.0) -> list[psutil.Process]:
     """Wait until the master has ``count`` workers and none of them is still using CPU."""
     deadline = time.monotonic() + timeout
     before: dict[int, float] = {}
     while time.monotonic() < deadline:
         workers = _workers(pid)
-        now = {w.pid: _cpu(w) for w in workers}
+        now = {w.pid: process_cpu_seconds(w) for w in workers}
         if len(workers) == count and now == before:
             return workers
         before = now
@@ -185,7 +177,7 @@ def settle(pid: int, count: int, timeout: float = 60.0) -> list[psutil.Process]:
 def warm_up(server: gunicorn.Server, bodies: Sequence[str], per_worker: int) -> dict[str, Any]:
     """Send one-row predictions until every worker has served; return requests and who served."""
     workers = settle(server.pid, _count(server))
-    start = {w.pid: _cpu(w) for w in workers}
+    start = {w.pid: process_cpu_seconds(w) for w in workers}
     connections = 2 * len(workers)
     sent = 0
     body = cycle(bodies)
@@ -203,7 +195,7 @@ def warm_up(server: gunicorn.Server, bodies: Sequence[str], per_worker: int) -> 
             batch = list(islice(body, per_worker * len(workers)))
             list(pool.map(predict, batch))
             sent += len(batch)
-            served = {w.pid: _cpu(w) - start[w.pid] >= SERVED_CPU_S for w in workers}
+            served = {w.pid: process_cpu_seconds(w) - start[w.pid] >= SERVED_CPU_S for w in workers}
             if all(served.values()):
                 break
     return {"requests": sent, "served": served}

@@ -85,14 +85,7 @@ class ProcessTree:
 
     def cpu_seconds(self) -> float:
         """Return the CPU seconds the listed processes have used so far (the gone count 0)."""
-        total = 0.0
-        for process in self.processes:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
+        return sum(map(process_cpu_seconds, self.processes), 0.0)
 
     def changed(self) -> bool:
         """Return whether a process of the family exited or a new one joined since listing."""
@@ -101,6 +94,15 @@ class ProcessTree:
         except psutil.NoSuchProcess:
             return True
         return {p.pid for p in now} != {p.pid for p in self.processes}
+
+
+def process_cpu_seconds(process: psutil.Process) -> float:
+    """Return the CPU seconds (user and system) a process has used so far, 0 once it is gone."""
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return times.user + times.system
 
 
 def worker_pids(pid: int) -> set[int]:

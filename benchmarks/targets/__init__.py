@@ -128,6 +128,11 @@ BUILT_IN: dict[str, dict[str, str]] = {
     "flask": {},
 }
 
+# What gunicorn imports for each of the two apps (their wsgi.py).
+APP_WSGI: dict[Framework, str] = {
+    "flask": "flask_app.wsgi:app",
+    "django": "django_app.wsgi:application",
+}
 
 TARGETS: dict[str, Target] = {
     target.name: target
@@ -136,13 +141,11 @@ TARGETS: dict[str, Target] = {
             "baseline", "benchmarks.targets.baseline:application", frozenset({"baseline", "run"})
         ),
         Target("flask-floor", "benchmarks.targets.floor_flask:app", frozenset({"floor"}), "flask"),
-        Target(
-            "flask", "flask_app.wsgi:app", frozenset({"app", "run"}), "flask", floor="flask-floor"
-        ),
+        Target("flask", APP_WSGI["flask"], frozenset({"app", "run"}), "flask", floor="flask-floor"),
         # The same app again under another name: the A/A check of every run's noise.
         Target(
             "flask-twin",
-            "flask_app.wsgi:app",
+            APP_WSGI["flask"],
             frozenset({"aa"}),
             "flask",
             floor="flask-floor",
@@ -156,29 +159,23 @@ TARGETS: dict[str, Target] = {
         ),
         Target(
             "django",
-            "django_app.wsgi:application",
+            APP_WSGI["django"],
             frozenset({"app", "run"}),
             "django",
             floor="django-floor",
         ),
         # Each app with its built-in /metrics switched off: what recording costs a request.
-        Target(
-            "flask-no-metrics",
-            "flask_app.wsgi:app",
-            frozenset({"metrics-off"}),
-            "flask",
-            floor="flask-floor",
-            app="flask",
-            env=(("MLAPI_METRICS_ENABLED", "false"),),
-        ),
-        Target(
-            "django-no-metrics",
-            "django_app.wsgi:application",
-            frozenset({"metrics-off"}),
-            "django",
-            floor="django-floor",
-            app="django",
-            env=(("MLAPI_METRICS_ENABLED", "false"),),
+        *(
+            Target(
+                f"{framework}-no-metrics",
+                wsgi,
+                frozenset({"metrics-off"}),
+                framework,
+                floor=f"{framework}-floor",
+                app=framework,
+                env=(("MLAPI_METRICS_ENABLED", "false"),),
+            )
+            for framework, wsgi in APP_WSGI.items()
         ),
         *(
             Target(

@@ -100,7 +100,7 @@ def test_workers_command_takes_a_plan_and_apps() -> None:
     args = parser().parse_args(["workers", "--quick", "--apps", "flask"])
     assert (args.mode, args.apps, COMMANDS[args.command].__name__) == (
         "quick",
-        "flask",
+        ("flask",),
         "benchmarks.cli.workers",
     )
     assert parser().parse_args(["run", "--no-workers"]).no_workers
