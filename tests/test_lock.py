@@ -187,13 +187,14 @@ def test_make_test_installs_checkov_from_its_lock_into_a_venv_of_its_own(tmp_pat
     (tmp_path / "bin" / "python").touch()
     for ready in (".installed-dev", ".installed-bench"):
         (tmp_path / ready).touch()
-    # MLServer's venv and the FastAPI peer's are ready: the one install left is checkov's.
+    # MLServer's venv and every peer's are ready: the one install left is checkov's.
     mlserver = tmp_path / "mls"
     (mlserver / "bin").mkdir(parents=True)
     (mlserver / "bin" / "python").touch()
     (mlserver / ".installed-mlserver").touch()
-    (tmp_path / "peers" / "fastapi").mkdir(parents=True)
-    (tmp_path / "peers" / "fastapi" / ".installed").touch()
+    for peer in PEER_LOCKS:
+        (tmp_path / "peers" / peer).mkdir(parents=True)
+        (tmp_path / "peers" / peer / ".installed").touch()
     venvs = (f"MLSERVER_VENV={mlserver}", f"PEERS_VENV={tmp_path}/peers")
     test = make(f"VENV={tmp_path}", *venvs, "test")
     installs = pip_installs(test)
@@ -410,14 +411,14 @@ def test_make_installs_the_mlserver_lock_with_hashes_into_its_own_venv(tmp_path:
     assert install[install.index("--requirement") + 1] == MLSERVER_LOCK
 
 
-def test_make_test_sets_up_mlserver_and_the_fastapi_peer(tmp_path: Path) -> None:
-    """A fresh clone's `make test` (CI's command) has MLServer for tests/test_mlserver.py and the
-    FastAPI peer for tests/benchmarks/test_peers.py; the other peers only `make peers` installs."""
+def test_make_test_sets_up_mlserver_and_every_peer(tmp_path: Path) -> None:
+    """A fresh clone's `make test` (CI's command) has MLServer for tests/test_mlserver.py, the
+    FastAPI peer for tests/benchmarks/test_peers.py, LitServe and BentoML for their batching."""
     for stamp in (".installed-bench", ".installed-dev"):
         (tmp_path / stamp).touch()
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python").touch()
-    # checkov's venv is ready: the installs left are MLServer's and the FastAPI peer's.
+    # checkov's venv is ready: the installs left are MLServer's and the peers'.
     (tmp_path / "checkov").mkdir()
     (tmp_path / "checkov" / ".installed").touch()
     venvs = (f"MLSERVER_VENV={tmp_path}/mls", f"PEERS_VENV={tmp_path}/peers")
@@ -425,7 +426,7 @@ def test_make_test_sets_up_mlserver_and_the_fastapi_peer(tmp_path: Path) -> None
     locks = [
         words[words.index("--requirement") + 1] for words in installs if "--requirement" in words
     ]
-    assert locks == [MLSERVER_LOCK, PEER_LOCKS["fastapi"]], installs
+    assert sorted(locks) == sorted([MLSERVER_LOCK, *PEER_LOCKS.values()]), installs
 
 
 # -- what a run records ------------------------------------------------------------------------
