@@ -194,6 +194,9 @@ class BatchingPlan:
     # batching the benchmark turns on (MLServer, LitServe, BentoML) also at ``peer_size``.
     peers: tuple[str, ...] = ("fastapi", "mlserver", "litserve", "bentoml")
     peer_size: int = 16
+    # The capacity search's resolution, if not the run's own (0.15): a finer one narrows every
+    # gain's interval (each end is widened by it) for more steps per search.
+    resolution: float | None = None
 
 
 BATCHING: dict[Mode, BatchingPlan] = {

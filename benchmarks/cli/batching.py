@@ -41,6 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "or none",
     )
     parser.add_argument(
+        "--trials", type=int, help="capacity searches per configuration, rotated (default 3)"
+    )
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        help="stop a search's bisection within this share (default 0.15; finer narrows "
+        "every interval, for more steps)",
+    )
+    parser.add_argument(
         "--no-cost", action="store_true", help="without the instruction counts (no valgrind)"
     )
     add_run_directory(parser)
@@ -72,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
             )
             return 2
         plan = replace(plan, peers=names)
+    if args.trials:
+        plan = replace(plan, trials=args.trials)
+    if args.resolution:
+        plan = replace(plan, resolution=args.resolution)
     if args.no_cost:
         plan = replace(plan, cost=False)
     with session("batching", mode, out=args.out, cpus=args.cpus) as opened:

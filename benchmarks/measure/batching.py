@@ -191,14 +191,14 @@ def capacities(
     started: dict[str, Server],
     configured: dict[str, BatchTarget],
     setup: Setup,
-    trials: int,
+    search: capacity.Settings,
     progress: Callable[[str], None],
 ) -> list[BatchCapacity]:
-    """Search every configuration's capacity ``trials`` times, rotated: the first search from
-    half its rate under a short wrk, the later ones from 0.8 of the first capacity."""
+    """Search every configuration's capacity ``search.trials`` times, rotated: the first search
+    from half its rate under a short wrk, the later ones from 0.8 of the first capacity."""
 
     def settings(name: str) -> capacity.Settings:
-        return replace(SEARCH, scenario=protocols.SCENARIO[configured[name]["protocol"]])
+        return replace(search, scenario=protocols.SCENARIO[configured[name]["protocol"]])
 
     def first_rate(name: str) -> float:
         path, body = request(configured[name])
@@ -213,7 +213,7 @@ def capacities(
         return max(rate / 2, 10.0)
 
     return capacity_trials.rotated_searches(
-        setup, started, trials, settings, first_rate, LATENCY_MS, progress
+        setup, started, search.trials, settings, first_rate, LATENCY_MS, progress
     )
 
 
@@ -285,6 +285,9 @@ def measure(
     }
     configured = targets(plan, apps, [name for name in plan.peers if name not in skipped])
     threads = max(plan.sizes)
+    search = replace(SEARCH, trials=plan.trials)
+    if plan.resolution is not None:
+        search = replace(search, resolution=plan.resolution)
     log_dir = setup.run_dir / "raw" / "batching"
     log_dir.mkdir(parents=True, exist_ok=True)
     low: list[BatchLowLoad] = []
@@ -304,7 +307,7 @@ def measure(
             if refused:
                 raise ParityError("refused before any load: " + "; ".join(refused))
             low.extend(low_load(started, configured, plan.low_load_s, setup.load_cpus))
-            found.extend(capacities(started, configured, setup, plan.trials, progress))
+            found.extend(capacities(started, configured, setup, search, progress))
         finally:
             gunicorn.stop_all(started.values())
     instructions = count(configured, threads, setup, progress) if plan.cost else {}
@@ -316,7 +319,7 @@ def measure(
             "trials": plan.trials,
             "low_load_s": plan.low_load_s,
             "latency_ms": LATENCY_MS,
-            "capacity_resolution": SEARCH.resolution,
+            "capacity_resolution": search.resolution,
             "server_cpus": str(setup.server_cpus),
             "load_cpus": str(setup.load_cpus),
             "cost_requests": list(COST_REQUESTS) if plan.cost else [],

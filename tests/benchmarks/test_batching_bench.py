@@ -224,7 +224,9 @@ def test_a_tiny_measurement_on_real_servers(
     """Flask's four configurations, one short search each: every figure there, and valid."""
     monkeypatch.setattr(measuring, "FIRST_WRK_S", 0.5)
     monkeypatch.setattr(measuring, "SEARCH", replace(measuring.SEARCH, max_steps=1))
-    plan = BatchingPlan(("light",), (4,), trials=1, low_load_s=0.5, cost=False, peers=())
+    plan = BatchingPlan(
+        ("light",), (4,), trials=1, low_load_s=0.5, cost=False, peers=(), resolution=0.3
+    )
     setup = Setup(tmp_path, CpuSet((0,)), CpuSet((1,)), 0, payloads.write(tmp_path / "p.json"))
     found = measuring.measure(plan, setup, apps=["flask"], progress=lambda _: None)
     names = ["flask-light-sync", "flask-light-gthread", "flask-light-b4", "flask-light-sync-twin"]
@@ -232,6 +234,7 @@ def test_a_tiny_measurement_on_real_servers(
     assert sorted(c["target"] for c in found["capacity"]) == sorted(names)
     assert all(r["requests"] > 0 and r["p50_ms"] > 0 for r in found["low_load"])
     assert found["instructions"] == {}
+    assert (found["config"]["trials"], found["config"]["capacity_resolution"]) == (1, 0.3)
     json.dumps(found)  # plain data, as results.json holds it
 
 
