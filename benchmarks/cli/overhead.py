@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
         results = [measuring.measure(args.target, args.budget)]
     # Imported after measuring: a target measured in this process runs with no more imported
     # than it has always had.
-    from benchmarks.report import text
+    from benchmarks.report import sections_load, text
 
-    print(text.overhead(results))
+    print(text.render(sections_load.in_process(results)))
     write_json(args.json, results)
     return 0

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.measure import peers as measuring
     from benchmarks.measure.parity import ParityError
     from benchmarks.plan import PEERS
-    from benchmarks.report import text
+    from benchmarks.report import sections_peers, text
     from benchmarks.session import session
 
     mode: Mode = args.mode or "default"
@@ -76,4 +76,4 @@ def run(args: argparse.Namespace) -> int:
     except ParityError as exc:
         print(f"peers: {exc}", file=sys.stderr)
         return 1
-    return finish(text.peers(result), opened.run_dir, args.json, result)
+    return finish(text.render(sections_peers.blocks(result)), opened.run_dir, args.json, result)

@@ -1,14 +1,15 @@
 """The plain-text exporter: any view-model blocks as text, and what each command prints.
 
 Markdown and HTML are rendered by templates (``render.py``); a terminal pads columns to their
-widest cell, simpler in Python. Charts are for the HTML page and are skipped. Each command prints
-the blocks its report section shows, or blocks built here when only the terminal shows them.
+widest cell, simpler in Python. Charts are for the HTML page and are skipped. A command prints
+``render(<its section's blocks>)``; the printers here add what only the terminal shows.
 """
 
 from __future__ import annotations
 
+import itertools
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from benchmarks.analysis import compare as comparison
@@ -17,21 +18,14 @@ from benchmarks.analysis import ladders as climbing
 from benchmarks.analysis.judge import Judgement
 from benchmarks.report import sections_batching as batched
 from benchmarks.report import sections_capacity as capacities
-from benchmarks.report import sections_checks as checks
 from benchmarks.report import sections_cost as costs
-from benchmarks.report import sections_footprint as footprints
 from benchmarks.report import sections_ladders as rungs
-from benchmarks.report import sections_load as loads
-from benchmarks.report import sections_peers as servers
-from benchmarks.report import sections_remote as remotes
 from benchmarks.report import sections_workers as per_worker
 from benchmarks.report.formatting import MISSING, Facts, fmt_us
 from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
 from benchmarks.results import records as r
 from benchmarks.results.batching import Batching
-from benchmarks.results.peers import Peers
-from benchmarks.results.remote import Remote
-from benchmarks.results.scaling import CapacityResults, SoakRun, Workers
+from benchmarks.results.scaling import CapacityResults, Workers
 
 WIDTH = 100  # prose wraps here; table rows are as wide as their columns
 
@@ -68,9 +62,15 @@ def block(found: Block) -> str:
     return textwrap.fill(inline(found.content), WIDTH) if isinstance(found, Para) else ""
 
 
-def render(blocks: Iterable[Block]) -> str:
-    """Return the blocks as plain text, a blank line between them."""
-    return "\n\n".join(text for text in map(block, blocks) if text)
+def render(*parts: str | Iterable[Block]) -> str:
+    """Return blocks, and lines given as strings, as plain text, a blank line between them."""
+    found = [[Para(p)] if isinstance(p, str) else p for p in parts]
+    return "\n\n".join(text for text in map(block, itertools.chain(*found)) if text)
+
+
+def cost(result: r.Cost, facts: Facts) -> str:
+    """Return the instructions per request, the ladders' rungs included, and start-up."""
+    return render(costs.blocks(result, facts, rungs=True), f"Counted in {result['seconds']:.0f} s.")
 
 
 def throughput(result: r.Throughput, facts: Facts) -> str:
@@ -80,28 +80,13 @@ def throughput(result: r.Throughput, facts: Facts) -> str:
         f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
         f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}"
     )
-    return render([Para(caption), rungs.throughput(result, facts)])
-
-
-def overhead(results: list[r.Overhead]) -> str:
-    """Return the in-process costs, and each app's extra cost over the baseline."""
-    return render(loads.in_process(results))
-
-
-def cost(result: r.Cost, facts: Facts) -> str:
-    """Return the instructions per request, the ladders' rungs included, and start-up."""
-    return render(
-        [
-            *costs.blocks(result, facts, rungs=True),
-            Para(f"Counted in {result['seconds']:.0f} s."),
-        ]
-    )
+    return render(caption, [rungs.throughput(result, facts)])
 
 
 def ladders(result: r.Ladders, facts: Facts) -> str:
     """Return the rungs' table, and the rungs measured under load."""
-    found = rungs.blocks(result, climbing.climb(result, None))
-    return render([*found, *([rungs.throughput(result["load"], facts)] if result["load"] else [])])
+    load = [rungs.throughput(result["load"], facts)] if result["load"] else []
+    return render(rungs.blocks(result, climbing.climb(result, None)), load)
 
 
 def micro(results: list[dict[str, Any]]) -> str:
@@ -117,16 +102,6 @@ def micro(results: list[dict[str, Any]]) -> str:
     ]
     headers = ["host", "filters", "variant", "rows", "raw us", "runtime us", "runtime/raw"]
     return render([Table(headers, rows, frozenset({1, 3, 4, 5, 6}))])
-
-
-def soak(results: SoakRun) -> str:
-    """Return each app's soak."""
-    return render(checks.soak(results["apps"], results["seconds"], results["fraction"]))
-
-
-def security(found: list[r.SecurityCheck]) -> str:
-    """Return every check with each app's result, pass or FAIL."""
-    return render(checks.security(found))
 
 
 def judgement(results: r.Results, judged: Judgement) -> str:
@@ -206,40 +181,14 @@ def compare(a: r.Results, b: r.Results) -> str:
     return render(blocks)
 
 
-def footprint(
-    loc: Mapping[str, r.LinesOfCode],
-    dependencies: Mapping[str, r.Dependencies],
-    frameworks: Mapping[str, r.Dependencies],
-) -> str:
-    """Return the apps' code lines by concern and file, then what each app and framework needs."""
-    return render(
-        [
-            *footprints.lines_of_code(loc),
-            *footprints.dependencies(dependencies, frameworks),
-        ]
-    )
-
-
 def capacity(results: CapacityResults) -> str:
     """Return each app's capacity at the p99 target and its cost per million."""
-    return render(
-        [*capacities.blocks(results), Para(f"Searched in {results['duration_s']:.0f} s.")]
-    )
-
-
-def peers(results: Peers) -> str:
-    """Return the apps and the peers on every figure, the standings by the rule, the settings."""
-    return render(servers.blocks(results))
+    return render(capacities.blocks(results), f"Searched in {results['duration_s']:.0f} s.")
 
 
 def batching(results: Batching) -> str:
     """Return batching's gains against the goals and every configuration's figures."""
-    return render([*batched.blocks(results), Para(f"Measured in {results['duration_s']:.0f} s.")])
-
-
-def remote(results: Remote) -> str:
-    """Return each target's phases, and what was not measured, and why."""
-    return render(remotes.blocks(results))
+    return render(batched.blocks(results), f"Measured in {results['duration_s']:.0f} s.")
 
 
 def workers(result: Workers) -> str:
@@ -248,4 +197,4 @@ def workers(result: Workers) -> str:
         f"{result['mode']} plan, {result['rounds']} round(s), servers on CPU "
         f"{result['server_cpus']}, {result['seconds']:.0f} s"
     )
-    return render([Para(heading), *per_worker.blocks(result)])
+    return render(heading, per_worker.blocks(result))

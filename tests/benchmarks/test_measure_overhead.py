@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from benchmarks.measure import overhead
-from benchmarks.report import text
+from benchmarks.report import sections_load, text
 
 
 def test_overhead_measures_every_target_in_its_own_process() -> None:
@@ -28,7 +28,7 @@ def test_overhead_measures_every_target_in_its_own_process() -> None:
     assert baseline["envelope_us"] is None  # the baseline has no envelope check of its own
     assert flask["envelope_us"] > 0
     assert django["envelope_us"] > 0
-    table = text.overhead(results)
+    table = text.render(sections_load.in_process(results))
     assert "Flask: " in table
     assert "Django: " in table
 

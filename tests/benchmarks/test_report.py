@@ -13,6 +13,9 @@ import pytest
 from benchmarks import targets
 from benchmarks.analysis import aggregate
 from benchmarks.report import build, formatting, render, text, view
+from benchmarks.report import sections_checks as checks
+from benchmarks.report import sections_footprint as footprints
+from benchmarks.report import sections_load as loads
 from benchmarks.results import records, scaling, vocabulary
 from benchmarks.results.records import Results
 
@@ -336,16 +339,13 @@ def test_the_terminal_prints_the_reports_own_tables(results: Results) -> None:
     printed = {
         "cost": text.cost(results["cost"], results["targets"]),
         "capacity": text.capacity(results["capacity"]),
-        "overhead": text.overhead(results["overhead"]),
-        "security": text.security(results["security"]),
-        "footprint": text.footprint(
-            results["loc"],
-            results["dependencies"],
-            results["framework_footprint"],
+        "overhead": text.render(loads.in_process(results["overhead"])),
+        "security": text.render(checks.security(results["security"])),
+        "footprint": text.render(
+            footprints.lines_of_code(results["loc"]),
+            footprints.dependencies(results["dependencies"], results["framework_footprint"]),
         ),
-        "soak": text.soak(
-            {"seconds": 60.0, "fraction": 0.7, "apps": results["reliability"]["soak"]}
-        ),
+        "soak": text.render(checks.soak(results["reliability"]["soak"], 60.0, 0.7)),
         "ladders": text.ladders(results["ladders"], results["targets"]),
     }
     for name, table in printed.items():
