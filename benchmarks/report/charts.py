@@ -91,10 +91,8 @@ class _Frame:
         if self.low is None:
             return self.bottom - (self.bottom - self.top) * value / self.y_max
         low, decades = math.log10(self.low), math.log10(self.y_max / self.low) or 1
-        return (
-            self.bottom
-            - (self.bottom - self.top) * (math.log10(max(value, self.low)) - low) / decades
-        )
+        at = math.log10(max(value, self.low)) - low
+        return self.bottom - (self.bottom - self.top) * at / decades
 
 
 def number(value: float) -> str:
@@ -128,12 +126,11 @@ def _centred(x: float, y: float, text: str, **attrs: str | float) -> str:
 
 
 def _tipped(tag: str, attrs: str, tip: str) -> str:
-    return f"<{tag} {attrs}><title>{escape(tip)}</title></{tag}>"
+    return f"<{tag} {attrs}><title>{escape(tip)}</title></{tag}>" if tip else f"<{tag} {attrs}/>"
 
 
 def _line(x1: float, x2: float, y1: float, y2: float, style: str, tip: str = "") -> str:
-    ends = f'x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" {style}'
-    return _tipped("line", ends, tip) if tip else f"<line {ends}/>"
+    return _tipped("line", f'x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" {style}', tip)
 
 
 def _rect(x: float, top: float, width: float, height: float, style: str, tip: str) -> str:
@@ -181,9 +178,8 @@ def _svg(axes: Axes, frame: _Frame, legend: Legend, ticks: Ticks, marks: list[st
 def _linear(axes: Axes, top: float, bottom: int = MARGIN_BOTTOM) -> tuple[_Frame, Ticks]:
     """Return the plot area of a y scale from 0 up to round ticks, and those ticks."""
     ticks = nice_ticks(top)
-    frame = _Frame(
-        MARGIN_LEFT, MARGIN_TOP, axes.width - MARGIN_RIGHT, axes.height - bottom, ticks[-1]
-    )
+    right, bottom = axes.width - MARGIN_RIGHT, axes.height - bottom
+    frame = _Frame(MARGIN_LEFT, MARGIN_TOP, right, bottom, ticks[-1])
     return frame, [(frame.y(tick), number(tick)) for tick in ticks]
 
 
@@ -220,9 +216,8 @@ def _bars(
                 parts.append(_rect(x, top, width, frame.y(base) - top, f'fill="{fill}"', tip))
                 base += v
                 continue
-            parts.append(
-                _rect(x + 1, top, width - 2, frame.y(0) - top, f'fill="{fill}" rx="2"', tip)
-            )
+            bar = f'fill="{fill}" rx="2"'
+            parts.append(_rect(x + 1, top, width - 2, frame.y(0) - top, bar, tip))
             if low is not None and high is not None and high > low:
                 parts += _whisker(frame.y(low), frame.y(high), x + width / 2, min(width * 0.25, 8))
                 top = min(top, frame.y(high))
@@ -252,9 +247,8 @@ def bar_chart(
 ) -> Markup:
     """Draw one bar per category in its own colour, with optional min-max whiskers."""
     series = Series(axes.title, colours[0] if colours else AXIS, values, low, high, colours)
-    return grouped_bars(
-        replace(axes, legend=list(zip(categories, colours, strict=True))), categories, [series]
-    )
+    legend = list(zip(categories, colours, strict=True))
+    return grouped_bars(replace(axes, legend=legend), categories, [series])
 
 
 def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Series]) -> Markup:
@@ -329,10 +323,8 @@ def _log_ticks(x_of: Callable[[float], float], low: float, high: float) -> list[
     """Return 1, then round ratios (1-2-5, then 1.1, 1.25...) at least 36 px from any other."""
     steps = [m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5)]
     chosen: list[float] = []
-    for tick in (
-        t for t in [1.0, *steps, 1.1, 1.25, 1.5, 1 / 1.1, 0.8, 1 / 1.5] if low <= t <= high
-    ):
-        if all(abs(x_of(tick) - x_of(t)) >= 36 for t in chosen):
+    for tick in [1.0, *steps, 1.1, 1.25, 1.5, 1 / 1.1, 0.8, 1 / 1.5]:
+        if low <= tick <= high and all(abs(x_of(tick) - x_of(t)) >= 36 for t in chosen):
             chosen.append(tick)
     return sorted(chosen)
 
@@ -351,29 +343,15 @@ def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
         return frame.left + (frame.right - frame.left) * (math.log(v / low) / math.log(high / low))
 
     ys = [frame.top + ROW * (i + 0.5) - 6 for i in range(len(rows))]
-    left, right = x_of(1 / band), x_of(band)
+    left, right, tall = x_of(1 / band), x_of(band), frame.bottom - frame.top
     tip = f"no difference: 1/{number(band)} to {number(band)}"
     parts = [
-        _rect(
-            left,
-            frame.top,
-            right - left,
-            frame.bottom - frame.top,
-            f'fill="{GRID}" opacity="0.8"',
-            tip,
-        ),
+        _rect(left, frame.top, right - left, tall, f'fill="{GRID}" opacity="0.8"', tip),
         _centred((left + right) / 2, frame.top - 4, "no difference", **SMALL),
     ]
     for tick in _log_ticks(x_of, low, high):
-        parts.append(
-            _line(
-                x_of(tick),
-                x_of(tick),
-                frame.top,
-                frame.bottom,
-                f'stroke="{AXIS if tick == 1 else GRID}"',
-            )
-        )
+        style = f'stroke="{AXIS if tick == 1 else GRID}"'
+        parts.append(_line(x_of(tick), x_of(tick), frame.top, frame.bottom, style))
         parts.append(_centred(x_of(tick), frame.bottom + 18, number(tick) + axes.unit, fill=AXIS))
     for y, r in zip(ys, rows, strict=True):
         for k, note in enumerate(r.notes):
@@ -386,7 +364,6 @@ def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
             if at != y:
                 parts.append(_line(x_of(estimate), x_of(estimate), at - 4, at + 4, INKED))
         tip = f"{r.label}: {number(r.value)}{axes.unit}"
-        parts.append(
-            _dot(x_of(r.value), y, "6", "#fff" if r.hollow else r.colour, r.colour, "2.5", tip)
-        )
+        fill = "#fff" if r.hollow else r.colour
+        parts.append(_dot(x_of(r.value), y, "6", fill, r.colour, "2.5", tip))
     return _svg(axes, frame, [], [(y, r.label) for y, r in zip(ys, rows, strict=True)], parts)
