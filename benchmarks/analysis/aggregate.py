@@ -15,8 +15,16 @@ from typing import Any, Literal, NamedTuple, get_args
 
 from typing_extensions import TypedDict
 
-from benchmarks.results.records import Calibration, Overhead, Phase, Results
-from benchmarks.results.vocabulary import SCENARIOS, TARGET_NAMES, VARIANTS, Latency
+from benchmarks.results.records import Calibration, Overhead, Phase, Results, TargetFacts
+from benchmarks.results.vocabulary import (
+    FRAMEWORKS,
+    SCENARIOS,
+    TARGET_NAMES,
+    VARIANTS,
+    Framework,
+    Latency,
+    TargetKind,
+)
 
 Cell = tuple[str, str, str, int]  # (target, variant, scenario, users)
 SortKey = tuple[tuple[int, str], tuple[int, str], tuple[int, str], int]
@@ -234,11 +242,35 @@ def busiest_users(cells: Iterable[Cell], variant: str) -> int | None:
     return max(counts, key=lambda users: (counts[users], users)) if counts else None
 
 
+def of_kind(
+    facts: Mapping[str, TargetFacts], kind: TargetKind, framework: Framework | None = None
+) -> str | None:
+    """Return the target the facts give this kind (and framework), if one is registered."""
+    found = (n for n, t in facts.items() if t["kind"] == kind and t["framework"] == framework)
+    return next(found, None)
+
+
+def apps(facts: Mapping[str, TargetFacts]) -> tuple[str | None, str | None]:
+    """Return the Flask app and the Django app, as the facts name them."""
+    flask, django = (of_kind(facts, "app", framework) for framework in FRAMEWORKS)
+    return flask, django
+
+
 def split_over_baseline(result: Overhead, base: Overhead) -> dict[str, float]:
     """Split an app's extra ``predict`` cost over the baseline: its own code, interference."""
     own = result["predict_canned_us"] - base["predict_canned_us"]
     total = result["predict_us"] - base["predict_us"]
     return {"extra_us": total, "own_code_us": own, "interference_us": total - own}
+
+
+def over_baseline(
+    overhead: Iterable[Overhead], facts: Mapping[str, TargetFacts]
+) -> list[tuple[str, dict[str, float]]]:
+    """Return each other target's ``split_over_baseline``, in order, where the baseline ran."""
+    found: dict[str, Overhead] = {r["target"]: r for r in overhead}
+    if (base := found.get(of_kind(facts, "baseline") or "")) is None:
+        return []
+    return [(n, split_over_baseline(found[n], base)) for n in ordered(found) if found[n] != base]
 
 
 def at_users(

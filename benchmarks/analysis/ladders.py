@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from typing_extensions import TypedDict
 
+from benchmarks.analysis.aggregate import of_kind
 from benchmarks.results.records import (
     Cost,
     CostRow,
@@ -198,7 +199,7 @@ def over_baseline_and_floor(
     """Return each target's req/s over the baseline's, and over its floor's where the facts name
     a floor that ran."""
     summary = result["summary"]
-    base = summary["baseline"]["rps"] if "baseline" in summary else None
+    base = summary[name]["rps"] if (name := of_kind(facts, "baseline")) in summary else None
 
     def over(name: str, below: str | None) -> float | None:
         bottom = summary[below]["rps"] if below in summary else None
@@ -213,12 +214,13 @@ def over_baseline_and_floor(
     }
 
 
-def over_cost_baseline(rows: list[CostRow]) -> dict[tuple[str, str, str], float | None]:
-    """Return each cost row's instructions over the baseline's in its variant and scenario, by
-    (target, variant, scenario)."""
-    base = {
-        (r["variant"], r["scenario"]): r["instructions"] for r in rows if r["target"] == "baseline"
-    }
+def over_cost_baseline(
+    rows: list[CostRow], facts: Mapping[str, TargetFacts]
+) -> dict[tuple[str, str, str], float | None]:
+    """Return each cost row's instructions over the baseline's (as the facts name it) in its
+    variant and scenario, by (target, variant, scenario)."""
+    name = of_kind(facts, "baseline")
+    base = {(r["variant"], r["scenario"]): r["instructions"] for r in rows if r["target"] == name}
     return {
         (r["target"], r["variant"], r["scenario"]): (
             r["instructions"] / found

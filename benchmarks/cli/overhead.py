@@ -36,6 +36,6 @@ def run(args: argparse.Namespace) -> int:
     # than it has always had.
     from benchmarks.report import sections_load, text
 
-    print(text.render(sections_load.in_process(results)))
+    print(text.render(sections_load.in_process(results, targets.facts())))
     write_json(args.json, results)
     return 0

@@ -20,7 +20,7 @@ def _rung(target: str, facts: Facts) -> bool:
 
 
 def _table(cost: Cost, facts: Facts, rungs: bool) -> view.Table:
-    ratios = over_cost_baseline(cost["rows"])
+    ratios = over_cost_baseline(cost["rows"], facts)
 
     def over_base(row: CostRow) -> str:
         return formatting.fmt_ratio(ratios[(row["target"], row["variant"], row["scenario"])])

@@ -26,7 +26,8 @@ def _summary(run: Run) -> view.Section:
             f"(median of {trials})."
         )
     cell = ("light", "predict_one", users or 0)
-    if (ratio := aggregate.ratio(run.cells, ("flask", *cell), ("django", *cell))) is not None:
+    flask, django = ((a or "", *cell) for a in aggregate.apps(run.results["targets"]))
+    if (ratio := aggregate.ratio(run.cells, flask, django)) is not None:
         bullets.append(f"Flask serves {f.fmt_ratio(ratio)} Django's throughput there.")
     if claims := run.results.get("claims") or []:
         tally = ", ".join(f"{n} {v}" for v, n in judge.tally(claims).items() if n)
@@ -238,7 +239,7 @@ def _cpu(run: Run) -> view.Section:
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
     if found:
         blocks.append(view.see("A run, in order"))
-    blocks += in_process(run.results.get("overhead") or [])
+    blocks += in_process(run.results.get("overhead") or [], run.results["targets"])
     return view.Section("CPU per request", blocks)
 
 
@@ -254,7 +255,7 @@ IN_PROCESS_COLUMNS: list[Column[Overhead]] = [
 ]
 
 
-def in_process(overhead: list[Overhead]) -> list[view.Block]:
+def in_process(overhead: list[Overhead], facts: f.Facts) -> list[view.Block]:
     """Return each target's cost per call in process, and each app's extra over the baseline."""
     found: dict[str, Overhead] = {r["target"]: r for r in overhead}
     if not found:
@@ -267,9 +268,7 @@ def in_process(overhead: list[Overhead]) -> list[view.Block]:
             ("Measured by ", view.code("python -m benchmarks overhead"), "; docs/results.md.")
         ),
     ]
-    if base := found.get("baseline"):
-        others = [name for name in names if name != "baseline"]
-        splits = [(name, aggregate.split_over_baseline(found[name], base)) for name in others]
+    if splits := aggregate.over_baseline(overhead, facts):
         blocks.append(
             view.Bullets(
                 [

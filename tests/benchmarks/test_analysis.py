@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.analysis import aggregate, reliability
+from benchmarks.analysis import aggregate, ladders, reliability
 from benchmarks.results.records import Results
 
 
@@ -139,6 +139,37 @@ def test_overhead_split_adds_up() -> None:
         "own_code_us": 90.0,
         "interference_us": 60.0,
     }
+
+
+def test_the_baseline_and_the_apps_are_the_ones_the_facts_name() -> None:
+    def facts(kind: str, framework: str | None) -> dict:
+        keys = ("app", "floor", "rung", "feature", "extension")
+        return {"kind": kind, "framework": framework, **dict.fromkeys(keys)}
+
+    named = {
+        "bare": facts("baseline", None),
+        "f": facts("app", "flask"),
+        "d": facts("app", "django"),
+    }
+    assert aggregate.apps(named) == ("f", "d")
+    rows = [
+        {"target": t, "variant": "light", "scenario": "health", "instructions": n}
+        for t, n in (("bare", 100), ("f", 250), ("baseline", 50))
+    ]
+    ratios = ladders.over_cost_baseline(rows, named)
+    assert ratios["f", "light", "health"] == 2.5
+    assert ratios["baseline", "light", "health"] == 0.5  # a name alone makes no baseline
+    overhead = [
+        {"target": "bare", "predict_us": 300.0, "predict_canned_us": 20.0},
+        {"target": "f", "predict_us": 450.0, "predict_canned_us": 110.0},
+    ]
+    assert aggregate.over_baseline(overhead, named) == [
+        ("f", {"extra_us": 150.0, "own_code_us": 90.0, "interference_us": 60.0})
+    ]
+    assert aggregate.over_baseline(overhead[1:], named) == []
+    summary = {"bare": {"rps": 1000.0}, "f": {"rps": 500.0}}
+    result = {"summary": summary}
+    assert ladders.over_baseline_and_floor(result, named)["f"] == (0.5, None)
 
 
 def test_the_soak_survives_a_killed_worker_losing_one_request_at_most() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from benchmarks import targets
 from benchmarks.measure import overhead
 from benchmarks.report import sections_load, text
 
@@ -28,7 +29,7 @@ def test_overhead_measures_every_target_in_its_own_process() -> None:
     assert baseline["envelope_us"] is None  # the baseline has no envelope check of its own
     assert flask["envelope_us"] > 0
     assert django["envelope_us"] > 0
-    table = text.render(sections_load.in_process(results))
+    table = text.render(sections_load.in_process(results, targets.facts()))
     assert "Flask: " in table
     assert "Django: " in table
 

@@ -339,7 +339,7 @@ def test_the_terminal_prints_the_reports_own_tables(results: Results) -> None:
     printed = {
         "cost": text.cost(results["cost"], results["targets"]),
         "capacity": text.capacity(results["capacity"]),
-        "overhead": text.render(loads.in_process(results["overhead"])),
+        "overhead": text.render(loads.in_process(results["overhead"], results["targets"])),
         "security": text.render(checks.security(results["security"])),
         "footprint": text.render(
             footprints.lines_of_code(results["loc"]),
