@@ -329,6 +329,32 @@ class Run:
     def measured(self) -> list[Measured]:
         return [Measured(*cell, figures) for cell, figures in self.cells.items()]
 
+    def across(
+        self, variant: str, points: Sequence[tuple[str, int | None]]
+    ) -> dict[str, list[CellFigures | None]]:
+        """Return each target's cell at each (scenario, users) point, for targets with any."""
+        found = {t: [self.cell(t, variant, s, u) for s, u in points] for t in self.targets}
+        return {target: cells for target, cells in found.items() if any(cells)}
+
+    def scenarios(self, variant: str, users: int | None) -> list[str]:
+        """Return the scenarios measured with the variant at the users level."""
+        return ordered((c[2] for c in self.cells if c[1] == variant and c[3] == users), SCENARIOS)
+
+    def at_common_users(self, scenario: str) -> list[Measured]:
+        """Return each variant's cells at the users level every target reached (``at_users``)."""
+        return [
+            Measured(target, variant, scenario, users, figures)
+            for variant in self.variants
+            for users, at in [at_users(self.cells, self.targets, variant, scenario)]
+            for target, figures in at.items()
+            if users is not None
+        ]
+
+    def cautions(self) -> tuple[int, int]:
+        """Return how many cells were generator-bound and how many responses failed."""
+        cells = self.cells.values()
+        return sum(c["generator_bound"] for c in cells), sum(c["failures"] for c in cells)
+
 
 def run(results: Results) -> Run:
     """Return the results with their cells aggregated."""

@@ -7,9 +7,8 @@ from benchmarks.analysis import aggregate, judge
 from benchmarks.analysis.aggregate import CellFigures, Measured, Percentile, Run
 from benchmarks.report import charts, sections_claims, view
 from benchmarks.report import formatting as f
-from benchmarks.report.view import Column
+from benchmarks.report.view import Column, Para, Span
 from benchmarks.results.records import Calibration, Overhead
-from benchmarks.results.vocabulary import SCENARIOS
 
 NOTHING = "No load was measured in this run."
 
@@ -32,9 +31,7 @@ def _summary(run: Run) -> view.Section:
     if claims := run.results.get("claims") or []:
         tally = ", ".join(f"{n} {v}" for v, n in judge.tally(claims).items() if n)
         bullets.append(f"{f.plural(len(claims), 'claim')} tested against these figures: {tally}.")
-    bound = sum(c["generator_bound"] for c in run.cells.values())
-    failed = sum(c["failures"] for c in run.cells.values())
-    parity = run.results.get("parity")
+    (bound, failed), parity = run.cautions(), run.results.get("parity")
     cautions = [
         f"{f.plural(bound, 'cell')} {f.GENERATOR_BOUND}" if bound else "",
         f.plural(failed, "failed response") if failed else "",
@@ -47,7 +44,7 @@ def _summary(run: Run) -> view.Section:
 
 
 def _flag(text: str, raised: bool) -> view.Inline:
-    return view.Span(text, "flag") if raised else ""
+    return Span(text, "flag") if raised else ""
 
 
 def _latency(p: Percentile) -> Column[Measured]:
@@ -60,6 +57,11 @@ def _range(c: CellFigures) -> str:
     return (
         f"{f.fmt_rps(c['rps_min'])}{f.EN_DASH}{f.fmt_rps(c['rps_max'])}" if c["trials"] > 1 else ""
     )
+
+
+def _by_process(c: CellFigures) -> str:
+    shares = c["generator_cpu_util_by_process"].items()
+    return ", ".join(f"{name} {f.fmt_share(share)}" for name, share in shares) or f.MISSING
 
 
 # The columns naming a cell, shared by the tables of cells.
@@ -85,16 +87,12 @@ GENERATOR_COLUMNS: list[Column[Measured]] = [
     Column("Load CPUs busy", lambda m: f.fmt_share(m.figures["load_cpus_busy"]), True),
     BOUND,
 ]
-
-
-def _by_process(c: CellFigures) -> str:
-    shares = c["generator_cpu_util_by_process"].items()
-    return ", ".join(f"{name} {f.fmt_share(share)}" for name, share in shares) or f.MISSING
+FLAGGED = ': the req/s is a floor of the server\'s capacity (docs/benchmark.md, "A run, in order").'
 
 
 def _throughput(run: Run) -> view.Section:
     if not run.cells:
-        return view.Section("Throughput and latency", [view.Para(f.NOT_MEASURED)])
+        return view.Section("Throughput and latency", [Para(f.NOT_MEASURED)])
     blocks = _throughput_charts(run)
     for variant in run.variants:
         # Targets side by side within each scenario and users level: the comparison to read.
@@ -106,38 +104,41 @@ def _throughput(run: Run) -> view.Section:
             view.Heading(f"{variant.capitalize()} model"),
             view.tabulate(THROUGHPUT_COLUMNS, order),
         ]
-    flagged = (
-        ': the req/s is a floor of the server\'s capacity (docs/benchmark.md, "A run, in order").'
+    return view.Section(
+        "Throughput and latency",
+        [
+            *blocks,
+            Para((Span(f.GENERATOR_BOUND, "flag"), FLAGGED)),
+            view.Heading("The load generator"),
+            view.tabulate(GENERATOR_COLUMNS, run.measured()),
+        ],
     )
-    blocks += [
-        view.Para((view.Span(f.GENERATOR_BOUND, "flag"), flagged)),
-        view.Heading("The load generator"),
-        view.tabulate(GENERATOR_COLUMNS, run.measured()),
+
+
+def _rps(found: dict[str, list[CellFigures | None]]) -> list[charts.Series]:
+    """Return each target's req/s in its cells, whiskers at its lowest and highest trial."""
+
+    def pick(cells: list[CellFigures | None], key: str) -> list[float | None]:
+        return [aggregate.value(c, key) if c else None for c in cells]
+
+    return [
+        charts.Series(
+            f.label(t), f.colour(t), pick(c, "rps"), pick(c, "rps_min"), pick(c, "rps_max")
+        )
+        for t, c in found.items()
     ]
-    return view.Section("Throughput and latency", blocks)
 
 
 def _throughput_charts(run: Run) -> list[view.Block]:
     blocks: list[view.Block] = []
     users = aggregate.busiest_users(run.cells, "light")
-    scenarios = aggregate.ordered(
-        (c[2] for c in run.cells if c[1] == "light" and c[3] == users), SCENARIOS
-    )
-    if scenarios and users is not None:
-        series = []
-        for t in run.targets:
-            found = [run.cell(t, "light", s, users) for s in scenarios]
-            if any(found):
-                rps = [c["rps"] if c else None for c in found]
-                low = [c["rps_min"] if c else None for c in found]
-                high = [c["rps_max"] if c else None for c in found]
-                series.append(charts.Series(f.label(t), f.colour(t), rps, low, high))
+    if (scenarios := run.scenarios("light", users)) and users is not None:
+        series = _rps(run.across("light", [(s, users) for s in scenarios]))
         title = f"Median requests per second by scenario, light model, {f.plural(users, 'user')}"
         axes = charts.Axes(title, "requests per second", "scenario", "req/s")
         svg = charts.grouped_bars(axes, scenarios, series)
         blocks.append(view.Chart(svg, f"{title}. Whiskers span the lowest and highest trial."))
-    users = aggregate.common_users(run.cells, "light", "predict_one")
-    at = {t: c for t in run.targets if (c := run.cell(t, "light", "predict_one", users))}
+    users, at = aggregate.at_users(run.cells, run.targets, "light", "predict_one")
     if at and users is not None:
         percentiles = aggregate.PERCENTILES[:-1]
         series = [
@@ -148,18 +149,12 @@ def _throughput_charts(run: Run) -> list[view.Block]:
         axes = charts.Axes(title, "response time (ms)", "percentile", "ms")
         svg = charts.grouped_bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
-    levels = aggregate.users_levels(run.cells, "light", "predict_one")
-    if len(levels) > 1:
-        series = [
-            charts.Series(f.label(t), f.colour(t), [c["rps"] if c else None for c in found])
-            for t in run.targets
-            if any(found := [run.cell(t, "light", "predict_one", u) for u in levels])
-        ]
+    if len(levels := aggregate.users_levels(run.cells, "light", "predict_one")) > 1:
+        series = _rps(run.across("light", [("predict_one", u) for u in levels]))
         title = "Requests per second against concurrent users, light model, one-row predictions"
         axes = charts.Axes(title, "requests per second", "concurrent users (log scale)", "req/s")
-        blocks.append(
-            view.Chart(charts.line_chart(axes, levels, series), f"{title} (medians over trials).")
-        )
+        svg = charts.line_chart(axes, levels, series)
+        blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     return blocks
 
 
@@ -175,25 +170,19 @@ CALIBRATION_COLUMNS: list[Column[Calibration]] = [
     Column("wrk p99 ms", lambda e: f.fmt_ms(e["wrk_latency_ms"]["p99"]), True),
     Column("Flag", lambda e: _flag(f.GENERATOR_LIMITED, e["generator_limited"])),
 ]
+CHECKED = (
+    "wrk (in C) drove the same load to check Locust's figure. ",
+    Span(f.GENERATOR_LIMITED, "flag"),
+    ": Locust/wrk below 0.90, so compare targets on wrk's figure.",
+)
 
 
 def _calibration(run: Run) -> view.Section:
     entries = sorted(
-        run.results.get("calibration") or [],
-        key=lambda e: aggregate.sort_key(aggregate.cell_of(e)),
+        run.results.get("calibration") or [], key=lambda e: aggregate.sort_key(aggregate.cell_of(e))
     )
-    blocks: list[view.Block] = [view.or_missing(view.tabulate(CALIBRATION_COLUMNS, entries))]
-    if entries:
-        blocks.append(
-            view.Para(
-                (
-                    "wrk (in C) drove the same load to check Locust's figure. ",
-                    view.Span(f.GENERATOR_LIMITED, "flag"),
-                    ": Locust/wrk below 0.90, so compare targets on wrk's figure.",
-                )
-            )
-        )
-    return view.Section("Calibration against wrk", blocks)
+    table = view.or_missing(view.tabulate(CALIBRATION_COLUMNS, entries))
+    return view.Section("Calibration against wrk", [table, *([Para(CHECKED)] if entries else [])])
 
 
 CPU_COLUMNS: list[Column[Measured]] = [
@@ -207,24 +196,20 @@ CPU_COLUMNS: list[Column[Measured]] = [
 
 def _cpu(run: Run) -> view.Section:
     # One users level per variant, the highest every target reached, so targets compare alike.
-    found = [
-        Measured(target, variant, "predict_one", users, c)
-        for variant in run.variants
-        for users, at in [aggregate.at_users(run.cells, run.targets, variant, "predict_one")]
-        for target, c in at.items()
-        if users is not None
-    ]
+    found = run.at_common_users("predict_one")
     blocks: list[view.Block] = []
     # Where both parts are known (a zero is known): the model's Server-Timing and the rest.
-    split = [m for m in found if None not in (m.figures["model_us"], m.figures["framework_us"])]
-    if split:
+    if split := [
+        m for m in found if None not in (m.figures["model_us"], m.figures["framework_us"])
+    ]:
+        colours = [f.colour(m.target) for m in split]
         segments = [
             charts.Series("model", f.MODEL_COLOUR, [m.figures["model_us"] for m in split]),
             charts.Series(
                 "framework",
                 f.OTHER_COLOUR,
                 [m.figures["framework_us"] for m in split],
-                colours=[f.colour(m.target) for m in split],
+                colours=colours,
             ),
         ]
         legend = [("model", f.MODEL_COLOUR)] + [
@@ -237,8 +222,7 @@ def _cpu(run: Run) -> view.Section:
         svg = charts.stacked_bars(axes, categories, segments)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
-    if found:
-        blocks.append(view.see("A run, in order"))
+    blocks += [view.see("A run, in order")] if found else []
     blocks += in_process(run.results.get("overhead") or [], run.results["targets"])
     return view.Section("CPU per request", blocks)
 
@@ -257,30 +241,24 @@ IN_PROCESS_COLUMNS: list[Column[Overhead]] = [
 
 def in_process(overhead: list[Overhead], facts: f.Facts) -> list[view.Block]:
     """Return each target's cost per call in process, and each app's extra over the baseline."""
-    found: dict[str, Overhead] = {r["target"]: r for r in overhead}
-    if not found:
+    if not overhead:
         return []
-    names = aggregate.ordered(found)
+    found: dict[str, Overhead] = {r["target"]: r for r in overhead}
     blocks: list[view.Block] = [
         view.Heading("In process, without server or network"),
-        view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in names]),
-        view.Para(
-            ("Measured by ", view.code("python -m benchmarks overhead"), "; docs/results.md.")
-        ),
+        view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in aggregate.ordered(found)]),
+        Para(("Measured by ", view.code("python -m benchmarks overhead"), "; docs/results.md.")),
     ]
-    if splits := aggregate.over_baseline(overhead, facts):
-        blocks.append(
-            view.Bullets(
-                [
-                    f"{f.label(name)}: {f.fmt_us(split['extra_us'])} µs per prediction over the "
-                    f"baseline, {f.fmt_us(split['own_code_us'])} µs in its own code and "
-                    f"{f.fmt_us(split['interference_us'])} µs in the model and its code slowing "
-                    "each other."
-                    for name, split in splits
-                ]
-            )
-        )
-    return blocks
+    extra = (
+        f"{f.label(name)}: {f.fmt_us(split['extra_us'])} µs per prediction over the baseline, "
+        f"{f.fmt_us(split['own_code_us'])} µs in its own code and "
+        f"{f.fmt_us(split['interference_us'])} µs in the model and its code slowing each other."
+        for name, split in aggregate.over_baseline(overhead, facts)
+    )
+    return [
+        *blocks,
+        *([view.Bullets([*extra])] if aggregate.over_baseline(overhead, facts) else []),
+    ]
 
 
 SECTIONS = (_summary, sections_claims.section, _throughput, _calibration, _cpu)
