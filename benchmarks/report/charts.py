@@ -258,15 +258,6 @@ def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Serie
     return _bars(axes, categories, segments, totals, stack=True)
 
 
-def line_chart(
-    axes: Axes, xs: Sequence[float], series: Sequence[Series], log_x: bool = True
-) -> Markup:
-    """Draw one line with points per series over the shared x values (log-scaled by default)."""
-    points = [[(x, v) for x, v in zip(xs, s.values, strict=True) if v is not None] for s in series]
-    lines = [Curve(s.name, s.colour, found) for s, found in zip(series, points, strict=True)]
-    return curves(axes, lines, log_x)
-
-
 def curves(
     axes: Axes, lines: Sequence[Curve], log_x: bool = False, target: float | None = None
 ) -> Markup:

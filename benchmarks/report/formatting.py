@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -46,14 +47,8 @@ def fmt_us(value: float | None, decimals: int = 0) -> str:
     return MISSING if value is None else f"{value:,.{decimals}f}"
 
 
-def fmt_ms(value: float | None) -> str:
-    """Format milliseconds (or seconds) with 2 decimals."""
-    return fmt_us(value, 2)
-
-
-def fmt_mib(value: float | None, decimals: int = 1) -> str:
-    """Format mebibytes of memory or megabytes on disk (the header says which)."""
-    return fmt_us(value, decimals)
+fmt_ms = functools.partial(fmt_us, decimals=2)  # milliseconds, or seconds
+fmt_mib = functools.partial(fmt_us, decimals=1)  # MiB of memory or MB on disk (as headers say)
 
 
 def fmt_ratio(value: float | None) -> str:
@@ -87,16 +82,18 @@ def _floor(target: str, facts: Facts | None) -> Framework | None:
 
 
 def label(target: str, facts: Facts | None = None) -> str:
-    """Return the display name of a target: a framework's floor as the facts say, e.g. "Flask
-    floor"; the run's own targets by name; any other as it is named."""
+    """Return a target's display name: "Flask floor" for a floor the facts name, else its own."""
     floor = _floor(target, facts)
     return f"{FRAMEWORK_LABELS[floor]} floor" if floor else TARGET_LABELS.get(target, target)
 
 
 def colour(target: str, facts: Facts | None = None) -> str:
     """Return the fixed colour of a target in every chart (a floor: its framework's tint)."""
-    floor = _floor(target, facts)
-    return TINTS[floor] if floor else TARGET_COLOURS.get(target, OTHER_COLOUR)
+    return (
+        TINTS[floor]
+        if (floor := _floor(target, facts))
+        else TARGET_COLOURS.get(target, OTHER_COLOUR)
+    )
 
 
 def by_framework(names: Iterable[str], facts: Facts) -> list[str]:

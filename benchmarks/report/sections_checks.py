@@ -139,16 +139,18 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
     histories = [s for s in soaks if s.get("history")]
     length = min((len(s["history"]) for s in histories), default=0)
     if length > 2:
-        series = [
-            charts.Series(
-                label(s["app"]), colour(s["app"]), [h["p99_ms"] for h in s["history"][:length]]
+        lines = [
+            charts.Curve(
+                label(s["app"]),
+                colour(s["app"]),
+                [*enumerate(h["p99_ms"] for h in s["history"][:length])],
             )
             for s in histories
         ]
         axes = charts.Axes(
             "p99 latency over the soak", "p99 (ms, Locust's whole-ms buckets)", "seconds"
         )
-        svg = charts.line_chart(axes, list(range(length)), series, log_x=False)
+        svg = charts.curves(axes, lines)
         caption = (
             f"p99 latency, second by second, while each app was held at {fraction:.0%} of "
             "capacity (the spike is the killed worker)."

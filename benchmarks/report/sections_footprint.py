@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from benchmarks.analysis.aggregate import Run, memory, ordered
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_value, label
+from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_us, fmt_value, label
 from benchmarks.report.view import Block, Inline, Para, Section, Span, Table, code
 from benchmarks.results.records import Dependencies, LinesOfCode
 
@@ -15,7 +15,7 @@ MEMORY_HEADERS = ["PSS MiB", "USS MiB", "Master PSS MiB", "PSS per worker MiB", 
 
 
 def _mb(size: int) -> str:
-    return fmt_mib(size / 1e6, 2)
+    return fmt_us(size / 1e6, 2)
 
 
 def _total(*cells: str) -> list[Inline]:

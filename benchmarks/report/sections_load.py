@@ -150,10 +150,18 @@ def _throughput_charts(run: Run) -> list[view.Block]:
         svg = charts.grouped_bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     if len(levels := aggregate.users_levels(run.cells, "light", "predict_one")) > 1:
-        series = _rps(run.across("light", [("predict_one", u) for u in levels]))
+        found = run.across("light", [("predict_one", u) for u in levels])
+        lines = [
+            charts.Curve(
+                f.label(t),
+                f.colour(t),
+                [(u, c["rps"]) for u, c in zip(levels, cells, strict=True) if c],
+            )
+            for t, cells in found.items()
+        ]
         title = "Requests per second against concurrent users, light model, one-row predictions"
         axes = charts.Axes(title, "requests per second", "concurrent users (log scale)", "req/s")
-        svg = charts.line_chart(axes, levels, series)
+        svg = charts.curves(axes, lines, log_x=True)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     return blocks
 

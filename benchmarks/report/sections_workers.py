@@ -10,7 +10,7 @@ from __future__ import annotations
 from benchmarks.analysis.aggregate import Run, ordered
 from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import TINTS, colour, fmt_mib, fmt_share, label
+from benchmarks.report.formatting import TINTS, colour, fmt_mib, fmt_share, fmt_us, label
 from benchmarks.results.scaling import Workers, WorkersFit
 from benchmarks.results.vocabulary import VARIANTS
 
@@ -45,18 +45,15 @@ def _chart(workers: Workers) -> list[view.Block]:
     found: list[view.Block] = []
     for variant in ordered({f["variant"] for f in fits(workers)}, VARIANTS):
         shown = [f for f in fits(workers) if f["variant"] == variant and f["preload"]]
-        counts = sorted({n for f in shown for n in f["counts"]})
-        if len(counts) < 2:
+        if len({n for f in shown for n in f["counts"]}) < 2:
             continue
-        series = [
-            charts.Series(
-                f"{label(f['app'])}, {_freeze(f)}", _colour(f), [*map(_totals(f).get, counts)]
-            )
+        lines = [
+            charts.Curve(f"{label(f['app'])}, {_freeze(f)}", _colour(f), [*_totals(f).items()])
             for f in shown
         ]
         title = f"Total PSS of the server against gunicorn workers ({variant} model, preloaded)"
         axes = charts.Axes(title, "MiB (master and workers)", "gunicorn workers", "MiB")
-        svg = charts.line_chart(axes, counts, series, log_x=False)
+        svg = charts.curves(axes, lines)
         found.append(
             view.Chart(svg, title + "; the slope of each line is what one more worker costs.")
         )
@@ -82,7 +79,7 @@ def _table(workers: Workers) -> view.Table:
         view.Column(
             "Anonymous MiB per added worker", lambda f: fmt_mib(f["marginal_anon_mib"]), True
         ),
-        view.Column("Workers per GiB", lambda f: fmt_mib(f["workers_per_gib"], 0), True),
+        view.Column("Workers per GiB", lambda f: fmt_us(f["workers_per_gib"]), True),
         view.Column("USS per worker MiB", lambda f: fmt_mib(worker_uss(workers, f)), True),
         view.Column("Spread between rounds", spread, True),
     ]

@@ -111,21 +111,14 @@ def judgement(results: r.Results, judged: Judgement) -> str:
         for v in judged.verdicts
     ]
     held, moved = len(judged.claims), len(judged.changes)
-    versions = results["rule"]["version"], judge.rule()["version"]
+    stored, now = results["rule"]["version"], judge.rule()["version"]
     return render(
-        [
-            Para(
-                f"{results['run_id']}: stored under rule version {versions[0]}, judged with "
-                f"version {versions[1]}."
-            ),
-            *(Para(f"Rule changed: {change}.") for change in judged.rule_changes),
-            Table(["claim", "stored", "now", ""], rows),
-            Para(
-                f"All {held} verdicts hold."
-                if judged.holds
-                else f"{moved} of {held} verdicts differ from the stored ones."
-            ),
-        ]
+        f"{results['run_id']}: stored under rule version {stored}, judged with version {now}.",
+        [Para(f"Rule changed: {change}.") for change in judged.rule_changes],
+        [Table(["claim", "stored", "now", ""], rows)],
+        f"All {held} verdicts hold."
+        if judged.holds
+        else f"{moved} of {held} verdicts differ from the stored ones.",
     )
 
 
@@ -133,7 +126,6 @@ def compare(a: r.Results, b: r.Results) -> str:
     """Return the changes, each against its metric's noise; raise ``Incomparable`` where the
     runs did not measure alike."""
     found = comparison.compare(a, b)
-    like = "Like for like: the same commit, rule, libraries, models and gunicorn settings."
     changed: list[list[Inline]] = [
         [
             *(code(part) if i == 2 else str(part) for i, part in enumerate(row["cell"])),
@@ -144,41 +136,35 @@ def compare(a: r.Results, b: r.Results) -> str:
         for row in found.changes
     ]
     headers = ["target", "variant", "scenario", "users", "metric", "A", "B", "change", "noise"]
-    blocks: list[Block] = [
-        Para(
-            "NOT LIKE FOR LIKE: the runs differ in " + "; ".join(found.provenance)
-            if found.provenance
-            else like
-        ),
+    held: list[list[Inline]] = [
+        [v["id"], v["before"] or MISSING, v["after"] or MISSING, "yes" if v["held"] else "NO"]
+        for v in found.verdicts
+    ]
+    worst = found.largest
+    return render(
+        "NOT LIKE FOR LIKE: the runs differ in " + "; ".join(found.provenance)
+        if found.provenance
+        else "Like for like: the same commit, rule, libraries, models and gunicorn settings.",
         *(
-            Para(
-                f"{name}: {run['run_id']} ({run['mode']}, {run['environment']['git_commit'][:12]})"
-            )
+            f"{name}: {run['run_id']} ({run['mode']}, {run['environment']['git_commit'][:12]})"
             for name, run in (("A", a), ("B", b))
         ),
-        Table([*headers, "verdict"], changed, frozenset({3, 5, 6, 7, 8}))
+        [Table([*headers, "verdict"], changed, frozenset({3, 5, 6, 7, 8}))]
         if changed
-        else Para("The two runs share no measured cell."),
-        Para(
-            f"{found.changed} of {len(changed)} figures changed by more than the noise (the "
-            f"wider (max - min) / median of the two runs, at least {decision.MIN_EFFECT:.0%})."
-        ),
-    ]
-    if found.verdicts:
-        held: list[list[Inline]] = [
-            [v["id"], v["before"] or MISSING, v["after"] or MISSING, "yes" if v["held"] else "NO"]
-            for v in found.verdicts
+        else "The two runs share no measured cell.",
+        f"{found.changed} of {len(changed)} figures changed by more than the noise (the wider "
+        f"(max - min) / median of the two runs, at least {decision.MIN_EFFECT:.0%}).",
+        [
+            Table(["claim", "A", "B", "held"], held),
+            Para(f"{found.held} of {len(held)} verdicts held."),
         ]
-        blocks.append(Table(["claim", "A", "B", "held"], held))
-        blocks.append(Para(f"{found.held} of {len(held)} verdicts held."))
-    if worst := found.largest:
-        blocks.append(
-            Para(
-                f"Instruction counts (callgrind): {len(found.counts)} figures in both runs; the "
-                f"largest difference {worst['difference']:+.3%} ({' '.join(worst['key'])})."
-            )
-        )
-    return render(blocks)
+        if held
+        else [],
+        f"Instruction counts (callgrind): {len(found.counts)} figures in both runs; the largest "
+        f"difference {worst['difference']:+.3%} ({' '.join(worst['key'])})."
+        if worst
+        else [],
+    )
 
 
 def capacity(results: CapacityResults) -> str:
