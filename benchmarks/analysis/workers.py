@@ -7,7 +7,7 @@ runs on the machine), else over all of PSS. The report and the claims read it he
 
 from __future__ import annotations
 
-from benchmarks.analysis.aggregate import median, rank
+from benchmarks.analysis.aggregate import median, ordered, rank
 from benchmarks.results.scaling import Workers, WorkersFit
 from benchmarks.results.vocabulary import TARGET_NAMES, VARIANTS
 
@@ -23,6 +23,19 @@ def fits(workers: Workers) -> list[WorkersFit]:
             f["freeze"],
         ),
     )
+
+
+def charted(workers: Workers) -> dict[str, list[WorkersFit]]:
+    """Return each model variant's preloaded fits, where they span two worker counts or more
+    (the servers without preload, ``--full``, are in the table only: four lines a chart)."""
+    variants = ordered({f["variant"] for f in workers["fits"]}, VARIANTS)
+    by = {v: [f for f in fits(workers) if f["variant"] == v and f["preload"]] for v in variants}
+    return {v: shown for v, shown in by.items() if len({n for f in shown for n in f["counts"]}) > 1}
+
+
+def totals(fit: WorkersFit) -> list[tuple[int, float]]:
+    """Return the server's total PSS, MiB, at each worker count of the fit."""
+    return list(zip(fit["counts"], fit["total_pss_mib"], strict=True))
 
 
 def marginal(fit: WorkersFit, anonymous: bool | None = None) -> float:

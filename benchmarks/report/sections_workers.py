@@ -7,12 +7,11 @@ many workers a GiB holds. ``text.workers`` prints the same blocks for the termin
 
 from __future__ import annotations
 
-from benchmarks.analysis.aggregate import Run, ordered
-from benchmarks.analysis.workers import fits, freeze_savings, worker_uss
+from benchmarks.analysis.aggregate import Run
+from benchmarks.analysis.workers import charted, fits, freeze_savings, totals, worker_uss
 from benchmarks.report import charts, view
 from benchmarks.report.formatting import TINTS, colour, fmt_mib, fmt_share, fmt_us, label
 from benchmarks.results.scaling import Workers, WorkersFit
-from benchmarks.results.vocabulary import VARIANTS
 
 # Each app's colour for the light model with gc.freeze(), its framework's tint for the heavy one,
 # and other hues without the freeze; the legend names every line.
@@ -35,28 +34,17 @@ def _freeze(fit: WorkersFit) -> str:
     return "gc.freeze()" if fit["freeze"] else "no freeze"
 
 
-def _totals(fit: WorkersFit) -> dict[int, float]:
-    return dict(zip(fit["counts"], fit["total_pss_mib"], strict=True))
-
-
 def _chart(workers: Workers) -> list[view.Block]:
-    """Return one chart per model variant: a line per app and gc.freeze() setting, preloaded
-    (the servers without preload, ``--full``, are in the table only: four lines a chart)."""
+    """Return one chart per model variant: a line per app and gc.freeze() setting, preloaded."""
     found: list[view.Block] = []
-    for variant in ordered({f["variant"] for f in fits(workers)}, VARIANTS):
-        shown = [f for f in fits(workers) if f["variant"] == variant and f["preload"]]
-        if len({n for f in shown for n in f["counts"]}) < 2:
-            continue
+    for variant, shown in charted(workers).items():
         lines = [
-            charts.Curve(f"{label(f['app'])}, {_freeze(f)}", _colour(f), [*_totals(f).items()])
-            for f in shown
+            charts.Curve(f"{label(f['app'])}, {_freeze(f)}", _colour(f), totals(f)) for f in shown
         ]
         title = f"Total PSS of the server against gunicorn workers ({variant} model, preloaded)"
         axes = charts.Axes(title, "MiB (master and workers)", "gunicorn workers", "MiB")
-        svg = charts.curves(axes, lines)
-        found.append(
-            view.Chart(svg, title + "; the slope of each line is what one more worker costs.")
-        )
+        caption = title + "; the slope of each line is what one more worker costs."
+        found.append(view.Chart(charts.curves(axes, lines), caption))
     return found
 
 
@@ -64,7 +52,7 @@ def _table(workers: Workers) -> view.Table:
     counts = sorted({n for f in fits(workers) for n in f["counts"]})
 
     def pss(n: int) -> view.Column[WorkersFit]:
-        return view.Column(f"PSS {n} w MiB", lambda f: fmt_mib(_totals(f).get(n)), True)
+        return view.Column(f"PSS {n} w MiB", lambda f: fmt_mib(dict(totals(f)).get(n)), True)
 
     def spread(fit: WorkersFit) -> str:
         anon = fit["spread_anon"]
