@@ -42,6 +42,7 @@ class Step(Rung):
     startup_instructions: int | None
     load: ThroughputSummary | None
     added: int | None
+    share: float | None  # what it adds over the rung below's count
 
 
 class ExtensionsFigures(TypedDict):
@@ -101,20 +102,21 @@ def climb(ladders: Ladders, cost: Cost | None) -> list[Step]:
             "startup_instructions": startup.get(rung["target"]),
             "load": load.get(rung["target"]),
             "added": count - under if count is not None and under is not None else None,
+            "share": (count - under) / under if count is not None and under else None,
         }
         found.append(step)
         below = step
     return found
 
 
-def metrics_cost(results: Results) -> dict[str, int]:
-    """Return what each app's built-in ``/metrics`` recording adds to a one-row prediction:
-    the app's count minus the count of the same app with it switched off."""
+def metrics_cost(results: Results) -> dict[str, tuple[int, float]]:
+    """Return what each app's built-in ``/metrics`` recording adds to a one-row prediction, and
+    its share of the rest: the app's count less, and over, the same app's with it switched off."""
     counted = instructions(results)
     if not counted:
         return {}
     return {
-        app: counted[app] - counted[name]
+        app: (counted[app] - counted[name], (counted[app] - counted[name]) / counted[name])
         for name, facts in results["targets"].items()
         if facts["kind"] == "metrics-off"
         and (app := facts["app"]) is not None

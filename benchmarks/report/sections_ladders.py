@@ -12,11 +12,11 @@ from benchmarks.results.records import Ladders, Results, Throughput, ThroughputS
 from benchmarks.results.vocabulary import FRAMEWORKS, Framework
 
 
-def fmt_added(value: float | None, below: float | None) -> str:
-    """Return what a rung adds: instructions, and the share of the rung below."""
+def fmt_added(value: float | None, share: float | None = None) -> str:
+    """Return what a rung adds: instructions, and its share of the rung below where given."""
     if value is None:
         return f.MISSING
-    return f"{value / 1e6:+,.3f} M" + (f" ({value / below:+.1%})" if below else "")
+    return f"{value / 1e6:+,.3f} M" + (f" ({share:+.1%})" if share is not None else "")
 
 
 def _chart(framework: Framework, found: list[Step]) -> list[view.Block]:
@@ -44,12 +44,8 @@ def _features(found: list[Step], built_in: dict[str, dict[str, str]]) -> view.Ta
 
     def way(feature: str, framework: Framework) -> list[view.Inline]:
         if step := by.get((framework, feature)):
-            count, added = step["instructions"], step["added"]
-            below = count - added if count is not None and added is not None else None
-            return [
-                step["how"] + ("" if step["extension"] else " (built in)"),
-                fmt_added(added, below),
-            ]
+            how = step["how"] + ("" if step["extension"] else " (built in)")
+            return [how, fmt_added(step["added"], step["share"])]
         if feature in built_in.get(framework, {}):
             return [built_in[framework][feature] + " (built in)", "in the app"]
         return ["none", f.MISSING]
@@ -66,7 +62,7 @@ def _load(step: Step) -> ThroughputSummary | dict[str, None]:
 RUNG_COLUMNS: list[view.Column[Step]] = [
     view.Column("Rung", lambda s: view.code(s["target"])),
     view.Column("Instructions", lambda s: fmt_count(s["instructions"]), True),
-    view.Column("Adds", lambda s: fmt_added(s["added"], None), True),
+    view.Column("Adds", lambda s: fmt_added(s["added"]), True),
     view.Column("Start-up", lambda s: fmt_count(s["startup_instructions"]), True),
     view.Column("Distributions added", lambda s: ", ".join(s["distributions_added"]) or f.MISSING),
     view.Column(
@@ -125,8 +121,7 @@ def blocks(data: Ladders, found: list[Step]) -> list[view.Block]:
 def _recording(results: Results) -> list[view.Block]:
     if not (recording := ladders.metrics_cost(results)):
         return []
-    counted = ladders.instructions(results)
-    costs = "; ".join(f"{f.label(a)} {fmt_added(v, counted[a] - v)}" for a, v in recording.items())
+    costs = "; ".join(f"{f.label(a)} {fmt_added(*added)}" for a, added in recording.items())
     return [
         view.Para(
             (

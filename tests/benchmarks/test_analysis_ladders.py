@@ -30,6 +30,9 @@ def test_each_rung_adds_what_it_costs_over_the_rung_below(results: Results) -> N
     assert found["flask"]["added"] == found["flask"]["instructions"] - 2_300_000
     assert found["flask+cors"]["added"] == 60_000
     assert found["django+token"]["added"] == 260_000
+    cors = found["flask+cors"]
+    assert cors["share"] == 60_000 / (cors["instructions"] - 60_000)  # of the rung below
+    assert found["flask-floor"]["share"] is None
     assert found["flask+token"]["load"]["rps"] == 820.0
     assert found["flask+cors"]["load"] is None  # not under load in a default run
     assert found["flask+cors"]["startup_instructions"] > 0
@@ -118,8 +121,8 @@ def test_the_report_shows_both_ladders_and_the_feature_table(results: Results) -
     assert "+0.060 M" in markdown
     # The built-in /metrics: each app against itself with it switched off.
     assert ladders.metrics_cost(results) == {
-        "flask": 2534376 - 2_480_000,
-        "django": 3127080 - 3_060_000,
+        "flask": (2534376 - 2_480_000, (2534376 - 2_480_000) / 2_480_000),
+        "django": (3127080 - 3_060_000, (3127080 - 3_060_000) / 3_060_000),
     }
     assert "Flask +0.054 M (+2.2%)" in markdown
     html = render.render_html(results)

@@ -182,9 +182,10 @@ def test_the_cost_step_counts_what_each_apps_own_metrics_recording_adds(
     recording = ladders.metrics_cost({"cost": counted, "targets": targets.facts()})
     assert set(recording) == {"flask", "django"}
     rest = {row["target"]: row["rest_instructions"] for row in counted["rows"]}
-    for app, added in recording.items():
+    for app, (added, share) in recording.items():
         # What recording adds is part of what the app adds to the model's work.
         assert 0 < added < rest[app], (app, added)
+        assert share > 0, (app, share)
     # Unasked, the counted interpreters wrote their metrics to files: multiprocess mode.
     assert list((tmp_path / "metrics").glob("counter_*.db"))
     assert "multiprocess" in counted["metrics"]
