@@ -329,6 +329,16 @@ class Run:
     def measured(self) -> list[Measured]:
         return [Measured(*cell, figures) for cell, figures in self.cells.items()]
 
+    def side_by_side(self, variant: str) -> list[Measured]:
+        """Return the variant's cells by scenario, then users level, then target: the targets
+        side by side, the comparison to read."""
+
+        def key(m: Measured) -> tuple[tuple[int, str], int, tuple[int, str]]:
+            ranks = sort_key(m[:4])
+            return ranks[2], m.users, ranks[0]
+
+        return sorted((m for m in self.measured() if m.variant == variant), key=key)
+
     def across(
         self, variant: str, points: Sequence[tuple[str, int | None]]
     ) -> dict[str, list[CellFigures | None]]:

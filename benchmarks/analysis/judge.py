@@ -46,6 +46,12 @@ def tally(found: list[Claim]) -> dict[Verdict, int]:
     return {v: sum(claim["verdict"] == v for claim in found) for v in VERDICTS}
 
 
+def charted(found: list[Claim]) -> list[Claim]:
+    """Return the claims whose deciding figure is a ratio a log axis can show (not 0, say, when
+    none of Flask's checks passed)."""
+    return [c for c in found if c["ratio"] is not None and c["ratio"] > 0]
+
+
 def apply(results: Results) -> Results:
     """Return the results with the current rule's verdicts, A/A check and rule record."""
     aa, found = verdicts(results)

@@ -77,6 +77,17 @@ def _light_one(cost: Cost | None) -> dict[str, int]:
     }
 
 
+def light_one(cost: Cost, facts: Mapping[str, TargetFacts]) -> dict[str, CostRow]:
+    """Return the cost rows of one-row light predictions by target, the ladders' rungs left out
+    (they have a section of their own)."""
+    return {
+        r["target"]: r
+        for r in cost["rows"]
+        if (r["variant"], r["scenario"]) == ("light", "predict_one")
+        and ((found := facts.get(r["target"])) is None or found["kind"] != "rung")
+    }
+
+
 def steps(results: Results) -> list[Step]:
     """Return every rung with its figures and what it adds to the rung below (None: unknown)."""
     ladders = results.get("ladders")

@@ -43,7 +43,7 @@ POINT_COLUMNS: list[view.Column[tuple[str, CapacityPoint]]] = [
 
 
 def _chart(capacity: CapacityResults, summary: list[Summary]) -> list[view.Block]:
-    first = min(capacity["worker_counts"])
+    first = capacities.first_workers(capacity)
     marks = {app: s["capacity_rps"] for app, workers, s in summary if workers == first}
     curves = [
         charts.Curve(label(app), colour(app), points, marks.get(app))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from benchmarks.analysis import aggregate, decision
+from benchmarks.analysis import aggregate, decision, judge
 from benchmarks.analysis.aggregate import Run
 from benchmarks.report import charts, view
 from benchmarks.report import formatting as f
@@ -53,9 +53,7 @@ def _ratio(claim: Claim) -> charts.Ratio:
 
 def chart(claims: list[Claim]) -> list[view.Block]:
     """Return the chart of each claim's deciding figure as a ratio (none without a ratio)."""
-    # A ratio of 0 (none of Flask's checks passed, say) has no place on a log axis.
-    shown = [c for c in claims if c["ratio"] is not None and c["ratio"] > 0]
-    if not shown:
+    if not (shown := judge.charted(claims)):
         return []
     band = 1 + decision.MIN_EFFECT
     verdicts = aggregate.ordered((c["verdict"] for c in shown), VERDICTS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.analysis.aggregate import Run
-from benchmarks.analysis.ladders import over_cost_baseline
+from benchmarks.analysis.ladders import light_one, over_cost_baseline
 from benchmarks.report import charts, formatting, view
 from benchmarks.report.formatting import MISSING, Facts, by_framework, colour, label
 from benchmarks.results.records import Cost, CostRow
@@ -41,12 +41,7 @@ def _table(cost: Cost, facts: Facts, rungs: bool) -> view.Table:
 
 
 def _chart(cost: Cost, facts: Facts) -> list[view.Block]:
-    found = {
-        r["target"]: r
-        for r in cost["rows"]
-        if (r["variant"], r["scenario"]) == ("light", "predict_one")
-        and not _rung(r["target"], facts)
-    }
+    found = light_one(cost, facts)
     names = by_framework(found, facts)
     if not names:
         return []

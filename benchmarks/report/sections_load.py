@@ -95,15 +95,8 @@ def _throughput(run: Run) -> view.Section:
         return view.Section("Throughput and latency", [Para(f.NOT_MEASURED)])
     blocks = _throughput_charts(run)
     for variant in run.variants:
-        # Targets side by side within each scenario and users level: the comparison to read.
-        order = sorted(
-            (m for m in run.measured() if m.variant == variant),
-            key=lambda m: (aggregate.sort_key(m[:4])[2], m.users, aggregate.sort_key(m[:4])[0]),
-        )
-        blocks += [
-            view.Heading(f"{variant.capitalize()} model"),
-            view.tabulate(THROUGHPUT_COLUMNS, order),
-        ]
+        table = view.tabulate(THROUGHPUT_COLUMNS, run.side_by_side(variant))
+        blocks += [view.Heading(f"{variant.capitalize()} model"), table]
     return view.Section(
         "Throughput and latency",
         [

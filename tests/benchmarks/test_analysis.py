@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.analysis import aggregate, ladders, reliability
+from benchmarks.analysis import aggregate, judge, ladders, reliability
 from benchmarks.results.records import Results
 
 
@@ -170,6 +170,23 @@ def test_the_baseline_and_the_apps_are_the_ones_the_facts_name() -> None:
     summary = {"bare": {"rps": 1000.0}, "f": {"rps": 500.0}}
     result = {"summary": summary}
     assert ladders.over_baseline_and_floor(result, named)["f"] == (0.5, None)
+
+
+def test_the_charts_leave_out_the_rungs_and_ratios_a_log_axis_cannot_show() -> None:
+    facts = {"flask+cors": {"kind": "rung"}, "flask": {"kind": "app"}}
+    rows = [
+        {"target": t, "variant": v, "scenario": s}
+        for t, v, s in [
+            ("flask", "light", "predict_one"),
+            ("flask+cors", "light", "predict_one"),
+            ("unregistered", "light", "predict_one"),
+            ("flask", "heavy", "predict_one"),
+            ("flask", "light", "health"),
+        ]
+    ]
+    assert list(ladders.light_one({"rows": rows}, facts)) == ["flask", "unregistered"]
+    claims = [{"id": i, "ratio": r} for i, r in enumerate([1.5, None, 0.0, 0.8])]
+    assert [c["id"] for c in judge.charted(claims)] == [0, 3]
 
 
 def test_the_soak_survives_a_killed_worker_losing_one_request_at_most() -> None:
