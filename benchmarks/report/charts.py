@@ -183,15 +183,16 @@ def _linear(axes: Axes, top: float, bottom: int = MARGIN_BOTTOM) -> tuple[_Frame
     return frame, [(frame.y(tick), number(tick)) for tick in ticks]
 
 
-def _bars(
-    axes: Axes, categories: Sequence[str], series: Sequence[Series], totals: Values, stack: bool
+def bars(
+    axes: Axes, categories: Sequence[str], series: Sequence[Series], stack: bool = False
 ) -> Markup:
-    """Draw one slot per category: side by side bars with whiskers, or one stack with its total.
-
-    A category's name breaks at "·" (e.g. "Flask · heavy") to stay inside a narrow slot.
-    """
+    """Draw one slot per category: a bar per series side by side, with optional min-max
+    whiskers; or the series stacked bottom-up, the total on top (a negative share cannot be
+    stacked: the table still shows it). A category's name breaks at "·" (e.g. "Flask · heavy")
+    to stay inside a narrow slot."""
+    totals = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
+    figures = totals if stack else [v for s in series for v in (*s.values, *(s.high or ())) if v]
     lines = max((len(c.split("·")) for c in categories), default=1)
-    figures = [v for v in totals if v is not None]
     frame, ticks = _linear(axes, max([0.0, *figures]), MARGIN_BOTTOM + 14 * (lines - 1))
     slot = (frame.right - frame.left) / max(len(categories), 1)
     width = min(slot * 0.6, 72) if stack else min(slot * 0.8 / max(len(series), 1), 64)
@@ -225,16 +226,10 @@ def _bars(
                 parts.append(_centred(x + width / 2, top - 5, number(v), **SMALL))
         middle = start + width / 2 if stack else centre
         if base:
-            parts.append(_centred(middle, frame.y(base) - 5, number(totals[i] or 0), **SMALL))
+            parts.append(_centred(middle, frame.y(base) - 5, number(totals[i]), **SMALL))
         for k, line in enumerate(category.split("·")):
             parts.append(_centred(middle, frame.bottom + 18 + 14 * k, line.strip()))
     return _svg(axes, frame, [(s.name, s.colour) for s in series], ticks, parts)
-
-
-def grouped_bars(axes: Axes, categories: Sequence[str], series: Sequence[Series]) -> Markup:
-    """Draw one group of bars per category, one bar per series, with optional min-max whiskers."""
-    figures = [v for s in series for v in (*s.values, *(s.high or ()))]
-    return _bars(axes, categories, series, figures, stack=False)
 
 
 def bar_chart(
@@ -248,14 +243,7 @@ def bar_chart(
     """Draw one bar per category in its own colour, with optional min-max whiskers."""
     series = Series(axes.title, colours[0] if colours else AXIS, values, low, high, colours)
     legend = list(zip(categories, colours, strict=True))
-    return grouped_bars(replace(axes, legend=legend), categories, [series])
-
-
-def stacked_bars(axes: Axes, categories: Sequence[str], segments: Sequence[Series]) -> Markup:
-    """Draw one bar per category of the segments stacked bottom-up, its total on top (a negative
-    share cannot be stacked: the table still shows it)."""
-    totals = [sum(s.values[i] or 0 for s in segments) for i in range(len(categories))]
-    return _bars(axes, categories, segments, totals, stack=True)
+    return bars(replace(axes, legend=legend), categories, [series])
 
 
 def curves(

@@ -56,7 +56,7 @@ def _chart(cost: Cost, facts: Facts) -> list[view.Block]:
     legend = [("model", formatting.MODEL_COLOUR)]
     legend += [(f"rest: {label(n, facts)}", c) for n, c in zip(names, colours, strict=True)]
     axes = charts.Axes(title, "million instructions", "target", "M", legend)
-    svg = charts.stacked_bars(axes, [label(n, facts) for n in names], segments)
+    svg = charts.bars(axes, [label(n, facts) for n in names], segments, stack=True)
     return [view.Chart(svg, title + ", counted by callgrind.")]
 
 

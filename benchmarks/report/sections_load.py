@@ -129,7 +129,7 @@ def _throughput_charts(run: Run) -> list[view.Block]:
         series = _rps(run.across("light", [(s, users) for s in scenarios]))
         title = f"Median requests per second by scenario, light model, {f.plural(users, 'user')}"
         axes = charts.Axes(title, "requests per second", "scenario", "req/s")
-        svg = charts.grouped_bars(axes, scenarios, series)
+        svg = charts.bars(axes, scenarios, series)
         blocks.append(view.Chart(svg, f"{title}. Whiskers span the lowest and highest trial."))
     users, at = aggregate.at_users(run.cells, run.targets, "light", "predict_one")
     if at and users is not None:
@@ -140,7 +140,7 @@ def _throughput_charts(run: Run) -> list[view.Block]:
         ]
         title = f"Latency percentiles, light model, one-row predictions, {f.plural(users, 'user')}"
         axes = charts.Axes(title, "response time (ms)", "percentile", "ms")
-        svg = charts.grouped_bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series)
+        svg = charts.bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     if len(levels := aggregate.users_levels(run.cells, "light", "predict_one")) > 1:
         found = run.across("light", [("predict_one", u) for u in levels])
@@ -220,7 +220,7 @@ def _cpu(run: Run) -> view.Section:
         title = "Server CPU per one-row prediction, split into model and framework"
         axes = charts.Axes(title, "CPU per request (µs)", "target and model variant", "µs", legend)
         categories = [f"{f.label(m.target)} · {m.variant}" for m in split]
-        svg = charts.stacked_bars(axes, categories, segments)
+        svg = charts.bars(axes, categories, segments, stack=True)
         blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
     blocks += [view.see("A run, in order")] if found else []
