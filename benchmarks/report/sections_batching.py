@@ -77,7 +77,7 @@ def blocks(batching: Batching) -> list[Block]:
             lambda n: fmt_us(judging.cpu_us(batching, n)),
             numeric=True,
         ),
-        Column("p50 at one user", lambda n: fmt_ms(judging.p50_ms(batching, n)), numeric=True),
+        Column("p50 at one user, ms", lambda n: fmt_ms(judging.p50_ms(batching, n)), numeric=True),
         Column(
             "instructions per request, one at a time",
             lambda n: (
