@@ -188,7 +188,9 @@ class BatchingPlan:
     sizes: tuple[int, ...]  # maximum rows per model call, batching on
     trials: int
     low_load_s: float
-    wait_ms: float = 0.0  # MLAPI_BATCH_MAX_WAIT_MS: 0 stacks only what already waits
+    # MLAPI_BATCH_MAX_WAIT_MS, each a configuration of every size: 0 stacks only what already
+    # waits. The first is the peers' (their least that batches: 1 ms).
+    waits: tuple[float, ...] = (0.0,)
     cost: bool = True
     # The peers measured beside the apps, when installed: each unbatched, and those whose own
     # batching the benchmark turns on (MLServer, LitServe, BentoML) also at ``peer_size``.
@@ -202,7 +204,7 @@ class BatchingPlan:
 BATCHING: dict[Mode, BatchingPlan] = {
     "quick": BatchingPlan(("light",), (16,), 1, 1.0, cost=False, peers=()),
     "default": BatchingPlan(("light", "heavy"), (4, 16), 3, 2.0),
-    "full": BatchingPlan(("light", "heavy"), (2, 4, 8, 16, 32, 64), 3, 5.0),
+    "full": BatchingPlan(("light", "heavy"), (2, 4, 8, 16, 32, 64), 3, 5.0, waits=(0.0, 2.0)),
 }
 
 

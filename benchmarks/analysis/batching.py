@@ -204,12 +204,21 @@ def standings(batching: Batching) -> list[Standing]:
     return found
 
 
-def sweep(batching: Batching, server: str, variant: Variant) -> list[tuple[int, float]]:
-    """Return (maximum batch size, median capacity) on the gthread worker: 1 is batching off."""
+def waits(batching: Batching) -> list[float]:
+    """Return the apps' maximum waits, ms, each measured with every batch size."""
+    return batching["config"].get("waits_ms") or [batching["config"]["max_wait_ms"]]
+
+
+def sweep(
+    batching: Batching, server: str, variant: Variant, wait_ms: float = 0.0
+) -> list[tuple[int, float]]:
+    """Return (maximum batch size, median capacity) on the gthread worker at one maximum wait:
+    1 is batching off."""
     points = []
     for name in configurations(batching, server, variant):
         t = batching["targets"][name]
         found = capacity(batching, name)
-        if t["worker"] != "sync" and found:
+        batched_alike = t["max_batch_size"] == 1 or t["max_wait_ms"] == wait_ms
+        if t["worker"] != "sync" and found and batched_alike:
             points.append((t["max_batch_size"], found))
     return sorted(points)

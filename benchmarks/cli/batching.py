@@ -33,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", help="maximum batch sizes, comma-separated (e.g. 4,16,32)")
     parser.add_argument("--variants", help="models, comma-separated: light, heavy")
     parser.add_argument(
-        "--wait-ms", type=float, help="how long a batch's first request waits (default 0)"
+        "--wait-ms",
+        help="how long a batch's first request waits, ms, comma-separated: each wait with every "
+        "size (default 0)",
     )
     parser.add_argument(
         "--peers",
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.variants:
         plan = replace(plan, variants=tuple(args.variants.split(",")))
     if args.wait_ms is not None:
-        plan = replace(plan, wait_ms=args.wait_ms)
+        plan = replace(plan, waits=tuple(float(wait) for wait in args.wait_ms.split(",")))
     if args.peers:
         names = tuple(name for name in args.peers.split(",") if name != "none")
         unknown = [name for name in names if name not in PEERS]

@@ -68,7 +68,7 @@ def peer_targets(
         }
         found[f"{name}-{variant}-off"] = base
         if name in peers.BATCHING_PEERS:
-            wait_ms = peers.batch_wait_ms(name, plan.wait_ms)
+            wait_ms = peers.batch_wait_ms(name, plan.waits[0])
             found[f"{name}-{variant}-b{plan.peer_size}"] = {
                 **base,
                 "max_batch_size": plan.peer_size,
@@ -101,12 +101,13 @@ def targets(
             gthread = f"gthread, {threads} threads"
             found[f"{app}-{variant}-gthread"] = {**base, "worker": gthread}
             for size in plan.sizes:
-                found[f"{app}-{variant}-b{size}"] = {
-                    **base,
-                    "worker": f"gthread, {size} threads",
-                    "max_batch_size": size,
-                    "max_wait_ms": plan.wait_ms,
-                }
+                for wait in plan.waits:
+                    found[f"{app}-{variant}-b{size}" + (f"-w{wait:g}" if wait else "")] = {
+                        **base,
+                        "worker": f"gthread, {size} threads",
+                        "max_batch_size": size,
+                        "max_wait_ms": wait,
+                    }
         found |= peer_targets(plan, variant, peer_names)
         if AA_APP in apps:
             # The A/A check of the timed figures: the default deployment again.
@@ -315,7 +316,8 @@ def measure(
         "config": {
             "variants": list(plan.variants),
             "sizes": list(plan.sizes),
-            "max_wait_ms": plan.wait_ms,
+            "max_wait_ms": plan.waits[0],
+            "waits_ms": list(plan.waits),
             "trials": plan.trials,
             "low_load_s": plan.low_load_s,
             "latency_ms": LATENCY_MS,

@@ -26,15 +26,17 @@ def _ratio(ratio: float | None, found: Interval | None) -> str:
 
 
 def chart(batching: Batching) -> Chart:
-    """Return capacity against maximum batch size, one line per server and model."""
+    """Return capacity against maximum batch size, one line per server, model and wait."""
+    waits = judging.waits(batching)
     lines = [
         charts.Curve(
-            f"{server} · {variant}",
+            f"{server} · {variant}" + (f" · wait {wait:g} ms" if len(waits) > 1 else ""),
             HEAVY_TINTS.get(server, OTHER_COLOUR) if variant == "heavy" else colour(server),
-            [(float(size), rps) for size, rps in judging.sweep(batching, server, variant)],
+            [(float(size), rps) for size, rps in judging.sweep(batching, server, variant, wait)],
         )
         for variant in batching["config"]["variants"]
         for server in judging.servers(batching, "app")
+        for wait in waits
     ]
     axes = charts.Axes(
         "Capacity at p99 <= 50 ms against maximum batch size (1: batching off)",
@@ -110,10 +112,11 @@ def blocks(batching: Batching) -> list[Block]:
             f"{config['trials']} open-loop capacity searches (Poisson arrivals, p99 <= "
             f"{config['latency_ms']:g} ms, known within {config['capacity_resolution']:.0%}) "
             "in rotated order; maximum wait "
-            f"{config['max_wait_ms']:g} ms (0: a batch takes what already waits). sync: "
+            + ", ".join(f"{wait:g}" for wait in judging.waits(batching))
+            + " ms (0: a batch takes what already waits). sync: "
             "batching off, the default deployment; gthread: batching off on the worker the "
-            "batched ones use; b<size>: batching on. Goal met: the whole interval at or above "
-            "the goal; missed: the whole interval below it."
+            "batched ones use; b<size>: batching on (-w<ms>: with that wait). Goal met: the "
+            "whole interval at or above the goal; missed: the whole interval below it."
         ),
         gains,
         figures,

@@ -45,7 +45,8 @@ class BatchingConfig(TypedDict):
 
     variants: list[Variant]
     sizes: list[int]
-    max_wait_ms: float
+    max_wait_ms: float  # the first of waits_ms: the peers' (at least their own least)
+    waits_ms: NotRequired[list[float]]  # the apps' waits, each with every size (runs after 5209ae7)
     trials: int
     low_load_s: float
     latency_ms: float  # the p99 target of the capacity searches

@@ -17,6 +17,7 @@ from benchmarks.cpus import CpuSet
 from benchmarks.load import payloads
 from benchmarks.measure import batching as measuring
 from benchmarks.plan import BATCHING, BatchingPlan, Setup
+from benchmarks.report import sections_batching
 from benchmarks.report import text as plain
 from benchmarks.report.render import render_html, render_markdown
 from benchmarks.results.batching import Batching
@@ -51,6 +52,32 @@ def test_every_app_gets_its_default_deployment_gthread_and_each_size_and_flask_a
     assert (batched["MLAPI_BATCH_MAX_SIZE"], batched["MLAPI_BATCH_MAX_WAIT_MS"]) == ("4", "0")
     # gunicorn.conf.py picks the gthread worker with one thread per row of a batch.
     assert "GUNICORN_WORKER_CLASS" not in batched
+
+
+def test_each_wait_is_a_configuration_of_every_size_and_the_sweep_reads_one_wait() -> None:
+    plan = replace(PLAN, variants=("light",), sizes=(4, 16), waits=(0.0, 2.0))
+    found = measuring.targets(plan, ["flask"])
+    batched = [name for name, t in found.items() if t["max_batch_size"] > 1]
+    assert batched == [
+        "flask-light-b4",
+        "flask-light-b4-w2",
+        "flask-light-b16",
+        "flask-light-b16-w2",
+    ]
+    waited = measuring.environment(found["flask-light-b16-w2"], 16)
+    assert (waited["MLAPI_BATCH_MAX_SIZE"], waited["MLAPI_BATCH_MAX_WAIT_MS"]) == ("16", "2")
+    rates = {"flask-light-gthread": 100.0, "flask-light-b4": 150.0, "flask-light-b16": 200.0}
+    rates |= {"flask-light-b4-w2": 160.0, "flask-light-b16-w2": 240.0, "flask-light-sync": 90.0}
+    shown = record({name: [rps] * 3 for name, rps in rates.items()}, ("light",))
+    shown["targets"] = found
+    shown["config"]["waits_ms"] = [0.0, 2.0]
+    assert judging.waits(shown) == [0.0, 2.0]
+    assert judging.sweep(shown, "flask", "light") == [(1, 100.0), (4, 150.0), (16, 200.0)]
+    assert judging.sweep(shown, "flask", "light", 2.0) == [(1, 100.0), (4, 160.0), (16, 240.0)]
+    assert judging.best(shown, "flask", "light") == "flask-light-b16-w2"
+    labels = sections_batching.chart(shown).svg
+    assert "flask · light · wait 0 ms" in labels
+    assert "flask · light · wait 2 ms" in labels
 
 
 def record(
