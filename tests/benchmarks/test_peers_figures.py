@@ -104,17 +104,20 @@ def counted(**instructions: float | None) -> dict:
     }
 
 
+# Flask: 5.0 M on the sync worker, 4.2 M kept alive; the bare baselines 2.5 M on gthread
+# (2.9 M on sync), 1.9 M on uvicorn; FastAPI 3.0 M.
+EVERY_PART = {
+    "flask": 5.0e6,
+    "flask_gthread": 4.2e6,
+    "baseline": 2.9e6,
+    "baseline_gthread": 2.5e6,
+    "asgi_baseline": 1.9e6,
+    "fastapi": 3.0e6,
+}
+
+
 def test_the_gap_to_fastapi_is_taken_apart_into_parts_that_add_up_to_it() -> None:
-    # Flask: 5.0 M on the sync worker, 4.2 M kept alive; the bare baselines 2.5 M on gthread
-    # (2.9 M on sync), 1.9 M on uvicorn; FastAPI 3.0 M.
-    peers = counted(
-        flask=5.0e6,
-        flask_gthread=4.2e6,
-        baseline=2.9e6,
-        baseline_gthread=2.5e6,
-        asgi_baseline=1.9e6,
-        fastapi=3.0e6,
-    )
+    peers = counted(**EVERY_PART)
     (flask,) = gap.decompose(peers)  # type: ignore[arg-type]
     parts = {part.name: part for part in flask.parts}
     assert flask.total == pytest.approx(2.0e6)
@@ -160,14 +163,7 @@ def test_the_gap_in_cpu_per_request_is_taken_apart_from_the_trials_medians() -> 
 
 
 def test_the_peers_section_shows_the_gap_part_by_part_counted_and_timed() -> None:
-    peers = counted(
-        flask=5.0e6,
-        flask_gthread=4.2e6,
-        baseline=2.9e6,
-        baseline_gthread=2.5e6,
-        asgi_baseline=1.9e6,
-        fastapi=3.0e6,
-    )
+    peers = counted(**EVERY_PART)
     _, table = sections_peers.gap_blocks(peers)  # type: ignore[arg-type]
     assert isinstance(table, Table)
     assert [row[1:4] for row in table.rows] == [
