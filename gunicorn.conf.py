@@ -19,15 +19,19 @@ def _cpus() -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", _cpus()))
-# sync: one request per worker at a time. For this CPU-bound work it gave the best tail latency;
-# it expects a buffering reverse proxy in front of it for slow clients.
+# gthread with one thread: one request at a time per worker, as on the sync worker (for this
+# CPU-bound work more threads only bring the GIL's contention back), but the connection is kept
+# alive between requests (keepalive below), so a client, or nginx's pool of upstream connections
+# (deploy/nginx.conf), does not open a new TCP connection per request: the part of the gap to
+# FastAPI that is connection handling (docs/contract.md, "Server settings"). A gthread worker reads
+# a request in its thread, as a sync worker does, so a slow client holds it: nginx belongs in front.
 # Adaptive batching (MLAPI_BATCH_MAX_SIZE >= 2, model/batching.py) stacks the requests that wait
-# beside each other, so a worker must hold several at once: then the default is the gthread
-# worker, one request per thread, as many threads as a batch holds rows. A sync worker never has
-# a second request waiting, so it cannot batch: on_starting refuses that pair.
+# beside each other, so a worker must hold several at once: then as many threads as a batch holds
+# rows. A sync worker never has a second request waiting, so it cannot batch: on_starting refuses
+# that pair.
 _BATCH_SIZE = int(os.environ.get("MLAPI_BATCH_MAX_SIZE", "0"))
 _BATCHING = _BATCH_SIZE >= 2
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread" if _BATCHING else "sync")
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", str(_BATCH_SIZE if _BATCHING else 1)))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

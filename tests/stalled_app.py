@@ -5,8 +5,9 @@
 seconds (default 1) after its first request. Under closed-loop load only the requests in flight
 when it stalls see the stall; under open-loop load every request scheduled during it does.
 
-``slow`` sleeps ``MLAPI_SLEEP_MS`` milliseconds (default 20) on every request: served by one sync
-worker, it can answer at most 1000 / MLAPI_SLEEP_MS requests a second, its known capacity.
+``slow`` sleeps ``MLAPI_SLEEP_MS`` milliseconds (default 20) on every request: served by one
+worker that holds one request at a time (gunicorn.conf.py's default: one thread), it can answer
+at most 1000 / MLAPI_SLEEP_MS requests a second, its known capacity.
 """
 
 from __future__ import annotations

@@ -78,8 +78,9 @@ def test_slow_clients_do_not_block_others_behind_the_proxy(name: str, stacks: di
     assert max(seconds for _, seconds in answers) < 1.5, answers
 
 
-def test_slow_clients_starve_sync_workers_without_the_proxy(tmp_path: Path) -> None:
-    """Why the proxy is the production entry point: gunicorn's sync workers alone are held."""
+def test_slow_clients_starve_the_workers_without_the_proxy(tmp_path: Path) -> None:
+    """Why the proxy is the production entry point: gunicorn's workers alone are held (the
+    default gthread worker reads a request in its one thread, as a sync worker does)."""
     server = gunicorn.start("flask", tmp_path / "flask.log", env={"WEB_CONCURRENCY": "2"})
     try:
         server.wait_ready()

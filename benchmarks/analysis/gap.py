@@ -31,7 +31,8 @@ REFERENCE = "fastapi"
 WSGI_SYNC = "baseline"
 WSGI_BASELINE = "baseline-gthread"
 ASGI_BASELINE = "asgi-baseline"
-# Each app on today's default (the sync worker) and kept alive (the gthread worker).
+# Each app on the sync worker (the default before this gap was taken apart) and kept alive (the
+# gthread worker, gunicorn.conf.py's default now).
 KEPT_ALIVE = {"flask": "flask-gthread", "django": "django-gthread"}
 
 

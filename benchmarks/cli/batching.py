@@ -1,7 +1,7 @@
 """Measure adaptive batching: each app with one worker, batching off and on, light and heavy.
 
-Per model, each app is started as its default deployment (sync worker, batching off), on the
-gthread worker with batching off, and with batching on at each maximum batch size; every
+Per model, each app is started as its default deployment (gunicorn.conf.py's gthread worker with
+one thread, batching off) and with batching on at each maximum batch size; every
 configuration's open-loop capacity at p99 <= 50 ms is searched in rotated trials beside an A/A
 twin, with its server CPU per request, and its median latency at one user is measured with one
 connection. The light model's instructions per request over the process tree, batching off and

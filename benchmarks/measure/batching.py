@@ -3,17 +3,20 @@
 Per model variant, every configuration of each app is started at once, pinned to the server
 CPUs, one worker each:
 
-- ``sync``: batching off on the sync worker, the apps' default deployment;
-- ``gthread``: batching off on the gthread worker with as many threads as the largest batch
-  (keep-alive as the sync worker's), so that the difference to the batched ones is batching alone;
-- ``b<size>``: batching on (``MLAPI_BATCH_MAX_SIZE=<size>``) on that same gthread worker.
+- ``off``: batching off, the apps' default deployment (gunicorn.conf.py's gthread worker with one
+  thread, keep-alive on), what a gain is measured against;
+- ``b<size>``: batching on (``MLAPI_BATCH_MAX_SIZE=<size>``), on the gthread worker with as many
+  threads as the batch holds rows (``-w<ms>``: with that maximum wait).
+
+Runs before the default became gthread measured ``sync`` (then the default) and ``gthread``
+(batching off with as many threads as the largest batch) instead of ``off``.
 
 Then, in order: wrk with one connection gives each configuration its latency at one user (what
 batching adds when nothing waits); each configuration's open-loop capacity at p99 <= 50 ms is
 searched ``trials`` times, the configurations in rotated order each trial (the run's search
 settings, the first search from half a short wrk rate); the servers' CPU at each capacity is
 the search's. Last, callgrind counts the instructions per one-row prediction over the process
-tree (``cost_server``) of the light model's gthread and largest-batch configurations, requests
+tree (``cost_server``) of the light model's unbatched and largest-batch configurations, requests
 sent one at a time: what the batcher costs per request when no two requests meet.
 """
 
@@ -83,7 +86,6 @@ def targets(
 ) -> dict[str, BatchTarget]:
     """Return every configuration the plan measures, by target name, variant by variant, with
     the A/A twin of each variant."""
-    threads = max(plan.sizes)
     found: dict[str, BatchTarget] = {}
     for variant in plan.variants:
         for app in apps:
@@ -93,13 +95,12 @@ def targets(
                 "variant": variant,
                 "max_batch_size": 1,
                 "max_wait_ms": 0.0,
-                "worker": "sync",
+                "worker": "gthread, 1 thread",
                 "protocol": "v1",
                 "twin_of": None,
+                "default": True,
             }
-            found[f"{app}-{variant}-sync"] = base
-            gthread = f"gthread, {threads} threads"
-            found[f"{app}-{variant}-gthread"] = {**base, "worker": gthread}
+            found[f"{app}-{variant}-off"] = base
             for size in plan.sizes:
                 for wait in plan.waits:
                     found[f"{app}-{variant}-b{size}" + (f"-w{wait:g}" if wait else "")] = {
@@ -107,31 +108,29 @@ def targets(
                         "worker": f"gthread, {size} threads",
                         "max_batch_size": size,
                         "max_wait_ms": wait,
+                        "default": False,
                     }
         found |= peer_targets(plan, variant, peer_names)
         if AA_APP in apps:
             # The A/A check of the timed figures: the default deployment again.
-            copied = f"{AA_APP}-{variant}-sync"
+            copied = f"{AA_APP}-{variant}-off"
             found[f"{copied}-twin"] = {**found[copied], "twin_of": copied}
     return found
 
 
-def environment(target: BatchTarget, threads: int) -> dict[str, str]:
-    """Return the environment that starts an app as ``target`` says, one worker."""
+def environment(target: BatchTarget) -> dict[str, str]:
+    """Return the environment that starts an app as ``target`` says, one worker: batching off
+    is gunicorn.conf.py's default deployment."""
     env = {"WEB_CONCURRENCY": "1", "MLAPI_MODEL_VARIANT": target["variant"]}
     if target["max_batch_size"] >= 2:
         env["MLAPI_BATCH_MAX_SIZE"] = str(target["max_batch_size"])
         env["MLAPI_BATCH_MAX_WAIT_MS"] = f"{target['max_wait_ms']:g}"
-    elif target["worker"] != "sync":
-        env["GUNICORN_WORKER_CLASS"] = "gthread"
-        env["GUNICORN_THREADS"] = str(threads)
     return env
 
 
 def start(
     name: str,
     target: BatchTarget,
-    threads: int,
     log: Path,
     cpus: CpuSet,
     wrap: list[str] | None = None,
@@ -149,7 +148,7 @@ def start(
             variant=target["variant"],
             batch=(batch, (target["max_wait_ms"] or 0.0) / 1000) if batch >= 2 else None,
         )
-    env = {**environment(target, threads), **(extra or {})}
+    env = {**environment(target), **(extra or {})}
     return gunicorn.start(target["server"], log, cpus=cpus, wrap=wrap, env=env)
 
 
@@ -220,19 +219,17 @@ def capacities(
 
 def count(
     configured: dict[str, BatchTarget],
-    threads: int,
     setup: Setup,
     progress: Callable[[str], None],
 ) -> dict[str, float]:
     """Count instructions per one-row prediction over the process tree of the light model's
-    gthread configuration and its largest batch, each app."""
+    unbatched configuration and its largest batch, each app."""
     sizes = [t["max_batch_size"] for t in configured.values()]
     wanted = [
         name
         for name, t in configured.items()
         if t["variant"] == "light"
         and t["kind"] == "app"
-        and t["worker"] != "sync"
         and t["max_batch_size"] in (1, max(sizes))
     ]
     found: dict[str, float] = {}
@@ -240,7 +237,7 @@ def count(
         progress(f"counting {name} under callgrind")
 
         def counted(wrap: list[str], cpus: CpuSet, log: Path, name: str = name) -> Server:
-            return start(name, configured[name], threads, log, cpus, wrap, COUNTED_ENV)
+            return start(name, configured[name], log, cpus, wrap, COUNTED_ENV)
 
         path, body = request(configured[name])
         figures = cost_server.per_request(
@@ -285,7 +282,6 @@ def measure(
         if not PEERS[name].installed()
     }
     configured = targets(plan, apps, [name for name in plan.peers if name not in skipped])
-    threads = max(plan.sizes)
     search = replace(SEARCH, trials=plan.trials)
     if plan.resolution is not None:
         search = replace(search, resolution=plan.resolution)
@@ -300,7 +296,7 @@ def measure(
             for name in names:
                 progress(f"starting {name}")
                 started[name] = start(
-                    name, configured[name], threads, log_dir / f"{name}.log", setup.server_cpus
+                    name, configured[name], log_dir / f"{name}.log", setup.server_cpus
                 )
             for server in started.values():
                 server.wait_ready(60)
@@ -311,7 +307,7 @@ def measure(
             found.extend(capacities(started, configured, setup, search, progress))
         finally:
             gunicorn.stop_all(started.values())
-    instructions = count(configured, threads, setup, progress) if plan.cost else {}
+    instructions = count(configured, setup, progress) if plan.cost else {}
     return {
         "config": {
             "variants": list(plan.variants),

@@ -24,10 +24,10 @@ from benchmarks.measure import cost_server
 from benchmarks.serving import gunicorn, nginx
 from benchmarks.serving.gunicorn import Server, free_port
 from benchmarks.serving.processes import ProcessTree
-from benchmarks.targets.peers import GTHREAD
+from benchmarks.targets.peers import GTHREAD, SYNC
 from model.data import holdout_instances
 
-WORKERS = {"sync": {}, "gthread": GTHREAD}
+WORKERS = {"sync": SYNC, "gthread": GTHREAD}
 COUNTS = (10, 110)
 WARMUP = 10
 ENV = {"WEB_CONCURRENCY": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}

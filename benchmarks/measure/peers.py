@@ -48,7 +48,7 @@ from benchmarks.serving import gunicorn, peers
 from benchmarks.serving.gunicorn import Server
 from benchmarks.serving.processes import ProcessTree
 from benchmarks.targets import AA, APPS
-from benchmarks.targets.peers import APP_SETTINGS, PEERS, SETUPS, Peer
+from benchmarks.targets.peers import APP_SETTINGS, PEERS, SETUPS, SYNC, Peer
 from model import DEFAULT_VARIANT, Model, artifact_dir, load
 from model.data import holdout_instances
 
@@ -90,7 +90,7 @@ def start(
     if name in SETUPS:
         setup = SETUPS[name]
         return gunicorn.start(setup.target, log, cpus=cpus, wrap=wrap, env={**env, **setup.env})
-    return gunicorn.start(name, log, cpus=cpus, wrap=wrap, env=env)
+    return gunicorn.start(name, log, cpus=cpus, wrap=wrap, env={**env, **SYNC})
 
 
 def worker_start(name: str, log: Path, cpus: CpuSet, workers: int) -> Server:
@@ -259,7 +259,7 @@ def describe(name: str, processes: int, differences: list[str]) -> PeerTarget:
     twin = name == AA  # the Flask app again: its code and install are Flask's
     loc, files = (None, []) if twin else user_code(name)
     size, count = (None, None) if twin else installed(name)
-    worker = (setup.env if setup else {}).get("GUNICORN_WORKER_CLASS", "sync")
+    worker = (setup.env if setup else SYNC)["GUNICORN_WORKER_CLASS"]
     kind = peer.kind if peer else setup.kind if setup else "app"
     if peer:
         server, settings, per_request = peer.server, peer.settings, peer.per_request

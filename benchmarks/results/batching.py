@@ -24,9 +24,12 @@ class BatchTarget(TypedDict):
     max_batch_size: int  # 1: batching off
     # None: the server has no wait setting (BentoML's dispatcher learns its wait)
     max_wait_ms: float | None
-    worker: str  # "sync", "gthread, 16 threads", or the peer's own server
+    worker: str  # "gthread, 1 thread", "gthread, 16 threads", or the peer's own server
     protocol: Literal["v1", "v2"]
     twin_of: str | None  # the A/A twin: the configuration it copies, searched in the same trials
+    # An app's default deployment (gunicorn.conf.py's settings, batching off), what its gains are
+    # measured against. Absent in runs before the default became gthread: there the sync worker.
+    default: NotRequired[bool]
     # A peer's own batching settings as started, in its own words (absent: the apps, batching off)
     batching: NotRequired[str]
 

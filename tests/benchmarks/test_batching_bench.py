@@ -30,28 +30,37 @@ from model.data import holdout_instances
 PLAN = BatchingPlan(("light", "heavy"), (4, 16), trials=3, low_load_s=1.0)
 
 
-def test_every_app_gets_its_default_deployment_gthread_and_each_size_and_flask_a_twin() -> None:
+def test_every_app_gets_its_default_deployment_and_each_size_and_flask_a_twin() -> None:
     found = measuring.targets(PLAN, ["flask", "django"])
-    assert list(found)[:5] == [
-        "flask-light-sync",
-        "flask-light-gthread",
+    assert list(found)[:4] == [
+        "flask-light-off",
         "flask-light-b4",
         "flask-light-b16",
-        "django-light-sync",
+        "django-light-off",
     ]
-    assert found["flask-light-sync-twin"]["twin_of"] == "flask-light-sync"
-    assert len(found) == 2 * (2 * 4 + 1)
-    assert measuring.environment(found["flask-heavy-sync"], 16) == {
+    assert found["flask-light-off-twin"]["twin_of"] == "flask-light-off"
+    assert found["flask-light-off"]["default"] and not found["flask-light-b4"]["default"]
+    assert len(found) == 2 * (2 * 3 + 1)
+    # Batching off is gunicorn.conf.py's default deployment: nothing but the worker count set.
+    assert measuring.environment(found["flask-heavy-off"]) == {
         "WEB_CONCURRENCY": "1",
         "MLAPI_MODEL_VARIANT": "heavy",
     }
-    gthread = measuring.environment(found["django-light-gthread"], 16)
-    assert (gthread["GUNICORN_WORKER_CLASS"], gthread["GUNICORN_THREADS"]) == ("gthread", "16")
-    assert "MLAPI_BATCH_MAX_SIZE" not in gthread
-    batched = measuring.environment(found["django-light-b4"], 16)
+    batched = measuring.environment(found["django-light-b4"])
     assert (batched["MLAPI_BATCH_MAX_SIZE"], batched["MLAPI_BATCH_MAX_WAIT_MS"]) == ("4", "0")
     # gunicorn.conf.py picks the gthread worker with one thread per row of a batch.
     assert "GUNICORN_WORKER_CLASS" not in batched
+
+
+def test_a_stored_run_of_the_sync_default_measures_its_gain_against_sync() -> None:
+    """Runs before gthread became the default marked no configuration: sync was the default."""
+    shown = record({"flask-heavy-off": STEADY, "flask-heavy-b16": [300.0, 303.0, 297.0]})
+    for t in shown["targets"].values():
+        del t["default"]
+    gthread = {**shown["targets"]["flask-heavy-off"], "worker": "gthread, 16 threads"}
+    sync = {**gthread, "worker": "sync"}
+    shown["targets"] = {"flask-heavy-gthread": gthread, "flask-heavy-sync": sync}
+    assert judging.unbatched(shown, "flask", "heavy") == "flask-heavy-sync"
 
 
 def test_each_wait_is_a_configuration_of_every_size_and_the_sweep_reads_one_wait() -> None:
@@ -64,10 +73,10 @@ def test_each_wait_is_a_configuration_of_every_size_and_the_sweep_reads_one_wait
         "flask-light-b16",
         "flask-light-b16-w2",
     ]
-    waited = measuring.environment(found["flask-light-b16-w2"], 16)
+    waited = measuring.environment(found["flask-light-b16-w2"])
     assert (waited["MLAPI_BATCH_MAX_SIZE"], waited["MLAPI_BATCH_MAX_WAIT_MS"]) == ("16", "2")
-    rates = {"flask-light-gthread": 100.0, "flask-light-b4": 150.0, "flask-light-b16": 200.0}
-    rates |= {"flask-light-b4-w2": 160.0, "flask-light-b16-w2": 240.0, "flask-light-sync": 90.0}
+    rates = {"flask-light-off": 100.0, "flask-light-b4": 150.0, "flask-light-b16": 200.0}
+    rates |= {"flask-light-b4-w2": 160.0, "flask-light-b16-w2": 240.0}
     shown = record({name: [rps] * 3 for name, rps in rates.items()}, ("light",))
     shown["targets"] = found
     shown["config"]["waits_ms"] = [0.0, 2.0]
@@ -139,14 +148,13 @@ def test_the_goal_is_met_missed_or_undecided_by_the_whole_interval(
 ) -> None:
     found = record(
         {
-            "flask-heavy-sync": STEADY,
-            "flask-heavy-sync-twin": STEADY,
-            "flask-heavy-gthread": STEADY,
+            "flask-heavy-off": STEADY,
+            "flask-heavy-off-twin": STEADY,
             "flask-heavy-b16": batched,
         }
     )
     (gain,) = judging.gains(found)
-    assert (gain.batched, gain.against, gain.goal) == ("flask-heavy-b16", "flask-heavy-sync", 3.0)
+    assert (gain.batched, gain.against, gain.goal) == ("flask-heavy-b16", "flask-heavy-off", 3.0)
     assert gain.status == status
     assert judging.sweep(found, "flask", "heavy") == [(1, 100.0), (16, sorted(batched)[1])]
 
@@ -154,9 +162,8 @@ def test_the_goal_is_met_missed_or_undecided_by_the_whole_interval(
 def test_a_twin_told_apart_decides_nothing() -> None:
     found = record(
         {
-            "flask-heavy-sync": STEADY,
-            "flask-heavy-sync-twin": [200.0, 202.0, 198.0],
-            "flask-heavy-gthread": STEADY,
+            "flask-heavy-off": STEADY,
+            "flask-heavy-off-twin": [200.0, 202.0, 198.0],
             "flask-heavy-b16": [400.0, 404.0, 396.0],
         }
     )
@@ -189,9 +196,8 @@ def test_the_peers_run_off_and_those_that_batch_also_batched_in_their_own_protoc
 def test_an_app_is_ahead_of_a_peer_only_beyond_the_noise() -> None:
     found = record(
         {
-            "flask-heavy-sync": STEADY,
-            "flask-heavy-sync-twin": STEADY,
-            "flask-heavy-gthread": STEADY,
+            "flask-heavy-off": STEADY,
+            "flask-heavy-off-twin": STEADY,
             "flask-heavy-b16": [400.0, 404.0, 396.0],
             "mlserver-heavy-off": [90.0, 91.0, 89.0],
             "mlserver-heavy-b16": [300.0, 303.0, 297.0],
@@ -221,9 +227,8 @@ def test_an_app_is_ahead_of_a_peer_only_beyond_the_noise() -> None:
 def test_the_section_renders_the_gains_the_figures_and_the_chart(results: Results) -> None:
     found = record(
         {
-            "flask-heavy-sync": STEADY,
-            "flask-heavy-sync-twin": STEADY,
-            "flask-heavy-gthread": STEADY,
+            "flask-heavy-off": STEADY,
+            "flask-heavy-off-twin": STEADY,
             "flask-heavy-b16": [400.0, 404.0, 396.0],
         }
     )
@@ -234,11 +239,11 @@ def test_the_section_renders_the_gains_the_figures_and_the_chart(results: Result
     assert "| `flask` | heavy | `flask-heavy-b16` | 4.00x" in shown
     assert "| met |" in shown
     assert "<svg" in render_html(results)
-    assert "flask-heavy-gthread" in plain.batching(found)
+    assert "flask-heavy-off" in plain.batching(found)
 
 
 def test_default_plan_fits_its_budget_in_configurations() -> None:
-    """The default plan: both models, sync, gthread and two sizes, three trials."""
+    """The default plan: both models, batching off and two sizes, three trials."""
     plan = BATCHING["default"]
     assert plan.variants == ("light", "heavy")
     assert plan.trials >= 3  # the rule's fewest paired trials for an interval
@@ -248,7 +253,7 @@ def test_default_plan_fits_its_budget_in_configurations() -> None:
 def test_a_tiny_measurement_on_real_servers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written_run: Callable[[Path, str], Results]
 ) -> None:
-    """Flask's four configurations, one short search each: every figure there, and valid."""
+    """Flask's three configurations, one short search each: every figure there, and valid."""
     monkeypatch.setattr(measuring, "FIRST_WRK_S", 0.5)
     monkeypatch.setattr(measuring, "SEARCH", replace(measuring.SEARCH, max_steps=1))
     plan = BatchingPlan(
@@ -256,7 +261,7 @@ def test_a_tiny_measurement_on_real_servers(
     )
     setup = Setup(tmp_path, CpuSet((0,)), CpuSet((1,)), 0, payloads.write(tmp_path / "p.json"))
     found = measuring.measure(plan, setup, apps=["flask"], progress=lambda _: None)
-    names = ["flask-light-sync", "flask-light-gthread", "flask-light-b4", "flask-light-sync-twin"]
+    names = ["flask-light-off", "flask-light-b4", "flask-light-off-twin"]
     assert list(found["targets"]) == names
     assert sorted(c["target"] for c in found["capacity"]) == sorted(names)
     assert all(r["requests"] > 0 and r["p50_ms"] > 0 for r in found["low_load"])
@@ -279,7 +284,7 @@ def test_a_peers_own_batching_passes_the_gate_answers_as_alone_and_batches(
     target = measuring.peer_targets(PLAN, "light", [name])[f"{name}-light-b16"]
     log = tmp_path / f"{name}.log"
     extra = {"MLAPI_PEER_LOG_LEVEL": "DEBUG"} if name == "litserve" else None
-    server = measuring.start(name, target, 16, log, CpuSet((0,)), extra=extra)
+    server = measuring.start(name, target, log, CpuSet((0,)), extra=extra)
     rows = holdout_instances(measuring.GATE_ROWS)
     try:
         server.wait_ready(60)

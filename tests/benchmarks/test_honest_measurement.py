@@ -258,7 +258,7 @@ def test_the_server_is_idle_once_locust_stops_counting(tmp_path: Path) -> None:
     """The users finish their requests in flight: none is left queued at the server uncounted."""
     server_cpus, load_cpus = processes.split_cpus()
     setup = Setup(tmp_path, server_cpus, load_cpus, 0, payloads.write(tmp_path / "payloads.json"))
-    # Eight users on one sync worker keep seven requests queued at every moment; 100-row
+    # Eight users on one worker of one thread keep seven requests queued at every moment; 100-row
     # batches make each cost many of the 10 ms ticks the kernel counts CPU time in.
     cell = Cell("heavy", "predict_batch", 8, 1)
     env = {"MLAPI_MODEL_VARIANT": "heavy", "WEB_CONCURRENCY": "1"}

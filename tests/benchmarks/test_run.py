@@ -56,7 +56,7 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
         "date",
     ):
         assert env[key], key
-    assert env["gunicorn"]["worker_class"] == "sync"
+    assert (env["gunicorn"]["worker_class"], env["gunicorn"]["threads"]) == ("gthread", 1)
     assert set(env["models"]) == {"light", "heavy"}
     cells = {(p["target"], p["variant"], p["scenario"]) for p in results["phases"]}
     plan = build("quick")
