@@ -228,9 +228,7 @@ def count(
     wanted = [
         name
         for name, t in configured.items()
-        if t["variant"] == "light"
-        and t["kind"] == "app"
-        and t["max_batch_size"] in (1, max(sizes))
+        if t["variant"] == "light" and t["kind"] == "app" and t["max_batch_size"] in (1, max(sizes))
     ]
     found: dict[str, float] = {}
     for name in wanted:

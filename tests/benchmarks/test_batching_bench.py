@@ -39,7 +39,8 @@ def test_every_app_gets_its_default_deployment_and_each_size_and_flask_a_twin() 
         "django-light-off",
     ]
     assert found["flask-light-off-twin"]["twin_of"] == "flask-light-off"
-    assert found["flask-light-off"]["default"] and not found["flask-light-b4"]["default"]
+    assert found["flask-light-off"]["default"]
+    assert not found["flask-light-b4"]["default"]
     assert len(found) == 2 * (2 * 3 + 1)
     # Batching off is gunicorn.conf.py's default deployment: nothing but the worker count set.
     assert measuring.environment(found["flask-heavy-off"]) == {

@@ -75,7 +75,8 @@ def test_open_loop_shows_a_stall_that_closed_loop_hides(tmp_path: Path) -> None:
 
 
 def test_search_finds_the_capacity_a_fixed_sleep_allows(tmp_path: Path) -> None:
-    """One worker of one thread sleeping 20 ms per request cannot serve over 50 req/s; the search agrees.
+    """One worker of one thread sleeping 20 ms per request cannot serve over 50 req/s; the
+    search agrees.
 
     The target is 250 ms, not 50: on a loaded machine the generator and the server are late by
     up to ~100 ms now and then, which a 50 ms target would read as overload. It still tells
