@@ -19,7 +19,13 @@ class Soaked(NamedTuple):
 
 def survived(held: Soak) -> bool:
     """Return whether the app replaced its killed worker, losing at most the one request."""
-    return held["worker_replaced"] and held["failures"] <= 1
+    return held["worker_replaced"] and held["failures"] <= lost_at_most(held)
+
+
+def lost_at_most(held: Soak) -> int:
+    """Return how many requests the killed worker may take with it: one per connection it held
+    (at least one, the request in flight)."""
+    return max(1, held.get("connections_killed", 1))
 
 
 def soaked(soaks: list[Soak]) -> Soaked:

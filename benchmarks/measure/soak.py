@@ -7,8 +7,10 @@ For each app: wrk measures its capacity for one-row predictions (3 s), then Locu
 ``--fraction`` of it for ``--seconds`` while the runner samples every worker's RSS each second.
 Halfway through, one worker is killed with SIGKILL (the master must replace it). The result:
 requests, failures, latency over time, RSS over time and its trend (least squares, MiB per
-minute, over the second half). Target: no failure beyond the killed worker's request, and no
-upward RSS trend beyond noise.
+minute, over the second half). Target: no failure beyond the requests on the killed worker's
+connections (counted as it is killed: on the gthread worker its clients' kept-alive
+connections, each of which can lose the request in flight or the next one sent on it; on the
+sync worker the one request in flight), and no upward RSS trend beyond noise.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from benchmarks.load import locust, payloads, wrk
 from benchmarks.plan import Cell, Setup
 from benchmarks.results.scaling import Soak, SoakHistory, SoakRun
 from benchmarks.serving import gunicorn
-from benchmarks.serving.processes import WorkerMemory, worker_pids
+from benchmarks.serving.processes import WorkerMemory, open_connections, worker_pids
 from benchmarks.targets import APPS
 
 WARMUP_S = 2.0
+USERS = 8  # Locust users, paced to the held rate
 
 
 def slope_per_minute(points: list[tuple[float, float]]) -> float:
@@ -92,7 +95,7 @@ def soak_app(
             cpus=setup.load_cpus,
         ).rps
         rate = capacity * fraction
-        cell = Cell("light", "predict_one", 8, 1)
+        cell = Cell("light", "predict_one", USERS, 1)
         command = locust.command(
             setup, server.url, cell, workdir, (WARMUP_S, round(WARMUP_S + seconds))
         )
@@ -102,9 +105,10 @@ def soak_app(
         with memory:
             time.sleep(WARMUP_S + seconds / 2)
             victims = sorted(worker_pids(server.pid))
-            killed = None
+            killed, held = None, 0
             if victims:
                 killed = victims[0]
+                held = open_connections(killed)
                 os.kill(killed, signal.SIGKILL)
             generator.wait(seconds + 90)
         replaced = killed is not None and killed not in worker_pids(server.pid)
@@ -134,6 +138,7 @@ def soak_app(
         "latency_ms": total["latency_ms"],
         "errors": summary["errors"],
         "worker_killed": killed is not None,
+        "connections_killed": held,
         "worker_replaced": replaced and workers_after == 2,
         "rss_mib_start": rss_values[0] if rss_values else 0.0,
         "rss_mib_end": rss_values[-1] if rss_values else 0.0,

@@ -190,6 +190,11 @@ class Soak(TypedDict):
     latency_ms: Latency
     errors: list[LocustError]
     worker_killed: bool
+    # TCP connections the killed worker held open when it was killed: each can lose one request
+    # (the one in flight, or the next a client sends on it before it sees the reset). On a
+    # keep-alive worker (gthread) that is its clients' connections; absent in runs before
+    # 2026-12-06, on the sync worker, where it was the one request in flight.
+    connections_killed: NotRequired[int]
     worker_replaced: bool
     rss_mib_start: float
     rss_mib_end: float

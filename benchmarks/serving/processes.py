@@ -63,6 +63,16 @@ def split_cpus(spec: str | None = None) -> tuple[CpuSet, CpuSet]:
     return CpuSet.of(available[:half]), CpuSet.of(available[half:])
 
 
+def open_connections(pid: int) -> int:
+    """Return how many TCP connections a process holds established (its listening socket not
+    counted): a worker's clients, kept alive or in flight."""
+    try:
+        found = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.NoSuchProcess:
+        return 0
+    return sum(c.status == psutil.CONN_ESTABLISHED for c in found)
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """Return the CPU seconds used so far by a process and all its descendants."""
     try:

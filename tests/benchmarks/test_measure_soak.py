@@ -34,7 +34,8 @@ def test_short_soak_of_one_app(tmp_path: Path, written_run: Callable[[Path, str]
         assert app["worker_killed"]
         assert app["worker_replaced"], app["app"]
         # At most the request the killed worker was answering is lost.
-        assert app["failures"] <= 1, app["errors"]
+        # At most one request lost per connection the killed worker held.
+        assert app["failures"] <= app["connections_killed"], app["errors"]
         assert app["requests"] > 0
         # Paced, not flat out: the rate asked for is under the capacity measured, and a paced
         # generator never sends faster than asked, however fast the server answers.

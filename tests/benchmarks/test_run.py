@@ -13,6 +13,7 @@ from benchmarks import targets
 from benchmarks.analysis import decision, judge
 from benchmarks.load.probes import probes
 from benchmarks.measure import timed
+from benchmarks.measure.soak import USERS as soak_users
 from benchmarks.plan import build
 from benchmarks.results import records, store, vocabulary
 
@@ -107,7 +108,10 @@ def test_quick_run_writes_a_complete_run(quick_run: Path) -> None:
     for soak in reliability["soak"]:
         assert soak["worker_killed"]
         assert soak["worker_replaced"]
-        assert soak["failures"] <= 1
+        # A killed worker takes at most one request per connection it held (the default gthread
+        # worker keeps its clients' connections alive): counted as it was killed.
+        assert 1 <= soak["connections_killed"] <= soak_users
+        assert soak["failures"] <= soak["connections_killed"]
     assert len(reliability["inputs"]) == len(probes())
     for entry in reliability["inputs"]:
         flask, django = entry["answers"]["flask"], entry["answers"]["django"]
