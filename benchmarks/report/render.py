@@ -38,7 +38,7 @@ def _finalize(eval_ctx: EvalContext, value: Any) -> Any:
 _ENV = Environment(
     loader=PackageLoader("benchmarks.report", "templates"),
     # HTML templates escape every value; Markdown ones pass each text through the md filter.
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
+    autoescape=select_autoescape(enabled_extensions=("html.j2", "svg.j2"), default_for_string=True),
     finalize=_finalize,
     undefined=StrictUndefined,
     trim_blocks=True,
@@ -46,6 +46,7 @@ _ENV = Environment(
     keep_trailing_newline=True,
 )
 _ENV.filters["md"] = md_escape
+_ENV.filters["f1"] = "{:.1f}".format  # a chart's coordinates
 
 
 def render_markdown(results: Results) -> str:

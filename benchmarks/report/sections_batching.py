@@ -8,7 +8,7 @@ from benchmarks.analysis import batching as judging
 from benchmarks.analysis import decision
 from benchmarks.report import charts
 from benchmarks.report.formatting import MISSING, OTHER_COLOUR, colour, fmt_ms, fmt_rps, fmt_us
-from benchmarks.report.view import Block, Chart, Column, Para, code, part, see
+from benchmarks.report.view import Block, Column, Para, code, part, see
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.batching import Batching
 from benchmarks.results.records import Interval
@@ -25,7 +25,7 @@ def _ratio(ratio: float | None, found: Interval | None) -> str:
     return f"{ratio:.2f}x" + (f" ({found['low']:.2f}-{found['high']:.2f})" if found else "")
 
 
-def chart(batching: Batching) -> Chart:
+def chart(batching: Batching) -> charts.Chart:
     """Return capacity against maximum batch size, one line per server, model and wait."""
     waits = judging.waits(batching)
     lines = [
@@ -43,12 +43,10 @@ def chart(batching: Batching) -> Chart:
         "requests per second",
         "maximum batch size (rows per model call)",
         unit="req/s",
-    )
-    return Chart(
-        charts.curves(axes, [c for c in lines if c.points], log_x=True),
-        "One worker on the gthread worker; the median of the searches. The sync worker's "
+        caption="One worker on the gthread worker; the median of the searches. The sync worker's "
         "capacity, the default deployment, is in the table.",
     )
+    return charts.curves(axes, [c for c in lines if c.points], log_x=True)
 
 
 def blocks(batching: Batching) -> list[Block]:

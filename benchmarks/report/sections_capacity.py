@@ -57,9 +57,9 @@ def _chart(capacity: CapacityResults, summary: list[Summary]) -> list[view.Block
         f"{first} worker(s); dashed: the {capacity['latency_ms']:g} ms target and each app's "
         "capacity"
     )
-    axes = charts.Axes(title, "p99 latency, ms (log scale)", "offered load, req/s")
-    svg = charts.curves(axes, curves, target=capacity["latency_ms"])
-    return [view.Chart(svg, title + ". Every step of every search, and the overload steps.")]
+    caption = title + ". Every step of every search, and the overload steps."
+    axes = charts.Axes(title, "p99 latency, ms (log scale)", "offered load, req/s", caption=caption)
+    return [charts.curves(axes, curves, target=capacity["latency_ms"])]
 
 
 def blocks(capacity: CapacityResults) -> list[view.Block]:

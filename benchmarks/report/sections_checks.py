@@ -147,15 +147,19 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
             )
             for s in histories
         ]
-        axes = charts.Axes(
-            "p99 latency over the soak", "p99 (ms, Locust's whole-ms buckets)", "seconds"
-        )
-        svg = charts.curves(axes, lines)
         caption = (
             f"p99 latency, second by second, while each app was held at {fraction:.0%} of "
             "capacity (the spike is the killed worker)."
         )
-        blocks.append(view.Chart(svg, caption))
+        axes = charts.Axes(
+            "p99 latency over the soak",
+            "p99 (ms, Locust's whole-ms buckets)",
+            "seconds",
+            "",
+            None,
+            caption,
+        )
+        blocks.append(charts.curves(axes, lines))
     return blocks
 
 

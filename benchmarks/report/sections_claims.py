@@ -59,7 +59,6 @@ def chart(claims: list[Claim]) -> list[view.Block]:
     verdicts = aggregate.ordered((c["verdict"] for c in shown), VERDICTS)
     legend = [(v, f.VERDICT_COLOURS.get(v, f.OTHER_COLOUR)) for v in verdicts]
     title = "Each claim's deciding figure, as a ratio the claim's way up"
-    axes = charts.Axes(title, "", "ratio, the claim's way up (log scale)", f.TIMES, legend)
     caption = (
         f"{title}: the shaded band is the {decision.MIN_EFFECT:.0%} minimum effect (no "
         "difference; for 'A heavy model dominates' a dot inside it supports the claim); the "
@@ -67,7 +66,8 @@ def chart(claims: list[Claim]) -> list[view.Block]:
         "is the timed 95% interval, drawn under the dot where it is a different figure from the "
         'dot (docs/benchmark.md, "How to read the report").'
     )
-    return [view.Chart(charts.ratio_rows(axes, [_ratio(c) for c in shown], band), caption)]
+    axes = charts.Axes(title, "", "ratio, the claim's way up (log scale)", f.TIMES, legend, caption)
+    return [charts.ratio_rows(axes, [_ratio(c) for c in shown], band)]
 
 
 def section(run: Run) -> view.Section:

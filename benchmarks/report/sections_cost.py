@@ -55,9 +55,9 @@ def _chart(cost: Cost, facts: Facts) -> list[view.Block]:
     title = "Instructions per one-row prediction (light model), split into model and the rest"
     legend = [("model", formatting.MODEL_COLOUR)]
     legend += [(f"rest: {label(n, facts)}", c) for n, c in zip(names, colours, strict=True)]
-    axes = charts.Axes(title, "million instructions", "target", "M", legend)
-    svg = charts.bars(axes, [label(n, facts) for n in names], segments, stack=True)
-    return [view.Chart(svg, title + ", counted by callgrind.")]
+    caption = title + ", counted by callgrind."
+    axes = charts.Axes(title, "million instructions", "target", "M", legend, caption)
+    return [charts.bars(axes, [label(n, facts) for n in names], segments, stack=True)]
 
 
 def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[view.Block]:

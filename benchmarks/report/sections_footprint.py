@@ -40,15 +40,16 @@ def _startup(run: Run) -> Section:
     if names:
         title = "Start-up time: from starting gunicorn to the first ready response"
         samples = [startup[n]["seconds"] or [startup[n]["median"]] for n in names]
-        svg = charts.bar_chart(
-            charts.Axes(title, "seconds", "target", "s"),
+        caption = f"{title}. Bars: median; whiskers: fastest and slowest."
+        chart = charts.bar_chart(
+            charts.Axes(title, "seconds", "target", "s", caption=caption),
             [label(n) for n in names],
             [startup[n]["median"] for n in names],
             [colour(n) for n in names],
             [min(s) for s in samples],
             [max(s) for s in samples],
         )
-        blocks.append(view.Chart(svg, f"{title}. Bars: median; whiskers: fastest and slowest."))
+        blocks.append(chart)
     rows: list[list[Inline]] = [
         [label(n), fmt_ms(startup[n]["median"]), ", ".join(map(fmt_ms, startup[n]["seconds"]))]
         for n in names

@@ -24,16 +24,17 @@ def _chart(framework: Framework, found: list[Step]) -> list[view.Block]:
     if not mine:
         return []
     title = f"{f.FRAMEWORK_LABELS[framework]}'s ladder: instructions per one-row prediction"
-    axes = charts.Axes(
-        title, "million instructions", "rung (each adds one feature to the one before)", "M"
-    )
+    caption = title + ", counted by callgrind (light model)."
+    x_label = "rung (each adds one feature to the one before)"
+    axes = charts.Axes(title, "million instructions", x_label, "M", caption=caption)
     labels = [
         x if (x := s["feature"]) in ("floor", "app") else "+" + x.replace("_", " ") for s, _ in mine
     ]
-    svg = charts.bar_chart(
-        axes, labels, [n / 1e6 for _, n in mine], [f.colour(framework)] * len(mine)
-    )
-    return [view.Chart(svg, title + ", counted by callgrind (light model).")]
+    return [
+        charts.bar_chart(
+            axes, labels, [n / 1e6 for _, n in mine], [f.colour(framework)] * len(mine)
+        )
+    ]
 
 
 def _features(found: list[Step], built_in: dict[str, dict[str, str]]) -> view.Table:

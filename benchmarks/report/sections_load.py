@@ -128,9 +128,9 @@ def _throughput_charts(run: Run) -> list[view.Block]:
     if (scenarios := run.scenarios("light", users)) and users is not None:
         series = _rps(run.across("light", [(s, users) for s in scenarios]))
         title = f"Median requests per second by scenario, light model, {f.plural(users, 'user')}"
-        axes = charts.Axes(title, "requests per second", "scenario", "req/s")
-        svg = charts.bars(axes, scenarios, series)
-        blocks.append(view.Chart(svg, f"{title}. Whiskers span the lowest and highest trial."))
+        caption = f"{title}. Whiskers span the lowest and highest trial."
+        axes = charts.Axes(title, "requests per second", "scenario", "req/s", caption=caption)
+        blocks.append(charts.bars(axes, scenarios, series))
     users, at = aggregate.at_users(run.cells, run.targets, "light", "predict_one")
     if at and users is not None:
         percentiles = aggregate.PERCENTILES[:-1]
@@ -139,9 +139,14 @@ def _throughput_charts(run: Run) -> list[view.Block]:
             for t, c in at.items()
         ]
         title = f"Latency percentiles, light model, one-row predictions, {f.plural(users, 'user')}"
-        axes = charts.Axes(title, "response time (ms)", "percentile", "ms")
-        svg = charts.bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series)
-        blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
+        axes = charts.Axes(
+            title,
+            "response time (ms)",
+            "percentile",
+            "ms",
+            caption=f"{title} (medians over trials).",
+        )
+        blocks.append(charts.bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series))
     if len(levels := aggregate.users_levels(run.cells, "light", "predict_one")) > 1:
         found = run.across("light", [("predict_one", u) for u in levels])
         lines = [
@@ -153,9 +158,9 @@ def _throughput_charts(run: Run) -> list[view.Block]:
             for t, cells in found.items()
         ]
         title = "Requests per second against concurrent users, light model, one-row predictions"
-        axes = charts.Axes(title, "requests per second", "concurrent users (log scale)", "req/s")
-        svg = charts.curves(axes, lines, log_x=True)
-        blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
+        x_label, caption = "concurrent users (log scale)", f"{title} (medians over trials)."
+        axes = charts.Axes(title, "requests per second", x_label, "req/s", caption=caption)
+        blocks.append(charts.curves(axes, lines, log_x=True))
     return blocks
 
 
@@ -218,10 +223,10 @@ def _cpu(run: Run) -> view.Section:
             for t in aggregate.ordered(m.target for m in split)
         ]
         title = "Server CPU per one-row prediction, split into model and framework"
-        axes = charts.Axes(title, "CPU per request (µs)", "target and model variant", "µs", legend)
+        x_label, caption = "target and model variant", f"{title} (medians over trials)."
+        axes = charts.Axes(title, "CPU per request (µs)", x_label, "µs", legend, caption)
         categories = [f"{f.label(m.target)} · {m.variant}" for m in split]
-        svg = charts.bars(axes, categories, segments, stack=True)
-        blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
+        blocks.append(charts.bars(axes, categories, segments, stack=True))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
     blocks += [view.see("A run, in order")] if found else []
     blocks += in_process(run.results.get("overhead") or [], run.results["targets"])

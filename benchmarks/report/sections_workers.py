@@ -42,9 +42,11 @@ def _chart(workers: Workers) -> list[view.Block]:
             charts.Curve(f"{label(f['app'])}, {_freeze(f)}", _colour(f), totals(f)) for f in shown
         ]
         title = f"Total PSS of the server against gunicorn workers ({variant} model, preloaded)"
-        axes = charts.Axes(title, "MiB (master and workers)", "gunicorn workers", "MiB")
         caption = title + "; the slope of each line is what one more worker costs."
-        found.append(view.Chart(charts.curves(axes, lines), caption))
+        axes = charts.Axes(
+            title, "MiB (master and workers)", "gunicorn workers", "MiB", None, caption
+        )
+        found.append(charts.curves(axes, lines))
     return found
 
 

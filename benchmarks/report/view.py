@@ -10,9 +10,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from markupsafe import Markup
-
 from benchmarks.analysis.aggregate import Run
+from benchmarks.report.charts import Chart
 from benchmarks.report.formatting import NOT_MEASURED
 
 R = TypeVar("R")  # a record a table shows a row of, or a section's data
@@ -69,14 +68,6 @@ class Table(_Block):
     headers: list[str]
     rows: list[list[Inline]]
     numeric: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True)
-class Chart(_Block):
-    """An inline SVG chart with its caption (HTML only: a code host shows the tables)."""
-
-    svg: Markup  # built by charts, which escapes every text it places
-    caption: str
 
 
 Block = Para | Bullets | Heading | Table | Chart  # a Callout is a Para
