@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from benchmarks.report.formatting import PROSE
+
 WIDTH, HEIGHT = 760, 340
 MARGIN_LEFT, MARGIN_RIGHT = 76, 20
 MARGIN_TOP = 46  # room for the legend
@@ -36,6 +38,16 @@ class Axes:
     caption: str = ""
     width: int = WIDTH
     height: int = HEIGHT
+
+
+def axes(key: str, legend: Legend | None = None, **values: object) -> Axes:
+    """Return the axes whose words templates/prose.toml holds at ``key`` ("section.name": a
+    title, y and x labels, a unit and a caption, which may name the {title}), filled in."""
+    section, name = key.split(".")
+    words: dict[str, str] = PROSE[section][name]
+    title = words["title"].format(**values)
+    told = {k: v.format(title=title, **values) for k, v in words.items() if k != "title"}
+    return Axes(title, told["y"], told["x"], told.get("unit", ""), legend, told["caption"])
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
-"""Number and name formatting shared by every section, with the labels and colours of targets."""
+"""Number and name formatting shared by every section, with the labels and colours of targets,
+and the report's prose."""
 
 from __future__ import annotations
 
 import functools
 import json
+import tomllib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from benchmarks.results.records import TargetFacts
@@ -33,6 +36,16 @@ EN_DASH = "\u2013"  # ranges such as 1-2 trials, typeset
 TIMES = "\u00d7"  # multiplication sign, as in 1.4x
 GENERATOR_BOUND = "generator-bound"
 GENERATOR_LIMITED = "generator-limited"
+# The report's sentences and chart words by section, each a str.format template.
+PROSE: dict[str, dict[str, Any]] = tomllib.loads(
+    (Path(__file__).parent / "templates" / "prose.toml").read_text(encoding="utf-8")
+)
+
+
+def prose(key: str, /, **values: object) -> str:
+    """Return the sentence at ``key`` ("section.name" in templates/prose.toml), filled in."""
+    section, name = key.split(".")
+    return str(PROSE[section][name]).format(**values)
 
 
 def fmt_rps(value: float | None) -> str:

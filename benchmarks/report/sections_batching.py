@@ -7,7 +7,15 @@ from __future__ import annotations
 from benchmarks.analysis import batching as judging
 from benchmarks.analysis import decision
 from benchmarks.report import charts
-from benchmarks.report.formatting import MISSING, OTHER_COLOUR, colour, fmt_ms, fmt_rps, fmt_us
+from benchmarks.report.formatting import (
+    MISSING,
+    OTHER_COLOUR,
+    colour,
+    fmt_ms,
+    fmt_rps,
+    fmt_us,
+    prose,
+)
 from benchmarks.report.view import Block, Column, Para, code, part, see
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.batching import Batching
@@ -38,15 +46,7 @@ def chart(batching: Batching) -> charts.Chart:
         for server in judging.servers(batching, "app")
         for wait in waits
     ]
-    axes = charts.Axes(
-        "Capacity at p99 <= 50 ms against maximum batch size (1: batching off)",
-        "requests per second",
-        "maximum batch size (rows per model call)",
-        unit="req/s",
-        caption="One worker on the gthread worker; the median of the searches. The sync worker's "
-        "capacity, the default deployment, is in the table.",
-    )
-    return charts.curves(axes, [c for c in lines if c.points], log_x=True)
+    return charts.curves(charts.axes("batching.chart"), [c for c in lines if c.points], log_x=True)
 
 
 def blocks(batching: Batching) -> list[Block]:
@@ -103,19 +103,9 @@ def blocks(batching: Batching) -> list[Block]:
         f"{variant}: {decision.gate(judging.aa(batching, variant))}"
         for variant in config["variants"]
     )
+    waits = ", ".join(f"{wait:g}" for wait in judging.waits(batching))
     return [
-        Para(
-            "Each configuration: one worker pinned to CPU "
-            f"{config['server_cpus']}, the load on {config['load_cpus']}; "
-            f"{config['trials']} open-loop capacity searches (Poisson arrivals, p99 <= "
-            f"{config['latency_ms']:g} ms, known within {config['capacity_resolution']:.0%}) "
-            "in rotated order; maximum wait "
-            + ", ".join(f"{wait:g}" for wait in judging.waits(batching))
-            + " ms (0: a batch takes what already waits). sync: "
-            "batching off, the default deployment; gthread: batching off on the worker the "
-            "batched ones use; b<size>: batching on (-w<ms>: with that wait). Goal met: the "
-            "whole interval at or above the goal; missed: the whole interval below it."
-        ),
+        Para(prose("batching.method", c=config, waits=waits)),
         gains,
         figures,
         *([versus] if versus.rows else []),

@@ -6,7 +6,7 @@ from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis.aggregate import Run
 from benchmarks.cpus import CpuSet
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import MISSING, colour, fmt_ms, fmt_rps, label
+from benchmarks.report.formatting import MISSING, colour, fmt_ms, fmt_rps, label, prose
 from benchmarks.results.scaling import CapacityPoint, CapacityResults
 
 Summary = tuple[str, int, capacities.Summary]  # app, workers, the medians over its searches
@@ -52,13 +52,7 @@ def _chart(capacity: CapacityResults, summary: list[Summary]) -> list[view.Block
     ]
     if not curves:
         return []
-    title = (
-        f"p99 latency against offered load, open-loop ({capacity['arrival']} arrivals), "
-        f"{first} worker(s); dashed: the {capacity['latency_ms']:g} ms target and each app's "
-        "capacity"
-    )
-    caption = title + ". Every step of every search, and the overload steps."
-    axes = charts.Axes(title, "p99 latency, ms (log scale)", "offered load, req/s", caption=caption)
+    axes = charts.axes("capacity.chart", c=capacity, first=first)
     return [charts.curves(axes, curves, target=capacity["latency_ms"])]
 
 
@@ -67,22 +61,14 @@ def blocks(capacity: CapacityResults) -> list[view.Block]:
     by = sorted(capacities.summary(capacity).items(), key=lambda kv: (kv[0][1], kv[0][0]))
     summary = [(app, workers, s) for (app, workers), s in by]
     cpus = len(CpuSet.parse(capacity["server_cpus"]))
+    counts = ", ".join(map(str, capacity["worker_counts"]))
     points = [("overload", p) for p in capacity["overload"]]
     points += [("nginx", p) for p in capacity["proxied"]]
     found: list[view.Block] = [
         *_chart(capacity, summary),
         view.tabulate(COST_COLUMNS, summary),
-        view.Para(
-            f"Capacity: the highest offered load whose p99 stayed within "
-            f"{capacity['latency_ms']:g} ms with no failure; money at "
-            f"${capacity['vcpu_hour_usd']:g} per vCPU-hour, {capacity['price_source']}. See "
-            'docs/benchmark.md, "Open-loop load and capacity".'
-        ),
-        view.Para(
-            f"Server CPUs: {capacity['server_cpus']} ({cpus}); load generator on "
-            f"{capacity['load_cpus']}. Worker counts measured: "
-            f"{', '.join(map(str, capacity['worker_counts']))}."
-        ),
+        view.Para(prose("capacity.rule", c=capacity)),
+        view.Para(prose("capacity.where", c=capacity, cpus=cpus, counts=counts)),
     ]
     if points:
         found += [

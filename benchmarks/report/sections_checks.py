@@ -5,7 +5,7 @@ from __future__ import annotations
 from benchmarks.analysis.aggregate import Run
 from benchmarks.analysis.reliability import answered, soaked, survived
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_rps, fmt_value, label
+from benchmarks.report import formatting as f
 from benchmarks.report.view import Block, Column, Inline, Para, Section, Span, code
 from benchmarks.results.records import SecurityCheck
 from benchmarks.results.scaling import Soak
@@ -19,20 +19,20 @@ def _outcome(ok: bool, text: str) -> Span:
 
 
 SOAK_COLUMNS: list[Column[Soak]] = [
-    Column("App", lambda s: label(s["app"])),
-    Column("Capacity req/s", lambda s: fmt_rps(s["capacity_rps"]), True),
-    Column("Held req/s", lambda s: fmt_rps(s["rps"]), True),
+    Column("App", lambda s: f.label(s["app"])),
+    Column("Capacity req/s", lambda s: f.fmt_rps(s["capacity_rps"]), True),
+    Column("Held req/s", lambda s: f.fmt_rps(s["rps"]), True),
     Column("Requests", lambda s: f"{s['requests']:,}", True),
     Column("Failures", lambda s: str(s["failures"]), True),
-    Column("p50 ms", lambda s: fmt_ms(s["latency_ms"]["p50"]), True),
-    Column("p99 ms", lambda s: fmt_ms(s["latency_ms"]["p99"]), True),
+    Column("p50 ms", lambda s: f.fmt_ms(s["latency_ms"]["p50"]), True),
+    Column("p99 ms", lambda s: f.fmt_ms(s["latency_ms"]["p99"]), True),
     Column(
         "Killed worker",
         lambda s: _outcome(ok := survived(s), "✓ replaced" if ok else "✗ not survived"),
     ),
     Column(
         "RSS per worker MiB",
-        lambda s: f"{fmt_mib(s['rss_mib_start'])} → {fmt_mib(s['rss_mib_end'])}",
+        lambda s: f"{f.fmt_mib(s['rss_mib_start'])} → {f.fmt_mib(s['rss_mib_end'])}",
     ),
     Column("RSS trend MiB/min", lambda s: f"{s['rss_trend_mib_per_min']:+.2f}"),
 ]
@@ -47,20 +47,15 @@ def security(checks: list[SecurityCheck]) -> list[Block]:
     apps = list(dict.fromkeys(a for c in checks for a in (*c["result"], *c["passed"])))
 
     def result(check: SecurityCheck, app: str) -> Inline:
-        observed, passed = check["result"].get(app, MISSING), check["passed"].get(app)
+        observed, passed = check["result"].get(app, f.MISSING), check["passed"].get(app)
         return (
             observed if passed is None else _outcome(passed, f"{'✓' if passed else '✗'} {observed}")
         )
 
     rows = [[check["check"], *(result(check, app) for app in apps)] for check in checks]
-    blocks: list[Block] = [view.or_missing(view.Table(["Check", *map(label, apps)], rows))]
+    blocks: list[Block] = [view.or_missing(view.Table(["Check", *map(f.label, apps)], rows))]
     if rows:
-        blocks.append(
-            Para(
-                "✓: the app passed the check as configured; ✗: it did not; no mark: the check "
-                "does not apply to the app (neither passed nor failed)."
-            )
-        )
+        blocks.append(Para(f.prose("security.marks")))
     return blocks
 
 
@@ -93,11 +88,7 @@ def reliability(run: Run) -> Section:
     if inputs:
         alike, errors = answered(inputs)
         blocks.append(
-            Para(
-                f"{len(inputs)} inputs, answered alike by both apps: {alike}; "
-                f"answered with a 5xx: {errors}. The parity gate also compares the "
-                "bodies byte for byte."
-            )
+            Para(f.prose("reliability.inputs", n=len(inputs), alike=alike, errors=errors))
         )
     return Section("Reliability and security", blocks)
 
@@ -108,17 +99,15 @@ def _gate(parity: Parity) -> list[Block]:
         (
             "Result: ",
             _outcome(ok, "passed" if ok else "FAILED"),
-            " — every target gave the same answers to the same probes"
-            if ok
-            else " — the targets did not answer alike; their figures do not compare the same work",
+            f.prose("parity.passed" if ok else "parity.failed"),
         ),
         f"Probes: {parity['probes']}",
-        f"Targets: {', '.join(map(label, parity['targets'])) or MISSING}",
+        f"Targets: {', '.join(map(f.label, parity['targets'])) or f.MISSING}",
         f"Differences: {len(differences) or 'none'}",
     ]
     blocks: list[Block] = [view.Bullets(items)]
     if differences:
-        blocks.append(view.Bullets([code(fmt_value(d)) for d in differences]))
+        blocks.append(view.Bullets([code(f.fmt_value(d)) for d in differences]))
     return blocks
 
 
@@ -126,40 +115,22 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
     """Return each app's soak: the load held, the killed worker, memory, p99 second by second."""
     total = soaked(soaks)
     blocks: list[Block] = [
-        Para(
-            f"Each app was held at {fraction:.0%} of its capacity for {seconds:.0f} s, one "
-            'worker killed halfway (docs/reliability.md, "Sustained load").'
-        ),
+        Para(f.prose("reliability.soak", fraction=fraction, seconds=seconds)),
         view.or_missing(view.tabulate(SOAK_COLUMNS, soaks)),
-        Para(
-            f"Faults injected: {total.faults}; survived: {total.survived}. Requests sent: "
-            f"{total.requests:,}; failures: {total.failures}."
-        ),
+        Para(f.prose("reliability.faults", total=total)),
     ]
     histories = [s for s in soaks if s.get("history")]
     length = min((len(s["history"]) for s in histories), default=0)
     if length > 2:
         lines = [
             charts.Curve(
-                label(s["app"]),
-                colour(s["app"]),
+                f.label(s["app"]),
+                f.colour(s["app"]),
                 [*enumerate(h["p99_ms"] for h in s["history"][:length])],
             )
             for s in histories
         ]
-        caption = (
-            f"p99 latency, second by second, while each app was held at {fraction:.0%} of "
-            "capacity (the spike is the killed worker)."
-        )
-        axes = charts.Axes(
-            "p99 latency over the soak",
-            "p99 (ms, Locust's whole-ms buckets)",
-            "seconds",
-            "",
-            None,
-            caption,
-        )
-        blocks.append(charts.curves(axes, lines))
+        blocks.append(charts.curves(charts.axes("reliability.chart", fraction=fraction), lines))
     return blocks
 
 

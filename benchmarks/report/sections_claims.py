@@ -58,15 +58,7 @@ def chart(claims: list[Claim]) -> list[view.Block]:
     band = 1 + decision.MIN_EFFECT
     verdicts = aggregate.ordered((c["verdict"] for c in shown), VERDICTS)
     legend = [(v, f.VERDICT_COLOURS.get(v, f.OTHER_COLOUR)) for v in verdicts]
-    title = "Each claim's deciding figure, as a ratio the claim's way up"
-    caption = (
-        f"{title}: the shaded band is the {decision.MIN_EFFECT:.0%} minimum effect (no "
-        "difference; for 'A heavy model dominates' a dot inside it supports the claim); the "
-        "dot's colour is the verdict, hollow if decided by design; the whisker "
-        "is the timed 95% interval, drawn under the dot where it is a different figure from the "
-        'dot (docs/benchmark.md, "How to read the report").'
-    )
-    axes = charts.Axes(title, "", "ratio, the claim's way up (log scale)", f.TIMES, legend, caption)
+    axes = charts.axes("claims.chart", legend, effect=decision.MIN_EFFECT, times=f.TIMES)
     return [charts.ratio_rows(axes, [_ratio(c) for c in shown], band)]
 
 
@@ -76,13 +68,7 @@ def section(run: Run) -> view.Section:
     blocks: list[view.Block] = [view.or_missing(view.tabulate(CLAIM_COLUMNS, claims))]
     sources = sorted({c["source"] for c in claims if c["source"]})
     if sources:
-        blocks.append(
-            view.Para(
-                '[1] Quoted from Tricia Pearson, "Flask vs. Django: Which Python Framework is '
-                f'Better for Machine Learning Apps?", Stackify: {", ".join(sources)}. The others '
-                "are the claims as commonly made, not quotations."
-            )
-        )
+        blocks.append(view.Para(f.prose("claims.source", sources=", ".join(sources))))
     if claims:
         blocks.append(view.Heading("How each claim was decided"))
         blocks.append(view.tabulate(METHOD_COLUMNS, claims))
@@ -90,25 +76,11 @@ def section(run: Run) -> view.Section:
     if rule:
         blocks.append(view.Para(("The decision rule, fixed before the run: ", rule)))
     for aa in run.results.get("aa") or []:
-        found = aa["interval"]
-        where = f"{aa['variant']} {aa['scenario']}, {aa['source']} at level {aa['level']}"
-        if found is None:
-            blocks.append(
-                view.Para(
-                    f"A/A check ({where}): {f.plural(len(aa['ratios']), 'usable paired trial')}, "
-                    "too few for an interval: timing decides nothing in this cell."
-                )
-            )
-            continue
-        line = (
-            f"A/A check ({where}): Flask measured twice, as {aa['target']}, "
-            f"{found['trials']:.0f} paired trials: ratio {found['estimate']:.3f} (95% CI "
-            f"{found['low']:.3f}-{found['high']:.3f}); noise floor {aa['noise_floor']:.1%}, "
-            "below which a timed difference is not a finding."
-        )
-        warning = (
-            "WARNING: the A/A pair differs: the same app measured twice gave an interval that "
-            "excludes 1, so no timed figure of this cell decides a claim. "
-        )
-        blocks.append(view.Callout(warning + line) if aa["differs"] else view.Para(line))
+        if (found := aa["interval"]) is None:
+            trials = f.plural(len(aa["ratios"]), "usable paired trial")
+            blocks.append(view.Para(f.prose("claims.aa_too_few", aa=aa, trials=trials)))
+        else:
+            line = f.prose("claims.aa", aa=aa, found=found)
+            warning = f.prose("claims.aa_warning") if aa["differs"] else ""
+            blocks.append(view.Callout(warning + line) if warning else view.Para(line))
     return view.Section("Claims", blocks)

@@ -52,11 +52,9 @@ def _chart(cost: Cost, facts: Facts) -> list[view.Block]:
         charts.Series("model", formatting.MODEL_COLOUR, model),
         charts.Series("the rest of the request", colours[0], rest, colours=colours),
     ]
-    title = "Instructions per one-row prediction (light model), split into model and the rest"
     legend = [("model", formatting.MODEL_COLOUR)]
     legend += [(f"rest: {label(n, facts)}", c) for n, c in zip(names, colours, strict=True)]
-    caption = title + ", counted by callgrind."
-    axes = charts.Axes(title, "million instructions", "target", "M", legend, caption)
+    axes = charts.axes("cost.chart", legend)
     return [charts.bars(axes, [label(n, facts) for n in names], segments, stack=True)]
 
 
@@ -66,18 +64,12 @@ def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[view.Block]:
     found: list[view.Block] = [
         *_chart(cost, facts),
         _table(cost, facts, rungs),
-        view.Para(
-            f"Counted by {cost['tool']}; in gc: {cost['gc']}. See docs/benchmark.md, "
-            '"Instructions per request: the deterministic cost".'
-        ),
+        view.Para(formatting.prose("cost.counted", cost=cost)),
     ]
     if startup := cost["startup"]:
         names = by_framework((n for n in startup if rungs or not _rung(n, facts)), facts)
         found += [
-            view.Para(
-                "Start-up, from an interpreter that has imported the shared stack (numpy, "
-                "scikit-learn, the model runtime) to the WSGI callable ready:"
-            ),
+            view.Para(formatting.prose("cost.startup")),
             view.Bullets(
                 [f"{label(n, facts)}: {fmt_count(startup[n])} instructions" for n in names]
             ),

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from benchmarks.analysis.aggregate import Run, memory, ordered
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import MISSING, colour, fmt_mib, fmt_ms, fmt_us, fmt_value, label
+from benchmarks.report import formatting as f
 from benchmarks.report.view import Block, Inline, Para, Section, Span, Table, code
 from benchmarks.results.records import Dependencies, LinesOfCode
 
@@ -15,7 +15,7 @@ MEMORY_HEADERS = ["PSS MiB", "USS MiB", "Master PSS MiB", "PSS per worker MiB", 
 
 
 def _mb(size: int) -> str:
-    return fmt_us(size / 1e6, 2)
+    return f.fmt_us(size / 1e6, 2)
 
 
 def _total(*cells: str) -> list[Inline]:
@@ -25,7 +25,7 @@ def _total(*cells: str) -> list[Inline]:
 
 def _memory(run: Run) -> Section:
     rows: list[list[Inline]] = [
-        [label(target), variant, *map(fmt_mib, medians.values()), fmt_mib(peak)]
+        [f.label(target), variant, *map(f.fmt_mib, medians.values()), f.fmt_mib(peak)]
         for target, variant, medians, peak in memory(run.cells, run.targets, run.variants)
     ]
     headers = ["Target", "Variant", *MEMORY_HEADERS, "Peak PSS MiB"]
@@ -38,20 +38,22 @@ def _startup(run: Run) -> Section:
     names = ordered(startup)
     blocks: list[Block] = []
     if names:
-        title = "Start-up time: from starting gunicorn to the first ready response"
         samples = [startup[n]["seconds"] or [startup[n]["median"]] for n in names]
-        caption = f"{title}. Bars: median; whiskers: fastest and slowest."
         chart = charts.bar_chart(
-            charts.Axes(title, "seconds", "target", "s", caption=caption),
-            [label(n) for n in names],
+            charts.axes("startup.chart"),
+            [f.label(n) for n in names],
             [startup[n]["median"] for n in names],
-            [colour(n) for n in names],
+            [f.colour(n) for n in names],
             [min(s) for s in samples],
             [max(s) for s in samples],
         )
         blocks.append(chart)
     rows: list[list[Inline]] = [
-        [label(n), fmt_ms(startup[n]["median"]), ", ".join(map(fmt_ms, startup[n]["seconds"]))]
+        [
+            f.label(n),
+            f.fmt_ms(startup[n]["median"]),
+            ", ".join(map(f.fmt_ms, startup[n]["seconds"])),
+        ]
         for n in names
     ]
     blocks.append(view.or_missing(Table(["Target", "Median s", "Samples s"], rows, frozenset({1}))))
@@ -65,14 +67,14 @@ def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
     apps = ordered(loc)
     concerns = list(dict.fromkeys(c for a in apps for c in loc[a]["concerns"]))
     rows: list[list[Inline]] = [
-        [concern, *(str(loc[a]["concerns"].get(concern, MISSING)) for a in apps)]
+        [concern, *(str(loc[a]["concerns"].get(concern, f.MISSING)) for a in apps)]
         for concern in concerns
     ]
     blocks: list[Block] = [
         Para("Code lines of each app's own package, without comments or blank lines."),
         view.Heading("By concern"),
         Table(
-            ["Concern", *map(label, apps)],
+            ["Concern", *map(f.label, apps)],
             [*rows, _total(*(str(loc[a]["total"]) for a in apps))],
             frozenset(range(1, len(apps) + 1)),
         ),
@@ -81,7 +83,7 @@ def lines_of_code(loc: Mapping[str, LinesOfCode]) -> list[Block]:
         files = sorted(loc[app]["files"].items())
         rows = [[code(name), str(lines)] for name, lines in files]
         blocks += [
-            view.Heading(f"{label(app)}: by file"),
+            view.Heading(f"{f.label(app)}: by file"),
             Table(["File", "Lines"], [*rows, _total(str(loc[app]["total"]))], frozenset({1})),
         ]
     return blocks
@@ -102,9 +104,9 @@ def dependencies(
     apps = ordered(deps)
     rows: list[list[Inline]] = [
         [
-            label(a),
-            fmt_value(deps[a]["direct"]),
-            fmt_value(deps[a]["extensions"]),
+            f.label(a),
+            f.fmt_value(deps[a]["direct"]),
+            f.fmt_value(deps[a]["extensions"]),
             str(len(deps[a]["distributions"])),
             _mb(deps[a]["total_bytes"]),
         ]
@@ -112,16 +114,13 @@ def dependencies(
     ]
     headers = ["App", "Imports", "Framework extensions", "Distributions", "Total MB"]
     blocks: list[Block] = [
-        Para(
-            "What each app installs beyond the shared core (model runtime, contract, gunicorn): "
-            "the distributions it imports, and theirs."
-        ),
+        Para(f.prose("dependencies.beyond")),
         Table(headers, rows, frozenset({3, 4})),
     ]
     if alone:
         rows = [
             [
-                label(fw),
+                f.label(fw),
                 ", ".join(d["name"] for d in alone[fw]["distributions"]),
                 _mb(alone[fw]["total_bytes"]),
             ]
@@ -135,7 +134,7 @@ def dependencies(
         dists = sorted(deps[app]["distributions"], key=lambda d: d["name"].lower())
         rows = [[code(d["name"]), d["version"], _mb(d["size_bytes"])] for d in dists]
         blocks += [
-            view.Heading(f"{label(app)}: distributions"),
+            view.Heading(f"{f.label(app)}: distributions"),
             Table(
                 ["Distribution", "Version", "Size MB"],
                 [*rows, _total("", _mb(deps[app]["total_bytes"]))],

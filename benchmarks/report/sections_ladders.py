@@ -23,10 +23,7 @@ def _chart(framework: Framework, found: list[Step]) -> list[view.Block]:
     mine = [(s, n) for s in found if s["framework"] == framework and (n := s["instructions"])]
     if not mine:
         return []
-    title = f"{f.FRAMEWORK_LABELS[framework]}'s ladder: instructions per one-row prediction"
-    caption = title + ", counted by callgrind (light model)."
-    x_label = "rung (each adds one feature to the one before)"
-    axes = charts.Axes(title, "million instructions", x_label, "M", caption=caption)
+    axes = charts.axes("ladders.chart", framework=f.FRAMEWORK_LABELS[framework])
     labels = [
         x if (x := s["feature"]) in ("floor", "app") else "+" + x.replace("_", " ") for s, _ in mine
     ]
@@ -104,12 +101,7 @@ def throughput(result: Throughput, facts: f.Facts) -> view.Table:
 def blocks(data: Ladders, found: list[Step]) -> list[view.Block]:
     """Return the ladders' charts, what each feature adds, and the rungs' figures."""
     load = data["load"]
-    where = (
-        f", {load['trials']} interleaved trials of {load['seconds']:.0f} s, {load['connections']} "
-        f"connections, server on CPU {load['server_cpus']}"
-        if load
-        else " (not measured in this run)"
-    )
+    where = f.prose("ladders.load", load=load) if load else " (not measured in this run)"
     return [
         view.see("The ladders: what each production feature costs"),
         *(c for fw in FRAMEWORKS for c in _chart(fw, found)),

@@ -127,9 +127,7 @@ def _throughput_charts(run: Run) -> list[view.Block]:
     users = aggregate.busiest_users(run.cells, "light")
     if (scenarios := run.scenarios("light", users)) and users is not None:
         series = _rps(run.across("light", [(s, users) for s in scenarios]))
-        title = f"Median requests per second by scenario, light model, {f.plural(users, 'user')}"
-        caption = f"{title}. Whiskers span the lowest and highest trial."
-        axes = charts.Axes(title, "requests per second", "scenario", "req/s", caption=caption)
+        axes = charts.axes("throughput.by_scenario", users=f.plural(users, "user"))
         blocks.append(charts.bars(axes, scenarios, series))
     users, at = aggregate.at_users(run.cells, run.targets, "light", "predict_one")
     if at and users is not None:
@@ -138,14 +136,7 @@ def _throughput_charts(run: Run) -> list[view.Block]:
             charts.Series(f.label(t), f.colour(t), [c["latency_ms"][p] for p in percentiles])
             for t, c in at.items()
         ]
-        title = f"Latency percentiles, light model, one-row predictions, {f.plural(users, 'user')}"
-        axes = charts.Axes(
-            title,
-            "response time (ms)",
-            "percentile",
-            "ms",
-            caption=f"{title} (medians over trials).",
-        )
+        axes = charts.axes("throughput.latency", users=f.plural(users, "user"))
         blocks.append(charts.bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series))
     if len(levels := aggregate.users_levels(run.cells, "light", "predict_one")) > 1:
         found = run.across("light", [("predict_one", u) for u in levels])
@@ -157,10 +148,7 @@ def _throughput_charts(run: Run) -> list[view.Block]:
             )
             for t, cells in found.items()
         ]
-        title = "Requests per second against concurrent users, light model, one-row predictions"
-        x_label, caption = "concurrent users (log scale)", f"{title} (medians over trials)."
-        axes = charts.Axes(title, "requests per second", x_label, "req/s", caption=caption)
-        blocks.append(charts.curves(axes, lines, log_x=True))
+        blocks.append(charts.curves(charts.axes("throughput.by_users"), lines, log_x=True))
     return blocks
 
 
@@ -222,9 +210,7 @@ def _cpu(run: Run) -> view.Section:
             (f"framework: {f.label(t)}", f.colour(t))
             for t in aggregate.ordered(m.target for m in split)
         ]
-        title = "Server CPU per one-row prediction, split into model and framework"
-        x_label, caption = "target and model variant", f"{title} (medians over trials)."
-        axes = charts.Axes(title, "CPU per request (µs)", x_label, "µs", legend, caption)
+        axes = charts.axes("cpu.chart", legend)
         categories = [f"{f.label(m.target)} · {m.variant}" for m in split]
         blocks.append(charts.bars(axes, categories, segments, stack=True))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from benchmarks.analysis import gap as gaps
 from benchmarks.analysis import peers as judging
 from benchmarks.analysis.peers import FIGURES, Figure
-from benchmarks.report.formatting import MISSING, fmt_mib, fmt_rps, fmt_share, fmt_us
+from benchmarks.report.formatting import MISSING, fmt_mib, fmt_rps, fmt_share, fmt_us, prose
 from benchmarks.report.view import Block, Bullets, Column, Para, code, part, see
 from benchmarks.report.view import tabulate as tab
 from benchmarks.results.peers import Peers
@@ -49,56 +49,27 @@ def blocks(peers: Peers) -> list[Block]:
         [Column("server", code), Column("protocol", protocol), *map(figure_column, FIGURES)],
         servers,
     )
-    timed = [f for f in FIGURES if f.kind == "timed"]
-    config = peers["config"]
+    timed = "; ".join(
+        f"{f.label}: {judging.aa_gate(peers, f)}" for f in FIGURES if f.kind == "timed"
+    )
     in_process = [
         f"{name} {t['in_process_instructions'] / 1e6:.2f} M"
         for name, t in peers["targets"].items()
         if t["in_process_instructions"]
     ]
     return [
-        Para(
-            "Each server: one process for requests, batching off, access log off, pinned to CPU "
-            f"{config['server_cpus']}; wrk on {config['load_cpus']}, {config['connections']} "
-            f"connections, {config['trials']} trials of {config['seconds']:g} s in rotated "
-            f"order with the A/A twin; {config['startup_rounds']} start-ups each; callgrind "
-            f"over the process tree once warm, a window of {config['cost_requests'][1]} one-row "
-            f"predictions less one of {config['cost_requests'][0]} and less the work done idle "
-            "meanwhile (start-up and shutdown not counted). Every server passed the parity "
-            "gate (each held-out row sent alone, its probabilities scikit-learn's predict_proba "
-            "of that row, bit for bit) before any load. In brackets: against Flask (F) and "
-            "Django (D), by the rule: ahead, behind, ~ (within 5%) or undecided. Capacity: "
-            f"{config['capacity_trials']} open-loop searches per server at p99 <= "
-            f"{config['latency_ms']:g} ms (0: not searched)."
-        ),
+        Para(prose("peers.method", c=peers["config"])),
         values,
-        *(
-            [
-                Para(
-                    "The apps counted in one interpreter, as the cost step counts them (their "
-                    f"WSGI callable, no server or socket): {', '.join(in_process)}; the "
-                    "difference is gunicorn's share: accepting, parsing, closing."
-                )
-            ]
-            if in_process
-            else []
-        ),
+        *([Para(prose("peers.in_process", counted=", ".join(in_process)))] if in_process else []),
         *([Para(workers_text(peers))] if peers["workers"] or peers["workers_refused"] else []),
         *gap_blocks(peers),
-        Para(
-            "A/A gate of the timed figures: "
-            + "; ".join(f"{f.label}: {judging.aa_gate(peers, f)}" for f in timed)
-        ),
+        Para(f"A/A gate of the timed figures: {timed}"),
         Bullets(
             [
-                (
-                    code(name),
-                    f" ({protocol(name)}; "
-                    + ", ".join(f"{k} {v}" for k, v in t["versions"].items())
-                    + f"): {t['settings']}. Per request: {t['per_request']}.",
-                )
+                (code(name), prose("peers.server", protocol=protocol(name), versions=versions, t=t))
                 for name, t in peers["targets"].items()
                 if t["kind"] != "twin"
+                for versions in [", ".join(f"{k} {v}" for k, v in t["versions"].items())]
             ]
         ),
         *(Para(f"not measured: {name}: {why}") for name, why in peers["skipped"].items()),
@@ -126,16 +97,9 @@ def gap_blocks(peers: Peers) -> list[Block]:
             *zip(counted.parts, timed.parts, strict=True),
         ]
     ]
+    baseline = FORMAT["instructions"](pairs[0][0].baseline_connection)
     return [
-        Para(
-            "The gap to FastAPI on uvicorn per one-row prediction: connection handling = the "
-            "app on the sync worker - on gthread (1 thread, kept alive); server = the bare-WSGI "
-            "baseline on gthread - a bare-ASGI app on FastAPI's uvicorn; framework = (the app on "
-            "gthread - the WSGI baseline) - (FastAPI - the ASGI one). The parts add up to the "
-            "gap. Instructions are user space only (a new connection's kernel work is in the "
-            "CPU figure, timed). Connection handling with no framework (the baseline on sync - "
-            f"on gthread): {FORMAT['instructions'](pairs[0][0].baseline_connection)}."
-        ),
+        Para(prose("peers.gap", baseline=baseline)),
         tab(
             [
                 Column("app", lambda row: code(row[0])),
@@ -159,19 +123,11 @@ def workers_text(peers: Peers) -> str:
         f"{fmt_mib(at[high][0])} MiB ({at[high][1]})"
         for name, at in judging.memory_by_workers(peers).items()
     ]
-    return (
-        f"Memory per added worker: each server started {config['worker_rounds']} times with "
-        f"{low} and with {high} workers by its own setting (gunicorn's and uvicorn's "
-        "WEB_CONCURRENCY, LitServe's workers_per_device, BentoML's workers, MLServer's "
-        "parallel_workers, whose 1 already moves inference out of the server process, where "
-        "the one-process figures above run it with 0; uvicorn with more than one worker adds "
-        "its supervisor process), warmed alike, its tree's anonymous PSS read; the figure is "
-        f"the difference. Anonymous PSS at {low} / {high} workers: "
-        + "; ".join(shown)
-        + "."
-        + "".join(
-            f" Not measured: {name}: {why}." for name, why in peers["workers_refused"].items()
-        )
+    refused = "".join(
+        f" Not measured: {name}: {why}." for name, why in peers["workers_refused"].items()
+    )
+    return prose(
+        "peers.workers", c=config, low=low, high=high, shown="; ".join(shown), refused=refused
     )
 
 

@@ -8,7 +8,7 @@ measurable from here, with the reason, never estimated.
 from __future__ import annotations
 
 from benchmarks.analysis.aggregate import Run
-from benchmarks.report.formatting import fmt_ms, fmt_rps
+from benchmarks.report.formatting import fmt_ms, fmt_rps, prose
 from benchmarks.report.view import Block, Inline, Para, Section, Table, code
 from benchmarks.results.remote import Remote
 
@@ -19,12 +19,7 @@ def blocks(remote: Remote) -> list[Block]:
     """Return the gate, each target's phases, and what was not measured, and why."""
     config = remote["config"]
     gate = remote["parity"]
-    locust = (
-        f"Locust: a master on {config['master_bind']} that waited for "
-        f"{config['expect_workers']} worker(s), {config['locust_workers']} started here"
-        if config["expect_workers"]
-        else "Locust: one local process"
-    )
+    locust = prose("remote.workers" if config["expect_workers"] else "remote.local", c=config)
     rows: list[list[Inline]] = [
         [
             code(phase["target"]),
@@ -45,8 +40,13 @@ def blocks(remote: Remote) -> list[Block]:
     return [
         Para(f"against deployments this command did not start: {', '.join(remote['targets'])}"),
         Para(
-            f"parity gate: {'passed' if gate['ok'] else 'FAILED'} ({gate['probes']} probes); "
-            f"{locust}; {config['warmup_s']:g} s warm-up + {config['measure_s']:g} s per phase"
+            prose(
+                "remote.gate",
+                ok="passed" if gate["ok"] else "FAILED",
+                gate=gate,
+                c=config,
+                locust=locust,
+            )
         ),
         Table(headers, rows, frozenset(range(2, 10))),
         *(Para(f"{field}: null, {why}") for field, why in remote["not_measured"].items()),

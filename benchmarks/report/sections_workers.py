@@ -10,7 +10,7 @@ from __future__ import annotations
 from benchmarks.analysis.aggregate import Run
 from benchmarks.analysis.workers import charted, fits, freeze_savings, totals, worker_uss
 from benchmarks.report import charts, view
-from benchmarks.report.formatting import TINTS, colour, fmt_mib, fmt_share, fmt_us, label
+from benchmarks.report.formatting import TINTS, colour, fmt_mib, fmt_share, fmt_us, label, prose
 from benchmarks.results.scaling import Workers, WorkersFit
 
 # Each app's colour for the light model with gc.freeze(), its framework's tint for the heavy one,
@@ -36,18 +36,14 @@ def _freeze(fit: WorkersFit) -> str:
 
 def _chart(workers: Workers) -> list[view.Block]:
     """Return one chart per model variant: a line per app and gc.freeze() setting, preloaded."""
-    found: list[view.Block] = []
-    for variant, shown in charted(workers).items():
-        lines = [
-            charts.Curve(f"{label(f['app'])}, {_freeze(f)}", _colour(f), totals(f)) for f in shown
-        ]
-        title = f"Total PSS of the server against gunicorn workers ({variant} model, preloaded)"
-        caption = title + "; the slope of each line is what one more worker costs."
-        axes = charts.Axes(
-            title, "MiB (master and workers)", "gunicorn workers", "MiB", None, caption
-        )
-        found.append(charts.curves(axes, lines))
-    return found
+    return [
+        charts.curves(charts.axes("workers.chart", variant=variant), [*map(_curve, shown)])
+        for variant, shown in charted(workers).items()
+    ]
+
+
+def _curve(fit: WorkersFit) -> charts.Curve:
+    return charts.Curve(f"{label(fit['app'])}, {_freeze(fit)}", _colour(fit), totals(fit))
 
 
 def _table(workers: Workers) -> view.Table:
@@ -81,10 +77,7 @@ def blocks(workers: Workers) -> list[view.Block]:
     found: list[view.Block] = [
         *_chart(workers),
         _table(workers),
-        view.Para(
-            f"{workers['mode']} plan, {workers['rounds']} round(s); see docs/benchmark.md, "
-            '"Memory as gunicorn workers are added".'
-        ),
+        view.Para(prose("workers.plan", w=workers)),
     ]
     if savings := freeze_savings(workers):
         saved = "; ".join(
@@ -93,15 +86,9 @@ def blocks(workers: Workers) -> list[view.Block]:
             + ")"
             for app, variant, mib, noise in savings
         )
-        found.append(
-            view.Para(
-                "gc.freeze() before forking (GUNICORN_GC_FREEZE) saves, per added worker "
-                f"(anonymous pages; the noise is the slope's range between rounds): {saved}."
-            )
-        )
+        found.append(view.Para(prose("workers.freeze", saved=saved)))
     if unserved := sum(not all(row["served"]) for row in workers["rows"]):
-        line = f"{unserved} reading(s) include a worker whose CPU time never moved: not served."
-        found.append(view.Para(line))
+        found.append(view.Para(prose("workers.unserved", unserved=unserved)))
     return found
 
 

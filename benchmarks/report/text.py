@@ -21,7 +21,7 @@ from benchmarks.report import sections_capacity as capacities
 from benchmarks.report import sections_cost as costs
 from benchmarks.report import sections_ladders as rungs
 from benchmarks.report import sections_workers as per_worker
-from benchmarks.report.formatting import MISSING, Facts, fmt_us
+from benchmarks.report.formatting import MISSING, Facts, fmt_us, prose
 from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
 from benchmarks.results import records as r
 from benchmarks.results.batching import Batching
@@ -75,12 +75,7 @@ def cost(result: r.Cost, facts: Facts) -> str:
 
 def throughput(result: r.Throughput, facts: Facts) -> str:
     """Return wrk's figures per target and their ratios to the baseline and the floors."""
-    caption = (
-        f"{result['scenario']} ({result['variant']} model), {result['trials']} trials x "
-        f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
-        f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}"
-    )
-    return render(caption, [rungs.throughput(result, facts)])
+    return render(prose("terminal.throughput", r=result), [rungs.throughput(result, facts)])
 
 
 def ladders(result: r.Ladders, facts: Facts) -> str:
@@ -144,7 +139,7 @@ def compare(a: r.Results, b: r.Results) -> str:
     return render(
         "NOT LIKE FOR LIKE: the runs differ in " + "; ".join(found.provenance)
         if found.provenance
-        else "Like for like: the same commit, rule, libraries, models and gunicorn settings.",
+        else prose("terminal.alike"),
         *(
             f"{name}: {run['run_id']} ({run['mode']}, {run['environment']['git_commit'][:12]})"
             for name, run in (("A", a), ("B", b))
@@ -152,16 +147,14 @@ def compare(a: r.Results, b: r.Results) -> str:
         [Table([*headers, "verdict"], changed, frozenset({3, 5, 6, 7, 8}))]
         if changed
         else "The two runs share no measured cell.",
-        f"{found.changed} of {len(changed)} figures changed by more than the noise (the wider "
-        f"(max - min) / median of the two runs, at least {decision.MIN_EFFECT:.0%}).",
+        prose("terminal.changed", n=found.changed, of=len(changed), effect=decision.MIN_EFFECT),
         [
             Table(["claim", "A", "B", "held"], held),
             Para(f"{found.held} of {len(held)} verdicts held."),
         ]
         if held
         else [],
-        f"Instruction counts (callgrind): {len(found.counts)} figures in both runs; the largest "
-        f"difference {worst['difference']:+.3%} ({' '.join(worst['key'])})."
+        prose("terminal.counts", n=len(found.counts), worst=worst, key=" ".join(worst["key"]))
         if worst
         else [],
     )
@@ -179,8 +172,4 @@ def batching(results: Batching) -> str:
 
 def workers(result: Workers) -> str:
     """Return the memory per worker: how it was measured, the table, what gc.freeze() saves."""
-    heading = (
-        f"{result['mode']} plan, {result['rounds']} round(s), servers on CPU "
-        f"{result['server_cpus']}, {result['seconds']:.0f} s"
-    )
-    return render(heading, per_worker.blocks(result))
+    return render(prose("terminal.workers", r=result), per_worker.blocks(result))
