@@ -64,6 +64,16 @@ fmt_ms = functools.partial(fmt_us, decimals=2)  # milliseconds, or seconds
 fmt_mib = functools.partial(fmt_us, decimals=1)  # MiB of memory or MB on disk (as headers say)
 
 
+def fmt_count(value: float | None) -> str:
+    """Format an instruction count in millions, e.g. 2.53 M."""
+    return MISSING if value is None else f"{value / 1e6:,.2f} M"
+
+
+def fmt_range(figures: Mapping[str, Any]) -> str:
+    """Format the lowest and the highest trial's req/s, e.g. 1,200-1,310 (en dash)."""
+    return f"{fmt_rps(figures['rps_min'])}{EN_DASH}{fmt_rps(figures['rps_max'])}"
+
+
 def fmt_ratio(value: float | None) -> str:
     """Format a ratio as a multiplier."""
     return MISSING if value is None else f"{value:.2f}{TIMES}"

@@ -26,10 +26,8 @@ from benchmarks.report import (
     sections_batching,
     sections_capacity,
     sections_checks,
-    sections_claims,
     sections_cost,
     sections_footprint,
-    sections_ladders,
     sections_load,
     sections_peers,
     sections_remote,
@@ -46,8 +44,8 @@ SectionOf = Callable[[Run], Section]
 
 SECTIONS: tuple[SectionOf, ...] = (
     *sections_load.SECTIONS,
-    *sections_cost.SECTIONS,
-    *sections_ladders.SECTIONS,
+    *sections_cost.COST,
+    *sections_cost.LADDERS,
     *sections_capacity.SECTIONS,
     *sections_footprint.SECTIONS,
     *sections_workers.SECTIONS,
@@ -58,10 +56,10 @@ SECTIONS: tuple[SectionOf, ...] = (
 # A capacity run is judged for the one claim its figures decide ("scales"): its Claims section.
 PARTS: dict[Command, tuple[SectionOf, ...]] = {
     "run": SECTIONS,
-    "capacity": (sections_claims.section, *sections_capacity.SECTIONS),
+    "capacity": (sections_load.claims_section, *sections_capacity.SECTIONS),
     "soak": (sections_checks.reliability,),
     "workers": sections_workers.SECTIONS,
-    "ladders": sections_ladders.SECTIONS,
+    "ladders": sections_cost.LADDERS,
     "remote": sections_remote.SECTIONS,
     "peers": sections_peers.SECTIONS,
     "batching": sections_batching.SECTIONS,

@@ -1,86 +1,185 @@
-"""The section on instructions per request: the deterministic cost counted under callgrind."""
+"""Sections on instructions per request, counted under callgrind: the deterministic cost of each
+target, then the ladders, what each production feature adds to a request, per framework."""
 
 from __future__ import annotations
 
+from benchmarks.analysis import ladders
 from benchmarks.analysis.aggregate import Run
-from benchmarks.analysis.ladders import light_one, over_cost_baseline
-from benchmarks.report import charts, formatting, view
-from benchmarks.report.formatting import MISSING, Facts, by_framework, colour, label
-from benchmarks.results.records import Cost, CostRow
+from benchmarks.analysis.ladders import Step
+from benchmarks.report import charts, view
+from benchmarks.report import formatting as f
+from benchmarks.report.formatting import fmt_count
+from benchmarks.report.view import Column, Para
+from benchmarks.results.records import Cost, CostRow, Ladders, Throughput, ThroughputSummary
+from benchmarks.results.vocabulary import FRAMEWORKS, Framework
 
 
-def fmt_count(value: float | None) -> str:
-    """Return an instruction count in millions, e.g. 2.53 M."""
-    return MISSING if value is None else f"{value / 1e6:,.2f} M"
-
-
-def _rung(target: str, facts: Facts) -> bool:
-    # The ladders' rungs have their own section (sections_ladders.py).
+def _rung(target: str, facts: f.Facts) -> bool:
+    # The ladders' rungs have their own section.
     return (found := facts.get(target)) is not None and found["kind"] == "rung"
 
 
-def _table(cost: Cost, facts: Facts, rungs: bool) -> view.Table:
-    ratios = over_cost_baseline(cost["rows"], facts)
+def _table(cost: Cost, facts: f.Facts, rungs: bool) -> view.Table:
+    ratios = ladders.over_cost_baseline(cost["rows"], facts)
 
     def over_base(row: CostRow) -> str:
-        return formatting.fmt_ratio(ratios[(row["target"], row["variant"], row["scenario"])])
+        return f.fmt_ratio(ratios[(row["target"], row["variant"], row["scenario"])])
 
-    columns: list[view.Column[CostRow]] = [
-        view.Column("Target", lambda r: label(r["target"], facts)),
-        view.Column("Variant", lambda r: r["variant"]),
-        view.Column("Scenario", lambda r: view.code(r["scenario"])),
-        view.Column("Instructions", lambda r: fmt_count(r["instructions"]), True),
-        view.Column("Model", lambda r: fmt_count(r["model_instructions"]), True),
-        view.Column("Rest", lambda r: fmt_count(r["rest_instructions"]), True),
-        view.Column("In gc", lambda r: fmt_count(r["gc_instructions"]), True),
-        view.Column("vs baseline", over_base, True),
+    columns: list[Column[CostRow]] = [
+        Column("Target", lambda r: f.label(r["target"], facts)),
+        Column("Variant", lambda r: r["variant"]),
+        Column("Scenario", lambda r: view.code(r["scenario"])),
+        Column("Instructions", lambda r: fmt_count(r["instructions"]), True),
+        Column("Model", lambda r: fmt_count(r["model_instructions"]), True),
+        Column("Rest", lambda r: fmt_count(r["rest_instructions"]), True),
+        Column("In gc", lambda r: fmt_count(r["gc_instructions"]), True),
+        Column("vs baseline", over_base, True),
     ]
-    return view.tabulate(
-        columns, (r for r in cost["rows"] if rungs or not _rung(r["target"], facts))
-    )
+    rows = (r for r in cost["rows"] if rungs or not _rung(r["target"], facts))
+    return view.tabulate(columns, rows)
 
 
-def _chart(cost: Cost, facts: Facts) -> list[view.Block]:
-    found = light_one(cost, facts)
-    names = by_framework(found, facts)
-    if not names:
+def _chart(cost: Cost, facts: f.Facts) -> list[view.Block]:
+    found = ladders.light_one(cost, facts)
+    if not (names := f.by_framework(found, facts)):
         return []
     model = [found[n]["model_instructions"] / 1e6 for n in names]
     rest = [found[n]["rest_instructions"] / 1e6 for n in names]
-    colours = [colour(n, facts) for n in names]
+    colours = [f.colour(n, facts) for n in names]
     segments = [
-        charts.Series("model", formatting.MODEL_COLOUR, model),
+        charts.Series("model", f.MODEL_COLOUR, model),
         charts.Series("the rest of the request", colours[0], rest, colours=colours),
     ]
-    legend = [("model", formatting.MODEL_COLOUR)]
-    legend += [(f"rest: {label(n, facts)}", c) for n, c in zip(names, colours, strict=True)]
-    axes = charts.axes("cost.chart", legend)
-    return [charts.bars(axes, [label(n, facts) for n in names], segments, stack=True)]
+    legend = [("model", f.MODEL_COLOUR)]
+    legend += [(f"rest: {f.label(n, facts)}", c) for n, c in zip(names, colours, strict=True)]
+    labels = [f.label(n, facts) for n in names]
+    return [charts.bars(charts.axes("cost.chart", legend), labels, segments, stack=True)]
 
 
-def blocks(cost: Cost, facts: Facts, rungs: bool = False) -> list[view.Block]:
+def blocks(cost: Cost, facts: f.Facts, rungs: bool = False) -> list[view.Block]:
     """Return the chart, the table of counts (with the ladders' rungs if asked) and start-up;
     ``facts`` (results["targets"]) tell the rungs and the floors."""
-    found: list[view.Block] = [
+    found = [
         *_chart(cost, facts),
         _table(cost, facts, rungs),
-        view.Para(formatting.prose("cost.counted", cost=cost)),
+        Para(f.prose("cost.counted", cost=cost)),
     ]
     if startup := cost["startup"]:
-        names = by_framework((n for n in startup if rungs or not _rung(n, facts)), facts)
-        found += [
-            view.Para(formatting.prose("cost.startup")),
-            view.Bullets(
-                [f"{label(n, facts)}: {fmt_count(startup[n])} instructions" for n in names]
-            ),
+        names = f.by_framework((n for n in startup if rungs or not _rung(n, facts)), facts)
+        counts: list[view.Inline] = [
+            f"{f.label(n, facts)}: {fmt_count(startup[n])} instructions" for n in names
         ]
+        found += [Para(f.prose("cost.startup")), view.Bullets(counts)]
     return found
+
+
+def fmt_added(value: float | None, share: float | None = None) -> str:
+    """Return what a rung adds: instructions, and its share of the rung below where given."""
+    if value is None:
+        return f.MISSING
+    return f"{value / 1e6:+,.3f} M" + (f" ({share:+.1%})" if share is not None else "")
+
+
+def _ladder(framework: Framework, found: list[Step]) -> list[view.Block]:
+    mine = [(s, n) for s in found if s["framework"] == framework and (n := s["instructions"])]
+    if not mine:
+        return []
+    axes = charts.axes("ladders.chart", framework=f.FRAMEWORK_LABELS[framework])
+    labels = [
+        x if (x := s["feature"]) in ("floor", "app") else "+" + x.replace("_", " ") for s, _ in mine
+    ]
+    counts, colours = [n / 1e6 for _, n in mine], [f.colour(framework)] * len(mine)
+    return [charts.bar_chart(axes, labels, counts, colours)]
+
+
+def _features(found: list[Step], built_in: dict[str, dict[str, str]]) -> view.Table:
+    by = {(s["framework"], s["feature"]): s for s in found}
+    titles = {s["feature"]: s["title"] for s in found}
+    features = [s["feature"] for s in found if s["feature"] not in ("floor", "app")]
+    order = dict.fromkeys([*features, *built_in.get("django", {}), *built_in.get("flask", {})])
+
+    def way(feature: str, framework: Framework) -> list[view.Inline]:
+        if step := by.get((framework, feature)):
+            how = step["how"] + ("" if step["extension"] else " (built in)")
+            return [how, fmt_added(step["added"], step["share"])]
+        if feature in built_in.get(framework, {}):
+            return [built_in[framework][feature] + " (built in)", "in the app"]
+        return ["none", f.MISSING]
+
+    rows = [[titles.get(n, n), *way(n, "flask"), *way(n, "django")] for n in order]
+    headers = ["Feature", "Flask's way", "Flask: adds", "Django's way", "Django: adds"]
+    return view.Table(headers, rows, frozenset({2, 4}))
+
+
+def _load(step: Step) -> ThroughputSummary | dict[str, None]:
+    return step["load"] or {}
+
+
+def _kb(size: int | None) -> str:
+    return f"{size / 1e3:,.0f} kB" if size else f.MISSING
+
+
+RUNG_COLUMNS: list[Column[Step]] = [
+    Column("Rung", lambda s: view.code(s["target"])),
+    Column("Instructions", lambda s: fmt_count(s["instructions"]), True),
+    Column("Adds", lambda s: fmt_added(s["added"]), True),
+    Column("Start-up", lambda s: fmt_count(s["startup_instructions"]), True),
+    Column("Distributions added", lambda s: ", ".join(s["distributions_added"]) or f.MISSING),
+    Column("Installed", lambda s: _kb(s["bytes_added"]), True),
+    Column("Lines", lambda s: str(s["lines_added"] or f.MISSING), True),
+    Column("req/s", lambda s: f.fmt_rps(_load(s).get("rps")), True),
+    Column("CPU us/req", lambda s: f.fmt_us(_load(s).get("cpu_us_per_request")), True),
+    Column("PSS", lambda s: f.fmt_mib(_load(s).get("pss_mib")), True),
+]
+
+
+def throughput(result: Throughput, facts: f.Facts) -> view.Table:
+    """Return wrk's figures per target (``python -m benchmarks throughput``, the ladders' load)
+    with each one's ratio to the baseline, and to its floor where the facts name one that ran."""
+    summary, ratios = result["summary"], ladders.over_baseline_and_floor(result, facts)
+    columns: list[Column[str]] = [
+        Column("Target", view.code),
+        Column("req/s", lambda n: f.fmt_rps(summary[n]["rps"]), True),
+        Column(f"min{f.EN_DASH}max", lambda n: f.fmt_range(summary[n]), True),
+        Column("vs baseline", lambda n: f.fmt_ratio(ratios[n][0]), True),
+        Column("vs floor", lambda n: f.fmt_ratio(ratios[n][1]), True),
+        Column("p50 ms", lambda n: f.fmt_ms(summary[n]["p50_ms"]), True),
+        Column("p99 ms", lambda n: f.fmt_ms(summary[n]["p99_ms"]), True),
+        Column("CPU us/req", lambda n: f.fmt_us(summary[n]["cpu_us_per_request"]), True),
+        Column("Errors", lambda n: f"{summary[n]['errors']:,.0f}", True),
+    ]
+    return view.tabulate(columns, summary)
+
+
+def ladder_blocks(data: Ladders, found: list[Step]) -> list[view.Block]:
+    """Return the ladders' charts, what each feature adds, and the rungs' figures."""
+    load = data["load"]
+    where = f.prose("ladders.load", load=load) if load else " (not measured in this run)"
+    return [
+        view.see("The ladders: what each production feature costs"),
+        *(c for fw in FRAMEWORKS for c in _ladder(fw, found)),
+        _features(found, data["built_in"]),
+        view.tabulate(RUNG_COLUMNS, found),
+        Para(f"req/s, CPU us/req and PSS: wrk against the rungs{where}."),
+    ]
 
 
 def _cost(run: Run) -> view.Section:
     facts = run.results["targets"]
-    cost = run.results.get("cost")
-    return view.section("Instructions per request", cost, lambda c: blocks(c, facts))
+    return view.section(
+        "Instructions per request", run.results.get("cost"), lambda c: blocks(c, facts)
+    )
 
 
-SECTIONS = (_cost,)
+def _ladders(run: Run) -> view.Section:
+    def build(data: Ladders) -> list[view.Block]:
+        found = ladder_blocks(data, ladders.steps(run.results))
+        if recording := ladders.metrics_cost(run.results):
+            costs = "; ".join(f"{f.label(a)} {fmt_added(*added)}" for a, added in recording.items())
+            found.append(Para(view.words("ladders.metrics", costs=costs)))
+        return found
+
+    return view.section("Extensions and batteries, priced", run.results.get("ladders"), build)
+
+
+COST, LADDERS = (_cost,), (_ladders,)

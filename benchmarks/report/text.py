@@ -19,7 +19,6 @@ from benchmarks.analysis.judge import Judgement
 from benchmarks.report import sections_batching as batched
 from benchmarks.report import sections_capacity as capacities
 from benchmarks.report import sections_cost as costs
-from benchmarks.report import sections_ladders as rungs
 from benchmarks.report import sections_workers as per_worker
 from benchmarks.report.formatting import MISSING, Facts, fmt_us, prose
 from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
@@ -75,13 +74,13 @@ def cost(result: r.Cost, facts: Facts) -> str:
 
 def throughput(result: r.Throughput, facts: Facts) -> str:
     """Return wrk's figures per target and their ratios to the baseline and the floors."""
-    return render(prose("terminal.throughput", r=result), [rungs.throughput(result, facts)])
+    return render(prose("terminal.throughput", r=result), [costs.throughput(result, facts)])
 
 
 def ladders(result: r.Ladders, facts: Facts) -> str:
     """Return the rungs' table, and the rungs measured under load."""
-    load = [rungs.throughput(result["load"], facts)] if result["load"] else []
-    return render(rungs.blocks(result, climbing.climb(result, None)), load)
+    load = [costs.throughput(result["load"], facts)] if result["load"] else []
+    return render(costs.ladder_blocks(result, climbing.climb(result, None)), load)
 
 
 def micro(results: list[dict[str, Any]]) -> str:

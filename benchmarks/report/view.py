@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 
 from benchmarks.analysis.aggregate import Run
 from benchmarks.report.charts import Chart
-from benchmarks.report.formatting import NOT_MEASURED
+from benchmarks.report.formatting import NOT_MEASURED, prose
 
 R = TypeVar("R")  # a record a table shows a row of, or a section's data
 
@@ -119,6 +119,15 @@ def tabulate(columns: Sequence[Column[R]], records: Iterable[R]) -> Table:
     rows = [[column.cell(record) for column in columns] for record in records]
     numeric = frozenset(i for i, column in enumerate(columns) if column.numeric)
     return Table([column.header for column in columns], rows, numeric)
+
+
+def words(key: str, /, **values: object) -> Inline:
+    """Return the prose at ``key`` in templates/prose.toml, filled in, its `backticked` parts
+    shown as code."""
+    parts = prose(key, **values).split("`")
+    return (
+        parts[0] if len(parts) == 1 else tuple(code(p) if i % 2 else p for i, p in enumerate(parts))
+    )
 
 
 def see(section: str, doc: str = "benchmark.md") -> Para:
