@@ -23,16 +23,13 @@ from markupsafe import Markup
 from benchmarks.analysis import aggregate
 from benchmarks.analysis.aggregate import Run
 from benchmarks.report import (
-    sections_batching,
-    sections_capacity,
     sections_checks,
     sections_cost,
     sections_footprint,
     sections_load,
-    sections_peers,
-    sections_remote,
+    sections_scaling,
+    sections_serving,
     sections_setup,
-    sections_workers,
 )
 from benchmarks.report.formatting import MISSING
 from benchmarks.report.view import Document, Section
@@ -46,9 +43,9 @@ SECTIONS: tuple[SectionOf, ...] = (
     *sections_load.SECTIONS,
     *sections_cost.COST,
     *sections_cost.LADDERS,
-    *sections_capacity.SECTIONS,
+    *sections_scaling.CAPACITY,
     *sections_footprint.SECTIONS,
-    *sections_workers.SECTIONS,
+    *sections_scaling.WORKERS,
     *sections_checks.SECTIONS,
     *sections_setup.SECTIONS,
 )
@@ -56,13 +53,13 @@ SECTIONS: tuple[SectionOf, ...] = (
 # A capacity run is judged for the one claim its figures decide ("scales"): its Claims section.
 PARTS: dict[Command, tuple[SectionOf, ...]] = {
     "run": SECTIONS,
-    "capacity": (sections_load.claims_section, *sections_capacity.SECTIONS),
+    "capacity": (sections_load.claims_section, *sections_scaling.CAPACITY),
     "soak": (sections_checks.reliability,),
-    "workers": sections_workers.SECTIONS,
+    "workers": sections_scaling.WORKERS,
     "ladders": sections_cost.LADDERS,
-    "remote": sections_remote.SECTIONS,
-    "peers": sections_peers.SECTIONS,
-    "batching": sections_batching.SECTIONS,
+    "remote": sections_serving.REMOTE,
+    "peers": sections_serving.PEERS,
+    "batching": sections_serving.BATCHING,
 }
 
 

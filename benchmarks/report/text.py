@@ -16,10 +16,9 @@ from benchmarks.analysis import compare as comparison
 from benchmarks.analysis import decision, judge
 from benchmarks.analysis import ladders as climbing
 from benchmarks.analysis.judge import Judgement
-from benchmarks.report import sections_batching as batched
-from benchmarks.report import sections_capacity as capacities
 from benchmarks.report import sections_cost as costs
-from benchmarks.report import sections_workers as per_worker
+from benchmarks.report import sections_scaling as scaling
+from benchmarks.report import sections_serving as serving
 from benchmarks.report.formatting import MISSING, Facts, fmt_us, prose
 from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
 from benchmarks.results import records as r
@@ -161,14 +160,14 @@ def compare(a: r.Results, b: r.Results) -> str:
 
 def capacity(results: CapacityResults) -> str:
     """Return each app's capacity at the p99 target and its cost per million."""
-    return render(capacities.blocks(results), f"Searched in {results['duration_s']:.0f} s.")
+    return render(scaling.capacity_blocks(results), f"Searched in {results['duration_s']:.0f} s.")
 
 
 def batching(results: Batching) -> str:
     """Return batching's gains against the goals and every configuration's figures."""
-    return render(batched.blocks(results), f"Measured in {results['duration_s']:.0f} s.")
+    return render(serving.batching_blocks(results), f"Measured in {results['duration_s']:.0f} s.")
 
 
 def workers(result: Workers) -> str:
     """Return the memory per worker: how it was measured, the table, what gc.freeze() saves."""
-    return render(prose("terminal.workers", r=result), per_worker.blocks(result))
+    return render(prose("terminal.workers", r=result), scaling.workers_blocks(result))
