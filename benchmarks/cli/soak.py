@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Soak each app; return 1 if one lost more than the killed worker's request."""
     from benchmarks.measure import soak as soaking
-    from benchmarks.report import sections_checks, text
+    from benchmarks.report import sections_apps, text
     from benchmarks.session import session
 
     with session("soak", out=args.out) as opened:
@@ -34,9 +34,7 @@ def run(args: argparse.Namespace) -> int:
             "soak_s": results["seconds"],
             "soak_fraction": results["fraction"],
         }
-    print(
-        text.render(sections_checks.soak(results["apps"], results["seconds"], results["fraction"]))
-    )
+    print(text.render(sections_apps.soak(results["apps"], results["seconds"], results["fraction"])))
     print(f"run directory: {opened.run_dir}")
     bad = [a for a in results["apps"] if a["failures"] > 1 or not a["worker_replaced"]]
     return 1 if bad else 0

@@ -1,5 +1,6 @@
 """Build a run's view model from its ``results.json`` and render it as ``report.md`` (for a code
-host) and ``report.html`` with Jinja2.
+host) and ``report.html`` with Jinja2. The sections come from the sections_*.py modules; the
+two that close a report, how the run was set up (methodology) and where (environment), are here.
 
 Every figure is computed from the results; a section the run did not measure says so instead of
 failing. A run written by a command other than ``run`` holds that command's measurement alone:
@@ -12,9 +13,9 @@ is inlined from ``templates/report.css`` and its charts are inline SVG, so nothi
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_eval_context, select_autoescape
 from jinja2.nodes import EvalContext
@@ -22,20 +23,66 @@ from markupsafe import Markup
 
 from benchmarks.analysis import aggregate
 from benchmarks.analysis.aggregate import Run
+from benchmarks.report import formatting as f
 from benchmarks.report import (
-    sections_checks,
+    sections_apps,
     sections_cost,
-    sections_footprint,
     sections_load,
     sections_scaling,
     sections_serving,
-    sections_setup,
+    view,
 )
-from benchmarks.report.formatting import MISSING
-from benchmarks.report.view import Document, Section
+from benchmarks.report.view import Block, Document, Inline, Para, Section, Table, code
 from benchmarks.results.records import Results
 from benchmarks.results.store import SCHEMA_VERSION
-from benchmarks.results.vocabulary import Command
+from benchmarks.results.vocabulary import SCENARIOS, Command
+
+
+def _is_records(value: object) -> TypeGuard[list[dict[str, Any]]]:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _methodology(run: Run) -> Section:
+    # The settings are in the tables below and the method in the docs: here, what the cells hold.
+    blocks: list[Block] = [Para(f.NOT_MEASURED)]
+    if run.cells:
+        trials = f.span((c["trials"] for c in run.cells.values()), "trial")
+        users = ", ".join(map(str, sorted({c[3] for c in run.cells})))
+        scenarios = aggregate.ordered((c[2] for c in run.cells), SCENARIOS)
+        listed = [part for s in scenarios for part in (", ", code(s))][1:]
+        facts: list[Inline] = [
+            f"Each cell was measured in {trials}; tables give the median over trials and the "
+            f"min{f.EN_DASH}max req/s.",
+            f"Concurrent users measured: {users}.",
+            ("Scenarios: ", *listed, "."),
+            view.see("A run, in order").content,
+        ]
+        blocks = [view.Bullets(facts)]
+    config: Mapping[str, Any] = run.results.get("config") or {}
+    settings = {k: v for k, v in config.items() if not _is_records(v)}
+    if rows := _pairs(settings):
+        blocks += [view.Heading("Configuration"), Table(["Setting", "Value"], rows)]
+    for key, records in config.items():
+        if _is_records(records):
+            # A list of records, such as the planned cells, reads best as its own table.
+            columns = list(dict.fromkeys(k for record in records for k in record))
+            cells: list[list[Inline]] = [
+                [f.fmt_value(record.get(column, f.MISSING)) for column in columns]
+                for record in records
+            ]
+            blocks += [view.Heading(f"Configuration: {key}"), Table(columns, cells)]
+    return Section("Methodology", blocks)
+
+
+def _pairs(mapping: Mapping[str, Any]) -> list[list[Inline]]:
+    return [[code(k), f.fmt_value(v)] for k, v in f.flatten(mapping)]
+
+
+def environment(run: Run) -> Section:
+    """Return the environment fingerprint, key by key."""
+    rows = _pairs(run.results.get("environment") or {})
+    return Section("Environment", [view.or_missing(Table(["Key", "Value"], rows))])
+
 
 SectionOf = Callable[[Run], Section]
 
@@ -44,17 +91,18 @@ SECTIONS: tuple[SectionOf, ...] = (
     *sections_cost.COST,
     *sections_cost.LADDERS,
     *sections_scaling.CAPACITY,
-    *sections_footprint.SECTIONS,
+    *sections_apps.SECTIONS,
     *sections_scaling.WORKERS,
-    *sections_checks.SECTIONS,
-    *sections_setup.SECTIONS,
+    *sections_apps.CHECKS,
+    _methodology,
+    environment,
 )
 # The sections of each command's part, in the order of SECTIONS; the environment closes each.
 # A capacity run is judged for the one claim its figures decide ("scales"): its Claims section.
 PARTS: dict[Command, tuple[SectionOf, ...]] = {
     "run": SECTIONS,
     "capacity": (sections_load.claims_section, *sections_scaling.CAPACITY),
-    "soak": (sections_checks.reliability,),
+    "soak": (sections_apps.reliability,),
     "workers": sections_scaling.WORKERS,
     "ladders": sections_cost.LADDERS,
     "remote": sections_serving.REMOTE,
@@ -80,12 +128,12 @@ def document(results: Results) -> Document:
     if results.get("duration_s"):
         meta.append(f"Duration: {results['duration_s'] / 60:.1f} min")
     meta.append(f"Schema: {version}")
-    run_id, mode = results.get("run_id", MISSING), results.get("mode", MISSING)
+    run_id, mode = results.get("run_id", f.MISSING), results.get("mode", f.MISSING)
     command = results.get("command", "run")
     title = f"Flask vs Django REST framework: {command} {run_id} ({mode} mode)"
     sections = PARTS[command]
     if command != "run":
-        sections = (*sections, sections_setup.environment)
+        sections = (*sections, environment)
     # Not part of the schema: only made-up results carry a note, and it must not go unseen.
     note = results.get("note")
     return Document(title, meta, str(note) if note else None, [s(run) for s in sections])
