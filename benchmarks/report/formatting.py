@@ -112,11 +112,8 @@ def label(target: str, facts: Facts | None = None) -> str:
 
 def colour(target: str, facts: Facts | None = None) -> str:
     """Return the fixed colour of a target in every chart (a floor: its framework's tint)."""
-    return (
-        TINTS[floor]
-        if (floor := _floor(target, facts))
-        else TARGET_COLOURS.get(target, OTHER_COLOUR)
-    )
+    floor = _floor(target, facts)
+    return TINTS[floor] if floor else TARGET_COLOURS.get(target, OTHER_COLOUR)
 
 
 def by_framework(names: Iterable[str], facts: Facts) -> list[str]:

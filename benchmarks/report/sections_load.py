@@ -206,12 +206,9 @@ def _throughput_charts(run: Run) -> list[view.Block]:
     if len(levels := aggregate.users_levels(run.cells, "light", "predict_one")) > 1:
         found = run.across("light", [("predict_one", u) for u in levels])
         lines = [
-            charts.Curve(
-                f.label(t),
-                f.colour(t),
-                [(u, c["rps"]) for u, c in zip(levels, cells, strict=True) if c],
-            )
+            charts.Curve(f.label(t), f.colour(t), [(u, c["rps"]) for u, c in at_levels if c])
             for t, cells in found.items()
+            for at_levels in [zip(levels, cells, strict=True)]
         ]
         blocks.append(charts.curves(charts.axes("throughput.by_users"), lines, log_x=True))
     return blocks

@@ -47,7 +47,7 @@ FORMAT: dict[str, Callable[[float | None], str]] = {
 
 def peers_blocks(peers: Peers) -> list[Block]:
     """Return the figures, the standings against each app, the settings and the gate."""
-    servers = [name for name, t in peers["targets"].items() if t["kind"] != "twin"]
+    servers = {name: t for name, t in peers["targets"].items() if t["kind"] != "twin"}
     standings = judging.table(peers)
 
     def figure_column(figure: Figure) -> Column[str]:
@@ -59,20 +59,16 @@ def peers_blocks(peers: Peers) -> list[Block]:
 
         return Column(figure.label, cell, True)
 
-    def protocol(name: str) -> str:
-        return peers["targets"][name]["protocol"]
-
-    values = tab(
-        [Column("server", code), Column("protocol", protocol), *map(figure_column, FIGURES)],
-        servers,
-    )
+    protocol: Column[str] = Column("protocol", lambda n: servers[n]["protocol"])
+    values = tab([Column("server", code), protocol, *map(figure_column, FIGURES)], servers)
     timed = "; ".join(
         f"{fig.label}: {judging.aa_gate(peers, fig)}" for fig in FIGURES if fig.kind == "timed"
     )
-    in_process = [
-        f"{name} {t['in_process_instructions'] / 1e6:.2f} M"
-        for name, t in peers["targets"].items()
-        if t["in_process_instructions"]
+    counted = {n: t["in_process_instructions"] for n, t in peers["targets"].items()}
+    in_process = [f"{n} {_millions(c)}" for n, c in counted.items() if c]
+    versions = {n: ", ".join(map(" ".join, t["versions"].items())) for n, t in servers.items()}
+    settings: list[Inline] = [
+        (code(n), f.prose("peers.server", t=t, versions=versions[n])) for n, t in servers.items()
     ]
     return [
         Para(f.prose("peers.method", c=peers["config"])),
@@ -81,17 +77,7 @@ def peers_blocks(peers: Peers) -> list[Block]:
         *([Para(workers_text(peers))] if peers["workers"] or peers["workers_refused"] else []),
         *gap_blocks(peers),
         Para(f"A/A gate of the timed figures: {timed}"),
-        Bullets(
-            [
-                (
-                    code(name),
-                    f.prose("peers.server", protocol=protocol(name), versions=versions, t=t),
-                )
-                for name, t in peers["targets"].items()
-                if t["kind"] != "twin"
-                for versions in [", ".join(f"{k} {v}" for k, v in t["versions"].items())]
-            ]
-        ),
+        Bullets(settings),
         *(Para(f"not measured: {name}: {why}") for name, why in peers["skipped"].items()),
         see("The peers: FastAPI and the model servers beside the apps"),
     ]
@@ -99,13 +85,8 @@ def peers_blocks(peers: Peers) -> list[Block]:
 
 def gap_blocks(peers: Peers) -> list[Block]:
     """Return each app's gap to FastAPI per request, part by part, counted and timed."""
-    pairs = [
-        (counted, timed)
-        for counted, timed in zip(
-            gaps.decompose(peers), gaps.decompose(peers, "cpu_us_per_request"), strict=True
-        )
-        if counted.total is not None or timed.total is not None
-    ]
+    both = zip(gaps.decompose(peers), gaps.decompose(peers, "cpu_us_per_request"), strict=True)
+    pairs = [(c, t) for c, t in both if c.total is not None or t.total is not None]
     if not pairs:
         return []
     whole = "whole gap (sync worker - FastAPI)"
@@ -181,7 +162,7 @@ def batching_chart(batching: Batching) -> charts.Chart:
 
 def batching_blocks(batching: Batching) -> list[Block]:
     """Return the gains against the goals, the configurations' figures and the chart."""
-    config = batching["config"]
+    config, targets = batching["config"], batching["targets"].items()
     gains = tab(
         [
             Column("server", lambda g: code(g.server)),
@@ -228,11 +209,7 @@ def batching_blocks(batching: Batching) -> list[Block]:
         *([versus] if versus.rows else []),
         batching_chart(batching),
         Para("A/A check (Flask's sync configuration searched twice): " + checks),
-        *(
-            Para(f"{name}: its own batching, {t['batching']}")
-            for name, t in batching["targets"].items()
-            if "batching" in t
-        ),
+        *(Para(f"{n}: its own batching, {t['batching']}") for n, t in targets if "batching" in t),
         *(Para(f"not measured: {name}: {why}") for name, why in batching["skipped"].items()),
         see("Adaptive batching"),
     ]
