@@ -1,10 +1,6 @@
-"""Lay out the HTML report's charts: bars with whiskers, stacks, lines, ratio rows.
-
-Every coordinate is computed here; each function returns a ``Chart``, the view model that
-``templates/chart.svg.j2`` draws as one inline ``<svg>`` with a title, axis labels, a legend and
-a ``<title>`` on every mark (hover shows the figure). Nothing loads from elsewhere, and the
-template escapes every text it places.
-"""
+"""Lay out the HTML report's charts (bars with whiskers, stacks, lines, ratio rows): each returns
+a ``Chart`` of coordinates computed here, which ``templates/chart.svg.j2`` draws as one inline
+``<svg>`` with a title, axis labels, a legend and a hover ``<title>`` on every mark."""
 
 from __future__ import annotations
 
@@ -251,10 +247,8 @@ def curves(
     axes: Axes, lines: Sequence[Curve], log_x: bool = False, target: float | None = None
 ) -> Chart:
     """Draw one line with points per curve, and each curve's mark as a dashed vertical line.
-
     With a target (latency against offered load) the y axis is logarithmic, since latency spans
-    milliseconds to seconds once queueing starts; x starts at 0 and the target is dashed.
-    """
+    milliseconds to seconds once queueing starts; x starts at 0 and the target is dashed."""
     ys = [y for c in lines for _, y in c.points]
     if target is None:
         frame, ticks = _linear(axes, max([0.0, *ys]))
@@ -284,15 +278,8 @@ def curves(
         marks.append(_line(frame.left, frame.right, y, y, "target", f"target {number(target)}"))
     for c in lines:
         points = sorted(c.points)
-        marks.append(
-            Mark(
-                "polyline",
-                "",
-                (),
-                colour=c.colour,
-                points=[(x_of(x), frame.y(v)) for x, v in points],
-            )
-        )
+        path = [(x_of(x), frame.y(v)) for x, v in points]
+        marks.append(Mark("polyline", "", (), colour=c.colour, points=path))
         for x, v in points:
             tip = f"{c.name}, {number(x)}: {number(v)} {axes.unit}".rstrip()
             marks.append(Mark("circle", "point", (x_of(x), frame.y(v)), tip, c.colour))

@@ -1,7 +1,6 @@
 """Build a run's view model from its ``results.json`` and render it as ``report.md`` (for a code
 host) and ``report.html`` with Jinja2. The sections come from the sections_*.py modules; the
 two that close a report, how the run was set up (methodology) and where (environment), are here.
-
 Every figure is computed from the results; a section the run did not measure says so instead of
 failing. A run written by a command other than ``run`` holds that command's measurement alone:
 its report shows that measurement's sections (and, for ``capacity``, the claim it decides) and
@@ -119,15 +118,11 @@ def document(results: Results) -> Document:
             f"results schema_version {version!r}; this renderer reads {SCHEMA_VERSION}"
         )
     run = aggregate.run(results)
-    env = results.get("environment") or {}
-    meta = []
-    if env.get("date"):
-        meta.append(f"Date: {env['date']}")
-    if env.get("git_commit"):
-        meta.append(f"Commit: {str(env['git_commit'])[:12]}")
-    if results.get("duration_s"):
-        meta.append(f"Duration: {results['duration_s'] / 60:.1f} min")
-    meta.append(f"Schema: {version}")
+    env, duration = results.get("environment") or {}, results.get("duration_s")
+    commit = str(env.get("git_commit") or "")[:12]
+    shown: dict[str, object] = {"Date": env.get("date"), "Commit": commit}
+    shown |= {"Duration": duration and f"{duration / 60:.1f} min", "Schema": version}
+    meta = [f"{key}: {value}" for key, value in shown.items() if value]
     run_id, mode = results.get("run_id", f.MISSING), results.get("mode", f.MISSING)
     command = results.get("command", "run")
     title = f"Flask vs Django REST framework: {command} {run_id} ({mode} mode)"

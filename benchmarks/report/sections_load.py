@@ -3,6 +3,8 @@ claim's deciding figure), the claims, throughput and latency, calibration, CPU p
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from benchmarks.analysis import aggregate, decision, judge
 from benchmarks.analysis.aggregate import CellFigures, Measured, Percentile, Run
 from benchmarks.report import charts, view
@@ -54,13 +56,8 @@ CLAIM_COLUMNS: list[Column[Claim]] = [
     Column("Timed interval", lambda c: c["interval"] or f.EN_DASH),
 ]
 HOW_COLUMNS: list[Column[Claim]] = [
-    Column("Claim", lambda c: c["claim"]),
-    Column("Question", lambda c: c["question"]),
-    Column("Basis", lambda c: c["basis"]),
-    Column("Rule", lambda c: c["rule"]),
-    Column("Reason", lambda c: c["reason"]),
-    Column("Flask", lambda c: c["flask"]),
-    Column("Django", lambda c: c["django"]),
+    Column(key.capitalize(), itemgetter(key))
+    for key in ("claim", "question", "basis", "rule", "reason", "flask", "django")
 ]
 
 

@@ -1,9 +1,7 @@
 """The plain-text exporter: any view-model blocks as text, and what each command prints.
-
 Markdown and HTML are rendered by templates (``render.py``); a terminal pads columns to their
 widest cell, simpler in Python. Charts are for the HTML page and are skipped. A command prints
-``render(<its section's blocks>)``; the printers here add what only the terminal shows.
-"""
+``render(<its section's blocks>)``; the printers here add what only the terminal shows."""
 
 from __future__ import annotations
 

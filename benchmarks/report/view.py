@@ -1,8 +1,6 @@
 """The view model every format renders: a document of sections made of blocks and inline spans.
-
 Blocks are plain data; each names its ``block_type`` (its class, lower case) so a template can
-pick the macro that draws it.
-"""
+pick the macro that draws it."""
 
 from __future__ import annotations
 
