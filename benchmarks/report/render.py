@@ -87,11 +87,11 @@ SectionOf = Callable[[Run], Section]
 
 SECTIONS: tuple[SectionOf, ...] = (
     *sections_load.SECTIONS,
-    *sections_cost.COST,
-    *sections_cost.LADDERS,
-    *sections_scaling.CAPACITY,
+    sections_cost.cost_section,
+    sections_cost.ladders_section,
+    sections_scaling.CAPACITY,
     *sections_apps.SECTIONS,
-    *sections_scaling.WORKERS,
+    sections_scaling.WORKERS,
     *sections_apps.CHECKS,
     _methodology,
     environment,
@@ -100,13 +100,13 @@ SECTIONS: tuple[SectionOf, ...] = (
 # A capacity run is judged for the one claim its figures decide ("scales"): its Claims section.
 PARTS: dict[Command, tuple[SectionOf, ...]] = {
     "run": SECTIONS,
-    "capacity": (sections_load.claims_section, *sections_scaling.CAPACITY),
+    "capacity": (sections_load.claims_section, sections_scaling.CAPACITY),
     "soak": (sections_apps.reliability,),
-    "workers": sections_scaling.WORKERS,
-    "ladders": sections_cost.LADDERS,
-    "remote": sections_serving.REMOTE,
-    "peers": sections_serving.PEERS,
-    "batching": sections_serving.BATCHING,
+    "workers": (sections_scaling.WORKERS,),
+    "ladders": (sections_cost.ladders_section,),
+    "remote": (sections_serving.remote_section,),
+    "peers": (sections_serving.PEERS,),
+    "batching": (sections_serving.BATCHING,),
 }
 
 

@@ -164,14 +164,14 @@ def ladder_blocks(data: Ladders, found: list[Step]) -> list[view.Block]:
     ]
 
 
-def _cost(run: Run) -> view.Section:
+def cost_section(run: Run) -> view.Section:
     facts = run.results["targets"]
     return view.section(
         "Instructions per request", run.results.get("cost"), lambda c: blocks(c, facts)
     )
 
 
-def _ladders(run: Run) -> view.Section:
+def ladders_section(run: Run) -> view.Section:
     def build(data: Ladders) -> list[view.Block]:
         found = ladder_blocks(data, ladders.steps(run.results))
         if recording := ladders.metrics_cost(run.results):
@@ -180,6 +180,3 @@ def _ladders(run: Run) -> view.Section:
         return found
 
     return view.section("Extensions and batteries, priced", run.results.get("ladders"), build)
-
-
-COST, LADDERS = (_cost,), (_ladders,)

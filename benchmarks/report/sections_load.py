@@ -96,10 +96,7 @@ def claims_section(run: Run) -> view.Section:
     if sources := sorted({c["source"] for c in claims if c["source"]}):
         blocks.append(view.Para(f.prose("claims.source", sources=", ".join(sources))))
     if claims:
-        blocks += [
-            view.Heading("How each claim was decided"),
-            view.tabulate(HOW_COLUMNS, claims),
-        ]
+        blocks += [view.Heading("How each claim was decided"), view.tabulate(HOW_COLUMNS, claims)]
     if rule := run.results.get("decision_rule"):
         blocks.append(view.Para(("The decision rule, fixed before the run: ", rule)))
     for aa in run.results.get("aa") or []:

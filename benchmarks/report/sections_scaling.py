@@ -156,5 +156,5 @@ def _fitted(run: Run) -> Workers | None:
     return found if (found := run.results.get("workers")) and found["fits"] else None
 
 
-CAPACITY = (view.part("Capacity and cost per million", _searched, capacity_blocks),)
-WORKERS = (view.part("Memory per worker", _fitted, workers_blocks),)
+CAPACITY = view.part("Capacity and cost per million", _searched, capacity_blocks)
+WORKERS = view.part("Memory per worker", _fitted, workers_blocks)

@@ -242,13 +242,10 @@ def remote_blocks(remote: Remote) -> list[Block]:
     ]
 
 
-def _remote(run: Run) -> Section:
+def remote_section(run: Run) -> Section:
     remote = run.results.get("remote")
     return Section("Remote deployments", remote_blocks(remote) if remote else [])
 
 
-PEERS = (view.part("Serving frameworks", lambda run: run.results.get("peers"), peers_blocks),)
-BATCHING = (
-    view.part("Adaptive batching", lambda run: run.results.get("batching"), batching_blocks),
-)
-REMOTE = (_remote,)
+PEERS = view.part("Serving frameworks", lambda run: run.results.get("peers"), peers_blocks)
+BATCHING = view.part("Adaptive batching", lambda run: run.results.get("batching"), batching_blocks)
