@@ -27,7 +27,6 @@ from benchmarks.report import (
     sections_apps,
     sections_cost,
     sections_load,
-    sections_scaling,
     sections_serving,
     view,
 )
@@ -89,9 +88,9 @@ SECTIONS: tuple[SectionOf, ...] = (
     *sections_load.SECTIONS,
     sections_cost.cost_section,
     sections_cost.ladders_section,
-    sections_scaling.CAPACITY,
+    sections_cost.CAPACITY,
     *sections_apps.SECTIONS,
-    sections_scaling.WORKERS,
+    sections_cost.WORKERS,
     *sections_apps.CHECKS,
     _methodology,
     environment,
@@ -100,9 +99,9 @@ SECTIONS: tuple[SectionOf, ...] = (
 # A capacity run is judged for the one claim its figures decide ("scales"): its Claims section.
 PARTS: dict[Command, tuple[SectionOf, ...]] = {
     "run": SECTIONS,
-    "capacity": (sections_load.claims_section, sections_scaling.CAPACITY),
+    "capacity": (sections_load.claims_section, sections_cost.CAPACITY),
     "soak": (sections_apps.reliability,),
-    "workers": (sections_scaling.WORKERS,),
+    "workers": (sections_cost.WORKERS,),
     "ladders": (sections_cost.ladders_section,),
     "remote": (sections_serving.remote_section,),
     "peers": (sections_serving.PEERS,),

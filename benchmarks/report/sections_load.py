@@ -21,10 +21,8 @@ def _summary(run: Run) -> view.Section:
     if here and users is not None:
         figures = ", ".join(f"{f.label(t)} {f.fmt_rps(c['rps'])} req/s" for t, c in here.items())
         trials = f.span((c["trials"] for c in here.values()), "trial")
-        bullets.append(
-            f"Light model, one-row predictions at {f.plural(users, 'user')}: {figures} "
-            f"(median of {trials})."
-        )
+        at = f.plural(users, "user")
+        bullets.append(f.prose("summary.headline", at=at, figures=figures, trials=trials))
     cell = ("light", "predict_one", users or 0)
     flask, django = ((a or "", *cell) for a in aggregate.apps(run.results["targets"]))
     if (ratio := aggregate.ratio(run.cells, flask, django)) is not None:
@@ -258,10 +256,9 @@ def _cpu(run: Run) -> view.Section:
             charts.Series("model", f.MODEL_COLOUR, model),
             charts.Series("framework", f.OTHER_COLOUR, rest, colours=colours),
         ]
-        legend = [("model", f.MODEL_COLOUR)] + [
-            (f"framework: {f.label(t)}", f.colour(t))
-            for t in aggregate.ordered(m.target for m in split)
-        ]
+        targets = aggregate.ordered(m.target for m in split)
+        legend = [("model", f.MODEL_COLOUR)]
+        legend += [(f"framework: {f.label(t)}", f.colour(t)) for t in targets]
         axes = charts.axes("cpu.chart", legend)
         categories = [f"{f.label(m.target)} · {m.variant}" for m in split]
         blocks.append(charts.bars(axes, categories, segments, stack=True))

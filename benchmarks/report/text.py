@@ -15,7 +15,6 @@ from benchmarks.analysis import decision, judge
 from benchmarks.analysis import ladders as climbing
 from benchmarks.analysis.judge import Judgement
 from benchmarks.report import sections_cost as costs
-from benchmarks.report import sections_scaling as scaling
 from benchmarks.report import sections_serving as serving
 from benchmarks.report.formatting import MISSING, Facts, fmt_us, prose
 from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
@@ -158,7 +157,7 @@ def compare(a: r.Results, b: r.Results) -> str:
 
 def capacity(results: CapacityResults) -> str:
     """Return each app's capacity at the p99 target and its cost per million."""
-    return render(scaling.capacity_blocks(results), f"Searched in {results['duration_s']:.0f} s.")
+    return render(costs.capacity_blocks(results), f"Searched in {results['duration_s']:.0f} s.")
 
 
 def batching(results: Batching) -> str:
@@ -168,4 +167,4 @@ def batching(results: Batching) -> str:
 
 def workers(result: Workers) -> str:
     """Return the memory per worker: how it was measured, the table, what gc.freeze() saves."""
-    return render(prose("terminal.workers", r=result), scaling.workers_blocks(result))
+    return render(prose("terminal.workers", r=result), costs.workers_blocks(result))
