@@ -87,10 +87,9 @@ class Mark:
 
     shape: str
     style: str
-    at: Sequence[float]  # x, y; a line's x1, x2, y1, y2; a rect's x, y, width, height
+    at: Sequence[float]  # x, y; a line's x1, x2, y1, y2; a rect's x, y, width, height; or x, y, ...
     text: str = ""  # a text's words; on any other mark, the tip shown on hover
     colour: str = ""
-    points: Sequence[tuple[float, float]] = ()  # a polyline's
 
 
 @dataclass(frozen=True)
@@ -230,17 +229,14 @@ def bars(
 
 
 def bar_chart(
-    axes: Axes,
-    categories: Sequence[str],
-    values: Values,
-    colours: Sequence[str],
-    low: Values | None = None,
-    high: Values | None = None,
+    axes: Axes, categories: Sequence[str], values: Values, colours: Sequence[str], *ends: Values
 ) -> Chart:
-    """Draw one bar per category in its own colour, with optional min-max whiskers."""
+    """Draw one bar per category in its own colour, with min-max whiskers if given their ends."""
+    low, high = ends or (None, None)
     series = Series(axes.title, colours[0] if colours else "", values, low, high, colours)
-    legend = list(zip(categories, colours, strict=True))
-    return bars(replace(axes, legend=legend), categories, [series])
+    return bars(
+        replace(axes, legend=[*zip(categories, colours, strict=True)]), categories, [series]
+    )
 
 
 def curves(
@@ -278,8 +274,8 @@ def curves(
         marks.append(_line(frame.left, frame.right, y, y, "target", f"target {number(target)}"))
     for c in lines:
         points = sorted(c.points)
-        path = [(x_of(x), frame.y(v)) for x, v in points]
-        marks.append(Mark("polyline", "", (), colour=c.colour, points=path))
+        path = [at for x, v in points for at in (x_of(x), frame.y(v))]
+        marks.append(Mark("polyline", "", path, colour=c.colour))
         for x, v in points:
             tip = f"{c.name}, {number(x)}: {number(v)} {axes.unit}".rstrip()
             marks.append(Mark("circle", "point", (x_of(x), frame.y(v)), tip, c.colour))
