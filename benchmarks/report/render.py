@@ -49,8 +49,7 @@ def _methodology(run: Run) -> Section:
         scenarios = aggregate.ordered((c[2] for c in run.cells), SCENARIOS)
         listed = [part for s in scenarios for part in (", ", code(s))][1:]
         facts: list[Inline] = [
-            f"Each cell was measured in {trials}; tables give the median over trials and the "
-            f"min{f.EN_DASH}max req/s.",
+            f.prose("methodology.cells", trials=trials),
             f"Concurrent users measured: {users}.",
             ("Scenarios: ", *listed, "."),
             view.see("A run, in order").content,

@@ -153,9 +153,8 @@ def security(checks: list[SecurityCheck]) -> list[Block]:
 
     def result(check: SecurityCheck, app: str) -> Inline:
         observed, passed = check["result"].get(app, f.MISSING), check["passed"].get(app)
-        return (
-            observed if passed is None else _outcome(passed, f"{'✓' if passed else '✗'} {observed}")
-        )
+        mark = "✓" if passed else "✗"
+        return observed if passed is None else _outcome(bool(passed), f"{mark} {observed}")
 
     rows = [[check["check"], *(result(check, app) for app in apps)] for check in checks]
     table = view.or_missing(Table(["Check", *map(f.label, apps)], rows))
@@ -201,10 +200,8 @@ def _gate(parity: Parity) -> list[Block]:
         f"Targets: {', '.join(map(f.label, parity['targets'])) or f.MISSING}",
         f"Differences: {len(differences) or 'none'}",
     ]
-    blocks: list[Block] = [view.Bullets(items)]
-    if differences:
-        blocks.append(view.Bullets([code(f.fmt_value(d)) for d in differences]))
-    return blocks
+    listed: list[Inline] = [code(f.fmt_value(d)) for d in differences]
+    return [view.Bullets(items), *([view.Bullets(listed)] if differences else [])]
 
 
 def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block]:
@@ -225,14 +222,7 @@ def soak(soaks: list[Soak], seconds: float, fraction: float = 0.7) -> list[Block
     return blocks
 
 
-SECTIONS = (
-    _memory,
-    _startup,
-    view.part("Lines of code", lambda run: run.results.get("loc"), lines_of_code),
-    _dependencies,
-)
-CHECKS = (
-    reliability,
-    view.part("Security defaults", lambda run: run.results.get("security"), security),
-    view.part("Parity gate", lambda run: run.results.get("parity"), _gate),
-)
+LOC = view.part("Lines of code", lambda run: run.results.get("loc"), lines_of_code)
+SECURITY = view.part("Security defaults", lambda run: run.results.get("security"), security)
+PARITY = view.part("Parity gate", lambda run: run.results.get("parity"), _gate)
+SECTIONS, CHECKS = (_memory, _startup, LOC, _dependencies), (reliability, SECURITY, PARITY)

@@ -66,11 +66,8 @@ def _chart(cost: Cost, facts: f.Facts) -> list[view.Block]:
 def blocks(cost: Cost, facts: f.Facts, rungs: bool = False) -> list[view.Block]:
     """Return the chart, the table of counts (with the ladders' rungs if asked) and start-up;
     ``facts`` (results["targets"]) tell the rungs and the floors."""
-    found = [
-        *_chart(cost, facts),
-        _table(cost, facts, rungs),
-        Para(f.prose("cost.counted", cost=cost)),
-    ]
+    found = [*_chart(cost, facts), _table(cost, facts, rungs)]
+    found.append(Para(f.prose("cost.counted", cost=cost)))
     if startup := cost["startup"]:
         names = f.by_framework((n for n in startup if rungs or not _rung(n, facts)), facts)
         counts: list[view.Inline] = [
@@ -264,19 +261,16 @@ FREEZE_OFF_COLOURS = {
 }
 
 
-def _colour(fit: WorkersFit) -> str:
-    app, own = fit["app"], f.colour(fit["app"])
-    if not fit["freeze"]:
-        return FREEZE_OFF_COLOURS.get((app, fit["variant"]), own)
-    return f.TINTS.get(app, own) if fit["variant"] == "heavy" else own
-
-
 def _freeze(fit: WorkersFit) -> str:
     return "gc.freeze()" if fit["freeze"] else "no freeze"
 
 
 def _curve(fit: WorkersFit) -> charts.Curve:
-    return charts.Curve(f"{f.label(fit['app'])}, {_freeze(fit)}", _colour(fit), fitted.totals(fit))
+    app, own = fit["app"], f.colour(fit["app"])
+    colour = f.TINTS.get(app, own) if fit["variant"] == "heavy" else own
+    if not fit["freeze"]:
+        colour = FREEZE_OFF_COLOURS.get((app, fit["variant"]), own)
+    return charts.Curve(f"{f.label(app)}, {_freeze(fit)}", colour, fitted.totals(fit))
 
 
 def _spread(fit: WorkersFit) -> str:
