@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,24 +64,19 @@ fmt_ms = functools.partial(fmt_us, decimals=2)  # milliseconds, or seconds
 fmt_mib = functools.partial(fmt_us, decimals=1)  # MiB of memory or MB on disk (as headers say)
 
 
-def fmt_count(value: float | None) -> str:
-    """Format an instruction count in millions, e.g. 2.53 M."""
-    return MISSING if value is None else f"{value / 1e6:,.2f} M"
-
-
 def fmt_range(figures: Mapping[str, Any]) -> str:
     """Format the lowest and the highest trial's req/s, e.g. 1,200-1,310 (en dash)."""
     return f"{fmt_rps(figures['rps_min'])}{EN_DASH}{fmt_rps(figures['rps_max'])}"
 
 
-def fmt_ratio(value: float | None) -> str:
-    """Format a ratio as a multiplier."""
-    return MISSING if value is None else f"{value:.2f}{TIMES}"
+def fmt(spec: str, per: float = 1) -> Callable[[float | None], str]:
+    """Return what formats a figure by ``spec`` (a str.format field) once divided by ``per``."""
+    return lambda value: MISSING if value is None else spec.format(value / per)
 
 
-def fmt_share(value: float | None) -> str:
-    """Format a fraction as a whole percentage."""
-    return MISSING if value is None else f"{value:.0%}"
+fmt_count = fmt("{:,.2f} M", 1e6)  # instructions in millions, e.g. 2.53 M
+fmt_ratio = fmt("{:.2f}" + TIMES)  # a ratio as a multiplier, e.g. 1.40x
+fmt_share = fmt("{:.0%}")  # a fraction as a whole percentage
 
 
 def fmt_value(value: Any) -> str:

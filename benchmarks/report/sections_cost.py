@@ -189,8 +189,7 @@ def ladders_section(run: Run) -> view.Section:
 Summary = tuple[str, int, capacities.Summary]  # app, workers, the medians over its searches
 
 
-def _usd(value: float | None) -> str:
-    return f.MISSING if value is None else f"${value:,.4f}"
+_usd = f.fmt("${:,.4f}")
 
 
 def _capped(s: Summary) -> str:

@@ -28,10 +28,7 @@ from benchmarks.results.remote import Remote
 WORDS = {1: "ahead", -1: "behind", 0: "~", None: "undecided"}
 
 
-def _millions(value: float | None) -> str:
-    return f.MISSING if value is None else f"{value / 1e6:.2f} M"
-
-
+_millions = f.fmt("{:.2f} M", 1e6)  # no thousands separator: the peers' table is narrow
 FORMAT: dict[str, Callable[[float | None], str]] = {
     "instructions": _millions,
     "cpu_us_per_request": f.fmt_us,
@@ -41,7 +38,7 @@ FORMAT: dict[str, Callable[[float | None], str]] = {
     "pss_anon_mib": f.fmt_mib,
     "pss_anon_per_worker_mib": f.fmt_mib,
     "loc": lambda v: f.fmt_us(v),
-    "installed_bytes": lambda v: f.MISSING if v is None else f"{v / 1e6:.1f} MB",
+    "installed_bytes": f.fmt("{:.1f} MB", 1e6),
 }
 
 
