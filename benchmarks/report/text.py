@@ -100,15 +100,12 @@ def judgement(results: r.Results, judged: Judgement) -> str:
         [v.id, v.stored or MISSING, v.now or MISSING, "DIFFERS" if v.differs else ""]
         for v in judged.verdicts
     ]
-    held, moved = len(judged.claims), len(judged.changes)
-    stored, now = results["rule"]["version"], judge.rule()["version"]
+    now, held = judge.rule()["version"], "terminal.held" if judged.holds else "terminal.moved"
     return render(
-        f"{results['run_id']}: stored under rule version {stored}, judged with version {now}.",
+        prose("terminal.judged", run=results, now=now),
         [Para(f"Rule changed: {change}.") for change in judged.rule_changes],
         [Table(["claim", "stored", "now", ""], rows)],
-        f"All {held} verdicts hold."
-        if judged.holds
-        else f"{moved} of {held} verdicts differ from the stored ones.",
+        prose(held, n=len(judged.claims), moved=len(judged.changes)),
     )
 
 
@@ -130,25 +127,20 @@ def compare(a: r.Results, b: r.Results) -> str:
         [v["id"], v["before"] or MISSING, v["after"] or MISSING, "yes" if v["held"] else "NO"]
         for v in found.verdicts
     ]
-    worst = found.largest
+    worst, differ = found.largest, "; ".join(found.provenance)
+    tally = Para(f"{found.held} of {len(held)} verdicts held.")
+    verdicts: list[Block] = [Table(["claim", "A", "B", "held"], held), tally] if held else []
     return render(
-        "NOT LIKE FOR LIKE: the runs differ in " + "; ".join(found.provenance)
-        if found.provenance
-        else prose("terminal.alike"),
+        prose("terminal.differ", differ=differ) if differ else prose("terminal.alike"),
         *(
-            f"{name}: {run['run_id']} ({run['mode']}, {run['environment']['git_commit'][:12]})"
-            for name, run in (("A", a), ("B", b))
+            prose("terminal.run", name=n, run=x, commit=x["environment"]["git_commit"][:12])
+            for n, x in (("A", a), ("B", b))
         ),
         [Table([*headers, "verdict"], changed, frozenset({3, 5, 6, 7, 8}))]
         if changed
         else "The two runs share no measured cell.",
         prose("terminal.changed", n=found.changed, of=len(changed), effect=decision.MIN_EFFECT),
-        [
-            Table(["claim", "A", "B", "held"], held),
-            Para(f"{found.held} of {len(held)} verdicts held."),
-        ]
-        if held
-        else [],
+        verdicts,
         prose("terminal.counts", n=len(found.counts), worst=worst, key=" ".join(worst["key"]))
         if worst
         else [],
