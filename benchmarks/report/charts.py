@@ -2,8 +2,6 @@
 a ``Chart`` of coordinates computed here, which ``templates/chart.svg.j2`` draws as one inline
 ``<svg>`` with a title, axis labels, a legend and a hover ``<title>`` on every mark."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace

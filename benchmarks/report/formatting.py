@@ -1,8 +1,6 @@
 """Number and name formatting shared by every section, with the labels and colours of targets,
 and the report's prose."""
 
-from __future__ import annotations
-
 import functools
 import json
 import tomllib

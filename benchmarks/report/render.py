@@ -9,8 +9,6 @@ they always hold the same sections in the same order. The HTML page is self-cont
 is inlined from ``templates/report.css`` and its charts are inline SVG, so nothing is fetched.
 """
 
-from __future__ import annotations
-
 import html
 from collections.abc import Callable, Mapping
 from pathlib import Path

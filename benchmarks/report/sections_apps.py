@@ -1,8 +1,6 @@
 """Sections on each app beyond its speed: what it costs to hold (memory, start-up, lines of code,
 dependencies) and how it behaves (reliability, security defaults, the parity gate)."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 
 from benchmarks.analysis.aggregate import Run, memory, ordered

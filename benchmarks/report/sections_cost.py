@@ -4,8 +4,6 @@ framework), capacity at the p99 target with the cost per million requests, and m
 gunicorn workers are added (one fit per app, model variant, preload and gc.freeze() setting:
 the total PSS at each worker count, what one more worker costs, how many a GiB holds)."""
 
-from __future__ import annotations
-
 from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import ladders
 from benchmarks.analysis import workers as fitted

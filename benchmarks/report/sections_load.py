@@ -1,8 +1,6 @@
 """Sections on load and the claims it decides: the summary (opening with the chart of each
 claim's deciding figure), the claims, throughput and latency, calibration, CPU per request."""
 
-from __future__ import annotations
-
 from operator import itemgetter
 
 from benchmarks.analysis import aggregate, decision, judge

@@ -6,8 +6,6 @@ deployment against the goals, what batching costs at low load), and deployments 
 not start (``remote``: the gate, then each target's Locust phases as a client saw them; what only
 the server's machine can tell is said to be not measurable from here, never estimated)."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 from benchmarks.analysis import batching as batched

@@ -3,8 +3,6 @@ Markdown and HTML are rendered by templates (``render.py``); a terminal pads col
 widest cell, simpler in Python. Charts are for the HTML page and are skipped. A command prints
 ``render(<its section's blocks>)``; the printers here add what only the terminal shows."""
 
-from __future__ import annotations
-
 import itertools
 import textwrap
 from collections.abc import Iterable

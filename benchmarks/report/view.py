@@ -2,8 +2,6 @@
 Blocks are plain data; each names its ``block_type`` (its class, lower case) so a template can
 pick the macro that draws it."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
