@@ -21,8 +21,7 @@ Values = Sequence[float | None]
 
 @dataclass(frozen=True)
 class Axes:
-    """A chart's title, axis labels and unit, its caption, and a legend where the series' own
-    will not do."""
+    """A chart's title, axis labels, unit and caption, and a legend if the series' won't do."""
 
     title: str
     y_label: str
@@ -35,8 +34,7 @@ class Axes:
 
 
 def axes(key: str, legend: Legend | None = None, **values: object) -> Axes:
-    """Return the axes whose words templates/prose.toml holds at ``key`` ("section.name": a
-    title, y and x labels, a unit and a caption, which may name the {title}), filled in."""
+    """Return the axes filled in from the title, y, x, unit and caption prose.toml has at key."""
     section, name = key.split(".")
     words: dict[str, str] = PROSE[section][name]
     title = words["title"].format(**values)
@@ -80,8 +78,7 @@ class Ratio:
 
 @dataclass(frozen=True)
 class Mark:
-    """One element of a chart, placed: the template's macro for its ``shape`` ("text", "line",
-    "rect", "circle" or "polyline") draws it in its ``style``."""
+    """A placed element, drawn by the template's macro for its ``shape`` in its ``style``."""
 
     shape: str
     style: str
@@ -111,8 +108,7 @@ class _Frame:
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart laid out (HTML only: a code host shows the tables): its axes, its plot area, the
-    legend's swatches, the y axis' ticks and the marks, in the order they are drawn."""
+    """A chart laid out: axes, plot area, legend swatches, y ticks, and marks in drawing order."""
 
     axes: Axes
     frame: _Frame
@@ -181,10 +177,9 @@ def _linear(axes: Axes, top: float, bottom: int = MARGIN_BOTTOM) -> tuple[_Frame
 def bars(
     axes: Axes, categories: Sequence[str], series: Sequence[Series], stack: bool = False
 ) -> Chart:
-    """Draw one slot per category: a bar per series side by side, with optional min-max
-    whiskers; or the series stacked bottom-up, the total on top (a negative share cannot be
-    stacked: the table still shows it). A category's name breaks at "·" (e.g. "Flask · heavy")
-    to stay inside a narrow slot."""
+    """Draw a slot per category: a bar per series side by side, with optional min-max whiskers,
+    or stacked with the total on top (not a negative share: the table shows it). A category's
+    name breaks at "·" (e.g. "Flask · heavy") to stay inside a narrow slot."""
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
     figures = totals if stack else [v for s in series for v in (*s.values, *(s.high or ())) if v]
     lines = max((len(c.split("·")) for c in categories), default=1)
@@ -196,11 +191,9 @@ def bars(
     for i, category in enumerate(categories):
         centre = frame.left + slot * (i + 0.5)
         # Only the bars a category has: a target that skipped a scenario leaves no gap.
-        present = [
-            (s, v) for s in series if (v := s.values[i]) is not None and (v > 0 or not stack)
-        ]
-        start, base = centre - width * (1 if stack else len(present)) / 2, 0.0
-        for j, (s, v) in enumerate(present):
+        shown = [(s, v) for s in series if (v := s.values[i]) is not None and (v > 0 or not stack)]
+        start, base = centre - width * (1 if stack else len(shown)) / 2, 0.0
+        for j, (s, v) in enumerate(shown):
             x, top = start + (0 if stack else j * width), frame.y(base + v)
             fill = s.colours[i] if s.colours else s.colour
             low, high = (s.low[i] if s.low else None), (s.high[i] if s.high else None)
@@ -232,17 +225,15 @@ def bar_chart(
     """Draw one bar per category in its own colour, with min-max whiskers if given their ends."""
     low, high = ends or (None, None)
     series = Series(axes.title, colours[0] if colours else "", values, low, high, colours)
-    return bars(
-        replace(axes, legend=[*zip(categories, colours, strict=True)]), categories, [series]
-    )
+    legend = [*zip(categories, colours, strict=True)]
+    return bars(replace(axes, legend=legend), categories, [series])
 
 
 def curves(
     axes: Axes, lines: Sequence[Curve], log_x: bool = False, target: float | None = None
 ) -> Chart:
-    """Draw one line with points per curve, and each curve's mark as a dashed vertical line.
-    With a target (latency against offered load) the y axis is logarithmic, since latency spans
-    milliseconds to seconds once queueing starts; x starts at 0 and the target is dashed."""
+    """Draw a line with points per curve, its mark dashed. With a target (latency against load)
+    y is logarithmic, as latency spans ms to s once queueing starts, and the target is dashed."""
     ys = [y for c in lines for _, y in c.points]
     if target is None:
         frame, ticks = _linear(axes, max([0.0, *ys]))
@@ -261,10 +252,10 @@ def curves(
     scale: Callable[[float], float] = math.log if log_x and min(xs) > 0 else (lambda v: v)
     lo, hi = scale(min(xs)), scale(max(xs))
 
+    middle = (left + right) / 2
+
     def x_of(v: float) -> float:
-        return (
-            (left + right) / 2 if hi == lo else left + (right - left) * (scale(v) - lo) / (hi - lo)
-        )
+        return middle if hi == lo else left + (right - left) * (scale(v) - lo) / (hi - lo)
 
     marks = [_text(x_of(x), frame.bottom + 18, number(x)) for x in xs]
     if target is not None:
@@ -295,9 +286,8 @@ def _log_ticks(x_of: Callable[[float], float], low: float, high: float) -> list[
 
 
 def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Chart:
-    """Draw one row per ratio on a log x axis, 1 shaded by ``band`` each way (no difference),
-    the chart as tall as its rows. A whisker whose estimate is not the dot's value is drawn just
-    under it, as a figure of its own."""
+    """Draw a row per ratio on a log x axis, 1 shaded by ``band`` each way (no difference); a
+    whisker whose estimate is not the dot's value is drawn under it, as a figure of its own."""
     ends = [v for r in rows for v in (r.value, *(r.interval or ())) if v > 0]
     low, high = min([1 / band, *ends]) / 1.25, max([band, *ends]) * 1.25
     top = MARGIN_TOP + 8

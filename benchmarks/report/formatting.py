@@ -1,5 +1,4 @@
-"""Number and name formatting shared by every section, with the labels and colours of targets,
-and the report's prose."""
+"""Figures and names as every section writes them, targets' labels and colours, and the prose."""
 
 import functools
 import json
@@ -110,8 +109,7 @@ def colour(target: str, facts: Facts | None = None) -> str:
 
 
 def by_framework(names: Iterable[str], facts: Facts) -> list[str]:
-    """Return the targets: the baseline, then each framework's floor just before its app (as
-    the facts say), then any other by name."""
+    """Return the baseline, each framework's floor then app (as the facts say), others by name."""
 
     def key(name: str) -> tuple[int, int, bool, str]:
         found = facts.get(name)

@@ -1,13 +1,8 @@
-"""Build a run's view model from its ``results.json`` and render it as ``report.md`` (for a code
-host) and ``report.html`` with Jinja2. The sections come from the sections_*.py modules; the
-two that close a report, how the run was set up (methodology) and where (environment), are here.
-Every figure is computed from the results; a section the run did not measure says so instead of
-failing. A run written by a command other than ``run`` holds that command's measurement alone:
-its report shows that measurement's sections (and, for ``capacity``, the claim it decides) and
-the environment, not a wall of "not measured". Both formats render the one ``document``, so
-they always hold the same sections in the same order. The HTML page is self-contained: its CSS
-is inlined from ``templates/report.css`` and its charts are inline SVG, so nothing is fetched.
-"""
+"""Build a run's view model from its ``results.json`` (the sections of sections_*.py, closed by
+the methodology and the environment, here) and render it as ``report.md`` and ``report.html``.
+A section the run did not measure says so; a run of another command than ``run`` shows that
+command's sections (and, for ``capacity``, the claim it decides) and the environment. The HTML
+page inlines its CSS and SVG charts, so it fetches nothing."""
 
 import html
 from collections.abc import Callable, Mapping
@@ -21,13 +16,7 @@ from markupsafe import Markup
 from benchmarks.analysis import aggregate
 from benchmarks.analysis.aggregate import Run
 from benchmarks.report import formatting as f
-from benchmarks.report import (
-    sections_apps,
-    sections_cost,
-    sections_load,
-    sections_serving,
-    view,
-)
+from benchmarks.report import sections_apps, sections_cost, sections_load, sections_serving, view
 from benchmarks.report.view import Block, Document, Inline, Para, Section, Table, code
 from benchmarks.results.records import Results
 from benchmarks.results.store import SCHEMA_VERSION

@@ -109,11 +109,10 @@ def dependencies(
             Column("Total MB", lambda w: _mb(alone[w]["total_bytes"]), True),
         ]
         blocks += [view.Heading("Each framework alone"), view.tabulate(columns, ordered(alone))]
+    rows: list[list[Inline]]
     for app in ordered(deps):
         dists = sorted(deps[app]["distributions"], key=lambda d: d["name"].lower())
-        rows: list[list[Inline]] = [
-            [code(d["name"]), d["version"], _mb(d["size_bytes"])] for d in dists
-        ]
+        rows = [[code(d["name"]), d["version"], _mb(d["size_bytes"])] for d in dists]
         rows.append(_total("", _mb(deps[app]["total_bytes"])))
         table = Table(["Distribution", "Version", "Size MB"], rows, frozenset({2}))
         blocks += [view.Heading(f"{f.label(app)}: distributions"), table]

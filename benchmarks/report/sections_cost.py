@@ -1,18 +1,13 @@
-"""Sections on what a request, a feature and a worker cost: instructions per request counted
-under callgrind (each target, then the ladders: what each production feature adds, per
-framework), capacity at the p99 target with the cost per million requests, and memory as
-gunicorn workers are added (one fit per app, model variant, preload and gc.freeze() setting:
-the total PSS at each worker count, what one more worker costs, how many a GiB holds)."""
+"""Sections on what a request, a feature and a worker cost: instructions per request (each
+target, then the ladders' features), capacity and cost per million, memory per added worker."""
 
 from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import ladders
 from benchmarks.analysis import workers as fitted
 from benchmarks.analysis.aggregate import Run
-from benchmarks.analysis.ladders import Step
 from benchmarks.cpus import CpuSet
 from benchmarks.report import charts, view
 from benchmarks.report import formatting as f
-from benchmarks.report.formatting import fmt_count
 from benchmarks.report.view import Column, Para
 from benchmarks.results.records import Cost, CostRow, Ladders, Throughput, ThroughputSummary
 from benchmarks.results.scaling import CapacityPoint, CapacityResults, Workers, WorkersFit
@@ -34,10 +29,10 @@ def _table(cost: Cost, facts: f.Facts, rungs: bool) -> view.Table:
         Column("Target", lambda r: f.label(r["target"], facts)),
         Column("Variant", lambda r: r["variant"]),
         Column("Scenario", lambda r: view.code(r["scenario"])),
-        Column("Instructions", lambda r: fmt_count(r["instructions"]), True),
-        Column("Model", lambda r: fmt_count(r["model_instructions"]), True),
-        Column("Rest", lambda r: fmt_count(r["rest_instructions"]), True),
-        Column("In gc", lambda r: fmt_count(r["gc_instructions"]), True),
+        Column("Instructions", lambda r: f.fmt_count(r["instructions"]), True),
+        Column("Model", lambda r: f.fmt_count(r["model_instructions"]), True),
+        Column("Rest", lambda r: f.fmt_count(r["rest_instructions"]), True),
+        Column("In gc", lambda r: f.fmt_count(r["gc_instructions"]), True),
         Column("vs baseline", over_base, True),
     ]
     rows = (r for r in cost["rows"] if rungs or not _rung(r["target"], facts))
@@ -62,14 +57,13 @@ def _chart(cost: Cost, facts: f.Facts) -> list[view.Block]:
 
 
 def blocks(cost: Cost, facts: f.Facts, rungs: bool = False) -> list[view.Block]:
-    """Return the chart, the table of counts (with the ladders' rungs if asked) and start-up;
-    ``facts`` (results["targets"]) tell the rungs and the floors."""
+    """Return the chart, the counts (the ladders' rungs if asked; the facts tell) and start-up."""
     found = [*_chart(cost, facts), _table(cost, facts, rungs)]
     found.append(Para(f.prose("cost.counted", cost=cost)))
     if startup := cost["startup"]:
         names = f.by_framework((n for n in startup if rungs or not _rung(n, facts)), facts)
         counts: list[view.Inline] = [
-            f"{f.label(n, facts)}: {fmt_count(startup[n])} instructions" for n in names
+            f"{f.label(n, facts)}: {f.fmt_count(startup[n])} instructions" for n in names
         ]
         found += [Para(f.prose("cost.startup")), view.Bullets(counts)]
     return found
@@ -82,7 +76,7 @@ def fmt_added(value: float | None, share: float | None = None) -> str:
     return f"{value / 1e6:+,.3f} M" + (f" ({share:+.1%})" if share is not None else "")
 
 
-def _ladder(framework: Framework, found: list[Step]) -> list[view.Block]:
+def _ladder(framework: Framework, found: list[ladders.Step]) -> list[view.Block]:
     mine = [(s, n) for s in found if s["framework"] == framework and (n := s["instructions"])]
     if not mine:
         return []
@@ -94,7 +88,7 @@ def _ladder(framework: Framework, found: list[Step]) -> list[view.Block]:
     return [charts.bar_chart(axes, labels, counts, colours)]
 
 
-def _features(found: list[Step], built_in: dict[str, dict[str, str]]) -> view.Table:
+def _features(found: list[ladders.Step], built_in: dict[str, dict[str, str]]) -> view.Table:
     by = {(s["framework"], s["feature"]): s for s in found}
     titles = {s["feature"]: s["title"] for s in found}
     features = [s["feature"] for s in found if s["feature"] not in ("floor", "app")]
@@ -113,7 +107,7 @@ def _features(found: list[Step], built_in: dict[str, dict[str, str]]) -> view.Ta
     return view.Table(headers, rows, frozenset({2, 4}))
 
 
-def _load(step: Step) -> ThroughputSummary | dict[str, None]:
+def _load(step: ladders.Step) -> ThroughputSummary | dict[str, None]:
     return step["load"] or {}
 
 
@@ -121,11 +115,11 @@ def _kb(size: int | None) -> str:
     return f"{size / 1e3:,.0f} kB" if size else f.MISSING
 
 
-RUNG_COLUMNS: list[Column[Step]] = [
+RUNG_COLUMNS: list[Column[ladders.Step]] = [
     Column("Rung", lambda s: view.code(s["target"])),
-    Column("Instructions", lambda s: fmt_count(s["instructions"]), True),
+    Column("Instructions", lambda s: f.fmt_count(s["instructions"]), True),
     Column("Adds", lambda s: fmt_added(s["added"]), True),
-    Column("Start-up", lambda s: fmt_count(s["startup_instructions"]), True),
+    Column("Start-up", lambda s: f.fmt_count(s["startup_instructions"]), True),
     Column("Distributions added", lambda s: ", ".join(s["distributions_added"]) or f.MISSING),
     Column("Installed", lambda s: _kb(s["bytes_added"]), True),
     Column("Lines", lambda s: str(s["lines_added"] or f.MISSING), True),
@@ -136,8 +130,7 @@ RUNG_COLUMNS: list[Column[Step]] = [
 
 
 def throughput(result: Throughput, facts: f.Facts) -> view.Table:
-    """Return wrk's figures per target (``python -m benchmarks throughput``, the ladders' load)
-    with each one's ratio to the baseline, and to its floor where the facts name one that ran."""
+    """Return wrk's figures per target with its ratio to the baseline and, if it ran, its floor."""
     summary, ratios = result["summary"], ladders.over_baseline_and_floor(result, facts)
     columns: list[Column[str]] = [
         Column("Target", view.code),
@@ -153,7 +146,7 @@ def throughput(result: Throughput, facts: f.Facts) -> view.Table:
     return view.tabulate(columns, summary)
 
 
-def ladder_blocks(data: Ladders, found: list[Step]) -> list[view.Block]:
+def ladder_blocks(data: Ladders, found: list[ladders.Step]) -> list[view.Block]:
     """Return the ladders' charts, what each feature adds, and the rungs' figures."""
     load = data["load"]
     where = f.prose("ladders.load", load=load) if load else " (not measured in this run)"
@@ -167,10 +160,8 @@ def ladder_blocks(data: Ladders, found: list[Step]) -> list[view.Block]:
 
 
 def cost_section(run: Run) -> view.Section:
-    facts = run.results["targets"]
-    return view.section(
-        "Instructions per request", run.results.get("cost"), lambda c: blocks(c, facts)
-    )
+    facts, cost = run.results["targets"], run.results.get("cost")
+    return view.section("Instructions per request", cost, lambda found: blocks(found, facts))
 
 
 def ladders_section(run: Run) -> view.Section:
@@ -294,8 +285,7 @@ def _fits(workers: Workers) -> view.Table:
 
 
 def workers_blocks(workers: Workers) -> list[view.Block]:
-    """Return one chart per model variant (a line per app and gc.freeze() setting, preloaded),
-    the table of fits, how they were measured and what gc.freeze() saves."""
+    """Return a chart per model variant, the fits, how they were measured, what freezing saves."""
     found: list[view.Block] = [
         charts.curves(charts.axes("workers.chart", variant=variant), [*map(_curve, shown)])
         for variant, shown in fitted.charted(workers).items()

@@ -111,9 +111,8 @@ def _flag(text: str, raised: bool) -> view.Inline:
 
 
 def _latency(p: Percentile) -> Column[Measured]:
-    return Column(
-        f"{f.PERCENTILE_LABELS[p]} ms", lambda m: f.fmt_ms(m.figures["latency_ms"][p]), True
-    )
+    label = f.PERCENTILE_LABELS[p]
+    return Column(f"{label} ms", lambda m: f.fmt_ms(m.figures["latency_ms"][p]), True)
 
 
 def _range(c: CellFigures) -> str:

@@ -1,10 +1,7 @@
-"""Sections on serving beside the two apps' default deployment, each from its command's own
-results: the serving frameworks on the same figures as the apps (``python -m benchmarks peers``:
-which is ahead of Flask and of Django on each by the rule, and how each server was run), adaptive
-batching (``batching``: capacity against maximum batch size, the gain over the default
-deployment against the goals, what batching costs at low load), and deployments the runner did
-not start (``remote``: the gate, then each target's Locust phases as a client saw them; what only
-the server's machine can tell is said to be not measurable from here, never estimated)."""
+"""Sections on serving beside the apps' default deployment, each from its command's results:
+the serving frameworks on the apps' figures (``peers``), adaptive batching (``batching``), and
+deployments the runner did not start (``remote``: what only their machine can tell is said to be
+not measurable from here, never estimated)."""
 
 from collections.abc import Callable
 
@@ -13,19 +10,15 @@ from benchmarks.analysis import decision
 from benchmarks.analysis import gap as gaps
 from benchmarks.analysis import peers as judging
 from benchmarks.analysis.aggregate import Run
-from benchmarks.analysis.peers import FIGURES, Figure
 from benchmarks.report import charts, view
 from benchmarks.report import formatting as f
 from benchmarks.report.view import Block, Bullets, Column, Inline, Para, Section, Table, code, see
-from benchmarks.report.view import tabulate as tab
 from benchmarks.results.batching import Batching
 from benchmarks.results.peers import Peers
 from benchmarks.results.records import Interval
 from benchmarks.results.remote import Remote
 
 WORDS = {1: "ahead", -1: "behind", 0: "~", None: "undecided"}
-
-
 _millions = f.fmt("{:.2f} M", 1e6)  # no thousands separator: the peers' table is narrow
 FORMAT: dict[str, Callable[[float | None], str]] = {
     "instructions": _millions,
@@ -43,9 +36,9 @@ FORMAT: dict[str, Callable[[float | None], str]] = {
 def peers_blocks(peers: Peers) -> list[Block]:
     """Return the figures, the standings against each app, the settings and the gate."""
     servers = {name: t for name, t in peers["targets"].items() if t["kind"] != "twin"}
-    standings = judging.table(peers)
+    standings, figures = judging.table(peers), judging.FIGURES
 
-    def figure_column(figure: Figure) -> Column[str]:
+    def figure_column(figure: judging.Figure) -> Column[str]:
         def cell(name: str) -> str:
             shown = FORMAT[figure.key](judging.value(peers, name, figure))
             against = standings[figure.key][name]
@@ -55,9 +48,11 @@ def peers_blocks(peers: Peers) -> list[Block]:
         return Column(figure.label, cell, True)
 
     protocol: Column[str] = Column("protocol", lambda n: servers[n]["protocol"])
-    values = tab([Column("server", code), protocol, *map(figure_column, FIGURES)], servers)
+    values = view.tabulate(
+        [Column("server", code), protocol, *map(figure_column, figures)], servers
+    )
     timed = "; ".join(
-        f"{fig.label}: {judging.aa_gate(peers, fig)}" for fig in FIGURES if fig.kind == "timed"
+        f"{x.label}: {judging.aa_gate(peers, x)}" for x in figures if x.kind == "timed"
     )
     counted = {n: t["in_process_instructions"] for n, t in peers["targets"].items()}
     in_process = [f"{n} {_millions(c)}" for n, c in counted.items() if c]
@@ -96,7 +91,7 @@ def gap_blocks(peers: Peers) -> list[Block]:
     baseline = _millions(pairs[0][0].baseline_connection)
     return [
         Para(f.prose("peers.gap", baseline=baseline)),
-        tab(
+        view.tabulate(
             [
                 Column("app", lambda row: code(row[0])),
                 Column("part", lambda row: row[1].name),
@@ -114,17 +109,13 @@ def workers_text(peers: Peers) -> str:
     """Return how the memory per added worker was measured, and each server's readings."""
     config = peers["config"]
     low, high = min(config["worker_counts"]), max(config["worker_counts"])
-    shown = [
+    shown = "; ".join(
         f"{name} {f.fmt_mib(at[low][0])} MiB ({at[low][1]} processes) / "
         f"{f.fmt_mib(at[high][0])} MiB ({at[high][1]})"
         for name, at in judging.memory_by_workers(peers).items()
-    ]
-    refused = "".join(
-        f" Not measured: {name}: {why}." for name, why in peers["workers_refused"].items()
     )
-    return f.prose(
-        "peers.workers", c=config, low=low, high=high, shown="; ".join(shown), refused=refused
-    )
+    refused = "".join(f" Not measured: {n}: {why}." for n, why in peers["workers_refused"].items())
+    return f.prose("peers.workers", c=config, low=low, high=high, shown=shown, refused=refused)
 
 
 STANDING = {1: "ahead", -1: "behind", 0: "~ (within 5%)", None: "undecided"}
@@ -158,7 +149,7 @@ def batching_chart(batching: Batching) -> charts.Chart:
 def batching_blocks(batching: Batching) -> list[Block]:
     """Return the gains against the goals, the configurations' figures and the chart."""
     config, targets = batching["config"], batching["targets"].items()
-    gains = tab(
+    gains = view.tabulate(
         [
             Column("server", lambda g: code(g.server)),
             Column("model", lambda g: g.variant),
@@ -181,8 +172,8 @@ def batching_blocks(batching: Batching) -> list[Block]:
         Column("p50 at one user, ms", lambda n: f.fmt_ms(batched.p50_ms(batching, n)), True),
         Column("instructions per request, one at a time", lambda n: _millions(counts.get(n)), True),
     ]
-    figures = tab(columns, names)
-    versus = tab(
+    figures = view.tabulate(columns, names)
+    versus = view.tabulate(
         [
             Column("model", lambda v: v.variant),
             Column("app, best", lambda v: code(v.ours or f.MISSING)),

@@ -1,7 +1,5 @@
-"""The plain-text exporter: any view-model blocks as text, and what each command prints.
-Markdown and HTML are rendered by templates (``render.py``); a terminal pads columns to their
-widest cell, simpler in Python. Charts are for the HTML page and are skipped. A command prints
-``render(<its section's blocks>)``; the printers here add what only the terminal shows."""
+"""The plain-text exporter: view-model blocks as text (tables padded, charts skipped), and the
+printers that add to a section's blocks what only the terminal shows."""
 
 import itertools
 import textwrap
@@ -11,7 +9,6 @@ from typing import Any
 from benchmarks.analysis import compare as comparison
 from benchmarks.analysis import decision, judge
 from benchmarks.analysis import ladders as climbing
-from benchmarks.analysis.judge import Judgement
 from benchmarks.report import sections_cost as costs
 from benchmarks.report import sections_serving as serving
 from benchmarks.report.formatting import MISSING, Facts, fmt_us, prose
@@ -92,7 +89,7 @@ def micro(results: list[dict[str, Any]]) -> str:
     return render([Table(headers, rows, frozenset({1, 3, 4, 5, 6}))])
 
 
-def judgement(results: r.Results, judged: Judgement) -> str:
+def judgement(results: r.Results, judged: judge.Judgement) -> str:
     """Return a stored run's verdicts judged again, and what moved them."""
     rows: list[list[Inline]] = [
         [v.id, v.stored or MISSING, v.now or MISSING, "DIFFERS" if v.differs else ""]
@@ -108,8 +105,7 @@ def judgement(results: r.Results, judged: Judgement) -> str:
 
 
 def compare(a: r.Results, b: r.Results) -> str:
-    """Return the changes, each against its metric's noise; raise ``Incomparable`` where the
-    runs did not measure alike."""
+    """Return the changes, each against its noise; raise ``Incomparable`` for unlike runs."""
     found = comparison.compare(a, b)
     changed: list[list[Inline]] = [
         [

@@ -1,6 +1,5 @@
-"""The view model every format renders: a document of sections made of blocks and inline spans.
-Blocks are plain data; each names its ``block_type`` (its class, lower case) so a template can
-pick the macro that draws it."""
+"""The view model every format renders: a document of sections made of blocks (plain data, each
+naming its ``block_type`` for a template to pick its macro) and inline spans."""
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -118,12 +117,10 @@ def tabulate(columns: Sequence[Column[R]], records: Iterable[R]) -> Table:
 
 
 def words(key: str, /, **values: object) -> Inline:
-    """Return the prose at ``key`` in templates/prose.toml, filled in, its `backticked` parts
-    shown as code."""
+    """Return the prose at ``key``, filled in, its `backticked` parts shown as code."""
     parts = prose(key, **values).split("`")
-    return (
-        parts[0] if len(parts) == 1 else tuple(code(p) if i % 2 else p for i, p in enumerate(parts))
-    )
+    spans = tuple(code(part) if i % 2 else part for i, part in enumerate(parts))
+    return spans if len(spans) > 1 else parts[0]
 
 
 def see(section: str, doc: str = "benchmark.md") -> Para:
