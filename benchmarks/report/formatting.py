@@ -47,9 +47,7 @@ def prose(key: str, /, **values: object) -> str:
 
 def fmt_rps(value: float | None) -> str:
     """Format requests per second: whole numbers, one decimal below 100."""
-    if value is None:
-        return MISSING
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+    return MISSING if value is None else f"{value:,.{0 if abs(value) >= 100 else 1}f}"
 
 
 def fmt_us(value: float | None, decimals: int = 0) -> str:

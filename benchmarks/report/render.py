@@ -68,9 +68,7 @@ def environment(run: Run) -> Section:
     return Section("Environment", [view.or_missing(Table(["Key", "Value"], rows))])
 
 
-SectionOf = Callable[[Run], Section]
-
-SECTIONS: tuple[SectionOf, ...] = (
+SECTIONS: tuple[Callable[[Run], Section], ...] = (
     *sections_load.SECTIONS,
     sections_cost.cost_section,
     sections_cost.ladders_section,
@@ -83,7 +81,7 @@ SECTIONS: tuple[SectionOf, ...] = (
 )
 # The sections of each command's part, in the order of SECTIONS; the environment closes each.
 # A capacity run is judged for the one claim its figures decide ("scales"): its Claims section.
-PARTS: dict[Command, tuple[SectionOf, ...]] = {
+PARTS: dict[Command, tuple[Callable[[Run], Section], ...]] = {
     "run": SECTIONS,
     "capacity": (sections_load.claims_section, sections_cost.CAPACITY),
     "soak": (sections_apps.reliability,),

@@ -71,9 +71,8 @@ def blocks(cost: Cost, facts: f.Facts, rungs: bool = False) -> list[view.Block]:
 
 def fmt_added(value: float | None, share: float | None = None) -> str:
     """Return what a rung adds: instructions, and its share of the rung below where given."""
-    if value is None:
-        return f.MISSING
-    return f"{value / 1e6:+,.3f} M" + (f" ({share:+.1%})" if share is not None else "")
+    of = "" if share is None else f" ({share:+.1%})"
+    return f.MISSING if value is None else f"{value / 1e6:+,.3f} M{of}"
 
 
 def _ladder(framework: Framework, found: list[ladders.Step]) -> list[view.Block]:
@@ -111,17 +110,15 @@ def _load(step: ladders.Step) -> ThroughputSummary | dict[str, None]:
     return step["load"] or {}
 
 
-def _kb(size: int | None) -> str:
-    return f"{size / 1e3:,.0f} kB" if size else f.MISSING
-
-
 RUNG_COLUMNS: list[Column[ladders.Step]] = [
     Column("Rung", lambda s: view.code(s["target"])),
     Column("Instructions", lambda s: f.fmt_count(s["instructions"]), True),
     Column("Adds", lambda s: fmt_added(s["added"]), True),
     Column("Start-up", lambda s: f.fmt_count(s["startup_instructions"]), True),
     Column("Distributions added", lambda s: ", ".join(s["distributions_added"]) or f.MISSING),
-    Column("Installed", lambda s: _kb(s["bytes_added"]), True),
+    Column(
+        "Installed", lambda s: f"{b / 1e3:,.0f} kB" if (b := s["bytes_added"]) else f.MISSING, True
+    ),
     Column("Lines", lambda s: str(s["lines_added"] or f.MISSING), True),
     Column("req/s", lambda s: f.fmt_rps(_load(s).get("rps")), True),
     Column("CPU us/req", lambda s: f.fmt_us(_load(s).get("cpu_us_per_request")), True),

@@ -102,7 +102,7 @@ def claims_section(run: Run) -> view.Section:
         else:
             line = f.prose("claims.aa", aa=aa, found=found)
             warning = f.prose("claims.aa_warning") if aa["differs"] else ""
-            blocks.append(view.Callout(warning + line) if warning else view.Para(line))
+            blocks.append(view.Para(warning + line, callout=bool(warning)))
     return view.Section("Claims", blocks)
 
 

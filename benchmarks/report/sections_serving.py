@@ -125,9 +125,8 @@ HEAVY_TINTS = {"flask": "#8fb0ec", "django": "#6cc4a4"}
 
 def _ratio(ratio: float | None, found: Interval | None) -> str:
     """Return a capacity ratio with its interval, as the tables show it."""
-    if ratio is None:
-        return f.MISSING
-    return f"{ratio:.2f}x" + (f" ({found['low']:.2f}-{found['high']:.2f})" if found else "")
+    interval = f" ({found['low']:.2f}-{found['high']:.2f})" if found else ""
+    return f.MISSING if ratio is None else f"{ratio:.2f}x{interval}"
 
 
 def batching_chart(batching: Batching) -> charts.Chart:

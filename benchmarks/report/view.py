@@ -32,14 +32,10 @@ class _Block:
 
 @dataclass(frozen=True)
 class Para(_Block):
-    """A paragraph."""
+    """A paragraph, or a callout no reader may miss (e.g. a warning that an A/A pair differs)."""
 
     content: Inline
-
-
-@dataclass(frozen=True)
-class Callout(Para):
-    """A paragraph no reader may miss, such as a warning that the data are synthetic."""
+    callout: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ class Table(_Block):
     numeric: frozenset[int] = frozenset()
 
 
-Block = Para | Bullets | Heading | Table | Chart  # a Callout is a Para
+Block = Para | Bullets | Heading | Table | Chart
 
 
 @dataclass
