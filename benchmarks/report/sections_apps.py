@@ -101,11 +101,10 @@ def dependencies(
     beyond = Para(f.prose("dependencies.beyond"))
     blocks: list[Block] = [beyond, view.tabulate(columns, ordered(deps))]
     if alone:
+        listed = {w: ", ".join(d["name"] for d in alone[w]["distributions"]) for w in alone}
         columns = [
             Column("Framework", f.label),
-            Column(
-                "Distributions", lambda w: ", ".join(d["name"] for d in alone[w]["distributions"])
-            ),
+            Column("Distributions", lambda w: listed[w]),
             Column("Total MB", lambda w: _mb(alone[w]["total_bytes"]), True),
         ]
         blocks += [view.Heading("Each framework alone"), view.tabulate(columns, ordered(alone))]
@@ -123,10 +122,6 @@ def _outcome(ok: bool, text: str) -> Span:
     return Span(text, "pass" if ok else "fail")
 
 
-def _killed(soak: Soak) -> Span:
-    return _outcome(ok := survived(soak), "✓ replaced" if ok else "✗ not survived")
-
-
 SOAK_COLUMNS: list[Column[Soak]] = [
     Column("App", lambda s: f.label(s["app"])),
     Column("Capacity req/s", lambda s: f.fmt_rps(s["capacity_rps"]), True),
@@ -135,7 +130,10 @@ SOAK_COLUMNS: list[Column[Soak]] = [
     Column("Failures", lambda s: str(s["failures"]), True),
     Column("p50 ms", lambda s: f.fmt_ms(s["latency_ms"]["p50"]), True),
     Column("p99 ms", lambda s: f.fmt_ms(s["latency_ms"]["p99"]), True),
-    Column("Killed worker", _killed),
+    Column(
+        "Killed worker",
+        lambda s: _outcome(ok := survived(s), "✓ replaced" if ok else "✗ not survived"),
+    ),
     Column(
         "RSS per worker MiB",
         lambda s: f"{f.fmt_mib(s['rss_mib_start'])} → {f.fmt_mib(s['rss_mib_end'])}",

@@ -182,10 +182,7 @@ def batching_blocks(batching: Batching) -> list[Block]:
         ],
         batched.standings(batching),
     )
-    checks = "; ".join(
-        f"{variant}: {decision.gate(batched.aa(batching, variant))}"
-        for variant in config["variants"]
-    )
+    checks = "; ".join(f"{v}: {decision.gate(batched.aa(batching, v))}" for v in config["variants"])
     waits = ", ".join(f"{wait:g}" for wait in batched.waits(batching))
     return [
         Para(f.prose("batching.method", c=config, waits=waits)),

@@ -71,10 +71,6 @@ class Section:
     title: str
     blocks: list[Block] = field(default_factory=list)
 
-    @property
-    def anchor(self) -> str:
-        return "-".join(self.title.lower().replace("-", " ").split())
-
 
 @dataclass
 class Document:
