@@ -49,12 +49,9 @@ def _methodology(run: Run) -> Section:
     for key, records in config.items():
         if _is_records(records):
             # A list of records, such as the planned cells, reads best as its own table.
-            columns = list(dict.fromkeys(k for record in records for k in record))
-            cells: list[list[Inline]] = [
-                [f.fmt_value(record.get(column, f.MISSING)) for column in columns]
-                for record in records
-            ]
-            blocks += [view.Heading(f"Configuration: {key}"), Table(columns, cells)]
+            keys = list(dict.fromkeys(k for record in records for k in record))
+            table = Table(keys, [[f.fmt_value(r.get(k, f.MISSING)) for k in keys] for r in records])
+            blocks += [view.Heading(f"Configuration: {key}"), table]
     return Section("Methodology", blocks)
 
 

@@ -223,9 +223,8 @@ CHECKED = (
 
 
 def _calibration(run: Run) -> view.Section:
-    entries = sorted(
-        run.results.get("calibration") or [], key=lambda e: aggregate.sort_key(aggregate.cell_of(e))
-    )
+    found = run.results.get("calibration") or []
+    entries = sorted(found, key=lambda e: aggregate.sort_key(aggregate.cell_of(e)))
     table = view.or_missing(view.tabulate(CALIBRATION_COLUMNS, entries))
     return view.Section("Calibration against wrk", [table, *([Para(CHECKED)] if entries else [])])
 

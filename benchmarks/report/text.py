@@ -31,13 +31,11 @@ def table(found: Table) -> list[str]:
     """Return the table's lines: the header, then one a row, numeric columns right-aligned."""
     rows = [found.headers, *([inline(c) for c in row] for row in found.rows)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(found.headers))]
-    return [
-        "  ".join(
-            cell.rjust(width) if i in found.numeric else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
+
+    def pad(i: int, cell: str) -> str:
+        return cell.rjust(widths[i]) if i in found.numeric else cell.ljust(widths[i])
+
+    return ["  ".join(pad(i, cell) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 
 def block(found: Block) -> str:
