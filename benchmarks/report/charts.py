@@ -21,7 +21,7 @@ Values = Sequence[float | None]
 
 @dataclass(frozen=True)
 class Axes:
-    """A chart's title, axis labels, unit and caption, and a legend if the series' won't do."""
+    """A chart's title, axis labels, unit, caption, and a legend if the series' own won't do."""
 
     title: str
     y_label: str
@@ -34,7 +34,7 @@ class Axes:
 
 
 def axes(key: str, legend: Legend | None = None, **values: object) -> Axes:
-    """Return the axes filled in from the title, y, x, unit and caption prose.toml has at key."""
+    """Return the axes whose words prose.toml holds at ``key`` (the caption may say {title})."""
     section, name = key.split(".")
     words: dict[str, str] = PROSE[section][name]
     title = words["title"].format(**values)
@@ -82,7 +82,7 @@ class Mark:
 
     shape: str
     style: str
-    at: Sequence[float]  # x, y; a line's x1, x2, y1, y2; a rect's x, y, width, height; or x, y, ...
+    at: Sequence[float]  # x, y; a line's x1, x2, y1, y2; a rect's x, y, width, height; a path's
     text: str = ""  # a text's words; on any other mark, the tip shown on hover
     colour: str = ""
 
