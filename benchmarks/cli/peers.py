@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.measure import peers as measuring
     from benchmarks.measure.parity import ParityError
     from benchmarks.plan import PEERS
-    from benchmarks.report import sections_peers, text
+    from benchmarks.report import sections_serving, text
     from benchmarks.session import session
 
     mode: Mode = args.mode or "default"
@@ -76,4 +76,6 @@ def run(args: argparse.Namespace) -> int:
     except ParityError as exc:
         print(f"peers: {exc}", file=sys.stderr)
         return 1
-    return finish(text.render(sections_peers.blocks(result)), opened.run_dir, args.json, result)
+    return finish(
+        text.render(sections_serving.peers_blocks(result)), opened.run_dir, args.json, result
+    )

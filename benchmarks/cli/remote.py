@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     """Gate and load the deployments and print the table; return 2 if they cannot be compared."""
     from benchmarks.measure import remote as measuring
     from benchmarks.measure.parity import ParityError
-    from benchmarks.report import sections_remote, text
+    from benchmarks.report import sections_serving, text
     from benchmarks.session import session
 
     try:
@@ -79,4 +79,6 @@ def run(args: argparse.Namespace) -> int:
             passed=passed,
         )
         opened.results["remote"] = result
-    return finish(text.render(sections_remote.blocks(result)), opened.run_dir, args.json, result)
+    return finish(
+        text.render(sections_serving.remote_blocks(result)), opened.run_dir, args.json, result
+    )

@@ -1,28 +1,18 @@
-"""Small inline-SVG charts for the HTML report: bars with whiskers, stacks, lines, ratio rows.
-
-Each returns one ``<svg>`` with a title, axis labels, a legend and a ``<title>`` on every mark
-(hover shows the figure); nothing loads from elsewhere. Every text is escaped here, so the element
-comes back as ``Markup`` for a template to insert as it is.
-"""
-
-from __future__ import annotations
+"""Lay out the HTML report's charts (bars with whiskers, stacks, lines, ratio rows): each returns
+a ``Chart`` of coordinates computed here, which ``templates/chart.svg.j2`` draws as one inline
+``<svg>`` with a title, axis labels, a legend and a hover ``<title>`` on every mark."""
 
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from html import escape
 
-from markupsafe import Markup
+from benchmarks.report.formatting import PROSE
 
 WIDTH, HEIGHT = 760, 340
 MARGIN_LEFT, MARGIN_RIGHT = 76, 20
 MARGIN_TOP = 46  # room for the legend
 MARGIN_BOTTOM = 58  # room for category labels and the x-axis label
 ROW = 46  # a ratio row's height: its label and two lines of notes
-AXIS, GRID, INK = "#5b6472", "#e3e6ea", "#1f2933"
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-INKED = f'stroke="{INK}" stroke-width="1.3"'  # whiskers
-SMALL: dict[str, str | float] = {"font_size": 10, "fill": AXIS}
 
 Legend = Sequence[tuple[str, str]]  # (label, colour)
 Ticks = list[tuple[float, str]]  # (y, label)
@@ -31,15 +21,25 @@ Values = Sequence[float | None]
 
 @dataclass(frozen=True)
 class Axes:
-    """A chart's title, axis labels and unit, and a legend where the series' own will not do."""
+    """A chart's title, axis labels, unit, caption, and a legend if the series' own won't do."""
 
     title: str
     y_label: str
     x_label: str
     unit: str = ""
     legend: Legend | None = None
+    caption: str = ""
     width: int = WIDTH
     height: int = HEIGHT
+
+
+def axes(key: str, legend: Legend | None = None, **values: object) -> Axes:
+    """Return the axes whose words prose.toml holds at ``key`` (the caption may say {title})."""
+    section, name = key.split(".")
+    words: dict[str, str] = PROSE[section][name]
+    title = words["title"].format(**values)
+    told = {k: v.format(title=title, **values) for k, v in words.items() if k != "title"}
+    return Axes(title, told["y"], told["x"], told.get("unit", ""), legend, told["caption"])
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,17 @@ class Ratio:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A placed element, drawn by the template's macro for its ``shape`` in its ``style``."""
+
+    shape: str
+    style: str
+    at: Sequence[float]  # x, y; a line's x1, x2, y1, y2; a rect's x, y, width, height; a path's
+    text: str = ""  # a text's words; on any other mark, the tip shown on hover
+    colour: str = ""
+
+
+@dataclass(frozen=True)
 class _Frame:
     """The plot area inside the margins, and a y scale from 0 (or a log one from ``low``)."""
 
@@ -93,6 +104,18 @@ class _Frame:
         low, decades = math.log10(self.low), math.log10(self.y_max / self.low) or 1
         at = math.log10(max(value, self.low)) - low
         return self.bottom - (self.bottom - self.top) * at / decades
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart laid out: axes, plot area, legend swatches, y ticks, and marks in drawing order."""
+
+    axes: Axes
+    frame: _Frame
+    legend: list[tuple[float, str, str]]  # x, label, colour
+    ticks: Ticks
+    marks: list[Mark]
+    block_type = "chart"  # the view model's name for this block (view.Block)
 
 
 def number(value: float) -> str:
@@ -116,63 +139,31 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
     return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
 
 
-def _text(x: float, y: float, text: str, **attrs: str | float) -> str:
-    extra = "".join(f' {k.replace("_", "-")}="{escape(str(v))}"' for k, v in attrs.items())
-    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(text)}</text>'
+def _text(x: float, y: float, text: str, style: str = "centred") -> Mark:
+    return Mark("text", style, (x, y), text)
 
 
-def _centred(x: float, y: float, text: str, **attrs: str | float) -> str:
-    return _text(x, y, text, text_anchor="middle", **attrs)
-
-
-def _tipped(tag: str, attrs: str, tip: str) -> str:
-    return f"<{tag} {attrs}><title>{escape(tip)}</title></{tag}>" if tip else f"<{tag} {attrs}/>"
-
-
-def _line(x1: float, x2: float, y1: float, y2: float, style: str, tip: str = "") -> str:
-    return _tipped("line", f'x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" {style}', tip)
-
-
-def _rect(x: float, top: float, width: float, height: float, style: str, tip: str) -> str:
-    box = f'x="{x:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}"'
-    return _tipped("rect", f"{box} {style}", tip)
-
-
-def _dot(x: float, y: float, r: str, fill: str, stroke: str, width: str, tip: str) -> str:
-    circle = f'cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{fill}" stroke="{stroke}"'
-    return _tipped("circle", f'{circle} stroke-width="{width}"', tip)
+def _line(x1: float, x2: float, y1: float, y2: float, style: str, tip: str = "") -> Mark:
+    return Mark("line", style, (x1, x2, y1, y2), tip)
 
 
 def _whisker(
     low: float, high: float, at: float, cap: float, across: bool = False, tip: str = ""
-) -> list[str]:
+) -> list[Mark]:
     """Return a line from low to high at ``at`` with a cap at each end: up the y axis, or across."""
     spans = [(at, at, low, high, tip), *((at - cap, at + cap, end, end, "") for end in (low, high))]
-    return [_line(*((c, d, a, b) if across else (a, b, c, d)), INKED, t) for a, b, c, d, t in spans]
-
-
-def _svg(axes: Axes, frame: _Frame, legend: Legend, ticks: Ticks, marks: list[str]) -> Markup:
-    """Return the chart: title, legend, a grid line and label per tick, the y label, the x axis,
-    the chart's own marks, then the x label."""
-    width, height = axes.width, axes.height
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" font-family="{escape(FONT)}" font-size="12" fill="{INK}">',
-        f"<title>{escape(axes.title)}</title>",
+    return [
+        _line(*((c, d, a, b) if across else (a, b, c, d)), "inked", t) for a, b, c, d, t in spans
     ]
-    x: float = MARGIN_LEFT
+
+
+def _chart(axes: Axes, frame: _Frame, legend: Legend, ticks: Ticks, marks: list[Mark]) -> Chart:
+    """Return the chart, its legend's swatches placed left to right."""
+    swatches, x = [], float(MARGIN_LEFT)
     for label, colour in axes.legend or legend:
-        parts.append(f'<rect x="{x:.1f}" y="8.0" width="12" height="12" rx="2" fill="{colour}"/>')
-        parts.append(_text(x + 17, 18, label))
+        swatches.append((x, label, colour))
         x += 17 + 6.8 * len(label) + 22  # no font metrics: an average glyph width will do
-    for y, text in ticks:
-        parts.append(_line(frame.left, frame.right, y, y, f'stroke="{GRID}"'))
-        parts.append(_text(frame.left - 8, y + 4, text, text_anchor="end", fill=AXIS))
-    middle = (frame.top + frame.bottom) / 2
-    parts.append(_centred(16, middle, axes.y_label, transform=f"rotate(-90 16 {middle:.1f})"))
-    parts.append(_line(frame.left, frame.right, frame.bottom, frame.bottom, f'stroke="{AXIS}"'))
-    parts += [*marks, _centred((frame.left + frame.right) / 2, height - 10, axes.x_label), "</svg>"]
-    return Markup("\n".join(parts))  # noqa: S704 - every text in parts was escaped on its way in
+    return Chart(axes, frame, swatches, ticks, marks)
 
 
 def _linear(axes: Axes, top: float, bottom: int = MARGIN_BOTTOM) -> tuple[_Frame, Ticks]:
@@ -185,11 +176,10 @@ def _linear(axes: Axes, top: float, bottom: int = MARGIN_BOTTOM) -> tuple[_Frame
 
 def bars(
     axes: Axes, categories: Sequence[str], series: Sequence[Series], stack: bool = False
-) -> Markup:
-    """Draw one slot per category: a bar per series side by side, with optional min-max
-    whiskers; or the series stacked bottom-up, the total on top (a negative share cannot be
-    stacked: the table still shows it). A category's name breaks at "·" (e.g. "Flask · heavy")
-    to stay inside a narrow slot."""
+) -> Chart:
+    """Draw a slot per category: a bar per series side by side, with optional min-max whiskers,
+    or stacked with the total on top (not a negative share: the table shows it). A category's
+    name breaks at "·" (e.g. "Flask · heavy") to stay inside a narrow slot."""
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
     figures = totals if stack else [v for s in series for v in (*s.values, *(s.high or ())) if v]
     lines = max((len(c.split("·")) for c in categories), default=1)
@@ -197,15 +187,13 @@ def bars(
     slot = (frame.right - frame.left) / max(len(categories), 1)
     width = min(slot * 0.6, 72) if stack else min(slot * 0.8 / max(len(series), 1), 64)
     labelled = len(categories) * len(series) <= 18  # value labels only while they fit
-    parts: list[str] = []
+    marks: list[Mark] = []
     for i, category in enumerate(categories):
         centre = frame.left + slot * (i + 0.5)
         # Only the bars a category has: a target that skipped a scenario leaves no gap.
-        present = [
-            (s, v) for s in series if (v := s.values[i]) is not None and (v > 0 or not stack)
-        ]
-        start, base = centre - width * (1 if stack else len(present)) / 2, 0.0
-        for j, (s, v) in enumerate(present):
+        shown = [(s, v) for s in series if (v := s.values[i]) is not None and (v > 0 or not stack)]
+        start, base = centre - width * (1 if stack else len(shown)) / 2, 0.0
+        for j, (s, v) in enumerate(shown):
             x, top = start + (0 if stack else j * width), frame.y(base + v)
             fill = s.colours[i] if s.colours else s.colour
             low, high = (s.low[i] if s.low else None), (s.high[i] if s.high else None)
@@ -214,46 +202,38 @@ def bars(
             if low is not None and high is not None:
                 tip += f" (min {number(low)}, max {number(high)})"
             if stack:
-                parts.append(_rect(x, top, width, frame.y(base) - top, f'fill="{fill}"', tip))
+                marks.append(Mark("rect", "stack", (x, top, width, frame.y(base) - top), tip, fill))
                 base += v
                 continue
-            bar = f'fill="{fill}" rx="2"'
-            parts.append(_rect(x + 1, top, width - 2, frame.y(0) - top, bar, tip))
+            marks.append(Mark("rect", "bar", (x + 1, top, width - 2, frame.y(0) - top), tip, fill))
             if low is not None and high is not None and high > low:
-                parts += _whisker(frame.y(low), frame.y(high), x + width / 2, min(width * 0.25, 8))
+                marks += _whisker(frame.y(low), frame.y(high), x + width / 2, min(width * 0.25, 8))
                 top = min(top, frame.y(high))
             if labelled:
-                parts.append(_centred(x + width / 2, top - 5, number(v), **SMALL))
+                marks.append(_text(x + width / 2, top - 5, number(v), "small"))
         middle = start + width / 2 if stack else centre
         if base:
-            parts.append(_centred(middle, frame.y(base) - 5, number(totals[i]), **SMALL))
+            marks.append(_text(middle, frame.y(base) - 5, number(totals[i]), "small"))
         for k, line in enumerate(category.split("·")):
-            parts.append(_centred(middle, frame.bottom + 18 + 14 * k, line.strip()))
-    return _svg(axes, frame, [(s.name, s.colour) for s in series], ticks, parts)
+            marks.append(_text(middle, frame.bottom + 18 + 14 * k, line.strip()))
+    return _chart(axes, frame, [(s.name, s.colour) for s in series], ticks, marks)
 
 
 def bar_chart(
-    axes: Axes,
-    categories: Sequence[str],
-    values: Values,
-    colours: Sequence[str],
-    low: Values | None = None,
-    high: Values | None = None,
-) -> Markup:
-    """Draw one bar per category in its own colour, with optional min-max whiskers."""
-    series = Series(axes.title, colours[0] if colours else AXIS, values, low, high, colours)
-    legend = list(zip(categories, colours, strict=True))
+    axes: Axes, categories: Sequence[str], values: Values, colours: Sequence[str], *ends: Values
+) -> Chart:
+    """Draw one bar per category in its own colour, with min-max whiskers if given their ends."""
+    low, high = ends or (None, None)
+    series = Series(axes.title, colours[0] if colours else "", values, low, high, colours)
+    legend = [*zip(categories, colours, strict=True)]
     return bars(replace(axes, legend=legend), categories, [series])
 
 
 def curves(
     axes: Axes, lines: Sequence[Curve], log_x: bool = False, target: float | None = None
-) -> Markup:
-    """Draw one line with points per curve, and each curve's mark as a dashed vertical line.
-
-    With a target (latency against offered load) the y axis is logarithmic, since latency spans
-    milliseconds to seconds once queueing starts; x starts at 0 and the target is dashed.
-    """
+) -> Chart:
+    """Draw a line with points per curve, its mark dashed. With a target (latency against load)
+    y is logarithmic, as latency spans ms to s once queueing starts, and the target is dashed."""
     ys = [y for c in lines for _, y in c.points]
     if target is None:
         frame, ticks = _linear(axes, max([0.0, *ys]))
@@ -272,30 +252,27 @@ def curves(
     scale: Callable[[float], float] = math.log if log_x and min(xs) > 0 else (lambda v: v)
     lo, hi = scale(min(xs)), scale(max(xs))
 
-    def x_of(v: float) -> float:
-        return (
-            (left + right) / 2 if hi == lo else left + (right - left) * (scale(v) - lo) / (hi - lo)
-        )
+    middle = (left + right) / 2
 
-    parts = [_centred(x_of(x), frame.bottom + 18, number(x)) for x in xs]
+    def x_of(v: float) -> float:
+        return middle if hi == lo else left + (right - left) * (scale(v) - lo) / (hi - lo)
+
+    marks = [_text(x_of(x), frame.bottom + 18, number(x)) for x in xs]
     if target is not None:
-        dashed, y = f'stroke="{INK}" stroke-dasharray="6 4"', frame.y(target)
-        parts.append(_line(frame.left, frame.right, y, y, dashed, f"target {number(target)}"))
+        y = frame.y(target)
+        marks.append(_line(frame.left, frame.right, y, y, "target", f"target {number(target)}"))
     for c in lines:
         points = sorted(c.points)
-        path = " ".join(f"{x_of(x):.1f},{frame.y(v):.1f}" for x, v in points)
-        parts.append(
-            f'<polyline points="{path}" fill="none" stroke="{c.colour}" '
-            f'stroke-width="2.5" stroke-linejoin="round"/>'
-        )
+        path = [at for x, v in points for at in (x_of(x), frame.y(v))]
+        marks.append(Mark("polyline", "", path, colour=c.colour))
         for x, v in points:
             tip = f"{c.name}, {number(x)}: {number(v)} {axes.unit}".rstrip()
-            parts.append(_dot(x_of(x), frame.y(v), "4.5", c.colour, "#fff", "1.5", tip))
+            marks.append(Mark("circle", "point", (x_of(x), frame.y(v)), tip, c.colour))
         if c.mark:
-            style = f'stroke="{c.colour}" stroke-dasharray="3 3" stroke-width="1.5"'
             tip = f"{c.name}: capacity {number(c.mark)}"
-            parts.append(_line(x_of(c.mark), x_of(c.mark), frame.top, frame.bottom, style, tip))
-    return _svg(axes, frame, [(c.name, c.colour) for c in lines], ticks, parts)
+            at = (x_of(c.mark), x_of(c.mark), frame.top, frame.bottom)
+            marks.append(Mark("line", "mark", at, tip, c.colour))
+    return _chart(axes, frame, [(c.name, c.colour) for c in lines], ticks, marks)
 
 
 def _log_ticks(x_of: Callable[[float], float], low: float, high: float) -> list[float]:
@@ -308,10 +285,9 @@ def _log_ticks(x_of: Callable[[float], float], low: float, high: float) -> list[
     return sorted(chosen)
 
 
-def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
-    """Draw one row per ratio on a log x axis, 1 shaded by ``band`` each way (no difference),
-    the chart as tall as its rows. A whisker whose estimate is not the dot's value is drawn just
-    under it, as a figure of its own."""
+def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Chart:
+    """Draw a row per ratio on a log x axis, 1 shaded by ``band`` each way (no difference); a
+    whisker whose estimate is not the dot's value is drawn under it, as a figure of its own."""
     ends = [v for r in rows for v in (r.value, *(r.interval or ())) if v > 0]
     low, high = min([1 / band, *ends]) / 1.25, max([band, *ends]) * 1.25
     top = MARGIN_TOP + 8
@@ -324,25 +300,25 @@ def ratio_rows(axes: Axes, rows: Sequence[Ratio], band: float) -> Markup:
     ys = [frame.top + ROW * (i + 0.5) - 6 for i in range(len(rows))]
     left, right, tall = x_of(1 / band), x_of(band), frame.bottom - frame.top
     tip = f"no difference: 1/{number(band)} to {number(band)}"
-    parts = [
-        _rect(left, frame.top, right - left, tall, f'fill="{GRID}" opacity="0.8"', tip),
-        _centred((left + right) / 2, frame.top - 4, "no difference", **SMALL),
+    marks = [
+        Mark("rect", "band", (left, frame.top, right - left, tall), tip),
+        _text((left + right) / 2, frame.top - 4, "no difference", "small"),
     ]
     for tick in _log_ticks(x_of, low, high):
-        style = f'stroke="{AXIS if tick == 1 else GRID}"'
-        parts.append(_line(x_of(tick), x_of(tick), frame.top, frame.bottom, style))
-        parts.append(_centred(x_of(tick), frame.bottom + 18, number(tick) + axes.unit, fill=AXIS))
+        style = "axis" if tick == 1 else "grid"
+        marks.append(_line(x_of(tick), x_of(tick), frame.top, frame.bottom, style))
+        marks.append(_text(x_of(tick), frame.bottom + 18, number(tick) + axes.unit, "tick"))
     for y, r in zip(ys, rows, strict=True):
         for k, note in enumerate(r.notes):
-            parts.append(_text(frame.left - 8, y + 17 + 12 * k, note, text_anchor="end", **SMALL))
+            marks.append(_text(frame.left - 8, y + 17 + 12 * k, note, "note"))
         if r.interval:
             estimate, lo, hi = r.interval
             at = y if estimate == r.value else y + 10
             tip = f"{number(estimate)}{axes.unit} (95% CI {number(lo)}-{number(hi)})"
-            parts += _whisker(x_of(lo), x_of(hi), at, 4, across=True, tip=tip)
+            marks += _whisker(x_of(lo), x_of(hi), at, 4, across=True, tip=tip)
             if at != y:
-                parts.append(_line(x_of(estimate), x_of(estimate), at - 4, at + 4, INKED))
+                marks.append(_line(x_of(estimate), x_of(estimate), at - 4, at + 4, "inked"))
         tip = f"{r.label}: {number(r.value)}{axes.unit}"
-        fill = "#fff" if r.hollow else r.colour
-        parts.append(_dot(x_of(r.value), y, "6", fill, r.colour, "2.5", tip))
-    return _svg(axes, frame, [], [(y, r.label) for y, r in zip(ys, rows, strict=True)], parts)
+        style = "hollow" if r.hollow else "ratio"
+        marks.append(Mark("circle", style, (x_of(r.value), y), tip, r.colour))
+    return _chart(axes, frame, [], [(y, r.label) for y, r in zip(ys, rows, strict=True)], marks)

@@ -1,10 +1,10 @@
-"""Number and name formatting shared by every section, with the labels and colours of targets."""
-
-from __future__ import annotations
+"""Figures and names as every section writes them, targets' labels and colours, and the prose."""
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from benchmarks.results.records import TargetFacts
@@ -33,13 +33,21 @@ EN_DASH = "\u2013"  # ranges such as 1-2 trials, typeset
 TIMES = "\u00d7"  # multiplication sign, as in 1.4x
 GENERATOR_BOUND = "generator-bound"
 GENERATOR_LIMITED = "generator-limited"
+# The report's sentences and chart words by section, each a str.format template.
+PROSE: dict[str, dict[str, Any]] = tomllib.loads(
+    (Path(__file__).parent / "templates" / "prose.toml").read_text(encoding="utf-8")
+)
+
+
+def prose(key: str, /, **values: object) -> str:
+    """Return the sentence at ``key`` ("section.name" in templates/prose.toml), filled in."""
+    section, name = key.split(".")
+    return str(PROSE[section][name]).format(**values)
 
 
 def fmt_rps(value: float | None) -> str:
     """Format requests per second: whole numbers, one decimal below 100."""
-    if value is None:
-        return MISSING
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+    return MISSING if value is None else f"{value:,.{0 if abs(value) >= 100 else 1}f}"
 
 
 def fmt_us(value: float | None, decimals: int = 0) -> str:
@@ -51,14 +59,19 @@ fmt_ms = functools.partial(fmt_us, decimals=2)  # milliseconds, or seconds
 fmt_mib = functools.partial(fmt_us, decimals=1)  # MiB of memory or MB on disk (as headers say)
 
 
-def fmt_ratio(value: float | None) -> str:
-    """Format a ratio as a multiplier."""
-    return MISSING if value is None else f"{value:.2f}{TIMES}"
+def fmt_range(figures: Mapping[str, Any]) -> str:
+    """Format the lowest and the highest trial's req/s, e.g. 1,200-1,310 (en dash)."""
+    return f"{fmt_rps(figures['rps_min'])}{EN_DASH}{fmt_rps(figures['rps_max'])}"
 
 
-def fmt_share(value: float | None) -> str:
-    """Format a fraction as a whole percentage."""
-    return MISSING if value is None else f"{value:.0%}"
+def fmt(spec: str, per: float = 1) -> Callable[[float | None], str]:
+    """Return what formats a figure by ``spec`` (a str.format field) once divided by ``per``."""
+    return lambda value: MISSING if value is None else spec.format(value / per)
+
+
+fmt_count = fmt("{:,.2f} M", 1e6)  # instructions in millions, e.g. 2.53 M
+fmt_ratio = fmt("{:.2f}" + TIMES)  # a ratio as a multiplier, e.g. 1.40x
+fmt_share = fmt("{:.0%}")  # a fraction as a whole percentage
 
 
 def fmt_value(value: Any) -> str:
@@ -89,16 +102,12 @@ def label(target: str, facts: Facts | None = None) -> str:
 
 def colour(target: str, facts: Facts | None = None) -> str:
     """Return the fixed colour of a target in every chart (a floor: its framework's tint)."""
-    return (
-        TINTS[floor]
-        if (floor := _floor(target, facts))
-        else TARGET_COLOURS.get(target, OTHER_COLOUR)
-    )
+    floor = _floor(target, facts)
+    return TINTS[floor] if floor else TARGET_COLOURS.get(target, OTHER_COLOUR)
 
 
 def by_framework(names: Iterable[str], facts: Facts) -> list[str]:
-    """Return the targets: the baseline, then each framework's floor just before its app (as
-    the facts say), then any other by name."""
+    """Return the baseline, each framework's floor then app (as the facts say), others by name."""
 
     def key(name: str) -> tuple[int, int, bool, str]:
         found = facts.get(name)

@@ -1,16 +1,15 @@
-"""Sections on load: the summary, throughput and latency, calibration, CPU per request (the
-Claims section between the summary and throughput is sections_claims's)."""
+"""Sections on load and the claims it decides: the summary (opening with the chart of each
+claim's deciding figure), the claims, throughput and latency, calibration, CPU per request."""
 
-from __future__ import annotations
+from operator import itemgetter
 
-from benchmarks.analysis import aggregate, judge
+from benchmarks.analysis import aggregate, decision, judge
 from benchmarks.analysis.aggregate import CellFigures, Measured, Percentile, Run
-from benchmarks.report import charts, sections_claims, view
+from benchmarks.report import charts, view
 from benchmarks.report import formatting as f
 from benchmarks.report.view import Column, Para, Span
-from benchmarks.results.records import Calibration, Overhead
-
-NOTHING = "No load was measured in this run."
+from benchmarks.results.records import Calibration, Claim, Overhead
+from benchmarks.results.vocabulary import VERDICTS
 
 
 def _summary(run: Run) -> view.Section:
@@ -20,10 +19,8 @@ def _summary(run: Run) -> view.Section:
     if here and users is not None:
         figures = ", ".join(f"{f.label(t)} {f.fmt_rps(c['rps'])} req/s" for t, c in here.items())
         trials = f.span((c["trials"] for c in here.values()), "trial")
-        bullets.append(
-            f"Light model, one-row predictions at {f.plural(users, 'user')}: {figures} "
-            f"(median of {trials})."
-        )
+        at = f.plural(users, "user")
+        bullets.append(f.prose("summary.headline", at=at, figures=figures, trials=trials))
     cell = ("light", "predict_one", users or 0)
     flask, django = ((a or "", *cell) for a in aggregate.apps(run.results["targets"]))
     if (ratio := aggregate.ratio(run.cells, flask, django)) is not None:
@@ -39,8 +36,74 @@ def _summary(run: Run) -> view.Section:
     ]
     if any(cautions):
         bullets.append("Caution: " + "; ".join(filter(None, cautions)) + ".")
-    chart = sections_claims.chart(claims)
-    return view.Section("Summary", [*chart, view.Bullets(bullets or [NOTHING])])
+    nothing = "No load was measured in this run."
+    return view.Section("Summary", [*chart(claims), view.Bullets(bullets or [nothing])])
+
+
+def _by_design(claim: Claim) -> str:
+    return " (by design)" if claim["basis"] == "by design" else ""
+
+
+# At a glance: the claim as made, the verdict, what decided it. How, in the table after it.
+CLAIM_COLUMNS: list[Column[Claim]] = [
+    Column("The claim, as made", lambda c: c["sentence"] + (" [1]" if c["source"] else "")),
+    Column("Verdict", lambda c: view.verdict(c["verdict"])),
+    Column("Deciding figure", lambda c: c["figure"] + _by_design(c)),
+    Column("Timed interval", lambda c: c["interval"] or f.EN_DASH),
+]
+HOW_COLUMNS: list[Column[Claim]] = [
+    Column(key.capitalize(), itemgetter(key))
+    for key in ("claim", "question", "basis", "rule", "reason", "flask", "django")
+]
+
+
+# What each claim's ratio is, and its timed interval where it has one, both the claim's way up
+# (analysis/claims.py and claims_resources.py): the chart names them on the claim's row.
+def _ratio(claim: Claim) -> charts.Ratio:
+    dot, whisker = claim["ratio_label"] or claim["figure"], claim["timed_label"]
+    timed, ratio = claim["timed"], claim["ratio"] or 0.0
+    interval = (timed["estimate"], timed["low"], timed["high"]) if timed else None
+    if interval is None:
+        notes = [dot]
+    elif interval[0] == ratio:
+        notes = [dot, "whisker: its timed 95% CI"]
+    else:
+        notes = [f"dot: {dot}", f"whisker: {whisker} (95% CI)"]
+    colour = f.VERDICT_COLOURS.get(claim["verdict"], f.OTHER_COLOUR)
+    hollow = bool(_by_design(claim))
+    return charts.Ratio(claim["claim"] + _by_design(claim), notes, ratio, colour, interval, hollow)
+
+
+def chart(claims: list[Claim]) -> list[view.Block]:
+    """Return the chart of each claim's deciding figure as a ratio (none without a ratio)."""
+    if not (shown := judge.charted(claims)):
+        return []
+    band = 1 + decision.MIN_EFFECT
+    verdicts = aggregate.ordered((c["verdict"] for c in shown), VERDICTS)
+    legend = [(v, f.VERDICT_COLOURS.get(v, f.OTHER_COLOUR)) for v in verdicts]
+    axes = charts.axes("claims.chart", legend, effect=decision.MIN_EFFECT, times=f.TIMES)
+    return [charts.ratio_rows(axes, [_ratio(c) for c in shown], band)]
+
+
+def claims_section(run: Run) -> view.Section:
+    """Return the Claims section: the table at a glance, how each was decided, the A/A checks."""
+    claims = run.results.get("claims") or []
+    blocks: list[view.Block] = [view.or_missing(view.tabulate(CLAIM_COLUMNS, claims))]
+    if sources := sorted({c["source"] for c in claims if c["source"]}):
+        blocks.append(view.Para(f.prose("claims.source", sources=", ".join(sources))))
+    if claims:
+        blocks += [view.Heading("How each claim was decided"), view.tabulate(HOW_COLUMNS, claims)]
+    if rule := run.results.get("decision_rule"):
+        blocks.append(view.Para(("The decision rule, fixed before the run: ", rule)))
+    for aa in run.results.get("aa") or []:
+        if (found := aa["interval"]) is None:
+            trials = f.plural(len(aa["ratios"]), "usable paired trial")
+            blocks.append(view.Para(f.prose("claims.aa_too_few", aa=aa, trials=trials)))
+        else:
+            line = f.prose("claims.aa", aa=aa, found=found)
+            warning = f.prose("claims.aa_warning") if aa["differs"] else ""
+            blocks.append(view.Para(warning + line, callout=bool(warning)))
+    return view.Section("Claims", blocks)
 
 
 def _flag(text: str, raised: bool) -> view.Inline:
@@ -48,15 +111,12 @@ def _flag(text: str, raised: bool) -> view.Inline:
 
 
 def _latency(p: Percentile) -> Column[Measured]:
-    return Column(
-        f"{f.PERCENTILE_LABELS[p]} ms", lambda m: f.fmt_ms(m.figures["latency_ms"][p]), True
-    )
+    label = f.PERCENTILE_LABELS[p]
+    return Column(f"{label} ms", lambda m: f.fmt_ms(m.figures["latency_ms"][p]), True)
 
 
 def _range(c: CellFigures) -> str:
-    return (
-        f"{f.fmt_rps(c['rps_min'])}{f.EN_DASH}{f.fmt_rps(c['rps_max'])}" if c["trials"] > 1 else ""
-    )
+    return f.fmt_range(c) if c["trials"] > 1 else ""
 
 
 def _by_process(c: CellFigures) -> str:
@@ -97,15 +157,9 @@ def _throughput(run: Run) -> view.Section:
     for variant in run.variants:
         table = view.tabulate(THROUGHPUT_COLUMNS, run.side_by_side(variant))
         blocks += [view.Heading(f"{variant.capitalize()} model"), table]
-    return view.Section(
-        "Throughput and latency",
-        [
-            *blocks,
-            Para((Span(f.GENERATOR_BOUND, "flag"), FLAGGED)),
-            view.Heading("The load generator"),
-            view.tabulate(GENERATOR_COLUMNS, run.measured()),
-        ],
-    )
+    blocks += [Para((Span(f.GENERATOR_BOUND, "flag"), FLAGGED)), view.Heading("The load generator")]
+    blocks.append(view.tabulate(GENERATOR_COLUMNS, run.measured()))
+    return view.Section("Throughput and latency", blocks)
 
 
 def _rps(found: dict[str, list[CellFigures | None]]) -> list[charts.Series]:
@@ -127,10 +181,8 @@ def _throughput_charts(run: Run) -> list[view.Block]:
     users = aggregate.busiest_users(run.cells, "light")
     if (scenarios := run.scenarios("light", users)) and users is not None:
         series = _rps(run.across("light", [(s, users) for s in scenarios]))
-        title = f"Median requests per second by scenario, light model, {f.plural(users, 'user')}"
-        axes = charts.Axes(title, "requests per second", "scenario", "req/s")
-        svg = charts.bars(axes, scenarios, series)
-        blocks.append(view.Chart(svg, f"{title}. Whiskers span the lowest and highest trial."))
+        axes = charts.axes("throughput.by_scenario", users=f.plural(users, "user"))
+        blocks.append(charts.bars(axes, scenarios, series))
     users, at = aggregate.at_users(run.cells, run.targets, "light", "predict_one")
     if at and users is not None:
         percentiles = aggregate.PERCENTILES[:-1]
@@ -138,24 +190,16 @@ def _throughput_charts(run: Run) -> list[view.Block]:
             charts.Series(f.label(t), f.colour(t), [c["latency_ms"][p] for p in percentiles])
             for t, c in at.items()
         ]
-        title = f"Latency percentiles, light model, one-row predictions, {f.plural(users, 'user')}"
-        axes = charts.Axes(title, "response time (ms)", "percentile", "ms")
-        svg = charts.bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series)
-        blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
+        axes = charts.axes("throughput.latency", users=f.plural(users, "user"))
+        blocks.append(charts.bars(axes, [f.PERCENTILE_LABELS[p] for p in percentiles], series))
     if len(levels := aggregate.users_levels(run.cells, "light", "predict_one")) > 1:
         found = run.across("light", [("predict_one", u) for u in levels])
         lines = [
-            charts.Curve(
-                f.label(t),
-                f.colour(t),
-                [(u, c["rps"]) for u, c in zip(levels, cells, strict=True) if c],
-            )
+            charts.Curve(f.label(t), f.colour(t), [(u, c["rps"]) for u, c in at_levels if c])
             for t, cells in found.items()
+            for at_levels in [zip(levels, cells, strict=True)]
         ]
-        title = "Requests per second against concurrent users, light model, one-row predictions"
-        axes = charts.Axes(title, "requests per second", "concurrent users (log scale)", "req/s")
-        svg = charts.curves(axes, lines, log_x=True)
-        blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
+        blocks.append(charts.curves(charts.axes("throughput.by_users"), lines, log_x=True))
     return blocks
 
 
@@ -179,9 +223,8 @@ CHECKED = (
 
 
 def _calibration(run: Run) -> view.Section:
-    entries = sorted(
-        run.results.get("calibration") or [], key=lambda e: aggregate.sort_key(aggregate.cell_of(e))
-    )
+    found = run.results.get("calibration") or []
+    entries = sorted(found, key=lambda e: aggregate.sort_key(aggregate.cell_of(e)))
     table = view.or_missing(view.tabulate(CALIBRATION_COLUMNS, entries))
     return view.Section("Calibration against wrk", [table, *([Para(CHECKED)] if entries else [])])
 
@@ -203,25 +246,18 @@ def _cpu(run: Run) -> view.Section:
     if split := [
         m for m in found if None not in (m.figures["model_us"], m.figures["framework_us"])
     ]:
+        model, rest = ([m.figures[k] for m in split] for k in ("model_us", "framework_us"))
         colours = [f.colour(m.target) for m in split]
         segments = [
-            charts.Series("model", f.MODEL_COLOUR, [m.figures["model_us"] for m in split]),
-            charts.Series(
-                "framework",
-                f.OTHER_COLOUR,
-                [m.figures["framework_us"] for m in split],
-                colours=colours,
-            ),
+            charts.Series("model", f.MODEL_COLOUR, model),
+            charts.Series("framework", f.OTHER_COLOUR, rest, colours=colours),
         ]
-        legend = [("model", f.MODEL_COLOUR)] + [
-            (f"framework: {f.label(t)}", f.colour(t))
-            for t in aggregate.ordered(m.target for m in split)
-        ]
-        title = "Server CPU per one-row prediction, split into model and framework"
-        axes = charts.Axes(title, "CPU per request (µs)", "target and model variant", "µs", legend)
+        targets = aggregate.ordered(m.target for m in split)
+        legend = [("model", f.MODEL_COLOUR)]
+        legend += [(f"framework: {f.label(t)}", f.colour(t)) for t in targets]
+        axes = charts.axes("cpu.chart", legend)
         categories = [f"{f.label(m.target)} · {m.variant}" for m in split]
-        svg = charts.bars(axes, categories, segments, stack=True)
-        blocks.append(view.Chart(svg, f"{title} (medians over trials)."))
+        blocks.append(charts.bars(axes, categories, segments, stack=True))
     blocks.append(view.or_missing(view.tabulate(CPU_COLUMNS, found)))
     blocks += [view.see("A run, in order")] if found else []
     blocks += in_process(run.results.get("overhead") or [], run.results["targets"])
@@ -245,21 +281,16 @@ def in_process(overhead: list[Overhead], facts: f.Facts) -> list[view.Block]:
     if not overhead:
         return []
     found: dict[str, Overhead] = {r["target"]: r for r in overhead}
-    blocks: list[view.Block] = [
+    extra: list[view.Inline] = [
+        f.prose("cpu.extra", name=f.label(name), us=split)
+        for name, split in aggregate.over_baseline(overhead, facts)
+    ]
+    return [
         view.Heading("In process, without server or network"),
         view.tabulate(IN_PROCESS_COLUMNS, [found[name] for name in aggregate.ordered(found)]),
         Para(("Measured by ", view.code("python -m benchmarks overhead"), "; docs/results.md.")),
-    ]
-    extra = (
-        f"{f.label(name)}: {f.fmt_us(split['extra_us'])} µs per prediction over the baseline, "
-        f"{f.fmt_us(split['own_code_us'])} µs in its own code and "
-        f"{f.fmt_us(split['interference_us'])} µs in the model and its code slowing each other."
-        for name, split in aggregate.over_baseline(overhead, facts)
-    )
-    return [
-        *blocks,
-        *([view.Bullets([*extra])] if aggregate.over_baseline(overhead, facts) else []),
+        *([view.Bullets(extra)] if extra else []),
     ]
 
 
-SECTIONS = (_summary, sections_claims.section, _throughput, _calibration, _cpu)
+SECTIONS = (_summary, claims_section, _throughput, _calibration, _cpu)

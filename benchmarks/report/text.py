@@ -1,11 +1,5 @@
-"""The plain-text exporter: any view-model blocks as text, and what each command prints.
-
-Markdown and HTML are rendered by templates (``render.py``); a terminal pads columns to their
-widest cell, simpler in Python. Charts are for the HTML page and are skipped. A command prints
-``render(<its section's blocks>)``; the printers here add what only the terminal shows.
-"""
-
-from __future__ import annotations
+"""The plain-text exporter: view-model blocks as text (tables padded, charts skipped), and the
+printers that add to a section's blocks what only the terminal shows."""
 
 import itertools
 import textwrap
@@ -15,13 +9,9 @@ from typing import Any
 from benchmarks.analysis import compare as comparison
 from benchmarks.analysis import decision, judge
 from benchmarks.analysis import ladders as climbing
-from benchmarks.analysis.judge import Judgement
-from benchmarks.report import sections_batching as batched
-from benchmarks.report import sections_capacity as capacities
 from benchmarks.report import sections_cost as costs
-from benchmarks.report import sections_ladders as rungs
-from benchmarks.report import sections_workers as per_worker
-from benchmarks.report.formatting import MISSING, Facts, fmt_us
+from benchmarks.report import sections_serving as serving
+from benchmarks.report.formatting import MISSING, Facts, fmt_us, prose
 from benchmarks.report.view import Block, Bullets, Heading, Inline, Para, Span, Table, code
 from benchmarks.results import records as r
 from benchmarks.results.batching import Batching
@@ -41,13 +31,11 @@ def table(found: Table) -> list[str]:
     """Return the table's lines: the header, then one a row, numeric columns right-aligned."""
     rows = [found.headers, *([inline(c) for c in row] for row in found.rows)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(found.headers))]
-    return [
-        "  ".join(
-            cell.rjust(width) if i in found.numeric else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
+
+    def pad(i: int, cell: str) -> str:
+        return cell.rjust(widths[i]) if i in found.numeric else cell.ljust(widths[i])
+
+    return ["  ".join(pad(i, cell) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 
 def block(found: Block) -> str:
@@ -75,18 +63,13 @@ def cost(result: r.Cost, facts: Facts) -> str:
 
 def throughput(result: r.Throughput, facts: Facts) -> str:
     """Return wrk's figures per target and their ratios to the baseline and the floors."""
-    caption = (
-        f"{result['scenario']} ({result['variant']} model), {result['trials']} trials x "
-        f"{result['seconds']:.0f} s, {result['connections']} connections, server on CPU "
-        f"{result['server_cpus']}, wrk on CPU {result['load_cpus']}"
-    )
-    return render(caption, [rungs.throughput(result, facts)])
+    return render(prose("terminal.throughput", r=result), [costs.throughput(result, facts)])
 
 
 def ladders(result: r.Ladders, facts: Facts) -> str:
     """Return the rungs' table, and the rungs measured under load."""
-    load = [rungs.throughput(result["load"], facts)] if result["load"] else []
-    return render(rungs.blocks(result, climbing.climb(result, None)), load)
+    load = [costs.throughput(result["load"], facts)] if result["load"] else []
+    return render(costs.ladder_blocks(result, climbing.climb(result, None)), load)
 
 
 def micro(results: list[dict[str, Any]]) -> str:
@@ -104,27 +87,23 @@ def micro(results: list[dict[str, Any]]) -> str:
     return render([Table(headers, rows, frozenset({1, 3, 4, 5, 6}))])
 
 
-def judgement(results: r.Results, judged: Judgement) -> str:
+def judgement(results: r.Results, judged: judge.Judgement) -> str:
     """Return a stored run's verdicts judged again, and what moved them."""
     rows: list[list[Inline]] = [
         [v.id, v.stored or MISSING, v.now or MISSING, "DIFFERS" if v.differs else ""]
         for v in judged.verdicts
     ]
-    held, moved = len(judged.claims), len(judged.changes)
-    stored, now = results["rule"]["version"], judge.rule()["version"]
+    now, held = judge.rule()["version"], "terminal.held" if judged.holds else "terminal.moved"
     return render(
-        f"{results['run_id']}: stored under rule version {stored}, judged with version {now}.",
+        prose("terminal.judged", run=results, now=now),
         [Para(f"Rule changed: {change}.") for change in judged.rule_changes],
         [Table(["claim", "stored", "now", ""], rows)],
-        f"All {held} verdicts hold."
-        if judged.holds
-        else f"{moved} of {held} verdicts differ from the stored ones.",
+        prose(held, n=len(judged.claims), moved=len(judged.changes)),
     )
 
 
 def compare(a: r.Results, b: r.Results) -> str:
-    """Return the changes, each against its metric's noise; raise ``Incomparable`` where the
-    runs did not measure alike."""
+    """Return the changes, each against its noise; raise ``Incomparable`` for unlike runs."""
     found = comparison.compare(a, b)
     changed: list[list[Inline]] = [
         [
@@ -140,28 +119,21 @@ def compare(a: r.Results, b: r.Results) -> str:
         [v["id"], v["before"] or MISSING, v["after"] or MISSING, "yes" if v["held"] else "NO"]
         for v in found.verdicts
     ]
-    worst = found.largest
+    worst, differ = found.largest, "; ".join(found.provenance)
+    tally = Para(f"{found.held} of {len(held)} verdicts held.")
+    verdicts: list[Block] = [Table(["claim", "A", "B", "held"], held), tally] if held else []
     return render(
-        "NOT LIKE FOR LIKE: the runs differ in " + "; ".join(found.provenance)
-        if found.provenance
-        else "Like for like: the same commit, rule, libraries, models and gunicorn settings.",
+        prose("terminal.differ", differ=differ) if differ else prose("terminal.alike"),
         *(
-            f"{name}: {run['run_id']} ({run['mode']}, {run['environment']['git_commit'][:12]})"
-            for name, run in (("A", a), ("B", b))
+            prose("terminal.run", name=n, run=x, commit=x["environment"]["git_commit"][:12])
+            for n, x in (("A", a), ("B", b))
         ),
         [Table([*headers, "verdict"], changed, frozenset({3, 5, 6, 7, 8}))]
         if changed
         else "The two runs share no measured cell.",
-        f"{found.changed} of {len(changed)} figures changed by more than the noise (the wider "
-        f"(max - min) / median of the two runs, at least {decision.MIN_EFFECT:.0%}).",
-        [
-            Table(["claim", "A", "B", "held"], held),
-            Para(f"{found.held} of {len(held)} verdicts held."),
-        ]
-        if held
-        else [],
-        f"Instruction counts (callgrind): {len(found.counts)} figures in both runs; the largest "
-        f"difference {worst['difference']:+.3%} ({' '.join(worst['key'])})."
+        prose("terminal.changed", n=found.changed, of=len(changed), effect=decision.MIN_EFFECT),
+        verdicts,
+        prose("terminal.counts", n=len(found.counts), worst=worst, key=" ".join(worst["key"]))
         if worst
         else [],
     )
@@ -169,18 +141,14 @@ def compare(a: r.Results, b: r.Results) -> str:
 
 def capacity(results: CapacityResults) -> str:
     """Return each app's capacity at the p99 target and its cost per million."""
-    return render(capacities.blocks(results), f"Searched in {results['duration_s']:.0f} s.")
+    return render(costs.capacity_blocks(results), f"Searched in {results['duration_s']:.0f} s.")
 
 
 def batching(results: Batching) -> str:
     """Return batching's gains against the goals and every configuration's figures."""
-    return render(batched.blocks(results), f"Measured in {results['duration_s']:.0f} s.")
+    return render(serving.batching_blocks(results), f"Measured in {results['duration_s']:.0f} s.")
 
 
 def workers(result: Workers) -> str:
     """Return the memory per worker: how it was measured, the table, what gc.freeze() saves."""
-    heading = (
-        f"{result['mode']} plan, {result['rounds']} round(s), servers on CPU "
-        f"{result['server_cpus']}, {result['seconds']:.0f} s"
-    )
-    return render(heading, per_worker.blocks(result))
+    return render(prose("terminal.workers", r=result), costs.workers_blocks(result))

@@ -1,19 +1,13 @@
-"""The view model every format renders: a document of sections made of blocks and inline spans.
-
-Blocks are plain data; each names its ``block_type`` (its class, lower case) so a template can
-pick the macro that draws it.
-"""
-
-from __future__ import annotations
+"""The view model every format renders: a document of sections made of blocks (plain data, each
+naming its ``block_type`` for a template to pick its macro) and inline spans."""
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from markupsafe import Markup
-
 from benchmarks.analysis.aggregate import Run
-from benchmarks.report.formatting import NOT_MEASURED
+from benchmarks.report.charts import Chart
+from benchmarks.report.formatting import NOT_MEASURED, prose
 
 R = TypeVar("R")  # a record a table shows a row of, or a section's data
 
@@ -38,14 +32,10 @@ class _Block:
 
 @dataclass(frozen=True)
 class Para(_Block):
-    """A paragraph."""
+    """A paragraph, or a callout no reader may miss (e.g. a warning that an A/A pair differs)."""
 
     content: Inline
-
-
-@dataclass(frozen=True)
-class Callout(Para):
-    """A paragraph no reader may miss, such as a warning that the data are synthetic."""
+    callout: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,15 +61,7 @@ class Table(_Block):
     numeric: frozenset[int] = frozenset()
 
 
-@dataclass(frozen=True)
-class Chart(_Block):
-    """An inline SVG chart with its caption (HTML only: a code host shows the tables)."""
-
-    svg: Markup  # built by charts, which escapes every text it places
-    caption: str
-
-
-Block = Para | Bullets | Heading | Table | Chart  # a Callout is a Para
+Block = Para | Bullets | Heading | Table | Chart
 
 
 @dataclass
@@ -88,10 +70,6 @@ class Section:
 
     title: str
     blocks: list[Block] = field(default_factory=list)
-
-    @property
-    def anchor(self) -> str:
-        return "-".join(self.title.lower().replace("-", " ").split())
 
 
 @dataclass
@@ -128,6 +106,13 @@ def tabulate(columns: Sequence[Column[R]], records: Iterable[R]) -> Table:
     rows = [[column.cell(record) for column in columns] for record in records]
     numeric = frozenset(i for i, column in enumerate(columns) if column.numeric)
     return Table([column.header for column in columns], rows, numeric)
+
+
+def words(key: str, /, **values: object) -> Inline:
+    """Return the prose at ``key``, filled in, its `backticked` parts shown as code."""
+    parts = prose(key, **values).split("`")
+    spans = tuple(code(part) if i % 2 else part for i, part in enumerate(parts))
+    return spans if len(spans) > 1 else parts[0]
 
 
 def see(section: str, doc: str = "benchmark.md") -> Para:

@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.analysis import capacity as capacities
 from benchmarks.analysis import claims_resources, judge
-from benchmarks.report import build, text
+from benchmarks.report import render, text
 from benchmarks.results.records import Results
 
 
@@ -261,7 +261,7 @@ def test_a_capacity_run_is_judged_for_scales_alone(results: Results) -> None:
     assert capacity_run["aa"] == []
     assert [(c["id"], c["verdict"]) for c in capacity_run["claims"]] == [("scales", "supported")]
     assert "the capacity's own A/A check" in capacity_run["claims"][0]["reason"]
-    sections = {s.title: s for s in build.document(capacity_run).sections}
+    sections = {s.title: s for s in render.document(capacity_run).sections}
     assert "Claims" in sections
     assert "Flask scales more easily" in text.render(sections["Claims"].blocks)
 

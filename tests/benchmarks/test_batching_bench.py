@@ -17,7 +17,7 @@ from benchmarks.cpus import CpuSet
 from benchmarks.load import payloads
 from benchmarks.measure import batching as measuring
 from benchmarks.plan import BATCHING, BatchingPlan, Setup
-from benchmarks.report import sections_batching
+from benchmarks.report import sections_serving
 from benchmarks.report import text as plain
 from benchmarks.report.render import render_html, render_markdown
 from benchmarks.results.batching import Batching
@@ -85,7 +85,7 @@ def test_each_wait_is_a_configuration_of_every_size_and_the_sweep_reads_one_wait
     assert judging.sweep(shown, "flask", "light") == [(1, 100.0), (4, 150.0), (16, 200.0)]
     assert judging.sweep(shown, "flask", "light", 2.0) == [(1, 100.0), (4, 160.0), (16, 240.0)]
     assert judging.best(shown, "flask", "light") == "flask-light-b16-w2"
-    labels = sections_batching.chart(shown).svg
+    labels = [label for _, label, _ in sections_serving.batching_chart(shown).legend]
     assert "flask · light · wait 0 ms" in labels
     assert "flask · light · wait 2 ms" in labels
 

@@ -17,7 +17,7 @@ from benchmarks.load.locust import LOCUSTFILE
 from benchmarks.measure import remote
 from benchmarks.measure.parity import ParityError
 from benchmarks.plan import Cell, Plan
-from benchmarks.report import sections_remote, text
+from benchmarks.report import sections_serving, text
 from benchmarks.results.records import Results
 from benchmarks.serving import gunicorn
 
@@ -117,7 +117,7 @@ def check_phases(result: dict, names: list[str], scenarios: tuple[str, ...], wor
         "startup_s",
     }
     assert all("not measurable remotely" in why for why in result["not_measured"].values())
-    table = text.render(sections_remote.blocks(result))
+    table = text.render(sections_serving.remote_blocks(result))
     assert "not measurable remotely" in table
     assert all(name in table for name in names)
 

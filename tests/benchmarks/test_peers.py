@@ -23,7 +23,7 @@ from benchmarks.measure import parity, peers_memory
 from benchmarks.measure import peers as measuring
 from benchmarks.measure.parity import ParityError
 from benchmarks.plan import PeersPlan, Setup
-from benchmarks.report import sections_peers
+from benchmarks.report import sections_serving
 from benchmarks.report import text as plain
 from benchmarks.serving import gunicorn, peers
 from benchmarks.serving.gunicorn import send
@@ -192,7 +192,7 @@ def test_the_peers_command_measures_flask_fastapi_and_mlserver_alike(tmp_path: P
     assert set(standings["rps"]["fastapi"]) == {"flask"}
     for name in measured:
         assert judging.per_added_worker(found, name), name
-    text = plain.render(sections_peers.blocks(found))
+    text = plain.render(sections_serving.peers_blocks(found))
     assert all(word in text for word in ("fastapi", "mlserver", "A/A gate"))
 
 

@@ -15,7 +15,7 @@ from benchmarks.analysis import gap
 from benchmarks.analysis import peers as judging
 from benchmarks.measure import cost_server
 from benchmarks.measure.cost_server import IDLE_NONE, IDLE_SPAN, label
-from benchmarks.report import sections_peers
+from benchmarks.report import sections_serving
 from benchmarks.report.view import Table
 
 CONTROL_OUTPUT = """PID 101: python -m gunicorn -c gunicorn.conf.py django_app.wsgi:application
@@ -164,7 +164,7 @@ def test_the_gap_in_cpu_per_request_is_taken_apart_from_the_trials_medians() -> 
 
 def test_the_peers_section_shows_the_gap_part_by_part_counted_and_timed() -> None:
     peers = counted(**EVERY_PART)
-    _, table = sections_peers.gap_blocks(peers)  # type: ignore[arg-type]
+    _, table = sections_serving.gap_blocks(peers)  # type: ignore[arg-type]
     assert isinstance(table, Table)
     assert [row[1:4] for row in table.rows] == [
         ["whole gap (sync worker - FastAPI)", "2.00 M", "100%"],
@@ -172,4 +172,4 @@ def test_the_peers_section_shows_the_gap_part_by_part_counted_and_timed() -> Non
         ["server", "0.60 M", "30%"],
         ["framework", "0.60 M", "30%"],
     ]
-    assert sections_peers.gap_blocks(counted(flask=5.0e6)) == []  # type: ignore[arg-type]
+    assert sections_serving.gap_blocks(counted(flask=5.0e6)) == []  # type: ignore[arg-type]

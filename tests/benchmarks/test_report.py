@@ -12,9 +12,9 @@ import pytest
 
 from benchmarks import targets
 from benchmarks.analysis import aggregate
-from benchmarks.report import build, formatting, render, text, view
-from benchmarks.report import sections_checks as checks
-from benchmarks.report import sections_footprint as footprints
+from benchmarks.report import formatting, render, text, view
+from benchmarks.report import sections_apps as checks
+from benchmarks.report import sections_apps as footprints
 from benchmarks.report import sections_load as loads
 from benchmarks.results import records, scaling, vocabulary
 from benchmarks.results.records import Results
@@ -107,8 +107,8 @@ def test_summary_follows_the_data_not_fixed_text(results: Results) -> None:
 
 def test_markdown_sections_come_in_order_after_a_prominent_note(results: Results) -> None:
     markdown = render.render_markdown(results)
-    assert markdown.startswith(f"# {render.md_escape(build.document(results).title)}\n")
-    titles = [s.title for s in build.document(results).sections]
+    assert markdown.startswith(f"# {render.md_escape(render.document(results).title)}\n")
+    titles = [s.title for s in render.document(results).sections]
     assert titles[:3] == ["Summary", "Claims", "Throughput and latency"]
     assert titles[-2:] == ["Methodology", "Environment"]
     positions = [markdown.index(f"\n## {title}\n") for title in titles]
@@ -196,7 +196,7 @@ def test_the_report_opens_with_the_chart_of_the_deciding_figures(results: Result
 
 def test_html_shows_the_same_sections_figures_and_badges(results: Results) -> None:
     html = render.render_html(results)
-    titles = [s.title for s in build.document(results).sections]
+    titles = [s.title for s in render.document(results).sections]
     positions = [html.index(f"<h2>{title}</h2>") for title in titles]
     assert positions == sorted(positions)
     assert html.index('class="note"') < positions[0]

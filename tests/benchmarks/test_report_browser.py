@@ -9,7 +9,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from benchmarks.report import build, render
+from benchmarks.report import render
 
 SAMPLE = Path(__file__).parent / "data" / "results-sample.json"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,7 +49,7 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     try:
         driver.get(html.as_uri())
-        assert driver.title == build.document(results).title
+        assert driver.title == render.document(results).title
         boxes = driver.execute_script(SVG_BOXES)
         assert len(boxes) >= 3
         assert all(width > 0 and height > 0 for width, height in boxes), boxes
