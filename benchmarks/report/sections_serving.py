@@ -153,7 +153,7 @@ def batching_blocks(batching: Batching) -> list[Block]:
             Column("server", lambda g: code(g.server)),
             Column("model", lambda g: g.variant),
             Column("best batched", lambda g: code(g.batched or f.MISSING)),
-            Column("capacity gain over sync (95%)", lambda g: _ratio(g.ratio, g.interval), True),
+            Column("gain over the default (95%)", lambda g: _ratio(g.ratio, g.interval), True),
             Column("goal", lambda g: f"{g.goal:g}x", True),
             Column("goal met", lambda g: g.status),
         ],
@@ -184,13 +184,16 @@ def batching_blocks(batching: Batching) -> list[Block]:
     )
     checks = "; ".join(f"{v}: {decision.gate(batched.aa(batching, v))}" for v in config["variants"])
     waits = ", ".join(f"{wait:g}" for wait in batched.waits(batching))
+    apps = [batching["targets"][g.against] for g in batched.gains(batching) if g.against]
+    workers = {t["worker"] for t in apps if t["kind"] == "app"}
+    reference = "; ".join(sorted(workers)) or f.MISSING
     return [
-        Para(f.prose("batching.method", c=config, waits=waits)),
+        Para(f.prose("batching.method", c=config, waits=waits, reference=reference)),
         gains,
         figures,
         *([versus] if versus.rows else []),
         batching_chart(batching),
-        Para("A/A check (Flask's sync configuration searched twice): " + checks),
+        Para("A/A check (Flask's default deployment searched twice): " + checks),
         *(Para(f"{n}: its own batching, {t['batching']}") for n, t in targets if "batching" in t),
         *(Para(f"not measured: {name}: {why}") for name, why in batching["skipped"].items()),
         see("Adaptive batching"),
