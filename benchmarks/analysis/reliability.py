@@ -18,7 +18,8 @@ class Soaked(NamedTuple):
 
 
 def survived(held: Soak) -> bool:
-    """Return whether the app replaced its killed worker, losing at most the one request."""
+    """Return whether the app replaced its killed worker, losing at most one request per
+    connection the worker held."""
     return held["worker_replaced"] and held["failures"] <= lost_at_most(held)
 
 

@@ -228,7 +228,10 @@ def count(
     wanted = [
         name
         for name, t in configured.items()
-        if t["variant"] == "light" and t["kind"] == "app" and t["max_batch_size"] in (1, max(sizes))
+        if t["variant"] == "light"
+        and t["kind"] == "app"
+        and t["twin_of"] is None
+        and t["max_batch_size"] in (1, max(sizes))
     ]
     found: dict[str, float] = {}
     for name in wanted:

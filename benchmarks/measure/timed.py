@@ -9,13 +9,14 @@ discarded warm-up before its first trial.
 Why wrk. Locust is one gevent loop per process: on the one load CPU of a 2-core machine it
 read 0.80-0.83 of what the server takes (the wrk calibration), and six cells of a default run
 were generator-bound, so its req/s were partly Locust's own limit. wrk is an event loop in C:
-one thread keeps the server's one sync worker busy using a fraction of a core.
+one thread keeps the server's one worker busy using a fraction of a core.
 
 Why these settings. One wrk thread: a thread is one event loop, and the load generator has one
 CPU here; a second thread would only share it. ``CONNECTIONS_PER_SLOT`` connections or more per
-request the server handles at once (its workers times threads): a sync gunicorn worker answers
-one request at a time, so the others wait queued in its listen backlog and the worker never waits
-for the next one. wrk's own CPU shows it stays far from its limit (``generator_cpu_util``).
+request the server handles at once (its workers times threads): a gunicorn worker of one thread
+(gthread, the default, or sync) answers one request at a time, so the others wait queued (in
+gthread's queue of ready connections, or sync's listen backlog) and the worker never waits for
+the next one. wrk's own CPU shows it stays far from its limit (``generator_cpu_util``).
 
 Each trial records:
 

@@ -11,7 +11,7 @@ process at every count. At each count, once every worker has finished booting:
 
 - one-row predictions over twice as many connections as workers, in batches of the plan's
   ``warmup_requests`` per worker, until every worker has served: each worker's CPU time must
-  have moved by ``SERVED_CPU_S`` since it settled (an idle sync worker uses none), so no
+  have moved by ``SERVED_CPU_S`` since it settled (an idle worker uses next to none), so no
   worker's memory is read before its requests have touched, and copied, the pages they write
   to (with 300 requests, also past a Django worker's first full garbage collection);
 - ``READS`` readings of every process's PSS and USS (psutil's ``memory_full_info``, from
@@ -329,7 +329,7 @@ def measure_server(
             )
     finally:
         # SIGQUIT, gunicorn's quick shutdown: nothing is in flight, and a graceful stop waits
-        # up to a second for each idle sync worker.
+        # up to a second for each idle worker.
         stop_process(server.process, signal.SIGQUIT, 20.0)
     return rows
 

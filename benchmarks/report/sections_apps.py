@@ -128,6 +128,7 @@ SOAK_COLUMNS: list[Column[Soak]] = [
     Column("Held req/s", lambda s: f.fmt_rps(s["rps"]), True),
     Column("Requests", lambda s: f"{s['requests']:,}", True),
     Column("Failures", lambda s: str(s["failures"]), True),
+    Column("Its connections", lambda s: str(s.get("connections_killed", f.MISSING)), True),
     Column("p50 ms", lambda s: f.fmt_ms(s["latency_ms"]["p50"]), True),
     Column("p99 ms", lambda s: f.fmt_ms(s["latency_ms"]["p99"]), True),
     Column(

@@ -68,7 +68,7 @@ def open_connections(pid: int) -> int:
     counted): a worker's clients, kept alive or in flight."""
     try:
         found = psutil.Process(pid).net_connections(kind="tcp")
-    except psutil.NoSuchProcess:
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return 0
     return sum(c.status == psutil.CONN_ESTABLISHED for c in found)
 

@@ -189,13 +189,18 @@ def test_the_charts_leave_out_the_rungs_and_ratios_a_log_axis_cannot_show() -> N
     assert [c["id"] for c in judge.charted(claims)] == [0, 3]
 
 
-def test_the_soak_survives_a_killed_worker_losing_one_request_at_most() -> None:
-    def soak(replaced: bool, failures: int) -> dict:
-        return {"worker_replaced": replaced, "failures": failures, "requests": 100}
+def test_the_soak_survives_a_killed_worker_losing_one_request_per_connection_at_most() -> None:
+    def soak(replaced: bool, failures: int, held: int | None = None) -> dict:
+        found = {"worker_replaced": replaced, "failures": failures, "requests": 100}
+        return found if held is None else {**found, "connections_killed": held}
 
+    # Runs before connections were counted (sync): the one request in flight.
     soaks = [soak(True, 1), soak(True, 2), soak(False, 0)]
     assert [reliability.survived(s) for s in soaks] == [True, False, False]  # type: ignore[arg-type]
     assert reliability.soaked(soaks) == (3, 1, 300, 3)  # type: ignore[arg-type]
+    # Kept-alive connections: one request each, and the one in flight even with none counted.
+    held = [soak(True, 8, 8), soak(True, 9, 8), soak(True, 1, 0), soak(False, 0, 8)]
+    assert [reliability.survived(s) for s in held] == [True, False, True, False]  # type: ignore[arg-type]
 
 
 def test_hostile_inputs_count_those_answered_alike_and_those_answered_5xx() -> None:

@@ -54,14 +54,23 @@ def test_every_app_gets_its_default_deployment_and_each_size_and_flask_a_twin() 
 
 
 def test_a_stored_run_of_the_sync_default_measures_its_gain_against_sync() -> None:
-    """Runs before gthread became the default marked no configuration: sync was the default."""
-    shown = record({"flask-heavy-off": STEADY, "flask-heavy-b16": [300.0, 303.0, 297.0]})
-    for t in shown["targets"].values():
+    """Runs before gthread became the default marked no configuration: sync was the default,
+    the reference of the gain, and the sweep's size 1 is gthread with batching off."""
+    rates = {"flask-heavy-sync": STEADY, "flask-heavy-gthread": [120.0, 121.0, 119.0]}
+    shown = record({**rates, "flask-heavy-b16": [300.0, 303.0, 297.0]})
+    batched = {k: v for k, v in shown["targets"].items() if v["max_batch_size"] > 1}
+    for t in batched.values():
         del t["default"]
-    gthread = {**shown["targets"]["flask-heavy-off"], "worker": "gthread, 16 threads"}
-    sync = {**gthread, "worker": "sync"}
-    shown["targets"] = {"flask-heavy-gthread": gthread, "flask-heavy-sync": sync}
+    gthread = {**batched["flask-heavy-b16"], "max_batch_size": 1, "worker": "gthread, 16 threads"}
+    shown["targets"] = {
+        "flask-heavy-sync": {**gthread, "worker": "sync"},
+        "flask-heavy-gthread": gthread,
+        **batched,
+    }
     assert judging.unbatched(shown, "flask", "heavy") == "flask-heavy-sync"
+    (gain,) = judging.gains(shown)
+    assert (gain.against, gain.ratio) == ("flask-heavy-sync", 3.0)
+    assert judging.sweep(shown, "flask", "heavy") == [(1, 120.0), (16, 300.0)]
 
 
 def test_each_wait_is_a_configuration_of_every_size_and_the_sweep_reads_one_wait() -> None:

@@ -74,13 +74,15 @@ def test_a_peer_starts_pinned_passes_the_gate_and_stops_with_its_process_group(
 
 
 @pytest.mark.parametrize(
-    ("name", "kept"), [("asgi-baseline", True), ("baseline-gthread", True), ("baseline", False)]
+    ("name", "kept"),
+    [("asgi-baseline", True), ("baseline-gthread", True), ("baseline", False), ("flask", False)],
 )
 def test_the_gaps_baselines_start_pass_the_gate_keep_alive_as_stated_and_stop(
     tmp_path: Path, served: Model, name: str, kept: bool
 ) -> None:
     """The servers the gap to FastAPI is taken apart with (analysis.gap), as the command runs
-    them: the bare ASGI app on uvicorn, the bare WSGI app on gthread (kept alive) and sync."""
+    them: the bare ASGI app on uvicorn, the bare WSGI app on gthread (kept alive) and sync, and
+    an app on sync, named so although gthread is gunicorn.conf.py's default."""
     require("fastapi")
     server = measuring.start(name, tmp_path / f"{name}.log", CpuSet((0,)))
     try:
