@@ -70,6 +70,10 @@ def send(
     kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
     connection = kind(parts.hostname or HOST, parts.port, timeout=timeout)
     try:
+        # Connect first: a refused or reset connection is the caller's error to see. (Suppressed
+        # below, a reset at connect time, as a server shutting down gives, left no socket to
+        # read from and surfaced as an AttributeError inside http.client.)
+        connection.connect()
         # The server may answer (say, 413) and close before reading the whole body; its answer
         # is still waiting to be read.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
