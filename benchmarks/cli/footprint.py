@@ -16,8 +16,8 @@ def run(args: argparse.Namespace) -> int:
     """Count the footprint and print the table."""
     from benchmarks.measure import footprint as counting
     from benchmarks.report import text
-    from benchmarks.report.sections_apps import dependencies as needs
-    from benchmarks.report.sections_apps import lines_of_code
+    from benchmarks.report.sections_footprint import dependencies as needs
+    from benchmarks.report.sections_footprint import lines_of_code
 
     apps = counting.PACKAGES
     loc = {app: counting.lines_of_code(app) for app in apps}

@@ -31,8 +31,8 @@ def run(args: argparse.Namespace) -> int:
         checks = probing.checks({args.app: observed})
     # Imported after probing: an app probed in this process starts with no more imported than
     # it has always had.
-    from benchmarks.report import sections_apps, text
+    from benchmarks.report import sections_checks, text
 
-    print(text.render(sections_apps.security(checks)))
+    print(text.render(sections_checks.security(checks)))
     write_json(args.json, checks)
     return 0

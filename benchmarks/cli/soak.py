@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     connections, or did not replace it."""
     from benchmarks.analysis.reliability import survived
     from benchmarks.measure import soak as soaking
-    from benchmarks.report import sections_apps, text
+    from benchmarks.report import sections_checks, text
     from benchmarks.session import session
 
     with session("soak", out=args.out) as opened:
@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
             "soak_s": results["seconds"],
             "soak_fraction": results["fraction"],
         }
-    print(text.render(sections_apps.soak(results["apps"], results["seconds"], results["fraction"])))
+    print(
+        text.render(sections_checks.soak(results["apps"], results["seconds"], results["fraction"]))
+    )
     print(f"run directory: {opened.run_dir}")
     return 0 if all(map(survived, results["apps"])) else 1

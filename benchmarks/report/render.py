@@ -1,13 +1,13 @@
 """Build a run's view model from its ``results.json`` (the sections of sections_*.py, closed by
-the methodology and the environment, here) and render it as ``report.md`` and ``report.html``.
+the methodology and the environment) and render it as ``report.md`` and ``report.html``.
 A section the run did not measure says so; a run of another command than ``run`` shows that
 command's sections (and, for ``capacity``, the claim it decides) and the environment. The HTML
 page inlines its CSS and SVG charts, so it fetches nothing."""
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_eval_context, select_autoescape
 from jinja2.nodes import EvalContext
@@ -16,72 +16,36 @@ from markupsafe import Markup
 from benchmarks.analysis import aggregate
 from benchmarks.analysis.aggregate import Run
 from benchmarks.report import formatting as f
-from benchmarks.report import sections_apps, sections_cost, sections_load, sections_serving, view
-from benchmarks.report.view import Block, Document, Inline, Para, Section, Table, code
+from benchmarks.report import (
+    sections_checks,
+    sections_cost,
+    sections_footprint,
+    sections_load,
+    sections_serving,
+    sections_setup,
+)
+from benchmarks.report.view import Document, Section
 from benchmarks.results.records import Results
 from benchmarks.results.store import SCHEMA_VERSION
-from benchmarks.results.vocabulary import SCENARIOS, Command
-
-
-def _is_records(value: object) -> TypeGuard[list[dict[str, Any]]]:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _methodology(run: Run) -> Section:
-    # The settings are in the tables below and the method in the docs: here, what the cells hold.
-    blocks: list[Block] = [Para(f.NOT_MEASURED)]
-    if run.cells:
-        trials = f.span((c["trials"] for c in run.cells.values()), "trial")
-        users = ", ".join(map(str, sorted({c[3] for c in run.cells})))
-        scenarios = aggregate.ordered((c[2] for c in run.cells), SCENARIOS)
-        listed = [part for s in scenarios for part in (", ", code(s))][1:]
-        facts: list[Inline] = [
-            f.prose("methodology.cells", trials=trials),
-            f"Concurrent users measured: {users}.",
-            ("Scenarios: ", *listed, "."),
-            view.see("A run, in order").content,
-        ]
-        blocks = [view.Bullets(facts)]
-    config: Mapping[str, Any] = run.results.get("config") or {}
-    settings = {k: v for k, v in config.items() if not _is_records(v)}
-    if rows := _pairs(settings):
-        blocks += [view.Heading("Configuration"), Table(["Setting", "Value"], rows)]
-    for key, records in config.items():
-        if _is_records(records):
-            # A list of records, such as the planned cells, reads best as its own table.
-            keys = list(dict.fromkeys(k for record in records for k in record))
-            table = Table(keys, [[f.fmt_value(r.get(k, f.MISSING)) for k in keys] for r in records])
-            blocks += [view.Heading(f"Configuration: {key}"), table]
-    return Section("Methodology", blocks)
-
-
-def _pairs(mapping: Mapping[str, Any]) -> list[list[Inline]]:
-    return [[code(k), f.fmt_value(v)] for k, v in f.flatten(mapping)]
-
-
-def environment(run: Run) -> Section:
-    """Return the environment fingerprint, key by key."""
-    rows = _pairs(run.results.get("environment") or {})
-    return Section("Environment", [view.or_missing(Table(["Key", "Value"], rows))])
-
+from benchmarks.results.vocabulary import Command
 
 SECTIONS: tuple[Callable[[Run], Section], ...] = (
     *sections_load.SECTIONS,
     sections_cost.cost_section,
     sections_cost.ladders_section,
     sections_cost.CAPACITY,
-    *sections_apps.SECTIONS,
+    *sections_footprint.SECTIONS,
     sections_cost.WORKERS,
-    *sections_apps.CHECKS,
-    _methodology,
-    environment,
+    *sections_checks.SECTIONS,
+    sections_setup.methodology,
+    sections_setup.environment,
 )
 # The sections of each command's part, in the order of SECTIONS; the environment closes each.
 # A capacity run is judged for the one claim its figures decide ("scales"): its Claims section.
 PARTS: dict[Command, tuple[Callable[[Run], Section], ...]] = {
     "run": SECTIONS,
     "capacity": (sections_load.claims_section, sections_cost.CAPACITY),
-    "soak": (sections_apps.reliability,),
+    "soak": (sections_checks.reliability,),
     "workers": (sections_cost.WORKERS,),
     "ladders": (sections_cost.ladders_section,),
     "remote": (sections_serving.remote_section,),
@@ -108,7 +72,7 @@ def document(results: Results) -> Document:
     title = f"Flask vs Django REST framework: {command} {run_id} ({mode} mode)"
     sections = PARTS[command]
     if command != "run":
-        sections = (*sections, environment)
+        sections = (*sections, sections_setup.environment)
     # Not part of the schema: only made-up results carry a note, and it must not go unseen.
     note = results.get("note")
     return Document(title, meta, str(note) if note else None, [s(run) for s in sections])

@@ -11,7 +11,7 @@ from benchmarks.__main__ import main
 from benchmarks.analysis import reliability as reliability_of
 from benchmarks.load import wrk
 from benchmarks.measure import soak
-from benchmarks.report import sections_apps, text
+from benchmarks.report import sections_checks, text
 from benchmarks.results.records import Results
 
 
@@ -45,7 +45,7 @@ def test_short_soak_of_one_app(tmp_path: Path, written_run: Callable[[Path, str]
         assert app["history"]
         assert len(app["rss_samples"]) >= 10
         assert abs(app["rss_trend_mib_per_min"]) < 50
-    assert "✓ replaced" in text.render(sections_apps.soak(reliability["soak"], 5.0, 0.5))
+    assert "✓ replaced" in text.render(sections_checks.soak(reliability["soak"], 5.0, 0.5))
     report = (tmp_path / "latest" / "report.md").read_text()
     assert "✓ replaced" in report
     assert "Hostile and malformed inputs" not in report

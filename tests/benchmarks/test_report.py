@@ -13,8 +13,8 @@ import pytest
 from benchmarks import targets
 from benchmarks.analysis import aggregate
 from benchmarks.report import formatting, render, text, view
-from benchmarks.report import sections_apps as checks
-from benchmarks.report import sections_apps as footprints
+from benchmarks.report import sections_checks as checks
+from benchmarks.report import sections_footprint as footprints
 from benchmarks.report import sections_load as loads
 from benchmarks.results import records, scaling, vocabulary
 from benchmarks.results.records import Results
