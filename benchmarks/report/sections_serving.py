@@ -148,6 +148,7 @@ def batching_chart(batching: Batching) -> charts.Chart:
 def batching_blocks(batching: Batching) -> list[Block]:
     """Return the gains against the goals, the configurations' figures and the chart."""
     config, targets = batching["config"], batching["targets"].items()
+    found = batched.gains(batching)
     gains = view.tabulate(
         [
             Column("server", lambda g: code(g.server)),
@@ -157,7 +158,7 @@ def batching_blocks(batching: Batching) -> list[Block]:
             Column("goal", lambda g: f"{g.goal:g}x", True),
             Column("goal met", lambda g: g.status),
         ],
-        batched.gains(batching),
+        found,
     )
     names = [n for n, t in batching["targets"].items() if t["twin_of"] is None]
     counts = batching["instructions"]
@@ -184,7 +185,7 @@ def batching_blocks(batching: Batching) -> list[Block]:
     )
     checks = "; ".join(f"{v}: {decision.gate(batched.aa(batching, v))}" for v in config["variants"])
     waits = ", ".join(f"{wait:g}" for wait in batched.waits(batching))
-    apps = [batching["targets"][g.against] for g in batched.gains(batching) if g.against]
+    apps = [batching["targets"][g.against] for g in found if g.against]
     workers = {t["worker"] for t in apps if t["kind"] == "app"}
     reference = "; ".join(sorted(workers)) or f.MISSING
     return [
